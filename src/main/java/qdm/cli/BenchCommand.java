@@ -1,0 +1,9 @@
+package qdm.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code qdm bench}: benchmarks that print figures (never run as tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks that print throughput figures.",
+    subcommands = {})
+final class BenchCommand {}

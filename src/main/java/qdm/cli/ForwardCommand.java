@@ -1,0 +1,60 @@
+package qdm.cli;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import qdm.model.Placement;
+import qdm.probe.ForwardProbe;
+import qdm.probe.ForwardRequest;
+
+/**
+ * {@code qdm forward}: one forward pass with everything captured, written as safetensors. The
+ * debugging view of the runtime, like TransformerLens {@code run_with_cache}; its output keys are
+ * a stable contract.
+ */
+@Command(
+    name = "forward",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Run one forward pass and write hidden states, logits and NLL to a safetensors file.",
+        "",
+        "Output tensors (all F32): hidden_states.0 .. hidden_states.L with Hugging Face's",
+        "output_hidden_states meaning (0 = embedding output, i+1 = output of block i, the last",
+        "entry has the final norm applied), logits [B,T,V] and nll [B,T-1]."})
+final class ForwardCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, paramLabel = "DIR",
+      description = "Hugging Face model directory (config.json + model.safetensors or index).")
+  Path model;
+
+  @Option(names = "--weights", paramLabel = "FILE",
+      description = "A safetensors file (or shard index) to use instead of the directory's.")
+  Path weights;
+
+  @Option(names = "--input-ids", required = true, paramLabel = "IDS.json",
+      description = "JSON file {\"input_ids\": [[...], ...]}; all rows the same length.")
+  Path inputIds;
+
+  @Option(names = "--out", required = true, paramLabel = "OUT.safetensors",
+      description = "Output file; written atomically.")
+  Path out;
+
+  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+      description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(names = "--dtype", defaultValue = "float32", paramLabel = "DTYPE",
+      description = "Compute type: float32, or float16 on a GPU (default: ${DEFAULT-VALUE}).")
+  String dtype;
+
+  @Override
+  public Integer call() {
+    ForwardRequest request = new ForwardRequest(model, Optional.ofNullable(weights),
+        ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype));
+    ForwardProbe.run(request).write(out);
+    System.err.println("qdm forward: wrote " + out);
+    return 0;
+  }
+}

@@ -1,0 +1,32 @@
+package qdm.model;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Locale;
+import java.util.function.UnaryOperator;
+
+/** The MLP activations Hugging Face configs name ({@code hidden_act}). */
+public enum Activation {
+  /** Exact erf GELU. */
+  GELU(Ops::gelu),
+  /** Tanh-approximated GELU. */
+  GELU_TANH(Ops::geluTanh);
+
+  private final UnaryOperator<NDArray> fn;
+
+  Activation(UnaryOperator<NDArray> fn) {
+    this.fn = fn;
+  }
+
+  public NDArray apply(NDArray x) {
+    return fn.apply(x);
+  }
+
+  /** Maps a Hugging Face activation name; null if QDM does not implement it. */
+  public static Activation fromHf(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "gelu" -> GELU;
+      case "gelu_pytorch_tanh", "gelu_new", "gelu_fast", "gelu_tanh" -> GELU_TANH;
+      default -> null;
+    };
+  }
+}

@@ -1,0 +1,19 @@
+package qdm.model;
+
+/**
+ * One model family: how to read its {@code config.json} and how to build its forward pass from
+ * loaded weights. Registered in {@link Architectures} under its Hugging Face {@code model_type}.
+ *
+ * @param <C> the family's configuration
+ */
+public interface Architecture<C extends ModelConfig> {
+
+  /** The {@code model_type} values this architecture handles. */
+  java.util.List<String> modelTypes();
+
+  /** Parses and validates {@code config.json}; errors name the file and key. */
+  C parseConfig(JsonFields json);
+
+  /** The forward pass over weights laid out as {@link ModelConfig#tensors()} says. */
+  Transformer build(C config, Weights weights);
+}

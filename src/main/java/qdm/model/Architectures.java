@@ -1,0 +1,42 @@
+package qdm.model;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import qdm.QdmException;
+import qdm.model.gemma2.Gemma2;
+import qdm.model.neox.GptNeoX;
+
+/** The registry of supported architectures, keyed by Hugging Face {@code model_type}. */
+public final class Architectures {
+  private static final Map<String, Architecture<?>> BY_TYPE = new LinkedHashMap<>();
+
+  static {
+    register(new GptNeoX());
+    register(new Gemma2());
+  }
+
+  private Architectures() {}
+
+  private static void register(Architecture<?> a) {
+    for (String type : a.modelTypes()) {
+      BY_TYPE.put(type, a);
+    }
+  }
+
+  /** Supported {@code model_type} values. */
+  public static List<String> modelTypes() {
+    return List.copyOf(BY_TYPE.keySet());
+  }
+
+  /** The architecture for a {@code config.json}; unknown types fail naming the supported ones. */
+  public static Architecture<?> of(JsonFields config) {
+    String type = config.string("model_type");
+    Architecture<?> a = BY_TYPE.get(type);
+    if (a == null) {
+      throw new QdmException(config.file() + ": model_type '" + type
+          + "' is not supported (supported: " + String.join(", ", BY_TYPE.keySet()) + ")");
+    }
+    return a;
+  }
+}

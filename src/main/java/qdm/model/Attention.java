@@ -1,0 +1,74 @@
+package qdm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/** Scaled dot-product attention shared by the architectures, with the masks it needs. */
+public final class Attention {
+  /** The additive mask value transformers uses: {@code torch.finfo(float32).min}. */
+  static final float MASKED = -Float.MAX_VALUE;
+
+  private Attention() {}
+
+  /**
+   * An additive mask [T, T]: query i may attend key j iff {@code j <= i} and, when {@code window >
+   * 0}, {@code i - window < j} (a sliding window of {@code window} keys including itself).
+   */
+  public static NDArray mask(NDManager manager, int seqLen, int window) {
+    float[] m = new float[seqLen * seqLen];
+    for (int i = 0; i < seqLen; i++) {
+      for (int j = 0; j < seqLen; j++) {
+        boolean visible = j <= i && (window <= 0 || i - window < j);
+        m[i * seqLen + j] = visible ? 0f : MASKED;
+      }
+    }
+    return manager.create(m, new Shape(seqLen, seqLen));
+  }
+
+  /**
+   * Attention of q [B, H, T, D] over k, v [B, KV, T, D], with H a multiple of KV (grouped-query:
+   * query head h reads key/value head h / (H / KV)). Returns [B, T, H * D].
+   *
+   * @param scale multiplies the scores
+   * @param softCap if positive, scores become {@code softCap * tanh(scores / softCap)} (Gemma-2)
+   * @param mask additive float32 mask [T, T], added after soft-capping
+   */
+  public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
+      float softCap) {
+    Shape qs = q.getShape();
+    long batch = qs.get(0);
+    long heads = qs.get(1);
+    long seq = qs.get(2);
+    long dim = qs.get(3);
+    long kvHeads = k.getShape().get(1);
+    long group = heads / kvHeads;
+    if (group > 1) {
+      // [B, KV, G, T, D] against [B, KV, 1, T, D]: broadcasting shares each kv head in its group
+      q = q.reshape(batch, kvHeads, group, seq, dim);
+      k = k.expandDims(2);
+      v = v.expandDims(2);
+    }
+    NDArray scores = q.matMul(k.swapAxes(-1, -2)).mul(scale);
+    DataType dtype = scores.getDataType();
+    if (dtype != DataType.FLOAT32) {
+      scores = scores.toType(DataType.FLOAT32, false); // softmax in float32, as transformers
+    }
+    if (softCap > 0) {
+      scores = scores.div(softCap).tanh().mul(softCap);
+    }
+    NDArray probs = scores.add(mask).softmax(-1);
+    if (dtype != DataType.FLOAT32) {
+      probs = probs.toType(dtype, false);
+    }
+    NDArray context = probs.matMul(v).reshape(batch, heads, seq, dim);
+    return context.swapAxes(1, 2).reshape(batch, seq, heads * dim);
+  }
+
+  /** [B, T, H * D] to [B, H, T, D]. */
+  public static NDArray splitHeads(NDArray x, long heads, long dim) {
+    Shape s = x.getShape();
+    return x.reshape(s.get(0), s.get(1), heads, dim).swapAxes(1, 2);
+  }
+}

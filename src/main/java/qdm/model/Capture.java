@@ -1,0 +1,63 @@
+package qdm.model;
+
+import java.util.Collections;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What a forward pass keeps, and so how far it must run.
+ *
+ * <p>A pass that needs neither logits, NLL nor the final hidden state stops after the last block
+ * whose residual is kept: the SAE-codes pass for a hook at layer 4 of a 6-layer model runs 5
+ * blocks and no unembedding.
+ *
+ * @param residuals layers whose {@code blocks.L.hook_resid_post} is kept
+ * @param hiddenStates keep Hugging Face's {@code output_hidden_states} (embedding output, every
+ *     block output, and the final-normed last one)
+ * @param logits keep the logits
+ * @param nll compute per-token next-token negative log-likelihood
+ */
+public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logits, boolean nll) {
+
+  public Capture {
+    residuals = Collections.unmodifiableSet(new TreeSet<>(residuals));
+  }
+
+  /** Everything: hidden states, every residual, logits and NLL (the {@code forward} command). */
+  public static Capture everything() {
+    return new Capture(Set.of(), true, true, true);
+  }
+
+  /** Only the residual after block {@code layer}; the pass stops there. */
+  public static Capture residualAt(int layer) {
+    return new Capture(Set.of(layer), false, false, false);
+  }
+
+  /** The residual after block {@code layer} and the NLL of every next token (logits dropped). */
+  public static Capture residualAndNll(int layer) {
+    return new Capture(Set.of(layer), false, false, true);
+  }
+
+  /** Only the NLL (perplexity). */
+  public static Capture nllOnly() {
+    return new Capture(Set.of(), false, false, true);
+  }
+
+  /** True if the pass must reach the unembedding. */
+  public boolean needsHead() {
+    return logits || nll;
+  }
+
+  /** Index of the last block the pass must run, for a model of {@code numLayers} blocks. */
+  public int lastLayer(int numLayers) {
+    if (hiddenStates || needsHead()) {
+      return numLayers - 1;
+    }
+    return residuals.stream().mapToInt(Integer::intValue).max().orElse(-1);
+  }
+
+  /** True if the residual after block {@code layer} is kept. */
+  public boolean keeps(int layer) {
+    return hiddenStates || residuals.contains(layer);
+  }
+}

@@ -1,0 +1,79 @@
+package qdm.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import qdm.io.TensorStore;
+
+/**
+ * A loaded model: its configuration, its base weights on one device, and the forward pass built
+ * over them. {@link #withWeights} builds the same architecture over other weights (a compressed
+ * copy derived from the base), which is how conditions run without reloading anything.
+ */
+public final class Model implements AutoCloseable {
+  private final Architecture<ModelConfig> architecture;
+  private final ModelConfig config;
+  private final Weights weights;
+  private final Transformer transformer;
+
+  private Model(Architecture<ModelConfig> architecture, ModelConfig config, Weights weights) {
+    this.architecture = architecture;
+    this.config = config;
+    this.weights = weights;
+    this.transformer = architecture.build(config, weights);
+  }
+
+  /** Reads and validates a model's configuration without loading weights. */
+  public static ModelConfig readConfig(ModelFiles files) {
+    files.checkExists();
+    JsonFields json = JsonFields.read(files.config());
+    return Architectures.of(json).parseConfig(json);
+  }
+
+  /**
+   * Loads config and weights onto {@code device} as {@code dtype} (float32, or float16 on a GPU),
+   * under a new child of {@code parent}.
+   */
+  @SuppressWarnings("unchecked")
+  public static Model load(ModelFiles files, NDManager parent, Device device, DataType dtype) {
+    files.checkExists();
+    JsonFields json = JsonFields.read(files.config());
+    Architecture<ModelConfig> arch = (Architecture<ModelConfig>) Architectures.of(json);
+    ModelConfig config = arch.parseConfig(json);
+    try (TensorStore store = files.openWeights()) {
+      WeightsLoader.check(store, config.tensors());
+      NDManager onDevice = parent.newSubManager(device);
+      try {
+        return new Model(arch, config, WeightsLoader.load(store, config.tensors(), onDevice,
+            dtype));
+      } catch (RuntimeException e) {
+        onDevice.close();
+        throw e;
+      }
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The base (uncompressed) weights. */
+  public Weights weights() {
+    return weights;
+  }
+
+  /** The forward pass over the base weights. */
+  public Transformer transformer() {
+    return transformer;
+  }
+
+  /** The forward pass of this architecture over other weights of the same layout. */
+  public Transformer withWeights(Weights other) {
+    return architecture.build(config, other);
+  }
+
+  @Override
+  public void close() {
+    weights.close();
+  }
+}

@@ -1,0 +1,55 @@
+package qdm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+
+/**
+ * The layer functions architectures are written in. DJL lacks RMSNorm and tanh-GELU, so they are
+ * built here from basic ops; every function takes the activation as its first operand so results
+ * stay under the activation's (per-batch) manager.
+ */
+public final class Ops {
+  private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+  private Ops() {}
+
+  /** {@code x W^T + b} for weight [out, in] (Hugging Face layout); {@code bias} may be null. */
+  public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias))
+        .singletonOrThrow();
+  }
+
+  /** LayerNorm over the last axis with affine weight and bias. */
+  public static NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, float eps) {
+    Shape last = new Shape(x.getShape().get(x.getShape().dimension() - 1));
+    return LayerNorm.layerNorm(x, last, weight, bias, eps).singletonOrThrow();
+  }
+
+  /**
+   * Gemma's RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * (1 + w)}, computed in float32 and cast
+   * back to the input dtype (as transformers' {@code Gemma2RMSNorm}).
+   */
+  public static NDArray gemmaRmsNorm(NDArray x, NDArray weight, float eps) {
+    DataType dtype = x.getDataType();
+    NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+    // 1 + w made under x's manager (an op on the weight first would attach to the model's)
+    NDArray scale = x32.getManager().ones(weight.getShape(), DataType.FLOAT32).add(weight);
+    NDArray rms = x32.square().mean(new int[] {-1}, true).add(eps).sqrt();
+    NDArray out = x32.div(rms).mul(scale);
+    return dtype == DataType.FLOAT32 ? out : out.toType(dtype, false);
+  }
+
+  /** Exact GELU, {@code 0.5 x (1 + erf(x / sqrt 2))} (GPT-NeoX / Pythia "gelu"). */
+  public static NDArray gelu(NDArray x) {
+    return x.getNDArrayInternal().gelu();
+  }
+
+  /** GELU, tanh approximation ({@code gelu_pytorch_tanh}, Gemma-2). */
+  public static NDArray geluTanh(NDArray x) {
+    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) SQRT_2_OVER_PI);
+    return x.mul(inner.tanh().add(1f)).mul(0.5f);
+  }
+}

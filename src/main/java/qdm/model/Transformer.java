@@ -1,0 +1,127 @@
+package qdm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A decoder-only transformer over DJL NDArrays: the loop every architecture shares.
+ *
+ * <p>Subclasses write the architecture (embedding, one block, final norm, unembedding) with
+ * their Hugging Face tensor names; this class runs the blocks, captures the residual stream, stops
+ * early when nothing later is needed, and computes the next-token NLL.
+ *
+ * <p>Memory: everything a pass returns lives under the manager of {@code ids} (a per-batch
+ * manager the caller closes). Each block runs under a scratch manager that is closed when the
+ * block ends, so intermediates (attention scores, MLP activations) never pile up over layers.
+ * Weights are only ever the second operand of an op ({@code x.matMul(w)}), so nothing is attached
+ * to the model's long-lived manager.
+ */
+public abstract class Transformer {
+  protected final Weights weights;
+
+  protected Transformer(Weights weights) {
+    this.weights = weights;
+  }
+
+  /** The model's configuration. */
+  public abstract ModelConfig config();
+
+  /** The weights this model computes with. */
+  public Weights weights() {
+    return weights;
+  }
+
+  /** Token ids [B, T] (int64) to the residual stream entering block 0, [B, T, d]. */
+  protected abstract NDArray embed(NDArray ids);
+
+  /** Block {@code layer}: residual in, residual out. */
+  protected abstract NDArray block(int layer, NDArray x, Positions positions);
+
+  /** The final norm applied to the last block's output. */
+  protected abstract NDArray finalNorm(NDArray x);
+
+  /** Final-normed hidden state to logits [B, T, V]. */
+  protected abstract NDArray unembed(NDArray normed);
+
+  /** Rotary tables for sequences of {@code seqLen} tokens. */
+  protected abstract Rope.Tables rope(NDManager manager, int seqLen);
+
+  /** The dtype activations are computed in. */
+  public DataType dtype() {
+    return weights.get(weights.names().iterator().next()).getDataType();
+  }
+
+  /**
+   * Runs the model on token ids [B, T] (int64, on the model's device) and returns what
+   * {@code capture} asks for, under the manager of {@code ids}.
+   */
+  public final Activations forward(NDArray ids, Capture capture) {
+    int numLayers = config().numLayers();
+    int last = capture.lastLayer(numLayers);
+    NDManager batch = ids.getManager();
+    int seqLen = Math.toIntExact(ids.getShape().get(1));
+    Positions positions = new Positions(batch, seqLen, rope(batch, seqLen));
+
+    NDArray x = embed(ids);
+    NDArray embeddings = capture.hiddenStates() ? x : null;
+    Map<Integer, NDArray> kept = new LinkedHashMap<>();
+    for (int layer = 0; layer <= last; layer++) {
+      NDArray input = x;
+      try (NDManager scratch = batch.newSubManager()) {
+        input.tempAttach(scratch); // intermediates follow their first operand into scratch
+        x = block(layer, input, positions);
+        x.attach(batch);
+      }
+      boolean inputKept = layer == 0 ? embeddings != null : capture.keeps(layer - 1);
+      if (!inputKept) {
+        input.close();
+      }
+      if (capture.keeps(layer)) {
+        kept.put(layer, x);
+      }
+    }
+    NDArray finalNormed = null;
+    NDArray logits = null;
+    NDArray nll = null;
+    if (capture.hiddenStates() || capture.needsHead()) {
+      finalNormed = finalNorm(x);
+      if (capture.needsHead()) {
+        logits = unembed(finalNormed);
+        if (capture.nll()) {
+          nll = nextTokenNll(logits, ids);
+        }
+        if (!capture.logits()) {
+          logits.close();
+          logits = null;
+        }
+      }
+      if (!capture.hiddenStates()) {
+        finalNormed.close();
+        finalNormed = null;
+      }
+    }
+    return new Activations(embeddings, kept, finalNormed, logits, nll);
+  }
+
+  /** {@code nll[b, t] = -log_softmax(logits[b, t])[ids[b, t + 1]]} in float32, [B, T - 1]. */
+  static NDArray nextTokenNll(NDArray logits, NDArray ids) {
+    long seqLen = logits.getShape().get(1);
+    try (NDManager scratch = ids.getManager().newSubManager()) {
+      NDArray l = logits.get(new NDIndex(":, :{}, :", seqLen - 1));
+      l.attach(scratch);
+      if (l.getDataType() != DataType.FLOAT32) {
+        l = l.toType(DataType.FLOAT32, false);
+      }
+      NDArray targets = ids.get(new NDIndex(":, 1:")).expandDims(2);
+      targets.attach(scratch);
+      NDArray logProbs = l.logSoftmax(-1);
+      NDArray nll = logProbs.gather(targets, 2).squeeze(2).neg();
+      nll.attach(ids.getManager());
+      return nll;
+    }
+  }
+}

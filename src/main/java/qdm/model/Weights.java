@@ -1,0 +1,88 @@
+package qdm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/**
+ * A model's weights on one device: named NDArrays (Hugging Face names) with their roles.
+ *
+ * <p>The arrays this instance created live under its own {@link NDManager}; closing it frees them.
+ * A derived set ({@link #derive}) shares every tensor it does not replace with its parent, so a
+ * compressed copy costs only the bytes of the tensors compression changed, and the parent must stay
+ * open as long as the derived set is in use.
+ */
+public final class Weights implements AutoCloseable {
+  private final NDManager manager;
+  private final Map<String, NDArray> arrays;
+  private final Map<String, TensorRole> roles;
+
+  Weights(NDManager manager, Map<String, NDArray> arrays, Map<String, TensorRole> roles) {
+    this.manager = manager;
+    this.arrays = Collections.unmodifiableMap(new LinkedHashMap<>(arrays));
+    this.roles = Collections.unmodifiableMap(new LinkedHashMap<>(roles));
+  }
+
+  /** The manager that owns the arrays this set created (a parent of per-batch managers). */
+  public NDManager manager() {
+    return manager;
+  }
+
+  public Set<String> names() {
+    return arrays.keySet();
+  }
+
+  public NDArray get(String name) {
+    NDArray a = arrays.get(name);
+    if (a == null) {
+      throw new IllegalArgumentException("no weight named " + name);
+    }
+    return a;
+  }
+
+  public TensorRole role(String name) {
+    return roles.get(name);
+  }
+
+  /** Bytes of all distinct arrays (shared tied tensors counted once). */
+  public long bytes() {
+    return arrays.values().stream().distinct()
+        .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
+  }
+
+  /**
+   * A new set where each tensor selected by {@code replace} is swapped for the array it returns
+   * (created under the new set's manager, a child of this one's); all other tensors are shared.
+   *
+   * @param replace given the tensor name and the new manager, returns the replacement, or null
+   *     to keep the tensor as it is
+   */
+  public Weights derive(BiFunction<String, NDManager, NDArray> replace) {
+    NDManager child = manager.newSubManager();
+    try {
+      Map<String, NDArray> next = new LinkedHashMap<>();
+      for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+        NDArray r = replace.apply(e.getKey(), child);
+        if (r == null) {
+          next.put(e.getKey(), e.getValue());
+        } else {
+          r.attach(child);
+          next.put(e.getKey(), r);
+        }
+      }
+      return new Weights(child, next, roles);
+    } catch (RuntimeException e) {
+      child.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,81 @@
+package qdm.model.gemma2;
+
+import java.util.ArrayList;
+import java.util.List;
+import qdm.model.Activation;
+import qdm.model.ModelConfig;
+import qdm.model.TensorRole;
+import qdm.model.TensorSpec;
+
+/**
+ * Gemma-2 hyper-parameters from {@code config.json} and the checkpoint layout they imply. The
+ * Hugging Face tensor names of this architecture appear here and nowhere else.
+ *
+ * @param queryPreAttnScalar scores are scaled by {@code queryPreAttnScalar^-0.5}
+ * @param attnSoftCap attention-logit soft-cap ({@code 0} when the config has none)
+ * @param finalSoftCap final-logit soft-cap ({@code 0} when none)
+ * @param slidingWindow keys visible to a query in the sliding-window (even) layers
+ */
+public record Gemma2Config(
+    int vocabSize,
+    int hiddenSize,
+    int numLayers,
+    int numHeads,
+    int numKvHeads,
+    int headDim,
+    int intermediateSize,
+    float rmsNormEps,
+    double ropeTheta,
+    double queryPreAttnScalar,
+    float attnSoftCap,
+    float finalSoftCap,
+    int slidingWindow,
+    Activation activation)
+    implements ModelConfig {
+
+  static final String EMBED = "model.embed_tokens.weight";
+  static final String FINAL_NORM = "model.norm.weight";
+  static final String LM_HEAD = "lm_head.weight";
+
+  @Override
+  public String modelType() {
+    return "gemma2";
+  }
+
+  /** Prefix of the tensors of block {@code i}. */
+  static String layer(int i) {
+    return "model.layers." + i + ".";
+  }
+
+  /** Transformers v4.45: layers with an even index use the sliding window. */
+  boolean isSliding(int layer) {
+    return layer % 2 == 0;
+  }
+
+  @Override
+  public List<TensorSpec> tensors() {
+    long d = hiddenSize;
+    long q = (long) numHeads * headDim;
+    long kv = (long) numKvHeads * headDim;
+    long ff = intermediateSize;
+    List<TensorSpec> t = new ArrayList<>();
+    t.add(TensorSpec.of(EMBED, TensorRole.EMBEDDING, vocabSize, d));
+    for (int i = 0; i < numLayers; i++) {
+      String p = layer(i);
+      t.add(TensorSpec.of(p + "self_attn.q_proj.weight", TensorRole.DECODER_LINEAR, q, d));
+      t.add(TensorSpec.of(p + "self_attn.k_proj.weight", TensorRole.DECODER_LINEAR, kv, d));
+      t.add(TensorSpec.of(p + "self_attn.v_proj.weight", TensorRole.DECODER_LINEAR, kv, d));
+      t.add(TensorSpec.of(p + "self_attn.o_proj.weight", TensorRole.DECODER_LINEAR, d, q));
+      t.add(TensorSpec.of(p + "mlp.gate_proj.weight", TensorRole.DECODER_LINEAR, ff, d));
+      t.add(TensorSpec.of(p + "mlp.up_proj.weight", TensorRole.DECODER_LINEAR, ff, d));
+      t.add(TensorSpec.of(p + "mlp.down_proj.weight", TensorRole.DECODER_LINEAR, d, ff));
+      for (String norm : List.of("input_layernorm", "post_attention_layernorm",
+          "pre_feedforward_layernorm", "post_feedforward_layernorm")) {
+        t.add(TensorSpec.of(p + norm + ".weight", TensorRole.NORM, d));
+      }
+    }
+    t.add(TensorSpec.of(FINAL_NORM, TensorRole.NORM, d));
+    t.add(TensorSpec.tied(LM_HEAD, EMBED, TensorRole.LM_HEAD, vocabSize, d));
+    return t;
+  }
+}

@@ -1,0 +1,123 @@
+package qdm.model.gemma2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import qdm.model.Attention;
+import qdm.model.Ops;
+import qdm.model.Positions;
+import qdm.model.Rope;
+import qdm.model.Transformer;
+import qdm.model.Weights;
+
+/**
+ * The Gemma-2 forward pass (transformers' {@code Gemma2ForCausalLM}, eager attention).
+ *
+ * <p>Embeddings scaled by sqrt(d); each block is sandwich-normed: {@code h = x +
+ * post_attn_norm(attn(input_norm(x)))}, {@code out = h + post_ff_norm(mlp(pre_ff_norm(h)))};
+ * grouped-query attention with soft-capped scores, a sliding window on even layers; gated GELU-tanh
+ * MLP; soft-capped logits from an unembedding tied to the embedding.
+ */
+final class Gemma2Model extends Transformer {
+  private final Gemma2Config config;
+  private final Layer[] layers;
+  private final NDArray embed;
+  private final NDArray finalNorm;
+  private final NDArray lmHead;
+  private final Rope rope;
+  private final float attentionScale;
+
+  /** The tensors of one block. */
+  private record Layer(
+      NDArray inputNorm, NDArray postAttnNorm, NDArray preFfNorm, NDArray postFfNorm, // (d)
+      NDArray q, NDArray k, NDArray v, // (H*hd, d), (KV*hd, d), (KV*hd, d)
+      NDArray o, // (d, H*hd)
+      NDArray gate, NDArray up, NDArray down) {} // (ff, d), (ff, d), (d, ff)
+
+  Gemma2Model(Gemma2Config config, Weights w) {
+    super(w);
+    this.config = config;
+    this.layers = new Layer[config.numLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      String p = Gemma2Config.layer(i);
+      layers[i] = new Layer(
+          w.get(p + "input_layernorm.weight"), w.get(p + "post_attention_layernorm.weight"),
+          w.get(p + "pre_feedforward_layernorm.weight"),
+          w.get(p + "post_feedforward_layernorm.weight"),
+          w.get(p + "self_attn.q_proj.weight"), w.get(p + "self_attn.k_proj.weight"),
+          w.get(p + "self_attn.v_proj.weight"), w.get(p + "self_attn.o_proj.weight"),
+          w.get(p + "mlp.gate_proj.weight"), w.get(p + "mlp.up_proj.weight"),
+          w.get(p + "mlp.down_proj.weight"));
+    }
+    this.embed = w.get(Gemma2Config.EMBED);
+    this.finalNorm = w.get(Gemma2Config.FINAL_NORM);
+    this.lmHead = w.get(Gemma2Config.LM_HEAD);
+    this.rope = new Rope(config.headDim(), config.headDim(), config.ropeTheta());
+    this.attentionScale = (float) Math.pow(config.queryPreAttnScalar(), -0.5);
+  }
+
+  @Override
+  public Gemma2Config config() {
+    return config;
+  }
+
+  @Override
+  protected Rope.Tables rope(NDManager manager, int seqLen) {
+    return rope.tables(manager, seqLen, dtype());
+  }
+
+  @Override
+  protected NDArray embed(NDArray ids) {
+    NDArray x = embed.get(ids.getManager(), new NDIndex("{}", ids));
+    // the normalizer is a tensor of the activation dtype in transformers (rounded in f16 / bf16)
+    NDManager m = ids.getManager();
+    NDArray normalizer = m.create((float) Math.sqrt(config.hiddenSize())).toType(x.getDataType(),
+        false);
+    return x.mul(normalizer);
+  }
+
+  @Override
+  protected NDArray block(int i, NDArray x, Positions positions) {
+    Layer l = layers[i];
+    float eps = config.rmsNormEps();
+    NDArray attn = attention(i, l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions);
+    NDArray h = Ops.gemmaRmsNorm(attn, l.postAttnNorm, eps).add(x);
+    NDArray mlp = mlp(l, Ops.gemmaRmsNorm(h, l.preFfNorm, eps));
+    return Ops.gemmaRmsNorm(mlp, l.postFfNorm, eps).add(h);
+  }
+
+  private NDArray attention(int i, Layer l, NDArray x, Positions positions) {
+    Rope.Tables tables = positions.rope();
+    NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(),
+        config.headDim()));
+    NDArray k = tables.apply(Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(),
+        config.headDim()));
+    NDArray v = Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(),
+        config.headDim());
+    int window = config.isSliding(i) ? config.slidingWindow() : 0;
+    NDArray context = Attention.attend(q, k, v, positions.mask(window), attentionScale,
+        config.attnSoftCap());
+    return Ops.linear(context, l.o, null);
+  }
+
+  private NDArray mlp(Layer l, NDArray x) {
+    NDArray gate = config.activation().apply(Ops.linear(x, l.gate, null));
+    return Ops.linear(gate.mul(Ops.linear(x, l.up, null)), l.down, null);
+  }
+
+  @Override
+  protected NDArray finalNorm(NDArray x) {
+    return Ops.gemmaRmsNorm(x, finalNorm, config.rmsNormEps());
+  }
+
+  @Override
+  protected NDArray unembed(NDArray normed) {
+    NDArray logits = Ops.linear(normed, lmHead, null);
+    float cap = config.finalSoftCap();
+    if (cap > 0) {
+      logits = logits.div(cap).tanh().mul(cap);
+    }
+    return logits;
+  }
+
+}

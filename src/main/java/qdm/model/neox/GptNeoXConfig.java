@@ -1,0 +1,87 @@
+package qdm.model.neox;
+
+import java.util.ArrayList;
+import java.util.List;
+import qdm.model.Activation;
+import qdm.model.ModelConfig;
+import qdm.model.TensorRole;
+import qdm.model.TensorSpec;
+
+/**
+ * GPT-NeoX (Pythia) hyper-parameters from {@code config.json}, and the checkpoint layout they
+ * imply. The Hugging Face tensor names of this architecture appear here and nowhere else.
+ *
+ * @param rotaryDims dimensions of each head that rotate: {@code int(headDim * rotary_pct)}
+ * @param parallelResidual {@code use_parallel_residual}: x + attn(ln1(x)) + mlp(ln2(x)) when true,
+ *     sequential attention then MLP when false
+ * @param attentionBias whether the QKV and output projections have biases
+ * @param tiedEmbeddings {@code tie_word_embeddings}: {@code embed_out} falls back to the embedding
+ */
+public record GptNeoXConfig(
+    int vocabSize,
+    int hiddenSize,
+    int numLayers,
+    int numHeads,
+    int intermediateSize,
+    int rotaryDims,
+    double ropeTheta,
+    float layerNormEps,
+    boolean parallelResidual,
+    boolean attentionBias,
+    boolean tiedEmbeddings,
+    Activation activation)
+    implements ModelConfig {
+
+  static final String PREFIX = "gpt_neox.";
+  static final String EMBED = PREFIX + "embed_in.weight";
+  static final String FINAL_NORM = PREFIX + "final_layer_norm.";
+  static final String LM_HEAD = "embed_out.weight";
+
+  @Override
+  public String modelType() {
+    return "gpt_neox";
+  }
+
+  public int headDim() {
+    return hiddenSize / numHeads;
+  }
+
+  /** Prefix of the tensors of block {@code i}. */
+  static String layer(int i) {
+    return PREFIX + "layers." + i + ".";
+  }
+
+  @Override
+  public List<TensorSpec> tensors() {
+    long d = hiddenSize;
+    long ff = intermediateSize;
+    List<TensorSpec> t = new ArrayList<>();
+    t.add(TensorSpec.of(EMBED, TensorRole.EMBEDDING, vocabSize, d));
+    for (int i = 0; i < numLayers; i++) {
+      String p = layer(i);
+      for (String norm : List.of("input_layernorm.", "post_attention_layernorm.")) {
+        t.add(TensorSpec.of(p + norm + "weight", TensorRole.NORM, d));
+        t.add(TensorSpec.of(p + norm + "bias", TensorRole.NORM, d));
+      }
+      t.add(TensorSpec.of(p + "attention.query_key_value.weight", TensorRole.DECODER_LINEAR,
+          3 * d, d));
+      if (attentionBias) {
+        t.add(TensorSpec.of(p + "attention.query_key_value.bias", TensorRole.BIAS, 3 * d));
+      }
+      t.add(TensorSpec.of(p + "attention.dense.weight", TensorRole.DECODER_LINEAR, d, d));
+      if (attentionBias) {
+        t.add(TensorSpec.of(p + "attention.dense.bias", TensorRole.BIAS, d));
+      }
+      t.add(TensorSpec.of(p + "mlp.dense_h_to_4h.weight", TensorRole.DECODER_LINEAR, ff, d));
+      t.add(TensorSpec.of(p + "mlp.dense_h_to_4h.bias", TensorRole.BIAS, ff));
+      t.add(TensorSpec.of(p + "mlp.dense_4h_to_h.weight", TensorRole.DECODER_LINEAR, d, ff));
+      t.add(TensorSpec.of(p + "mlp.dense_4h_to_h.bias", TensorRole.BIAS, d));
+    }
+    t.add(TensorSpec.of(FINAL_NORM + "weight", TensorRole.NORM, d));
+    t.add(TensorSpec.of(FINAL_NORM + "bias", TensorRole.NORM, d));
+    t.add(tiedEmbeddings
+        ? TensorSpec.tied(LM_HEAD, EMBED, TensorRole.LM_HEAD, vocabSize, d)
+        : TensorSpec.of(LM_HEAD, TensorRole.LM_HEAD, vocabSize, d));
+    return t;
+  }
+}

@@ -1,0 +1,65 @@
+package qdm.probe;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import qdm.QdmException;
+import qdm.io.HostTensor;
+import qdm.model.Activations;
+import qdm.model.Capture;
+import qdm.model.Model;
+import qdm.model.Runtime;
+
+/** Runs one forward pass with everything captured and copies the results to the host. */
+public final class ForwardProbe {
+  private ForwardProbe() {}
+
+  /** Loads the model, runs {@code request} and returns every output tensor in float32. */
+  public static ForwardOutput run(ForwardRequest request) {
+    try (NDManager root = Runtime.newManager(request.placement().device());
+        Model model = Model.load(request.files(), root, request.placement().device(),
+            request.placement().dtype())) {
+      long[][] ids = request.inputIds();
+      checkVocabulary(ids, model.config().vocabSize());
+      ForwardOutput out = new ForwardOutput();
+      try (NDManager batch = root.newSubManager()) {
+        NDArray tokens = batch.create(flatten(ids), new Shape(ids.length, ids[0].length));
+        Activations a = model.transformer().forward(tokens, Capture.everything());
+        List<NDArray> hidden = a.hiddenStates();
+        for (int i = 0; i < hidden.size(); i++) {
+          out.put("hidden_states." + i, host(hidden.get(i)));
+        }
+        out.put("logits", host(a.logits().orElseThrow()));
+        out.put("nll", host(a.nll().orElseThrow()));
+      }
+      return out;
+    }
+  }
+
+  static void checkVocabulary(long[][] ids, int vocab) {
+    for (int b = 0; b < ids.length; b++) {
+      for (int t = 0; t < ids[b].length; t++) {
+        if (ids[b][t] < 0 || ids[b][t] >= vocab) {
+          throw new QdmException("input_ids[" + b + "][" + t + "] = " + ids[b][t]
+              + " is outside the vocabulary [0, " + vocab + ")");
+        }
+      }
+    }
+  }
+
+  private static long[] flatten(long[][] ids) {
+    long[] flat = new long[ids.length * ids[0].length];
+    for (int b = 0; b < ids.length; b++) {
+      System.arraycopy(ids[b], 0, flat, b * ids[0].length, ids[b].length);
+    }
+    return flat;
+  }
+
+  /** Copies an NDArray to the host as float32. */
+  public static HostTensor host(NDArray a) {
+    NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+    return new HostTensor(f.getShape().getShape(), f.toFloatArray());
+  }
+}

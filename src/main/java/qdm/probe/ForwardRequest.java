@@ -1,0 +1,67 @@
+package qdm.probe;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import java.nio.file.Path;
+import java.util.Optional;
+import qdm.QdmException;
+import qdm.model.JsonFields;
+import qdm.model.ModelFiles;
+import qdm.model.Placement;
+
+/**
+ * One {@code qdm forward} invocation: which model and weights, which token ids, where to run.
+ *
+ * @param inputIds [B][T] token ids, all rows the same length
+ */
+public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
+    Placement placement) {
+
+  public ForwardRequest {
+    if (inputIds.length == 0 || inputIds[0].length == 0) {
+      throw new QdmException("input_ids must hold at least one non-empty row");
+    }
+    for (long[] row : inputIds) {
+      if (row.length != inputIds[0].length) {
+        throw new QdmException("input_ids rows must all have the same length (got "
+            + inputIds[0].length + " and " + row.length + ")");
+      }
+    }
+  }
+
+  public ModelFiles files() {
+    return new ModelFiles(modelDir, weights);
+  }
+
+  /** Reads {@code {"input_ids": [[...], ...]}}; a flat list is one row. */
+  public static long[][] readInputIds(Path file) {
+    JsonFields json = JsonFields.read(file);
+    if (!json.has("input_ids") || !json.json().get("input_ids").isJsonArray()) {
+      throw new QdmException(file + ": key 'input_ids' is missing or not an array");
+    }
+    JsonArray rows = json.json().getAsJsonArray("input_ids");
+    if (rows.size() > 0 && rows.get(0).isJsonPrimitive()) {
+      JsonArray wrapped = new JsonArray();
+      wrapped.add(rows);
+      rows = wrapped;
+    }
+    long[][] ids = new long[rows.size()][];
+    for (int b = 0; b < ids.length; b++) {
+      JsonElement row = rows.get(b);
+      if (!row.isJsonArray()) {
+        throw new QdmException(file + ": input_ids[" + b + "] is not an array of token ids");
+      }
+      JsonArray r = row.getAsJsonArray();
+      ids[b] = new long[r.size()];
+      for (int t = 0; t < r.size(); t++) {
+        try {
+          ids[b][t] = r.get(t).getAsLong();
+        } catch (RuntimeException e) {
+          throw new QdmException(file + ": input_ids[" + b + "][" + t + "] is not an integer: "
+              + r.get(t));
+        }
+      }
+    }
+    return ids;
+  }
+}
