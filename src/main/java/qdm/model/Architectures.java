@@ -29,6 +29,16 @@ public final class Architectures {
     return List.copyOf(BY_TYPE.keySet());
   }
 
+  /** The architecture registered for {@code modelType}. */
+  public static Architecture<?> byType(String modelType) {
+    Architecture<?> a = BY_TYPE.get(modelType);
+    if (a == null) {
+      throw new QdmException("model_type '" + modelType + "' is not supported (supported: "
+          + String.join(", ", BY_TYPE.keySet()) + ")");
+    }
+    return a;
+  }
+
   /** The architecture for a {@code config.json}; unknown types fail naming the supported ones. */
   public static Architecture<?> of(JsonFields config) {
     String type = config.string("model_type");

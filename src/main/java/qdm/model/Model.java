@@ -53,6 +53,32 @@ public final class Model implements AutoCloseable {
     }
   }
 
+  /**
+   * A model of {@code config}'s shape with random weights (normal, std {@code std}; norm weights
+   * 1 and biases 0), for benchmarks and tests that need a model of a real size but no checkpoint.
+   */
+  @SuppressWarnings("unchecked")
+  public static Model random(ModelConfig config, NDManager parent, Device device, DataType dtype,
+      float std, long seed) {
+    Architecture<ModelConfig> arch =
+        (Architecture<ModelConfig>) Architectures.byType(config.modelType());
+    NDManager onDevice = parent.newSubManager(device);
+    onDevice.getEngine().setRandomSeed((int) seed);
+    java.util.Map<String, ai.djl.ndarray.NDArray> arrays = new java.util.LinkedHashMap<>();
+    java.util.Map<String, TensorRole> roles = new java.util.LinkedHashMap<>();
+    for (TensorSpec spec : config.tensors()) {
+      ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(spec.shape());
+      ai.djl.ndarray.NDArray a = switch (spec.role()) {
+        case NORM -> spec.name().endsWith("bias") ? onDevice.zeros(shape) : onDevice.ones(shape);
+        case BIAS -> onDevice.zeros(shape);
+        default -> onDevice.randomNormal(0f, std, shape, DataType.FLOAT32);
+      };
+      arrays.put(spec.name(), a.toType(dtype, false));
+      roles.put(spec.name(), spec.role());
+    }
+    return new Model(arch, config, new Weights(onDevice, arrays, roles));
+  }
+
   public ModelConfig config() {
     return config;
   }
