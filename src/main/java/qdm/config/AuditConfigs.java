@@ -1,0 +1,694 @@
+package qdm.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
+import qdm.QdmException;
+
+/**
+ * Reads an audit configuration: a HOCON file over the defaults in {@code qdm/defaults.conf},
+ * with {@code --set key=value} overrides on top, validated completely before anything runs.
+ *
+ * <p>Every problem found is reported at once, each naming the file and line, the key, and what
+ * was expected; unknown keys are rejected (with the nearest known key as a hint), so a typo
+ * never silently falls back to a default.
+ */
+public final class AuditConfigs {
+  private static final String ROOT = "qdm";
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final Set<String> CONDITION_KEYS = Set.of("name", "method", "bits", "group-size",
+      "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search");
+  private static final Set<String> SEARCH_KEYS = Set.of("low", "high", "steps", "max-tokens");
+
+  private AuditConfigs() {}
+
+  /** Loads and validates {@code file} with {@code overrides} ({@code key=value}, HOCON values). */
+  public static AuditConfig load(Path file, List<String> overrides) {
+    if (!Files.isRegularFile(file)) {
+      throw new QdmException(file + ": config file not found");
+    }
+    Config user;
+    try {
+      user = ConfigFactory.parseFile(file.toFile(),
+          ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      throw new QdmException(file + ": cannot parse: " + e.getMessage());
+    }
+    return load(user, overrides, file.toString());
+  }
+
+  /** Loads a configuration given as HOCON text (tests, notebooks). */
+  public static AuditConfig parse(String hocon, List<String> overrides, String sourceName) {
+    Config user;
+    try {
+      user = ConfigFactory.parseString(hocon,
+          ConfigParseOptions.defaults().setOriginDescription(sourceName));
+    } catch (ConfigException e) {
+      throw new QdmException(sourceName + ": cannot parse: " + e.getMessage());
+    }
+    return load(user, overrides, sourceName);
+  }
+
+  private static AuditConfig load(Config user, List<String> overrides, String source) {
+    Config defaults = ConfigFactory.parseResources(AuditConfigs.class, "/qdm/defaults.conf");
+    Config over = ConfigFactory.empty();
+    for (String o : overrides) {
+      over = parseOverride(o).withFallback(over);
+    }
+    Config layered = over.withFallback(user);
+    Problems problems = new Problems(source);
+    checkKeys(layered, defaults, problems);
+    Config merged;
+    try {
+      merged = layered.withFallback(defaults).resolve();
+    } catch (ConfigException e) {
+      throw new QdmException(source + ": " + e.getMessage());
+    }
+    AuditConfig config = new Reader(merged, problems, source).read();
+    problems.throwIfAny();
+    return config;
+  }
+
+  /** {@code key=value} with the value in HOCON syntax; the {@code qdm.} prefix is optional. */
+  static Config parseOverride(String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) {
+      throw new QdmException("--set " + override + ": expected key=value");
+    }
+    String key = override.substring(0, eq).trim();
+    String value = override.substring(eq + 1).trim();
+    if (!key.equals(ROOT) && !key.startsWith(ROOT + ".")) {
+      key = ROOT + "." + key;
+    }
+    try {
+      return ConfigFactory.parseString(key + " = " + (value.isEmpty() ? "\"\"" : value),
+          ConfigParseOptions.defaults().setOriginDescription("--set " + override));
+    } catch (ConfigException e) {
+      // a bare string with characters HOCON does not allow unquoted
+      return ConfigFactory.parseString(key + " = " + ConfigUtil.quoteString(value),
+          ConfigParseOptions.defaults().setOriginDescription("--set " + override));
+    }
+  }
+
+  private static void checkKeys(Config layered, Config defaults, Problems problems) {
+    for (Map.Entry<String, ConfigValue> e : layered.entrySet()) {
+      List<String> parts = ConfigUtil.splitPath(e.getKey());
+      if (!parts.get(0).equals(ROOT)) {
+        problems.add(e.getValue().origin(), e.getKey(), "unknown key: settings live under "
+            + "'qdm { ... }'");
+        continue;
+      }
+      if (parts.size() >= 3 && parts.get(1).equals("spark") && parts.get(2).equals("conf")) {
+        continue; // free-form Spark settings
+      }
+      String path = ConfigUtil.joinPath(parts);
+      if (!defaults.hasPathOrNull(path)) {
+        problems.add(e.getValue().origin(), path, "unknown key" + hint(parts, defaults));
+      }
+    }
+  }
+
+  private static String hint(List<String> parts, Config defaults) {
+    List<String> parent = parts.subList(0, parts.size() - 1);
+    String last = parts.get(parts.size() - 1);
+    String parentPath = ConfigUtil.joinPath(parent);
+    if (!defaults.hasPath(parentPath)
+        || defaults.getValue(parentPath).valueType() != ConfigValueType.OBJECT) {
+      return "";
+    }
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String k : defaults.getObject(parentPath).keySet()) {
+      int d = editDistance(k, last);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = k;
+      }
+    }
+    return best != null && bestDistance <= 3 ? " (did you mean " + parentPath + "." + best + "?)"
+        : " (known keys under " + parentPath + ": "
+            + String.join(", ", defaults.getObject(parentPath).keySet()) + ")";
+  }
+
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** Collected validation problems, reported together. */
+  static final class Problems {
+    private final String source;
+    private final List<String> lines = new ArrayList<>();
+
+    Problems(String source) {
+      this.source = source;
+    }
+
+    void add(ConfigOrigin origin, String key, String message) {
+      String where = source;
+      if (origin != null && origin.resource() != null) {
+        origin = null; // a default from qdm/defaults.conf: point at the user's file instead
+      }
+      if (origin != null && origin.lineNumber() > 0 && origin.filename() != null) {
+        where = origin.filename() + ":" + origin.lineNumber();
+      } else if (origin != null && origin.description() != null
+          && origin.description().startsWith("--set")) {
+        where = origin.description();
+      } else if (origin != null && origin.lineNumber() > 0) {
+        where = source + ":" + origin.lineNumber();
+      }
+      lines.add(where + ": " + key + ": " + message);
+    }
+
+    void throwIfAny() {
+      if (lines.size() == 1) {
+        throw new QdmException(lines.get(0));
+      }
+      if (!lines.isEmpty()) {
+        throw new QdmException(lines.size() + " problems in the configuration:\n  "
+            + String.join("\n  ", lines));
+      }
+    }
+
+    boolean isEmpty() {
+      return lines.isEmpty();
+    }
+  }
+
+  /** Typed reads that record a problem instead of throwing, so all problems surface at once. */
+  private static final class Reader {
+    private final Config c;
+    private final Problems problems;
+    private final String source;
+
+    Reader(Config c, Problems problems, String source) {
+      this.c = c;
+      this.problems = problems;
+      this.source = source;
+    }
+
+    AuditConfig read() {
+      String runName = requiredString("qdm.run-name");
+      if (runName != null && !NAME.matcher(runName).matches()) {
+        bad("qdm.run-name", "must be letters, digits, '.', '_' or '-' (it names a directory), "
+            + "got '" + runName + "'");
+      }
+      String output = requiredString("qdm.output");
+
+      var model = new AuditConfig.ModelSettings(requiredString("qdm.model.path"),
+          optionalString("qdm.model.weights"),
+          oneOf("qdm.model.dtype", "auto", "float32", "float16"));
+      var sae = new AuditConfig.SaeSettings(requiredString("qdm.sae.path"),
+          oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify"),
+          optionalString("qdm.sae.hook"));
+
+      List<String> paths = stringList("qdm.corpus.paths");
+      if (paths.isEmpty()) {
+        bad("qdm.corpus.paths", "must list at least one file or directory");
+      }
+      long maxTokens = positiveLong("qdm.corpus.max-tokens");
+      var corpus = new AuditConfig.CorpusSettings(paths,
+          oneOf("qdm.corpus.format", "auto", "text", "jsonl", "parquet"),
+          requiredString("qdm.corpus.text-column"), string("qdm.corpus.separator"), maxTokens,
+          bool("qdm.corpus.bos"));
+
+      int chunk = intAtLeast("qdm.windows.chunk-length", 2);
+      if (maxTokens > 0 && chunk > 0 && maxTokens < chunk) {
+        bad("qdm.corpus.max-tokens", "must be at least one chunk (" + chunk + " tokens), got "
+            + maxTokens);
+      }
+      int slideLength = intAtLeast("qdm.windows.sliding.length", 2);
+      int stride = intAtLeast("qdm.windows.sliding.stride", 1);
+      if (slideLength > 0 && stride >= slideLength) {
+        bad("qdm.windows.sliding.stride", "must be smaller than the window length "
+            + slideLength + " (each window must overlap the previous one), got " + stride);
+      }
+      OptionalLong slideTokens = c.getIsNull("qdm.windows.sliding.max-tokens")
+          ? OptionalLong.empty() : OptionalLong.of(positiveLong("qdm.windows.sliding.max-tokens"));
+      var windows = new AuditConfig.WindowSettings(chunk, new AuditConfig.Sliding(
+          bool("qdm.windows.sliding.enabled"), slideLength, stride,
+          bool("qdm.windows.sliding.bos"), slideTokens));
+
+      List<Condition> conditions = conditions();
+      var analysis = analysis(conditions);
+
+      var execution = new AuditConfig.ExecutionSettings(intAtLeast("qdm.execution.batch-size", 1),
+          oneOf("qdm.execution.device", "auto", "cpu", "gpu"),
+          autoBytes("qdm.execution.weight-cache-bytes"),
+          autoInt("qdm.execution.windows-per-task"), autoInt("qdm.execution.threads-per-task"));
+
+      Map<String, String> sparkConf = new LinkedHashMap<>();
+      if (c.hasPath("qdm.spark.conf")) {
+        for (Map.Entry<String, ConfigValue> e : c.getConfig("qdm.spark.conf").entrySet()) {
+          sparkConf.put(String.join(".", ConfigUtil.splitPath(e.getKey())),
+              String.valueOf(e.getValue().unwrapped()));
+        }
+      }
+      var spark = new AuditConfig.SparkSettings(requiredString("qdm.spark.master"), sparkConf);
+      String text = c.getConfig(ROOT).atKey(ROOT).root().render(
+          ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
+      if (!problems.isEmpty()) {
+        return null;
+      }
+      return new AuditConfig(runName, output, model, sae, corpus, windows, conditions, analysis,
+          execution, spark, source, text);
+    }
+
+    private List<Condition> conditions() {
+      String key = "qdm.conditions";
+      List<Condition> out = new ArrayList<>();
+      ConfigList list;
+      try {
+        list = c.getList(key);
+      } catch (ConfigException e) {
+        bad(key, "must be a list of { name = ..., method = ... } objects");
+        return out;
+      }
+      Set<String> names = new HashSet<>();
+      List<Condition.MatchedPrune> matched = new ArrayList<>();
+      for (int i = 0; i < list.size(); i++) {
+        String at = key + "[" + i + "]";
+        if (list.get(i).valueType() != ConfigValueType.OBJECT) {
+          problems.add(list.get(i).origin(), at, "must be an object { name = ..., method = ... }");
+          continue;
+        }
+        ConfigObject obj = (ConfigObject) list.get(i);
+        for (String k : obj.keySet()) {
+          if (!CONDITION_KEYS.contains(k)) {
+            problems.add(obj.get(k).origin(), at + "." + k, "unknown key (condition keys: "
+                + String.join(", ", new java.util.TreeSet<>(CONDITION_KEYS)) + ")");
+          }
+        }
+        Condition cond;
+        try {
+          cond = new ConditionReader(obj.toConfig(), at, obj.origin()).read();
+        } catch (ConfigException e) {
+          problems.add(obj.origin(), at, "has a value of the wrong type: "
+              + e.getMessage().replaceFirst("^.*?: ", ""));
+          continue;
+        }
+        if (cond == null) {
+          continue;
+        }
+        if (!names.add(cond.name())) {
+          problems.add(obj.origin(), at + ".name", "duplicate condition name '" + cond.name()
+              + "'");
+        }
+        if (cond instanceof Condition.MatchedPrune m) {
+          matched.add(m);
+        }
+        out.add(cond);
+      }
+      if (out.stream().noneMatch(x -> x instanceof Condition.Reference) && !out.isEmpty()) {
+        bad(key, "needs a reference condition with method = none");
+      }
+      for (Condition.MatchedPrune m : matched) {
+        Optional<Condition> target = out.stream().filter(x -> x.name().equals(m.target()))
+            .findFirst();
+        if (target.isEmpty()) {
+          bad(key, "condition '" + m.name() + "': match-perplexity-of = '" + m.target()
+              + "' is not a defined condition (" + names(out) + ")");
+        } else if (target.get() instanceof Condition.MatchedPrune) {
+          bad(key, "condition '" + m.name() + "': match-perplexity-of must name a condition "
+              + "with a fixed compression, not another matched one ('" + m.target() + "')");
+        }
+      }
+      return out;
+    }
+
+    private AuditConfig.AnalysisConfig analysis(List<Condition> conditions) {
+      double active = doubleIn("qdm.analysis.active-firing-rate", 0, 1);
+      double survived = doubleIn("qdm.analysis.survived-above", -1, 1);
+      double damaged = doubleIn("qdm.analysis.damaged-below", -1, 1);
+      if (damaged > survived) {
+        bad("qdm.analysis.damaged-below", "must not exceed survived-above (" + survived
+            + "), got " + damaged);
+      }
+      List<List<String>> overlap = new ArrayList<>();
+      String okey = "qdm.analysis.overlap";
+      if (c.getValue(okey).valueType() == ConfigValueType.STRING
+          && c.getString(okey).equals("auto")) {
+        for (Condition x : conditions) {
+          if (x instanceof Condition.MatchedPrune m) {
+            overlap.add(List.of(m.target(), m.name()));
+          }
+        }
+      } else {
+        try {
+          for (Object pair : c.getList(okey).unwrapped()) {
+            if (!(pair instanceof List<?> p) || p.size() != 2) {
+              bad(okey, "must be auto or a list of condition pairs like [[rtn6, prune-matched]]");
+              continue;
+            }
+            List<String> names = List.of(String.valueOf(p.get(0)), String.valueOf(p.get(1)));
+            for (String n : names) {
+              if (conditions.stream().noneMatch(x -> x.name().equals(n))) {
+                bad(okey, "condition '" + n + "' is not defined (" + names(conditions) + ")");
+              }
+            }
+            overlap.add(names);
+          }
+        } catch (ConfigException e) {
+          bad(okey, "must be auto or a list of condition pairs like [[rtn6, prune-matched]]");
+        }
+      }
+      String pkey = "qdm.analysis.predictor.condition";
+      String predictor = requiredString(pkey);
+      if ("auto".equals(predictor)) {
+        predictor = conditions.stream().filter(x -> x instanceof Condition.MatchedPrune)
+            .map(x -> ((Condition.MatchedPrune) x).target()).findFirst()
+            .or(() -> conditions.stream().filter(x -> !(x instanceof Condition.Reference))
+                .map(Condition::name).findFirst())
+            .orElse(null);
+      } else if (predictor != null
+          && conditions.stream().noneMatch(x -> x.name().equals(c.getString(pkey)))) {
+        bad(pkey, "condition '" + predictor + "' is not defined (" + names(conditions) + ")");
+      }
+      int folds = intAtLeast("qdm.analysis.predictor.folds", 2);
+      long seed = longValue("qdm.analysis.predictor.seed");
+      return new AuditConfig.AnalysisConfig(active, survived, damaged, overlap,
+          predictor == null ? "" : predictor, folds, seed, bool("qdm.analysis.null-run"));
+    }
+
+    private static String names(List<Condition> conditions) {
+      return "defined: " + String.join(", ", conditions.stream().map(Condition::name).toList());
+    }
+
+    // ---- typed reads -------------------------------------------------------------------
+
+    void bad(String key, String message) {
+      ConfigOrigin origin = c.hasPath(key) ? c.getValue(key).origin() : null;
+      problems.add(origin, key, message);
+    }
+
+    String requiredString(String key) {
+      if (c.getIsNull(key)) {
+        bad(key, "is required");
+        return null;
+      }
+      return string(key);
+    }
+
+    String string(String key) {
+      try {
+        return c.getString(key);
+      } catch (ConfigException e) {
+        bad(key, "must be a string");
+        return null;
+      }
+    }
+
+    Optional<String> optionalString(String key) {
+      return c.getIsNull(key) ? Optional.empty() : Optional.ofNullable(string(key));
+    }
+
+    String oneOf(String key, String... allowed) {
+      String v = requiredString(key);
+      if (v == null) {
+        return null;
+      }
+      String lower = v.toLowerCase(Locale.ROOT);
+      for (String a : allowed) {
+        if (a.equals(lower)) {
+          return a;
+        }
+      }
+      bad(key, "must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
+      return null;
+    }
+
+    boolean bool(String key) {
+      try {
+        return c.getBoolean(key);
+      } catch (ConfigException e) {
+        bad(key, "must be true or false");
+        return false;
+      }
+    }
+
+    long longValue(String key) {
+      try {
+        return c.getLong(key);
+      } catch (ConfigException e) {
+        bad(key, "must be an integer");
+        return 0;
+      }
+    }
+
+    long positiveLong(String key) {
+      long v = longValue(key);
+      if (v <= 0 && !c.getIsNull(key)) {
+        bad(key, "must be positive, got " + v);
+      }
+      return v;
+    }
+
+    int intAtLeast(String key, int min) {
+      try {
+        int v = c.getInt(key);
+        if (v < min) {
+          bad(key, "must be at least " + min + ", got " + v);
+        }
+        return v;
+      } catch (ConfigException e) {
+        bad(key, "must be an integer");
+        return 0;
+      }
+    }
+
+    double doubleIn(String key, double low, double high) {
+      try {
+        double v = c.getDouble(key);
+        if (v < low || v > high) {
+          bad(key, "must be in [" + low + ", " + high + "], got " + v);
+        }
+        return v;
+      } catch (ConfigException e) {
+        bad(key, "must be a number");
+        return 0;
+      }
+    }
+
+    List<String> stringList(String key) {
+      try {
+        if (c.getValue(key).valueType() == ConfigValueType.STRING) {
+          return List.of(c.getString(key));
+        }
+        return c.getStringList(key);
+      } catch (ConfigException e) {
+        bad(key, "must be a list of strings");
+        return List.of();
+      }
+    }
+
+    OptionalInt autoInt(String key) {
+      if (c.getValue(key).valueType() == ConfigValueType.STRING
+          && "auto".equals(c.getString(key))) {
+        return OptionalInt.empty();
+      }
+      return OptionalInt.of(intAtLeast(key, 1));
+    }
+
+    OptionalLong autoBytes(String key) {
+      if (c.getValue(key).valueType() == ConfigValueType.STRING
+          && "auto".equals(c.getString(key))) {
+        return OptionalLong.empty();
+      }
+      try {
+        long v = c.getBytes(key);
+        if (v <= 0) {
+          bad(key, "must be auto or a positive size like 4g, got " + v);
+        }
+        return OptionalLong.of(v);
+      } catch (ConfigException e) {
+        bad(key, "must be auto or a size like 4g or 4294967296");
+        return OptionalLong.empty();
+      }
+    }
+
+    /** Reads one element of {@code qdm.conditions}. */
+    private final class ConditionReader {
+      private final Config o;
+      private final String at;
+      private final ConfigOrigin origin;
+
+      ConditionReader(Config o, String at, ConfigOrigin origin) {
+        this.o = o;
+        this.at = at;
+        this.origin = origin;
+      }
+
+      private void err(String key, String message) {
+        problems.add(o.hasPath(key) ? o.getValue(key).origin() : origin,
+            at + "." + key, message);
+      }
+
+      Condition read() {
+        if (!o.hasPath("name")) {
+          err("name", "is required");
+          return null;
+        }
+        String name = o.getString("name");
+        if (!NAME.matcher(name).matches()) {
+          err("name", "must be letters, digits, '.', '_' or '-' (it names a directory), got '"
+              + name + "'");
+        }
+        String method = o.hasPath("method") ? o.getString("method") : null;
+        List<String> targets = targets();
+        if (method == null) {
+          err("method", "is required (none, rtn or prune)");
+          return null;
+        }
+        switch (method) {
+          case "none" -> {
+            forbid("none", "bits", "group-size", "asymmetric", "sparsity", "global", "targets",
+                "match-perplexity-of", "search");
+            return new Condition.Reference(name);
+          }
+          case "rtn" -> {
+            forbid("rtn", "sparsity", "global", "match-perplexity-of", "search");
+            if (!o.hasPath("bits")) {
+              err("bits", "is required for method = rtn (2..8)");
+              return null;
+            }
+            int bits = integer("bits");
+            if (bits < 2 || bits > 8) {
+              err("bits", "must be in 2..8, got " + bits);
+            }
+            int group = o.hasPath("group-size") ? integer("group-size") : 0;
+            if (group < 0) {
+              err("group-size", "must be positive (or absent for one scale per row), got "
+                  + group);
+            }
+            boolean asym = o.hasPath("asymmetric") && o.getBoolean("asymmetric");
+            return new Condition.Rtn(name, bits, group, asym, targets);
+          }
+          case "prune" -> {
+            forbid("prune", "bits", "group-size", "asymmetric");
+            boolean global = o.hasPath("global") && o.getBoolean("global");
+            boolean hasSparsity = o.hasPath("sparsity");
+            boolean hasMatch = o.hasPath("match-perplexity-of");
+            if (hasSparsity == hasMatch) {
+              err("sparsity", "give exactly one of sparsity or match-perplexity-of for "
+                  + "method = prune");
+              return null;
+            }
+            if (hasSparsity) {
+              double s = o.getDouble("sparsity");
+              if (!(s >= 0 && s < 1)) {
+                err("sparsity", "must be in [0, 1), got " + s);
+              }
+              if (o.hasPath("search")) {
+                err("search", "only applies with match-perplexity-of");
+              }
+              return new Condition.Prune(name, s, global, targets);
+            }
+            return new Condition.MatchedPrune(name, o.getString("match-perplexity-of"),
+                search(), global, targets);
+          }
+          default -> {
+            err("method", "must be none, rtn or prune, got '" + method + "'");
+            return null;
+          }
+        }
+      }
+
+      private Condition.Search search() {
+        double low = 0.0;
+        double high = 0.8;
+        int steps = 6;
+        long tokens = 100_000;
+        if (o.hasPath("search")) {
+          Config s = o.getConfig("search");
+          for (String k : s.root().keySet()) {
+            if (!SEARCH_KEYS.contains(k)) {
+              err("search." + k, "unknown key (search keys: low, high, steps, max-tokens)");
+            }
+          }
+          low = s.hasPath("low") ? s.getDouble("low") : low;
+          high = s.hasPath("high") ? s.getDouble("high") : high;
+          steps = s.hasPath("steps") ? s.getInt("steps") : steps;
+          tokens = s.hasPath("max-tokens") ? s.getLong("max-tokens") : tokens;
+        }
+        if (!(low >= 0 && low < high && high < 1)) {
+          err("search", "needs 0 <= low < high < 1, got low " + low + ", high " + high);
+        }
+        if (steps < 1 || steps > 30) {
+          err("search.steps", "must be in 1..30, got " + steps);
+        }
+        if (tokens <= 0) {
+          err("search.max-tokens", "must be positive, got " + tokens);
+        }
+        return new Condition.Search(low, high, steps, tokens);
+      }
+
+      private List<String> targets() {
+        if (!o.hasPath("targets")) {
+          return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String t : o.getStringList("targets")) {
+          if (!Condition.Targets.ALLOWED.contains(t)) {
+            err("targets", "may list " + String.join(", ", Condition.Targets.ALLOWED)
+                + " (decoder linear weights are always compressed), got '" + t + "'");
+          } else {
+            out.add(t);
+          }
+        }
+        return out;
+      }
+
+      private int integer(String key) {
+        try {
+          return o.getInt(key);
+        } catch (ConfigException e) {
+          err(key, "must be an integer");
+          return 0;
+        }
+      }
+
+      private void forbid(String method, String... keys) {
+        for (String k : keys) {
+          if (o.hasPath(k)) {
+            err(k, "does not apply to method = " + method);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package qdm.config;
+
+import java.util.List;
+
+/**
+ * One condition of an audit: the reference model or a compressed copy of it. Every condition runs
+ * over the same token windows and is encoded by the same SAE.
+ *
+ * <p>{@link #compression()} gives the compression in the CLI syntax of {@code jobs/qdm forward
+ * --compress} ({@code none}, {@code rtn:BITS[:gGROUP][:asym]}, {@code prune:FRACTION[:global]},
+ * optionally {@code :targets=decoder+embed+head}),
+ * which is the single place a compression is named.
+ */
+public sealed interface Condition {
+
+  /** The condition's name: a directory-safe identifier unique within the audit. */
+  String name();
+
+  /** {@code none}, {@code rtn} or {@code prune}. */
+  String method();
+
+  /** The compression, in {@code --compress} syntax; a matched condition has none until searched. */
+  String compression();
+
+  /** Tensor roles compressed besides the decoder linear weights ({@code embeddings}, {@code lm-head}). */
+  List<String> extraTargets();
+
+  /** The uncompressed model. */
+  record Reference(String name) implements Condition {
+    @Override
+    public String method() {
+      return "none";
+    }
+
+    @Override
+    public String compression() {
+      return "none";
+    }
+
+    @Override
+    public List<String> extraTargets() {
+      return List.of();
+    }
+  }
+
+  /** Round-to-nearest quantization. {@code groupSize} 0 means one scale per output row. */
+  record Rtn(String name, int bits, int groupSize, boolean asymmetric, List<String> extraTargets)
+      implements Condition {
+    public Rtn {
+      extraTargets = List.copyOf(extraTargets);
+    }
+
+    @Override
+    public String method() {
+      return "rtn";
+    }
+
+    @Override
+    public String compression() {
+      return "rtn:" + bits + (groupSize > 0 ? ":g" + groupSize : "") + (asymmetric ? ":asym" : "")
+          + Targets.suffix(extraTargets);
+    }
+  }
+
+  /** Unstructured magnitude pruning at a fixed sparsity. */
+  record Prune(String name, double sparsity, boolean global, List<String> extraTargets)
+      implements Condition {
+    public Prune {
+      extraTargets = List.copyOf(extraTargets);
+    }
+
+    @Override
+    public String method() {
+      return "prune";
+    }
+
+    @Override
+    public String compression() {
+      return pruneSpec(sparsity, global, extraTargets);
+    }
+  }
+
+  /**
+   * Magnitude pruning whose sparsity is searched so its perplexity matches another condition's
+   * (the paper's "pruning matched to INT6").
+   */
+  record MatchedPrune(String name, String target, Search search, boolean global,
+      List<String> extraTargets) implements Condition {
+    public MatchedPrune {
+      extraTargets = List.copyOf(extraTargets);
+    }
+
+    @Override
+    public String method() {
+      return "prune";
+    }
+
+    /** Unknown until the search has run: {@link #at(double)} gives the spec for a sparsity. */
+    @Override
+    public String compression() {
+      return "prune:?";
+    }
+
+    /** The compression at a searched sparsity. */
+    public String at(double sparsity) {
+      return pruneSpec(sparsity, global, extraTargets);
+    }
+  }
+
+  /**
+   * The bisection of the matched-perplexity search: {@code steps} halvings of [low, high], each
+   * probe's perplexity measured on the first {@code maxTokens} tokens of the chunk windows.
+   */
+  record Search(double low, double high, int steps, long maxTokens) {}
+
+  private static String pruneSpec(double sparsity, boolean global, List<String> targets) {
+    return "prune:" + sparsity + (global ? ":global" : "") + Targets.suffix(targets);
+  }
+
+  /**
+   * Extra compression targets: config names ({@code embeddings}, {@code lm-head}) to the CLI
+   * syntax ({@code :targets=decoder+embed+head}).
+   */
+  final class Targets {
+    public static final List<String> ALLOWED = List.of("embeddings", "lm-head");
+
+    private Targets() {}
+
+    static String suffix(List<String> targets) {
+      if (targets.isEmpty()) {
+        return "";
+      }
+      StringBuilder s = new StringBuilder(":targets=decoder");
+      if (targets.contains("embeddings")) {
+        s.append("+embed");
+      }
+      if (targets.contains("lm-head")) {
+        s.append("+head");
+      }
+      return s.toString();
+    }
+  }
+}

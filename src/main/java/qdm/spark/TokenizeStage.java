@@ -1,0 +1,105 @@
+package qdm.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import qdm.QdmException;
+import qdm.config.AuditConfig;
+import qdm.data.CorpusReader;
+import qdm.data.TokenStream;
+import qdm.data.Window;
+import qdm.data.Windowing;
+import qdm.tables.Schemas;
+import qdm.tokenize.Tokenizer;
+
+/**
+ * Stage 1: corpus to token windows. Runs on the driver (a few hundred thousand tokens); the
+ * corpus is read through Spark so it may live on any Hadoop filesystem. Writes the
+ * {@code windows} table: chunk windows, and sliding windows when enabled.
+ */
+public final class TokenizeStage {
+  public static final String NAME = "tokenize";
+
+  private TokenizeStage() {}
+
+  /** What the stage produced, for the manifest and the log. */
+  public record Result(long chunkWindows, long chunkTokens, long slideWindows,
+      long slideTokens) {
+    Map<String, Object> facts() {
+      return Map.of("chunk_windows", chunkWindows, "chunk_tokens", chunkTokens,
+          "slide_windows", slideWindows, "slide_tokens", slideTokens);
+    }
+  }
+
+  /** The windows of a corpus as the config asks; pure except for reading the corpus. */
+  public static List<Window> windows(SparkSession spark, AuditConfig config, Tokenizer tokenizer,
+      int bosId) {
+    var corpus = config.corpus();
+    var sliding = config.windows().sliding();
+    long chunkBudget = corpus.maxTokens() - (corpus.bos() ? 1 : 0);
+    long slideBudget = sliding.maxTokens().orElse(corpus.maxTokens()) - (sliding.bos() ? 1 : 0);
+    long budget = sliding.enabled() ? Math.max(chunkBudget, slideBudget) : chunkBudget;
+    CorpusReader reader = new CorpusReader(spark, corpus.format(), corpus.textColumn());
+    int[] stream = TokenStream.build(reader.documents(corpus.paths()), tokenizer,
+        corpus.separator(), budget);
+
+    int[] chunkStream = TokenStream.prefix(stream, chunkBudget);
+    if (corpus.bos()) {
+      chunkStream = TokenStream.withBos(chunkStream, bosId);
+    }
+    List<Window> windows = new ArrayList<>(
+        Windowing.chunks(chunkStream, config.windows().chunkLength()));
+    if (windows.isEmpty()) {
+      throw new QdmException(String.join(", ", corpus.paths()) + ": the corpus has "
+          + stream.length + " tokens, fewer than one chunk window of "
+          + config.windows().chunkLength());
+    }
+    if (sliding.enabled()) {
+      int[] slideStream = TokenStream.prefix(stream, slideBudget);
+      if (sliding.bos()) {
+        slideStream = TokenStream.withBos(slideStream, bosId);
+      }
+      windows.addAll(Windowing.sliding(slideStream, sliding.length(), sliding.stride()));
+    }
+    return windows;
+  }
+
+  /** Windows as rows of {@link Schemas#WINDOWS}. */
+  public static Dataset<Row> toRows(SparkSession spark, List<Window> windows) {
+    List<Row> rows = new ArrayList<>(windows.size());
+    for (Window w : windows) {
+      int[] t = w.tokens();
+      Integer[] boxed = new Integer[t.length];
+      for (int i = 0; i < t.length; i++) {
+        boxed[i] = t[i];
+      }
+      rows.add(RowFactory.create(w.id(), w.kind(), w.start(),
+          scala.jdk.javaapi.CollectionConverters.asScala(java.util.Arrays.asList(boxed)).toSeq(),
+          w.scoreFrom()));
+    }
+    return spark.createDataFrame(rows, Schemas.WINDOWS);
+  }
+
+  /** Runs the stage: writes {@code windows} atomically. */
+  public static Result run(SparkSession spark, AuditConfig config, RunLayout layout,
+      Tokenizer tokenizer, int bosId) {
+    List<Window> windows = windows(spark, config, tokenizer, bosId);
+    long chunkWindows = windows.stream().filter(w -> w.kind().equals(Window.CHUNK)).count();
+    long chunkTokens = windows.stream().filter(w -> w.kind().equals(Window.CHUNK))
+        .mapToLong(Window::length).sum();
+    long slideWindows = windows.size() - chunkWindows;
+    long slideTokens = windows.stream().filter(w -> w.kind().equals(Window.SLIDE))
+        .mapToLong(Window::scoredTargets).sum();
+    Path scratch = layout.scratch("windows");
+    toRows(spark, windows).coalesce(1).write().mode(SaveMode.ErrorIfExists)
+        .parquet(scratch.toString());
+    layout.commit(scratch, layout.table("windows"));
+    return new Result(chunkWindows, chunkTokens, slideWindows, slideTokens);
+  }
+}

@@ -1,0 +1,132 @@
+package qdm.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import qdm.QdmException;
+
+class AuditConfigsTest {
+  static final String MINIMAL = """
+      qdm {
+        run-name = t
+        model.path = m
+        sae.path = s
+        corpus.paths = [c.txt]
+      }
+      """;
+
+  static AuditConfig parse(String hocon, String... overrides) {
+    return AuditConfigs.parse(hocon, List.of(overrides), "test.conf");
+  }
+
+  static String error(String hocon, String... overrides) {
+    return assertThrows(QdmException.class, () -> parse(hocon, overrides)).getMessage();
+  }
+
+  @Test
+  void defaultsGiveThePapersSweep() {
+    AuditConfig c = parse(MINIMAL);
+    assertEquals(List.of("fp", "rtn8", "rtn7", "rtn6", "rtn5", "rtn4", "prune-matched"),
+        c.conditions().stream().map(Condition::name).toList());
+    assertEquals("fp", c.reference().name());
+    assertEquals("rtn:6", c.condition("rtn6").orElseThrow().compression());
+    var matched = assertInstanceOf(Condition.MatchedPrune.class,
+        c.condition("prune-matched").orElseThrow());
+    assertEquals(new Condition.Search(0.0, 0.8, 6, 100_000), matched.search());
+    assertEquals(List.of(List.of("rtn6", "prune-matched")), c.analysis().overlap());
+    assertEquals("rtn6", c.analysis().predictorCondition());
+    assertEquals(512, c.windows().chunkLength());
+    assertEquals(200_000, c.corpus().maxTokens());
+    assertTrue(c.execution().weightCacheBytes().isEmpty());
+  }
+
+  @Test
+  void overridesWinAndAcceptKeysWithOrWithoutPrefix() {
+    AuditConfig c = parse(MINIMAL, "windows.chunk-length=128", "qdm.execution.batch-size=2",
+        "execution.weight-cache-bytes=2g", "sae.hook=blocks.1.hook_resid_post");
+    assertEquals(128, c.windows().chunkLength());
+    assertEquals(2, c.execution().batchSize());
+    assertEquals(2L << 30, c.execution().weightCacheBytes().getAsLong());
+    assertEquals("blocks.1.hook_resid_post", c.sae().hook().orElseThrow());
+  }
+
+  @Test
+  void conditionsTranslateToCompressionSpecs() {
+    AuditConfig c = parse(MINIMAL + """
+        qdm.conditions = [
+          { name = base, method = none }
+          { name = q4g, method = rtn, bits = 4, group-size = 32, asymmetric = true }
+          { name = q8e, method = rtn, bits = 8, targets = [embeddings, lm-head] }
+          { name = p, method = prune, sparsity = 0.25, global = true }
+        ]
+        qdm.analysis { overlap = [[q4g, p]], predictor.condition = q4g }
+        """);
+    assertEquals("none", c.condition("base").orElseThrow().compression());
+    assertEquals("rtn:4:g32:asym", c.condition("q4g").orElseThrow().compression());
+    assertEquals("rtn:8:targets=decoder+embed+head", c.condition("q8e").orElseThrow().compression());
+    assertEquals("prune:0.25:global", c.condition("p").orElseThrow().compression());
+  }
+
+  @Test
+  void unknownKeysAreRejectedWithAHint() {
+    String m = error(MINIMAL + "qdm.windows.chunk-lenght = 3\n");
+    assertTrue(m.contains("qdm.windows.chunk-lenght"), m);
+    assertTrue(m.contains("did you mean qdm.windows.chunk-length"), m);
+    assertTrue(m.contains("test.conf"), m);
+  }
+
+  @Test
+  void everyProblemIsReportedWithItsKey() {
+    String m = error("""
+        qdm {
+          model.path = m
+          sae.path = s
+          corpus.paths = []
+          windows.sliding { length = 100, stride = 100 }
+          execution.batch-size = 0
+          conditions = [
+            { name = fp, method = none }
+            { name = fp, method = rtn, bits = 9 }
+            { name = m, method = prune, match-perplexity-of = nope }
+          ]
+        }
+        """);
+    for (String key : List.of("qdm.run-name", "qdm.corpus.paths", "qdm.windows.sliding.stride",
+        "qdm.execution.batch-size", "duplicate condition name 'fp'", "must be in 2..8, got 9",
+        "'nope' is not a defined condition")) {
+      assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
+    }
+  }
+
+  @Test
+  void predictorAutoFallsBackToFirstCompressedCondition() {
+    AuditConfig c = parse(MINIMAL + """
+        qdm.conditions = [{ name = fp, method = none }, { name = q, method = rtn, bits = 4 }]
+        """);
+    assertEquals("q", c.analysis().predictorCondition());
+    assertEquals(List.of(), c.analysis().overlap());
+  }
+
+  @Test
+  void referenceIsRequiredAndMethodSpecificKeysAreChecked() {
+    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = q, method = rtn, bits = 4 }]\n")
+        .contains("needs a reference condition"));
+    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = fp, method = none }, "
+        + "{ name = p, method = prune, sparsity = 1.0 }]\n").contains("must be in [0, 1)"));
+    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = fp, method = none, bits = 4 }]\n")
+        .contains("does not apply to method = none"));
+    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = fp, method = none }, "
+        + "{ name = p, method = prune, sparsity = 0.1, match-perplexity-of = fp }]\n")
+        .contains("exactly one of sparsity or match-perplexity-of"));
+  }
+
+  @Test
+  void badOverrideSyntaxIsNamed() {
+    assertTrue(error(MINIMAL, "windows.chunk-length").contains("expected key=value"));
+    assertTrue(error(MINIMAL, "windows.chunk-length=abc").contains("qdm.windows.chunk-length"));
+  }
+}
