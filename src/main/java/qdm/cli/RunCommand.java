@@ -1,0 +1,100 @@
+package qdm.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import qdm.QdmException;
+import qdm.config.AuditConfig;
+import qdm.config.AuditConfigs;
+import qdm.config.Condition;
+import qdm.spark.AuditJob;
+import qdm.spark.ConditionTable;
+import qdm.spark.Preflight;
+import qdm.spark.Sessions;
+
+/**
+ * {@code qdm run CONF}: the audit. Validates the whole configuration first (and with
+ * {@code --dry-run} stops there), then runs the stages in order.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Run the audit of a config: tokenize, encode, analyze, report.",
+        "Outputs go to <output>/<run-name>/. Complete stages whose inputs did not change are",
+        "skipped, so a failed run resumes where it stopped."})
+final class RunCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "CONF", description = "HOCON config file (see conf/).")
+  Path config;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE",
+      description = "Override a config value (HOCON syntax; the 'qdm.' prefix is optional). "
+          + "Repeatable.")
+  List<String> overrides = new ArrayList<>();
+
+  @Option(names = "--stage", paramLabel = "STAGE",
+      description = "Run only these stages (tokenize, encode, analyze, report); repeatable. "
+          + "Earlier stages must be complete.")
+  List<String> stages = new ArrayList<>();
+
+  @Option(names = "--force", description = "Re-run stages even if complete with the same inputs.")
+  boolean force;
+
+  @Option(names = "--dry-run",
+      description = "Validate the config, the model, the SAE and the corpus paths; run nothing.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() {
+    for (String s : stages) {
+      if (!AuditJob.STAGES.contains(s)) {
+        throw new QdmException("--stage " + s + ": expected one of "
+            + String.join(", ", AuditJob.STAGES));
+      }
+    }
+    AuditConfig c = AuditConfigs.load(config, overrides);
+    Preflight preflight = Preflight.check(c);
+    System.err.println(plan(c, preflight));
+    if (dryRun) {
+      System.err.println("qdm run: dry run: the configuration is valid; nothing was run.");
+      return 0;
+    }
+    SparkSession spark = Sessions.forAudit(c);
+    AuditJob job = new AuditJob(spark, c, preflight, force);
+    long start = System.nanoTime();
+    job.run(stages);
+    System.out.println(ConditionTable.render(spark, job.layout()));
+    System.out.printf(Locale.ROOT, "%nqdm run: done in %.1f s; outputs in %s%n",
+        (System.nanoTime() - start) / 1e9, job.layout().root());
+    if (job.layout().exists(job.layout().table("report/index.html"))) {
+      System.out.println("report: " + job.layout().table("report/index.html"));
+    }
+    return 0;
+  }
+
+  static String plan(AuditConfig c, Preflight p) {
+    StringBuilder s = new StringBuilder();
+    s.append(String.format(Locale.ROOT, "qdm run %s: model %s (%s, %d layers, d %d), SAE %s "
+        + "(%s, %d features at %s)%n", c.runName(), c.model().path(), p.model().modelType(),
+        p.model().numLayers(), p.model().hiddenSize(), c.sae().path(), p.sae().architecture(),
+        p.sae().dSae(), p.hook()));
+    s.append(String.format(Locale.ROOT, "  corpus %s, %,d tokens in windows of %d%s%n",
+        String.join(", ", c.corpus().paths()), c.corpus().maxTokens(),
+        c.windows().chunkLength(), c.windows().sliding().enabled()
+            ? String.format(Locale.ROOT, "; sliding %d/%d", c.windows().sliding().length(),
+                c.windows().sliding().stride()) : ""));
+    s.append("  conditions:");
+    for (Condition cond : AuditJob.encodeOrder(c)) {
+      s.append(' ').append(cond.name());
+    }
+    s.append(String.format(Locale.ROOT, "%n  output %s/%s", c.output(), c.runName()));
+    return s.toString();
+  }
+}

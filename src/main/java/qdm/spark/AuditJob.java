@@ -1,0 +1,260 @@
+package qdm.spark;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import qdm.QdmException;
+import qdm.config.AuditConfig;
+import qdm.config.Condition;
+import qdm.tokenize.Tokenizer;
+
+/**
+ * The audit as one Spark batch job: tokenize, encode (every condition, the matched-perplexity
+ * search included), analyze, report. Each stage reads the previous stage's tables, skips itself
+ * when its outputs exist with the same inputs, and publishes atomically, so a failed or
+ * interrupted run resumes where it stopped.
+ */
+public final class AuditJob {
+  private static final Logger LOG = LogManager.getLogger(AuditJob.class);
+
+  /** The stages, in order. */
+  public static final List<String> STAGES = List.of("tokenize", "encode", "analyze", "report");
+
+  private final SparkSession spark;
+  private final AuditConfig config;
+  private final Preflight preflight;
+  private final RunLayout layout;
+  private final StageLedger ledger;
+  private final boolean force;
+
+  public AuditJob(SparkSession spark, AuditConfig config, Preflight preflight, boolean force) {
+    this.spark = spark;
+    this.config = config;
+    this.preflight = preflight;
+    this.force = force;
+    this.layout = new RunLayout(config.output(), config.runName(),
+        spark.sparkContext().hadoopConfiguration());
+    this.ledger = new StageLedger(layout);
+  }
+
+  public RunLayout layout() {
+    return layout;
+  }
+
+  /** Conditions in the order they are encoded: reference, null run, fixed ones, matched ones. */
+  public static List<Condition> encodeOrder(AuditConfig config) {
+    List<Condition> order = new ArrayList<>();
+    order.add(config.reference());
+    if (config.analysis().nullRun()) {
+      order.add(nullRun(config));
+    }
+    for (Condition c : config.conditions()) {
+      if (c != config.reference() && !(c instanceof Condition.MatchedPrune)) {
+        order.add(c);
+      }
+    }
+    for (Condition c : config.conditions()) {
+      if (c instanceof Condition.MatchedPrune) {
+        order.add(c);
+      }
+    }
+    return order;
+  }
+
+  /** The FP-vs-FP null run: the reference encoded a second time, independently. */
+  public static Condition.Reference nullRun(AuditConfig config) {
+    return new Condition.Reference(config.reference().name() + "-null");
+  }
+
+  /** Runs {@code stages} (all when empty) in order. */
+  public void run(List<String> stages) {
+    List<String> todo = stages.isEmpty() ? STAGES : stages;
+    layout.clearScratch();
+    writeConfig();
+    String tokenizeFp = tokenizeFingerprint();
+    if (todo.contains("tokenize")) {
+      tokenize(tokenizeFp);
+    }
+    requireComplete("tokenize", tokenizeFp);
+    Map<String, String> encodeFps = new LinkedHashMap<>();
+    for (Condition c : encodeOrder(config)) {
+      encodeFps.put(c.name(), encodeFingerprint(c, tokenizeFp, encodeFps));
+    }
+    if (todo.contains("encode")) {
+      encode(encodeFps);
+    }
+    for (Map.Entry<String, String> e : encodeFps.entrySet()) {
+      requireComplete("encode/" + e.getKey(), e.getValue());
+    }
+    String analyzeFp = StageLedger.fingerprint(encodeFps, config.analysis());
+    if (todo.contains("analyze")) {
+      if (force || !ledger.isComplete("analyze", analyzeFp)) {
+        ledger.invalidate("analyze");
+        Map<String, Object> facts = AnalyzeStage.run(spark, config, layout, encodeOrder(config),
+            sparsities(), tokens(), preflight.sae().dSae());
+        ledger.complete("analyze", analyzeFp, facts);
+      } else {
+        LOG.info("analyze: complete with the same inputs, skipped");
+      }
+    }
+    if (todo.contains("report")) {
+      requireComplete("analyze", analyzeFp);
+      ReportStage.run(spark, config, layout, preflight);
+      ledger.complete("report", analyzeFp, Map.of());
+    }
+  }
+
+  private void requireComplete(String step, String fingerprint) {
+    if (!ledger.isComplete(step, fingerprint)) {
+      String stage = step.contains("/") ? step.substring(0, step.indexOf('/')) : step;
+      throw new QdmException(layout.root() + ": stage '" + stage + "' has no complete output "
+          + "for this configuration" + (step.contains("/") ? " (" + step + ")" : "")
+          + "; run it first (jobs/qdm run CONF --stage " + stage + ") or run all stages");
+    }
+  }
+
+  private void writeConfig() {
+    layout.writeText(layout.table("config.conf"), config.text());
+  }
+
+  // ---- tokenize ------------------------------------------------------------------------
+
+  private String tokenizeFingerprint() {
+    Path tokenizer = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
+    String tokenizerHash;
+    try {
+      tokenizerHash = StageLedger.fingerprint(Files.readString(tokenizer));
+    } catch (java.io.IOException e) {
+      throw new QdmException(tokenizer + ": cannot read: " + e.getMessage());
+    }
+    return StageLedger.fingerprint("tokenize", tokenizerHash, config.corpus(), config.windows(),
+        preflight.bosTokenId());
+  }
+
+  private void tokenize(String fingerprint) {
+    if (!force && ledger.isComplete("tokenize", fingerprint)) {
+      LOG.info("tokenize: complete with the same inputs, skipped");
+      return;
+    }
+    ledger.invalidate("tokenize");
+    long start = System.nanoTime();
+    Path tokenizerFile = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
+    TokenizeStage.Result r;
+    try (Tokenizer tokenizer = Tokenizer.load(tokenizerFile)) {
+      r = TokenizeStage.run(spark, config, layout, tokenizer, preflight.bosTokenId());
+    }
+    LOG.info(String.format(Locale.ROOT, "tokenize: %,d chunk windows (%,d tokens), %,d sliding "
+        + "windows (%,d scored tokens) in %.1f s", r.chunkWindows(), r.chunkTokens(),
+        r.slideWindows(), r.slideTokens(), (System.nanoTime() - start) / 1e9));
+    ledger.complete("tokenize", fingerprint, r.facts());
+  }
+
+  private Map<String, Object> tokens() {
+    return ledger.read("tokenize").map(m -> {
+      Map<String, Object> facts = new LinkedHashMap<>();
+      m.getAsJsonObject("facts").entrySet()
+          .forEach(e -> facts.put(e.getKey(), e.getValue().getAsLong()));
+      return facts;
+    }).orElseThrow();
+  }
+
+  // ---- encode --------------------------------------------------------------------------
+
+  private String encodeFingerprint(Condition c, String tokenizeFp, Map<String, String> earlier) {
+    String modelFiles = Paths.local(config.model().path()) + "|" + config.model().weights()
+        + "|" + fileStamp(Path.of(Paths.local(config.model().path())));
+    String sae = Paths.local(config.sae().path()) + "|" + config.sae().format() + "|"
+        + preflight.hook() + "|" + fileStamp(Path.of(Paths.local(config.sae().path())));
+    Object condition = c instanceof Condition.MatchedPrune m
+        ? m + "|" + earlier.get(m.target()) : c.compression();
+    return StageLedger.fingerprint("encode", tokenizeFp, modelFiles, config.model().dtype(), sae,
+        c.name(), condition, config.windows().sliding().enabled());
+  }
+
+  /** Size and modification time of the files in a directory (or of a file): cheap identity. */
+  private static String fileStamp(Path p) {
+    try (var files = Files.isDirectory(p) ? Files.list(p) : java.util.stream.Stream.of(p)) {
+      return files.sorted().map(f -> {
+        try {
+          return f.getFileName() + ":" + Files.size(f) + ":" + Files.getLastModifiedTime(f);
+        } catch (java.io.IOException e) {
+          return f.getFileName().toString();
+        }
+      }).reduce("", (a, b) -> a + ";" + b);
+    } catch (java.io.IOException e) {
+      return p.toString();
+    }
+  }
+
+  private int perTask() {
+    return config.execution().windowsPerTask().orElse(config.execution().batchSize() * 8);
+  }
+
+  private void encode(Map<String, String> fingerprints) {
+    EncodeStage stage = new EncodeStage(spark, layout);
+    boolean local = spark.sparkContext().isLocal();
+    int threads = config.execution().threadsPerTask().orElse(0);
+    for (Condition c : encodeOrder(config)) {
+      String step = "encode/" + c.name();
+      String fp = fingerprints.get(c.name());
+      if (!force && ledger.isComplete(step, fp)) {
+        LOG.info(step + ": complete with the same inputs, skipped");
+        continue;
+      }
+      ledger.invalidate(step);
+      stage.clear(c.name());
+      Map<String, Object> facts = new LinkedHashMap<>();
+      String compression = c.compression();
+      EncodeSpec spec = EncodeSpec.of(config, c.name(), compression, true, local, threads,
+          preflight.hook());
+      if (c instanceof Condition.MatchedPrune m) {
+        MatchedSearch.Outcome o = MatchedSearch.run(spark, layout, stage, m, spec.nllOnly(),
+            config.windows().chunkLength(), perTask());
+        long searchTokens = Math.max(1, m.search().maxTokens() / config.windows().chunkLength())
+            * config.windows().chunkLength();
+        var scratch = layout.scratch("matched_search");
+        spark.createDataFrame(MatchedSearch.rows(m, o, searchTokens), MatchedSearch.SCHEMA)
+            .coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
+        layout.commit(scratch, new org.apache.hadoop.fs.Path(layout.table("matched_search"),
+            "condition=" + c.name()));
+        compression = m.at(o.chosen());
+        spec = spec.withCompression(compression);
+        facts.put("sparsity", o.chosen());
+        facts.put("target_ppl", o.targetPpl());
+        LOG.info(String.format(Locale.ROOT, "%s: chose sparsity %.4f", c.name(), o.chosen()));
+      }
+      facts.put("compression", compression);
+      EncodeStage.Result r = stage.run(spec, spec.nllOnly(), perTask(),
+          config.windows().sliding().enabled());
+      facts.putAll(r.facts());
+      LOG.info(String.format(Locale.ROOT, "%s: %,d tokens, %,d codes (L0 %.1f) in %.1f s",
+          step, r.tokens(), r.codes(), (double) r.codes() / Math.max(1, r.tokens()),
+          r.seconds()));
+      ledger.complete(step, fp, facts);
+    }
+  }
+
+  /** Sparsity each condition ended with (matched ones from their search), for the tables. */
+  private Map<String, Double> sparsities() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (Condition c : encodeOrder(config)) {
+      Optional<Double> s = ledger.read("encode/" + c.name())
+          .filter(m -> m.getAsJsonObject("facts").has("sparsity"))
+          .map(m -> m.getAsJsonObject("facts").get("sparsity").getAsDouble());
+      if (c instanceof Condition.Prune p) {
+        s = Optional.of(p.sparsity());
+      }
+      s.ifPresent(v -> out.put(c.name(), v));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,18 @@
+package qdm.spark;
+
+import java.nio.file.Path;
+
+/** Resolution of the local paths in a config (model and SAE directories). */
+final class Paths {
+  private Paths() {}
+
+  /**
+   * A model or SAE path as every executor will open it: relative paths resolve against the
+   * driver's working directory (executors on a cluster may run elsewhere), {@code file:} URIs
+   * become plain paths.
+   */
+  static String local(String path) {
+    String p = path.startsWith("file:") ? java.net.URI.create(path).getPath() : path;
+    return Path.of(p).toAbsolutePath().normalize().toString();
+  }
+}

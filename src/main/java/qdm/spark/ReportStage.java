@@ -1,0 +1,75 @@
+package qdm.spark;
+
+import com.google.gson.GsonBuilder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import qdm.config.AuditConfig;
+import qdm.report.Csv;
+import qdm.tables.Schemas;
+
+/**
+ * Stage 4: the report. The small tables as CSV, a {@code summary.json} with the condition table,
+ * overlap, predictor and the run's provenance, under {@code <run>/report/}.
+ */
+public final class ReportStage {
+  /** Tables copied to CSV. */
+  static final List<String> CSV_TABLES = List.of("conditions", "feature_stats",
+      "feature_survival", "quartiles", "overlap", "predictor");
+
+  private ReportStage() {}
+
+  static void run(SparkSession spark, AuditConfig config, RunLayout layout, Preflight preflight) {
+    Map<String, List<Map<String, Object>>> json = new LinkedHashMap<>();
+    for (String table : CSV_TABLES) {
+      Dataset<Row> rows = spark.read().parquet(layout.table(table).toString());
+      List<Row> collected = rows.collectAsList();
+      layout.writeText(layout.table("report/" + table + ".csv"),
+          Csv.of(rows.schema(), collected));
+      if (List.of("conditions", "overlap", "predictor").contains(table)) {
+        json.put(table, collected.stream().map(ReportStage::toMap).toList());
+      }
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("run_name", config.runName());
+    summary.put("schema_version", Schemas.VERSION);
+    summary.put("provenance", provenance(config, preflight));
+    summary.putAll(json);
+    layout.writeText(layout.table("report/summary.json"),
+        new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
+            .create().toJson(summary));
+  }
+
+  static Map<String, Object> provenance(AuditConfig config, Preflight p) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", config.model().path());
+    m.put("model_type", p.model().modelType());
+    m.put("layers", p.model().numLayers());
+    m.put("d_model", p.model().hiddenSize());
+    m.put("sae", config.sae().path());
+    m.put("sae_architecture", p.sae().architecture());
+    m.put("d_sae", p.sae().dSae());
+    m.put("hook", p.hook());
+    m.put("corpus", config.corpus().paths());
+    m.put("qdm_version", String.valueOf(ReportStage.class.getPackage().getImplementationVersion()));
+    m.put("spark_version", org.apache.spark.package$.MODULE$.SPARK_VERSION());
+    m.put("java_version", System.getProperty("java.version"));
+    return m;
+  }
+
+  private static Map<String, Object> toMap(Row r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    String[] names = r.schema().fieldNames();
+    for (int i = 0; i < names.length; i++) {
+      Object v = r.get(i);
+      if (v instanceof scala.collection.Seq<?> seq) {
+        v = scala.jdk.javaapi.CollectionConverters.asJava(seq);
+      }
+      m.put(names[i], v);
+    }
+    return m;
+  }
+}
