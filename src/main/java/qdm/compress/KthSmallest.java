@@ -19,9 +19,10 @@ final class KthSmallest {
 
   /**
    * The k-th smallest absolute value (1-based) over all elements of {@code tensors} (keyed by name
-   * for messages), computed under children of {@code scratch}.
+   * for messages), computed block by block under children of {@code scratch}.
    */
-  static float ofAbs(Map<String, NDArray> tensors, long k, NDManager scratch) {
+  static float ofAbs(Map<String, NDArray> tensors, long k, RowBlocks blocks,
+      NDManager scratch) {
     long total = tensors.values().stream().mapToLong(NDArray::size).sum();
     if (k < 1 || k > total) {
       throw new IllegalArgumentException("k = " + k + " outside [1, " + total + "]");
@@ -29,7 +30,7 @@ final class KthSmallest {
     float max = 0f;
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
       float[] m = {0f};
-      RowBlocks.forEach(e.getValue(), scratch,
+      blocks.forEach(e.getValue(), scratch,
           (w32, scope) -> m[0] = Math.max(m[0], w32.abs().max().getFloat()));
       if (!Float.isFinite(m[0])) {
         throw new QdmException("tensor '" + e.getKey() + "' holds NaN or infinite values; "
@@ -41,7 +42,7 @@ final class KthSmallest {
     int hi = Float.floatToIntBits(max);
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (countAtMost(tensors, Float.intBitsToFloat(mid), scratch) >= k) {
+      if (countAtMost(tensors, Float.intBitsToFloat(mid), blocks, scratch) >= k) {
         hi = mid;
       } else {
         lo = mid + 1;
@@ -51,10 +52,11 @@ final class KthSmallest {
   }
 
   /** Number of elements with |w| <= t, compared in float32. */
-  static long countAtMost(Map<String, NDArray> tensors, float t, NDManager scratch) {
+  static long countAtMost(Map<String, NDArray> tensors, float t, RowBlocks blocks,
+      NDManager scratch) {
     long[] count = {0};
     for (NDArray w : tensors.values()) {
-      RowBlocks.forEach(w, scratch,
+      blocks.forEach(w, scratch,
           (w32, scope) -> count[0] += w32.abs().lte(t).countNonzero().getLong());
     }
     return count[0];

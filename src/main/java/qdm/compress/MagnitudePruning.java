@@ -49,20 +49,26 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
 
   @Override
   public Compressed apply(Weights base) {
+    return apply(base, RowBlocks.DEFAULT);
+  }
+
+  Compressed apply(Weights base, RowBlocks blocks) {
     if (!global) {
       return WeightRewrite.apply(base, targets, name(), (name, src) -> {
         long k = count(src.size());
-        return k == 0 ? null : below(KthSmallest.ofAbs(Map.of(name, src), k, base.manager()));
-      });
+        return k == 0 ? null
+            : below(KthSmallest.ofAbs(Map.of(name, src), k, blocks, base.manager()));
+      }, blocks);
     }
     Map<String, NDArray> all = WeightRewrite.targets(base, targets);
     long k = count(all.values().stream().mapToLong(NDArray::size).sum());
-    WeightRewrite.Rows rows = k == 0 ? null : below(KthSmallest.ofAbs(all, k, base.manager()));
-    return WeightRewrite.apply(base, targets, name(), (name, src) -> rows);
+    WeightRewrite.Rows rows =
+        k == 0 ? null : below(KthSmallest.ofAbs(all, k, blocks, base.manager()));
+    return WeightRewrite.apply(base, targets, name(), (name, src) -> rows, blocks);
   }
 
   /** Zeroes every weight with |w| <= threshold. */
   private static WeightRewrite.Rows below(float threshold) {
-    return w32 -> NDArrays.where(w32.abs().gt(threshold), w32, w32.getManager().create(0f));
+    return w32 -> NDArrays.where(w32.abs().gt(threshold), w32, w32.zerosLike());
   }
 }

@@ -10,17 +10,23 @@ import ai.djl.ndarray.types.DataType;
  * scratch manager, so a rewrite never holds more than one block's temporaries, and never attaches
  * anything to the weights' long-lived manager. A row is everything after the first axis: one
  * output feature of an [out, in] weight.
+ *
+ * @param elements the most elements per block (at least one whole row is always taken)
  */
-final class RowBlocks {
-  /** Elements per block: bounds the temporaries of one step (256 MiB in float32). */
-  static final long BLOCK = 1L << 26;
+record RowBlocks(long elements) {
+  /** Blocks of at most 2^26 elements: 256 MiB of float32 temporaries per step. */
+  static final RowBlocks DEFAULT = new RowBlocks(1L << 26);
 
   /** What to do with one block: {@code w32} is float32 [rows, rowLength] under {@code scope}. */
   interface BlockVisitor {
     void visit(NDArray w32, NDManager scope);
   }
 
-  private RowBlocks() {}
+  RowBlocks {
+    if (elements < 1) {
+      throw new IllegalArgumentException("block elements must be positive, got " + elements);
+    }
+  }
 
   /** Number of rows: the first axis (1 for a scalar). */
   static long rows(NDArray w) {
@@ -33,10 +39,10 @@ final class RowBlocks {
   }
 
   /** Visits {@code w} block by block in row order, each block under a child of {@code parent}. */
-  static void forEach(NDArray w, NDManager parent, BlockVisitor visitor) {
+  void forEach(NDArray w, NDManager parent, BlockVisitor visitor) {
     long rows = rows(w);
     long rowLength = rowLength(w);
-    long rowsPerBlock = Math.max(1, BLOCK / Math.max(1, rowLength));
+    long rowsPerBlock = Math.max(1, elements / Math.max(1, rowLength));
     for (long r0 = 0; r0 < rows; r0 += rowsPerBlock) {
       long n = Math.min(rowsPerBlock, rows - r0);
       try (NDManager scope = parent.newSubManager()) {

@@ -1,7 +1,6 @@
 package qdm.compress;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import java.util.Map;
 import java.util.Set;
 import qdm.QdmException;
@@ -53,8 +52,12 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
 
   @Override
   public Compressed apply(Weights base) {
+    return apply(base, RowBlocks.DEFAULT);
+  }
+
+  Compressed apply(Weights base, RowBlocks blocks) {
     checkGroups(WeightRewrite.targets(base, targets));
-    return WeightRewrite.apply(base, targets, name(), (name, src) -> this::quantize);
+    return WeightRewrite.apply(base, targets, name(), (name, src) -> this::quantize, blocks);
   }
 
   /**
@@ -87,10 +90,11 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
     float maxq = (1 << bits) - 1;
     NDArray xmin = g.min(new int[] {2}, true).minimum(0f);
     NDArray xmax = g.max(new int[] {2}, true).maximum(0f);
-    NDArray empty = xmin.eq(0f).logicalAnd(xmax.eq(0f));
-    NDArray one = g.getManager().create(1f);
-    xmin = NDArrays.where(empty, one.neg(), xmin);
-    xmax = NDArrays.where(empty, one, xmax);
+    // An all-zero group gets [-1, 1]: its xmin and xmax are 0 there, so adding the 0/1 mask is
+    // exact.
+    NDArray empty = xmin.eq(0f).logicalAnd(xmax.eq(0f)).toType(g.getDataType(), false);
+    xmin = xmin.sub(empty);
+    xmax = xmax.add(empty);
     NDArray scale = xmax.sub(xmin).div(maxq);
     NDArray zero = xmin.neg().div(scale).round();
     NDArray q = g.div(scale).round().add(zero).clip(0f, maxq);

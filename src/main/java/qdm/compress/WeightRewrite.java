@@ -51,7 +51,7 @@ final class WeightRewrite {
    * blocks, or null to leave it unchanged (it is then shared, but still counted in the report).
    */
   static Compressed apply(Weights base, Set<TensorRole> roles, String compression,
-      BiFunction<String, NDArray, Rows> plan) {
+      BiFunction<String, NDArray, Rows> plan, RowBlocks blocks) {
     Map<String, NDArray> targets = targets(base, roles);
     Map<NDArray, String> targetName = new IdentityHashMap<>();
     targets.forEach((name, a) -> targetName.put(a, name));
@@ -63,7 +63,7 @@ final class WeightRewrite {
         return null;
       }
       if (!done.containsKey(src)) {
-        done.put(src, rewrite(src, plan.apply(targetName.get(src), src), child, stats));
+        done.put(src, rewrite(src, plan.apply(targetName.get(src), src), blocks, child, stats));
       }
       return done.get(src);
     });
@@ -73,16 +73,17 @@ final class WeightRewrite {
   }
 
   /** Rewrites one tensor under {@code child}; null when {@code rows} is null (unchanged). */
-  private static NDArray rewrite(NDArray src, Rows rows, NDManager child, Stats stats) {
+  private static NDArray rewrite(NDArray src, Rows rows, RowBlocks blocks, NDManager child,
+      Stats stats) {
     stats.parameters += src.size();
     if (rows == null) {
-      RowBlocks.forEach(src, child, (w32, scope) -> stats.zeros += countZeros(w32));
+      blocks.forEach(src, child, (w32, scope) -> stats.zeros += countZeros(w32));
       return null;
     }
     DataType dtype = src.getDataType();
     try (NDManager parts = child.newSubManager()) {
-      List<NDArray> blocks = new ArrayList<>();
-      RowBlocks.forEach(src, child, (w32, scope) -> {
+      List<NDArray> done = new ArrayList<>();
+      blocks.forEach(src, child, (w32, scope) -> {
         NDArray out = rows.apply(w32).toType(dtype, false);
         // Measure the weights as the model will see them: after the cast back to dtype.
         NDArray seen = out.toType(DataType.FLOAT32, false);
@@ -92,10 +93,9 @@ final class WeightRewrite {
         stats.absErrorSum += err.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum()
             .getDouble();
         out.attach(parts);
-        blocks.add(out);
+        done.add(out);
       });
-      NDArray whole = blocks.size() == 1 ? blocks.get(0)
-          : NDArrays.concat(new NDList(blocks), 0);
+      NDArray whole = done.size() == 1 ? done.get(0) : NDArrays.concat(new NDList(done), 0);
       NDArray shaped = whole.reshape(src.getShape());
       shaped.attach(child);
       return shaped;
