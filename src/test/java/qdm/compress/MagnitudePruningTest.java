@@ -210,15 +210,38 @@ class MagnitudePruningTest {
       tensors.put("x", x);
       tensors.put("y", y);
       for (long k = 1; k <= a.length; k += 7) {
-        assertEquals(naiveThreshold(a, k), KthSmallest.ofAbs(tensors, k, new RowBlocks(30), m),
-            "k = " + k);
+        // Gather limits: 1 bisects down to one value; 16 bisects, then sorts a few; 1 << 20
+        // sorts everything at once.
+        for (int gather : new int[] {1, 16, 1 << 20}) {
+          assertEquals(naiveThreshold(a, k),
+              KthSmallest.ofAbs(tensors, k, new RowBlocks(30), gather, m),
+              "k = " + k + ", gather " + gather);
+        }
       }
       assertEquals(naiveThreshold(a, a.length),
           KthSmallest.ofAbs(tensors, a.length, RowBlocks.DEFAULT, m));
       x.set(new ai.djl.ndarray.index.NDIndex("3, 4"), Float.NaN);
-      String msg = assertThrows(QdmException.class,
-          () -> KthSmallest.ofAbs(tensors, 5, RowBlocks.DEFAULT, m)).getMessage();
-      assertTrue(msg.contains("'x'") && msg.contains("NaN"), msg);
+      for (int gather : new int[] {16, 1 << 20}) {
+        String msg = assertThrows(QdmException.class,
+            () -> KthSmallest.ofAbs(tensors, 5, RowBlocks.DEFAULT, gather, m)).getMessage();
+        assertTrue(msg.contains("'x'") && msg.contains("NaN"), msg);
+      }
+    }
+  }
+
+  @Test
+  void selectFindsEveryRank() {
+    Random random = new Random(14);
+    for (int n : new int[] {1, 2, 7, 100, 1000}) {
+      float[] v = new float[n];
+      for (int i = 0; i < n; i++) {
+        v[i] = random.nextInt(3) == 0 ? 0f : random.nextInt(n / 3 + 1); // many duplicates
+      }
+      float[] sorted = v.clone();
+      Arrays.sort(sorted);
+      for (int r = 0; r < n; r++) {
+        assertEquals(sorted[r], KthSmallest.select(v.clone(), r), "n " + n + " rank " + r);
+      }
     }
   }
 
