@@ -1,5 +1,6 @@
 package qdm.compress;
 
+import java.util.List;
 import java.util.Set;
 import qdm.model.TensorRole;
 import qdm.model.Weights;
@@ -57,7 +58,7 @@ public sealed interface Compression permits Compression.None, Rtn, MagnitudePrun
     @Override
     public Compressed apply(Weights base) {
       return new Compressed(base.derive((name, manager) -> null),
-          new CompressionReport(name(), java.util.List.of(), 0, 0, 0, 0));
+          new CompressionReport(name(), List.of(), 0, 0, 0, 0));
     }
   }
 }

@@ -1,6 +1,7 @@
 package qdm.compress;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import java.util.Map;
 import java.util.Set;
 import qdm.QdmException;
@@ -65,6 +66,10 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
    * of {@code w32}. The row length must be a multiple of the group size.
    */
   public NDArray quantize(NDArray w32) {
+    if (w32.getShape().dimension() != 2 || w32.getDataType() != DataType.FLOAT32) {
+      throw new IllegalArgumentException("rtn works on float32 [rows, rowLength], got "
+          + w32.getDataType() + " " + w32.getShape());
+    }
     long rows = w32.getShape().get(0);
     long rowLength = w32.getShape().get(1);
     long group = groupSize == 0 ? rowLength : groupSize;
