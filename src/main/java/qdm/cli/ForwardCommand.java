@@ -51,11 +51,11 @@ final class ForwardCommand implements Callable<Integer> {
   String dtype;
 
   @Option(names = "--compress", defaultValue = "none", paramLabel = "SPEC",
-      description = {"Compress the weights before the pass (default: ${DEFAULT-VALUE}):",
-          "rtn:BITS[:gGROUP][:asym] (round-to-nearest, bits 2-8, per row or per group of",
-          "GROUP input columns, symmetric or with a zero point) or prune:FRACTION[:global]",
-          "(magnitude pruning, per tensor or one global threshold); either may end with",
-          ":targets=decoder+embed+head (default: decoder linear weights only)."})
+      description = "Compress the weights before the pass (default: ${DEFAULT-VALUE}): "
+          + "rtn:BITS[:gGROUP][:asym] (round-to-nearest, bits 2-8, one scale per row or per "
+          + "group of GROUP input columns, symmetric or with a zero point) or "
+          + "prune:FRACTION[:global] (magnitude pruning, per tensor or one global threshold); "
+          + "either may end with :targets=decoder+embed+head (default: decoder linear weights).")
   String compress;
 
   @Override
