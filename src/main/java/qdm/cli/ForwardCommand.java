@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import qdm.compress.Compression;
 import qdm.model.Placement;
 import qdm.probe.ForwardProbe;
 import qdm.probe.ForwardRequest;
@@ -49,11 +50,21 @@ final class ForwardCommand implements Callable<Integer> {
       description = "Compute type: float32, or float16 on a GPU (default: ${DEFAULT-VALUE}).")
   String dtype;
 
+  @Option(names = "--compress", defaultValue = "none", paramLabel = "SPEC",
+      description = "Compress the weights before the pass (default: ${DEFAULT-VALUE}): "
+          + "rtn:BITS[:gGROUP][:asym] (round-to-nearest, bits 2-8, one scale per row or per "
+          + "group of GROUP input columns, symmetric or with a zero point) or "
+          + "prune:FRACTION[:global] (magnitude pruning, per tensor or one global threshold); "
+          + "either may end with :targets=decoder+embed+head (default: decoder linear weights).")
+  String compress;
+
   @Override
   public Integer call() {
     ForwardRequest request = new ForwardRequest(model, Optional.ofNullable(weights),
-        ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype));
-    ForwardProbe.run(request).write(out);
+        ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype),
+        Compression.parse(compress));
+    ForwardProbe.run(request, report -> System.err.println("qdm forward: compressed "
+        + report.summary())).write(out);
     System.err.println("qdm forward: wrote " + out);
     return 0;
   }

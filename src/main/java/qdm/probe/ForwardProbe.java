@@ -5,7 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
+import java.util.function.Consumer;
 import qdm.QdmException;
+import qdm.compress.Compressed;
+import qdm.compress.Compression;
+import qdm.compress.CompressionReport;
 import qdm.io.HostTensor;
 import qdm.model.Activations;
 import qdm.model.Capture;
@@ -18,15 +22,29 @@ public final class ForwardProbe {
 
   /** Loads the model, runs {@code request} and returns every output tensor in float32. */
   public static ForwardOutput run(ForwardRequest request) {
+    return run(request, report -> { });
+  }
+
+  /**
+   * As {@link #run(ForwardRequest)}; {@code onCompressed} receives the compression's report when
+   * the request compresses the weights.
+   */
+  public static ForwardOutput run(ForwardRequest request,
+      Consumer<CompressionReport> onCompressed) {
     try (NDManager root = Runtime.newManager(request.placement().device());
         Model model = Model.load(request.files(), root, request.placement().device(),
             request.placement().dtype())) {
       long[][] ids = request.inputIds();
       checkVocabulary(ids, model.config().vocabSize());
       ForwardOutput out = new ForwardOutput();
-      try (NDManager batch = root.newSubManager()) {
+      try (Compressed weights = request.compression().apply(model.weights());
+          NDManager batch = root.newSubManager()) {
+        if (!(request.compression() instanceof Compression.None)) {
+          onCompressed.accept(weights.report());
+        }
         NDArray tokens = batch.create(flatten(ids), new Shape(ids.length, ids[0].length));
-        Activations a = model.transformer().forward(tokens, Capture.everything());
+        Activations a = model.withWeights(weights.weights())
+            .forward(tokens, Capture.everything());
         List<NDArray> hidden = a.hiddenStates();
         for (int i = 0; i < hidden.size(); i++) {
           out.put("hidden_states." + i, host(hidden.get(i)));

@@ -5,19 +5,25 @@ import com.google.gson.JsonElement;
 import java.nio.file.Path;
 import java.util.Optional;
 import qdm.QdmException;
+import qdm.compress.Compression;
 import qdm.model.JsonFields;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
 
 /**
- * One {@code qdm forward} invocation: which model and weights, which token ids, where to run.
+ * One {@code qdm forward} invocation: which model and weights, which token ids, where to run, and
+ * the compression applied to the weights before the pass.
  *
  * @param inputIds [B][T] token ids, all rows the same length
+ * @param compression applied to the loaded weights ({@link Compression.None} for none)
  */
 public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-    Placement placement) {
+    Placement placement, Compression compression) {
 
   public ForwardRequest {
+    if (compression == null) {
+      throw new IllegalArgumentException("compression is required (Compression.None for none)");
+    }
     if (inputIds.length == 0 || inputIds[0].length == 0) {
       throw new QdmException("input_ids must hold at least one non-empty row");
     }

@@ -1,0 +1,125 @@
+package qdm.compress;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import qdm.QdmException;
+import qdm.model.TensorRole;
+
+/**
+ * Parses the compression syntax of the command line and job configs:
+ * <pre>
+ *   none | fp
+ *   rtn:BITS[:gGROUP][:asym][:targets=LIST]
+ *   prune:FRACTION[:global][:targets=LIST]
+ * </pre>
+ * where LIST is a '+'-separated subset of {@code decoder}, {@code embed}, {@code head} (default
+ * {@code decoder}). Options after the method's number may come in any order, each at most once.
+ */
+final class CompressionSpec {
+  static final String RTN_SYNTAX = "rtn:BITS[:gGROUP][:asym][:targets=decoder+embed+head]";
+  static final String PRUNE_SYNTAX = "prune:FRACTION[:global][:targets=decoder+embed+head]";
+
+  private CompressionSpec() {}
+
+  static Compression parse(String spec) {
+    if (spec == null || spec.isBlank()) {
+      throw new QdmException("compression spec is empty; expected none, " + RTN_SYNTAX + " or "
+          + PRUNE_SYNTAX);
+    }
+    String s = spec.trim().toLowerCase(Locale.ROOT);
+    if (s.equals("none") || s.equals("fp")) {
+      return new Compression.None();
+    }
+    List<String> parts = List.of(s.split(":", -1));
+    return switch (parts.get(0)) {
+      case "rtn" -> rtn(spec, parts);
+      case "prune" -> prune(spec, parts);
+      default -> throw new QdmException("compression '" + spec + "': unknown method '"
+          + parts.get(0) + "'; expected none, " + RTN_SYNTAX + " or " + PRUNE_SYNTAX);
+    };
+  }
+
+  private static Rtn rtn(String spec, List<String> parts) {
+    if (parts.size() < 2) {
+      throw new QdmException("compression '" + spec + "': bits missing; expected " + RTN_SYNTAX);
+    }
+    int bits;
+    try {
+      bits = Integer.parseInt(parts.get(1));
+    } catch (NumberFormatException e) {
+      throw new QdmException("compression '" + spec + "': bits '" + parts.get(1)
+          + "' is not an integer; expected " + RTN_SYNTAX);
+    }
+    int group = 0;
+    boolean asym = false;
+    Set<TensorRole> targets = Compression.DEFAULT_TARGETS;
+    Set<String> seen = new HashSet<>();
+    for (String option : parts.subList(2, parts.size())) {
+      if (option.equals("asym")) {
+        once(spec, seen, "asym", RTN_SYNTAX);
+        asym = true;
+      } else if (option.startsWith("targets=")) {
+        once(spec, seen, "targets", RTN_SYNTAX);
+        targets = Targets.parse(option.substring("targets=".length()), spec);
+      } else if (option.startsWith("g")) {
+        once(spec, seen, "g", RTN_SYNTAX);
+        try {
+          group = Integer.parseInt(option.substring(1));
+        } catch (NumberFormatException e) {
+          throw new QdmException("compression '" + spec + "': group size '" + option.substring(1)
+              + "' is not an integer; expected " + RTN_SYNTAX);
+        }
+        if (group <= 0) {
+          throw new QdmException("compression '" + spec + "': group size must be positive, got "
+              + group + " (leave out :gGROUP for one scale per row)");
+        }
+      } else {
+        throw unknownOption(spec, option, RTN_SYNTAX);
+      }
+    }
+    return new Rtn(bits, group, asym, targets);
+  }
+
+  private static MagnitudePruning prune(String spec, List<String> parts) {
+    if (parts.size() < 2) {
+      throw new QdmException("compression '" + spec + "': fraction missing; expected "
+          + PRUNE_SYNTAX);
+    }
+    double sparsity;
+    try {
+      sparsity = Double.parseDouble(parts.get(1));
+    } catch (NumberFormatException e) {
+      throw new QdmException("compression '" + spec + "': fraction '" + parts.get(1)
+          + "' is not a number; expected " + PRUNE_SYNTAX + " with FRACTION in [0, 1)");
+    }
+    boolean global = false;
+    Set<TensorRole> targets = Compression.DEFAULT_TARGETS;
+    Set<String> seen = new HashSet<>();
+    for (String option : parts.subList(2, parts.size())) {
+      if (option.equals("global")) {
+        once(spec, seen, "global", PRUNE_SYNTAX);
+        global = true;
+      } else if (option.startsWith("targets=")) {
+        once(spec, seen, "targets", PRUNE_SYNTAX);
+        targets = Targets.parse(option.substring("targets=".length()), spec);
+      } else {
+        throw unknownOption(spec, option, PRUNE_SYNTAX);
+      }
+    }
+    return new MagnitudePruning(sparsity, global, targets);
+  }
+
+  private static void once(String spec, Set<String> seen, String option, String syntax) {
+    if (!seen.add(option)) {
+      throw new QdmException("compression '" + spec + "': option '" + option
+          + "' given twice; expected " + syntax);
+    }
+  }
+
+  private static QdmException unknownOption(String spec, String option, String syntax) {
+    return new QdmException("compression '" + spec + "': unknown option '" + option
+        + "'; expected " + syntax);
+  }
+}

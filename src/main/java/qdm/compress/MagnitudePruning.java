@@ -1,0 +1,74 @@
+package qdm.compress;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import java.math.BigDecimal;
+import java.util.Map;
+import java.util.Set;
+import qdm.QdmException;
+import qdm.model.TensorRole;
+import qdm.model.Weights;
+
+/**
+ * Unstructured magnitude pruning (PAPER.md section 8): k = floor(sparsity * numel), the threshold
+ * is the k-th smallest |w| (1-based), and every weight with |w| <= threshold becomes 0, so ties
+ * at the threshold are all zeroed and slightly more than k weights may go; k = 0 changes nothing.
+ * Per tensor by default; {@code global} uses one threshold over all target tensors together
+ * (k over their total count), found exactly without gathering them into one array.
+ *
+ * @param sparsity fraction of weights to remove, in [0, 1)
+ * @param global one threshold over all targets instead of one per tensor
+ * @param targets the roles of the tensors to prune
+ */
+public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> targets)
+    implements Compression {
+
+  public MagnitudePruning {
+    if (!(sparsity >= 0 && sparsity < 1)) {
+      throw new QdmException("pruning sparsity must be a fraction in [0, 1) (0.3 for 30%), got "
+          + sparsity);
+    }
+    targets = Targets.check(targets);
+  }
+
+  /** The paper's pruning: per tensor, decoder linear weights. */
+  public MagnitudePruning(double sparsity) {
+    this(sparsity, false, DEFAULT_TARGETS);
+  }
+
+  @Override
+  public String name() {
+    String s = BigDecimal.valueOf(sparsity).stripTrailingZeros().toPlainString();
+    return "prune" + s + (global ? "-global" : "") + Targets.suffix(targets);
+  }
+
+  /** Weights to remove out of {@code numel}: floor(sparsity * numel), in float64 as Python. */
+  public long count(long numel) {
+    return (long) Math.floor(sparsity * numel);
+  }
+
+  @Override
+  public Compressed apply(Weights base) {
+    return apply(base, RowBlocks.DEFAULT);
+  }
+
+  Compressed apply(Weights base, RowBlocks blocks) {
+    if (!global) {
+      return WeightRewrite.apply(base, targets, name(), (name, src) -> {
+        long k = count(src.size());
+        return k == 0 ? null
+            : below(KthSmallest.ofAbs(Map.of(name, src), k, blocks, base.manager()));
+      }, blocks);
+    }
+    Map<String, NDArray> all = WeightRewrite.targets(base, targets);
+    long k = count(all.values().stream().mapToLong(NDArray::size).sum());
+    WeightRewrite.Rows rows =
+        k == 0 ? null : below(KthSmallest.ofAbs(all, k, blocks, base.manager()));
+    return WeightRewrite.apply(base, targets, name(), (name, src) -> rows, blocks);
+  }
+
+  /** Zeroes every weight with |w| <= threshold. */
+  private static WeightRewrite.Rows below(float threshold) {
+    return w32 -> NDArrays.where(w32.abs().gt(threshold), w32, w32.zerosLike());
+  }
+}

@@ -1,0 +1,116 @@
+package qdm.compress;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+import qdm.model.TensorRole;
+import qdm.model.Weights;
+
+/**
+ * The machinery every compression shares: picks the target tensors by role, rewrites each one
+ * block of rows at a time in float32 (casting float16 weights up and the result back), derives
+ * the new {@link Weights} and measures what changed for the {@link CompressionReport}.
+ */
+final class WeightRewrite {
+
+  /** A rewrite of one float32 block [rows, rowLength] into a float32 block of the same shape. */
+  interface Rows {
+    NDArray apply(NDArray w32);
+  }
+
+  private WeightRewrite() {}
+
+  /**
+   * The distinct target tensors of {@code base}, keyed by the first name under which each is
+   * targeted, in checkpoint order. A tied tensor appears once.
+   */
+  static Map<String, NDArray> targets(Weights base, Set<TensorRole> roles) {
+    Map<String, NDArray> targets = new LinkedHashMap<>();
+    Map<NDArray, Boolean> seen = new IdentityHashMap<>();
+    for (String name : base.names()) {
+      NDArray a = base.get(name);
+      if (roles.contains(base.role(name)) && seen.put(a, Boolean.TRUE) == null) {
+        targets.put(name, a);
+      }
+    }
+    return targets;
+  }
+
+  /**
+   * Rewrites every target of {@code base}. {@code plan} is called once per distinct target tensor
+   * with its name and the whole base tensor (in its own dtype), and returns how to rewrite its
+   * blocks, or null to leave it unchanged (it is then shared, but still counted in the report).
+   */
+  static Compressed apply(Weights base, Set<TensorRole> roles, String compression,
+      BiFunction<String, NDArray, Rows> plan, RowBlocks blocks) {
+    Map<String, NDArray> targets = targets(base, roles);
+    Map<NDArray, String> targetName = new IdentityHashMap<>();
+    targets.forEach((name, a) -> targetName.put(a, name));
+    Map<NDArray, NDArray> done = new IdentityHashMap<>();
+    Stats stats = new Stats();
+    Weights derived = base.derive((name, child) -> {
+      NDArray src = base.get(name);
+      if (!targetName.containsKey(src)) {
+        return null;
+      }
+      if (!done.containsKey(src)) {
+        done.put(src, rewrite(src, plan.apply(targetName.get(src), src), blocks, child, stats));
+      }
+      return done.get(src);
+    });
+    return new Compressed(derived, new CompressionReport(compression,
+        List.copyOf(targets.keySet()), stats.parameters, stats.zeros,
+        stats.parameters == 0 ? 0 : stats.absErrorSum / stats.parameters, stats.maxAbsError));
+  }
+
+  /** Rewrites one tensor under {@code child}; null when {@code rows} is null (unchanged). */
+  private static NDArray rewrite(NDArray src, Rows rows, RowBlocks blocks, NDManager child,
+      Stats stats) {
+    stats.parameters += src.size();
+    if (rows == null) {
+      blocks.forEach(src, child, (w32, scope) -> stats.zeros += countZeros(w32));
+      return null;
+    }
+    DataType dtype = src.getDataType();
+    try (NDManager parts = child.newSubManager()) {
+      List<NDArray> done = new ArrayList<>();
+      blocks.forEach(src, child, (w32, scope) -> {
+        NDArray out = rows.apply(w32).toType(dtype, false);
+        // Measure the weights as the model will see them: after the cast back to dtype.
+        NDArray seen = out.toType(DataType.FLOAT32, false);
+        stats.zeros += countZeros(seen);
+        NDArray err = seen.sub(w32).abs();
+        stats.maxAbsError = Math.max(stats.maxAbsError, err.max().getFloat());
+        stats.absErrorSum += err.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum()
+            .getDouble();
+        out.attach(parts);
+        done.add(out);
+      });
+      NDArray whole = done.size() == 1 ? done.get(0) : NDArrays.concat(new NDList(done), 0);
+      NDArray shaped = whole.reshape(src.getShape());
+      shaped.attach(child);
+      return shaped;
+    }
+  }
+
+  private static long countZeros(NDArray w32) {
+    return w32.eq(0f).countNonzero().getLong();
+  }
+
+  /** Running totals over the target tensors. */
+  private static final class Stats {
+    long parameters;
+    long zeros;
+    double absErrorSum;
+    double maxAbsError;
+  }
+}
