@@ -1,15 +1,13 @@
 package qdm.sae;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 
 /**
  * JumpReLU (Gemma Scope, SAELens {@code jumprelu}): {@code acts = ReLU(pre) * (pre > threshold)}
  * with one threshold per feature. A feature fires when its pre-activation exceeds both its
- * threshold and 0, so the rule is {@code pre} where {@code pre > max(threshold, 0)}, else 0;
- * {@code max(threshold, 0)} is computed once at load.
+ * threshold and 0, that is {@code pre > max(threshold, 0)}; the maximum is taken once at load.
  */
-final class JumpReluSae extends Sae {
+final class JumpReluSae extends ThresholdSae {
   private final NDArray cutoff; // max(threshold, 0) [d_sae]
 
   JumpReluSae(SaeConfig config, SaeWeights weights) {
@@ -19,7 +17,7 @@ final class JumpReluSae extends Sae {
   }
 
   @Override
-  protected NDArray activate(NDArray pre) {
-    return NDArrays.where(pre.gt(cutoff), pre, pre.zerosLike());
+  protected NDArray fires(NDArray pre) {
+    return pre.gt(cutoff);
   }
 }

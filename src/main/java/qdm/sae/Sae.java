@@ -3,6 +3,7 @@ package qdm.sae;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.core.Linear;
 import java.nio.file.Path;
 import java.util.Optional;
 import qdm.model.ModelConfig;
@@ -11,7 +12,8 @@ import qdm.model.ModelConfig;
  * A frozen sparse autoencoder on one device: the base every architecture shares. It owns the
  * weights, the input preprocessing, the linear encoder and decoder, the sparse output and the
  * reconstruction figures; an architecture ({@link StandardSae}, {@link JumpReluSae},
- * {@link TopKSae}) writes only its activation rule, {@link #activate}.
+ * {@link TopKSae}) writes only its activation rule ({@link #activate}, and optionally a faster
+ * way to its non-zeros, {@link #sparseCodes}).
  *
  * <p>Encoding follows SAELens: {@code pre = (float32(x) - b_dec?) W_enc + b_enc},
  * {@code acts = activate(pre)}, {@code x_hat = acts W_dec + b_dec}, with {@code b_dec}
@@ -27,10 +29,12 @@ import qdm.model.ModelConfig;
 public abstract class Sae implements AutoCloseable {
   private final SaeConfig config;
   private final SaeWeights weights;
+  private final NDArray encoderRows; // W_enc^T [d_sae, d_in], a view: torch linear's layout
 
   protected Sae(SaeConfig config, SaeWeights weights) {
     this.config = config;
     this.weights = weights;
+    this.encoderRows = weights.wEnc().transpose();
   }
 
   /**
@@ -117,13 +121,24 @@ public abstract class Sae implements AutoCloseable {
     return config.applyBDecToInput() ? f.sub(weights.bDec()) : f;
   }
 
-  /** Pre-activations {@code preprocess(x) W_enc + b_enc}, [..., d_sae]. */
+  /**
+   * Pre-activations {@code preprocess(x) W_enc + b_enc}, [..., d_sae]: one fused
+   * multiply-add (torch linear), so the bias costs no extra pass over the largest array.
+   */
   public NDArray preActivations(NDArray x) {
-    return preprocess(x).matMul(weights.wEnc()).add(weights.bEnc());
+    return Linear.linear(preprocess(x), encoderRows, weights.bEnc()).singletonOrThrow();
   }
 
   /** The architecture's activation rule: pre-activations [..., d_sae] to activations. */
   protected abstract NDArray activate(NDArray pre);
+
+  /**
+   * The non-zero activations of pre-activations [N, d_sae], on the host. The default extracts
+   * them from {@link #activate}; an architecture may find them without the dense array.
+   */
+  protected SparseCodes sparseCodes(NDArray pre) {
+    return sparse(activate(pre));
+  }
 
   /** Dense feature activations [..., d_sae] of inputs [..., d_in], under x's manager. */
   public NDArray encode(NDArray x) {
@@ -148,8 +163,8 @@ public abstract class Sae implements AutoCloseable {
    */
   public SparseCodes encodeSparse(NDArray x) {
     try (NDManager scratch = x.getManager().newSubManager()) {
-      x.tempAttach(scratch);
-      return sparse(encode(x.reshape(-1, config.dIn())));
+      x.tempAttach(scratch); // intermediates follow their first operand into scratch
+      return sparseCodes(preActivations(x.reshape(-1, config.dIn())));
     }
   }
 
@@ -172,32 +187,39 @@ public abstract class Sae implements AutoCloseable {
   public static SparseCodes sparse(NDArray acts) {
     long[] shape = acts.getShape().getShape();
     int dSae = Math.toIntExact(shape[shape.length - 1]);
-    int tokens = Math.toIntExact(acts.size() / dSae);
     try (NDManager scratch = acts.getManager().newSubManager()) {
       acts.tempAttach(scratch);
       NDArray flat = acts.reshape(-1);
-      NDArray positions = flat.nonzero().reshape(-1); // int64, row-major order
-      NDArray values = flat.gather(positions, 0);
-      float[] activation = (values.getDataType() == DataType.FLOAT32 ? values
-          : values.toType(DataType.FLOAT32, false)).toFloatArray();
-      int n = activation.length;
-      int[] token = new int[n];
-      int[] feature = new int[n];
-      if (acts.size() <= Integer.MAX_VALUE) {
-        int[] pos = positions.toType(DataType.INT32, false).toIntArray();
-        for (int i = 0; i < n; i++) {
-          token[i] = pos[i] / dSae;
-          feature[i] = pos[i] % dSae;
-        }
-      } else {
-        long[] pos = positions.toLongArray();
-        for (int i = 0; i < n; i++) {
-          token[i] = (int) (pos[i] / dSae);
-          feature[i] = (int) (pos[i] % dSae);
-        }
-      }
-      return new SparseCodes(tokens, dSae, token, feature, activation);
+      NDArray positions = flat.nonzero().reshape(-1); // row-major order
+      return toHost(positions, flat.gather(positions, 0), acts.size(), dSae);
     }
+  }
+
+  /**
+   * Sparse codes from flat positions (int64, ascending) into a [tokens, dSae] array and the
+   * values there, copied to the host; positions travel as 32-bit ints when they fit.
+   */
+  static SparseCodes toHost(NDArray positions, NDArray values, long size, int dSae) {
+    int tokens = Math.toIntExact(size / dSae);
+    float[] activation = (values.getDataType() == DataType.FLOAT32 ? values
+        : values.toType(DataType.FLOAT32, false)).toFloatArray();
+    int n = activation.length;
+    int[] token = new int[n];
+    int[] feature = new int[n];
+    if (size <= Integer.MAX_VALUE) {
+      int[] pos = positions.toType(DataType.INT32, false).toIntArray();
+      for (int i = 0; i < n; i++) {
+        token[i] = pos[i] / dSae;
+        feature[i] = pos[i] % dSae;
+      }
+    } else {
+      long[] pos = positions.toLongArray();
+      for (int i = 0; i < n; i++) {
+        token[i] = (int) (pos[i] / dSae);
+        feature[i] = (int) (pos[i] % dSae);
+      }
+    }
+    return new SparseCodes(tokens, dSae, token, feature, activation);
   }
 
   /**

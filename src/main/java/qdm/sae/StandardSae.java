@@ -1,17 +1,16 @@
 package qdm.sae;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Activation;
 
-/** The standard (ReLU) SAE: {@code acts = ReLU(pre)}. */
-final class StandardSae extends Sae {
+/** The standard (ReLU) SAE: {@code acts = ReLU(pre)}, i.e. pre where pre > 0. */
+final class StandardSae extends ThresholdSae {
 
   StandardSae(SaeConfig config, SaeWeights weights) {
     super(config, weights);
   }
 
   @Override
-  protected NDArray activate(NDArray pre) {
-    return Activation.relu(pre);
+  protected NDArray fires(NDArray pre) {
+    return pre.gt(0f);
   }
 }
