@@ -19,7 +19,8 @@ abstract class ThresholdSae extends Sae {
 
   @Override
   protected final NDArray activate(NDArray pre) {
-    return NDArrays.where(fires(pre), pre, pre.zerosLike());
+    // a scalar 0 broadcasts: no second [N, d_sae] array of zeros
+    return NDArrays.where(fires(pre), pre, pre.getManager().create(0f));
   }
 
   @Override
