@@ -17,7 +17,8 @@ import qdm.QdmException;
  * @param layer the L of the hook name
  */
 public record HookPoint(int layer, Site site) {
-  private static final Pattern NAME = Pattern.compile("blocks\\.(\\d+)\\.(hook_resid_(?:pre|post))");
+  private static final Pattern NAME =
+      Pattern.compile("blocks\\.(\\d+)\\.(hook_resid_(?:pre|post))");
 
   /** A residual-stream hook site. */
   public enum Site {
