@@ -73,12 +73,7 @@ final class GemmaScopeFormat implements SaeLoader {
       Matcher width = WIDTH.matcher(text);
       Long pathWidth = null;
       while (width.find()) {
-        long unit = switch (width.group(2)) {
-          case "k" -> 1024L;
-          case "m" -> 1024L * 1024;
-          default -> 1L;
-        };
-        pathWidth = Long.parseLong(width.group(1)) * unit;
+        pathWidth = width(Long.parseLong(width.group(1)), width.group(2));
       }
       if (pathWidth != null && pathWidth != dSae) {
         throw new QdmException(file + ": the path says width " + pathWidth
@@ -98,6 +93,19 @@ final class GemmaScopeFormat implements SaeLoader {
           SaeFiles.read(npz, "b_dec", manager),
           Optional.of(SaeFiles.read(npz, "threshold", manager)));
     }
+  }
+
+  /**
+   * The number of features a {@code width_N[k|m]} folder names. Gemma Scope rounds powers of two
+   * to thousands (16k = 16384, 65k = 65536, 1m = 1048576), so a suffixed width is the power of
+   * two nearest to it; a bare number is exact.
+   */
+  static long width(long n, String suffix) {
+    if (suffix.isEmpty()) {
+      return n;
+    }
+    double approx = n * (suffix.equals("k") ? 1e3 : 1e6);
+    return 1L << Math.round(Math.log(approx) / Math.log(2));
   }
 
   /** The params file: the path itself, or {@code params.npz} inside a directory. */

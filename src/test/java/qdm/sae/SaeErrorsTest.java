@@ -222,6 +222,17 @@ class SaeErrorsTest {
   }
 
   @Test
+  void readsGemmaScopeWidthsAsTheirPowersOfTwo() {
+    long[][] cases = {{4, 4096}, {16, 16384}, {32, 32768}, {65, 65536}, {131, 131072},
+        {262, 262144}, {524, 524288}};
+    for (long[] c : cases) {
+      assertEquals(c[1], GemmaScopeFormat.width(c[0], "k"), c[0] + "k");
+    }
+    assertEquals(1L << 20, GemmaScopeFormat.width(1, "m"));
+    assertEquals(256, GemmaScopeFormat.width(256, ""));
+  }
+
+  @Test
   void rejectsGemmaScopePathsThatDisagreeWithTheFile() throws IOException {
     Path wide = gemmaScopeAt("layer_1/width_16k");
     fails(() -> read(wide), "width 16384", "256 features");
