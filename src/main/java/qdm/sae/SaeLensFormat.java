@@ -52,8 +52,7 @@ final class SaeLensFormat implements SaeLoader {
     JsonFields meta = cfg.has("metadata") ? cfg.object("metadata")
         : cfg.has("meta") ? cfg.object("meta") : cfg;
 
-    Optional<String> hookName = meta.has("hook_name") ? Optional.of(meta.string("hook_name"))
-        : meta.has("hook_point") ? Optional.of(meta.string("hook_point")) : Optional.empty();
+    Optional<String> hookName = first(meta, cfg, "hook_name", "hook_point");
     HookPoint hook = SaeFiles.hook(hookName, cfgPath.toString(), given);
     for (String key : new String[] {"hook_head_index", "hook_point_head_index"}) {
       if (meta.has(key)) {
@@ -88,8 +87,7 @@ final class SaeLensFormat implements SaeLoader {
     int dIn = cfg.integer("d_in");
     int dSae = cfg.integer("d_sae");
     double scale = inputScale(dir, cfg);
-    Optional<String> modelName = meta.has("model_name")
-        ? Optional.of(meta.string("model_name")) : Optional.empty();
+    Optional<String> modelName = first(meta, cfg, "model_name");
     SaeConfig config = new SaeConfig(dir, SaeFormat.SAELENS, architecture, dIn, dSae, hook,
         modelName, cfg.bool("apply_b_dec_to_input", true), k, scale);
     try (SafetensorsFile st = SafetensorsFile.open(dir.resolve(WEIGHTS))) {
@@ -112,6 +110,18 @@ final class SaeLensFormat implements SaeLoader {
       }
     }
     return config;
+  }
+
+  /** The first of {@code keys} present in the metadata object, else at the top level. */
+  private static Optional<String> first(JsonFields meta, JsonFields cfg, String... keys) {
+    for (JsonFields where : new JsonFields[] {meta, cfg}) {
+      for (String key : keys) {
+        if (where.has(key)) {
+          return Optional.of(where.string(key));
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /**
