@@ -2,9 +2,12 @@ package qdm.sae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import qdm.model.ModelConfig;
 
@@ -30,6 +33,7 @@ public abstract class Sae implements AutoCloseable {
   private final SaeConfig config;
   private final SaeWeights weights;
   private final NDArray encoderRows; // W_enc^T [d_sae, d_in], a view: torch linear's layout
+  private long chunkElements = 1L << 26;
 
   protected Sae(SaeConfig config, SaeWeights weights) {
     this.config = config;
@@ -164,7 +168,14 @@ public abstract class Sae implements AutoCloseable {
   public SparseCodes encodeSparse(NDArray x) {
     try (NDManager scratch = x.getManager().newSubManager()) {
       x.tempAttach(scratch); // intermediates follow their first operand into scratch
-      return sparseCodes(preActivations(x.reshape(-1, config.dIn())));
+      NDArray input = x.reshape(-1, config.dIn());
+      List<SparseCodes> parts = new ArrayList<>();
+      for (long from = 0; from < input.getShape().get(0); from += chunkRows()) {
+        try (NDManager chunk = scratch.newSubManager()) {
+          parts.add(sparseCodes(preActivations(rows(input, from, chunk))));
+        }
+      }
+      return SparseCodes.concat(parts, config.dSae());
     }
   }
 
@@ -173,10 +184,41 @@ public abstract class Sae implements AutoCloseable {
     try (NDManager scratch = x.getManager().newSubManager()) {
       x.tempAttach(scratch);
       NDArray input = x.reshape(-1, config.dIn());
-      NDArray acts = encode(input);
-      SparseCodes codes = sparse(acts);
-      return new EncodedBatch(codes, figures(input, acts, codes.size()));
+      List<SparseCodes> parts = new ArrayList<>();
+      double error = 0;
+      for (long from = 0; from < input.getShape().get(0); from += chunkRows()) {
+        try (NDManager chunk = scratch.newSubManager()) {
+          NDArray rows = rows(input, from, chunk);
+          NDArray acts = activate(preActivations(rows));
+          parts.add(sparse(acts));
+          error += squaredError(rows, acts);
+        }
+      }
+      SparseCodes codes = SparseCodes.concat(parts, config.dSae());
+      return new EncodedBatch(codes, new Reconstruction(codes.tokens(), codes.size(), error,
+          variance(input)));
     }
+  }
+
+  /**
+   * Tokens encoded at once by {@link #encodeSparse} and {@link #encodeBatch}: bounds the
+   * [tokens, d_sae] intermediates to 2^26 floats (256 MiB), whatever the batch size.
+   */
+  private long chunkRows() {
+    return Math.max(1, chunkElements / config.dSae());
+  }
+
+  /** Sets the intermediate bound of {@link #chunkRows} (tests use small chunks). */
+  void chunkElements(long elements) {
+    this.chunkElements = elements;
+  }
+
+  /** Rows {@code from .. from + chunkRows()} of {@code input}, under {@code manager}. */
+  private NDArray rows(NDArray input, long from, NDManager manager) {
+    long to = Math.min(input.getShape().get(0), from + chunkRows());
+    NDArray rows = input.get(new NDIndex("{}:{}", from, to));
+    rows.attach(manager);
+    return rows;
   }
 
   /**
@@ -228,25 +270,26 @@ public abstract class Sae implements AutoCloseable {
    */
   public Reconstruction reconstruction(NDArray x, NDArray acts) {
     try (NDManager scratch = x.getManager().newSubManager()) {
+      x.tempAttach(scratch);
       acts.tempAttach(scratch);
+      NDArray input = x.reshape(-1, config.dIn());
       long nonZeros = acts.countNonzero().toType(DataType.INT64, false).getLong();
-      return figures(x, acts, nonZeros);
+      return new Reconstruction(input.getShape().get(0), nonZeros,
+          squaredError(input, acts.reshape(-1, config.dSae())), variance(input));
     }
   }
 
-  private Reconstruction figures(NDArray x, NDArray acts, long nonZeros) {
-    try (NDManager scratch = x.getManager().newSubManager()) {
-      x.tempAttach(scratch);
-      NDArray input = x.reshape(-1, config.dIn());
-      NDArray f = input.getDataType() == DataType.FLOAT32 ? input
-          : input.toType(DataType.FLOAT32, false);
-      NDArray xHat = decode(acts.reshape(-1, config.dSae()));
-      xHat.attach(scratch);
-      double error = f.sub(xHat).toType(DataType.FLOAT64, false).square().sum().getDouble();
-      NDArray wide = f.toType(DataType.FLOAT64, false);
-      double variance = wide.sub(wide.mean(new int[] {0}, true)).square().sum().getDouble();
-      return new Reconstruction(input.getShape().get(0), nonZeros, error, variance);
-    }
+  /** Sum of ||x - decode(acts)||^2 over rows of inputs [N, d_in] and activations [N, d_sae]. */
+  private double squaredError(NDArray x, NDArray acts) {
+    NDArray f = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+    NDArray xHat = decode(acts);
+    return f.sub(xHat).toType(DataType.FLOAT64, false).square().sum().getDouble();
+  }
+
+  /** Sum of ||x - mean(x)||^2 over rows of inputs [N, d_in], the mean taken over the rows. */
+  private static double variance(NDArray x) {
+    NDArray wide = x.toType(DataType.FLOAT64, false);
+    return wide.sub(wide.mean(new int[] {0}, true)).square().sum().getDouble();
   }
 
   private void checkWidth(NDArray a, int width, String what) {

@@ -29,6 +29,38 @@ public record SparseCodes(int tokens, int dSae, int[] token, int[] feature, floa
     }
   }
 
+  /** The codes of consecutive batches as one batch: tokens of part i follow those of i - 1. */
+  public static SparseCodes concat(java.util.List<SparseCodes> parts, int dSae) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    int n = 0;
+    int tokens = 0;
+    for (SparseCodes p : parts) {
+      if (p.dSae() != dSae) {
+        throw new IllegalArgumentException("cannot join codes of " + p.dSae() + " and " + dSae
+            + " features");
+      }
+      n += p.size();
+      tokens += p.tokens();
+    }
+    int[] token = new int[n];
+    int[] feature = new int[n];
+    float[] activation = new float[n];
+    int at = 0;
+    int offset = 0;
+    for (SparseCodes p : parts) {
+      for (int i = 0; i < p.size(); i++) {
+        token[at + i] = p.token[i] + offset;
+      }
+      System.arraycopy(p.feature, 0, feature, at, p.size());
+      System.arraycopy(p.activation, 0, activation, at, p.size());
+      at += p.size();
+      offset += p.tokens();
+    }
+    return new SparseCodes(tokens, dSae, token, feature, activation);
+  }
+
   /** Number of non-zero activations. */
   public int size() {
     return token.length;

@@ -223,6 +223,13 @@ class SaeEncodeTest {
     }
   }
 
+  static void assertClose(SparseCodes expected, SparseCodes actual) {
+    assertEquals(expected.tokens(), actual.tokens());
+    assertArrayEquals(expected.token(), actual.token());
+    assertArrayEquals(expected.feature(), actual.feature());
+    assertArrayEquals(expected.activation(), actual.activation(), 1e-5f);
+  }
+
   /** The sparse codes of dense activations, computed in Java. */
   static SparseCodes nonZeros(float[] dense, int tokens, int dSae) {
     List<int[]> at = new ArrayList<>();
@@ -256,6 +263,26 @@ class SaeEncodeTest {
       }
     }
     return error / variance;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void chunkedBatchesGiveTheSameCodes(Case c) {
+    try (Sae sae = Sae.load(c.path(), SaeFormat.AUTO, Optional.empty(), root);
+        NDManager batch = root.newSubManager()) {
+      NDArray input = batch.create(Fixtures.inputs(TOKENS, Fixtures.D_IN, 1f),
+          new Shape(TOKENS, Fixtures.D_IN));
+      SparseCodes whole = sae.encodeSparse(input);
+      EncodedBatch wholeBatch = sae.encodeBatch(input);
+      sae.chunkElements(5L * Fixtures.D_SAE); // 5 tokens at a time: 4 chunks of 5 and one of 4
+      // GEMM kernels differ with the number of rows: equal up to float32 rounding
+      assertClose(whole, sae.encodeSparse(input));
+      EncodedBatch chunked = sae.encodeBatch(input);
+      assertClose(wholeBatch.codes(), chunked.codes());
+      assertEquals(wholeBatch.figures().fvu(), chunked.figures().fvu(),
+          1e-6 * wholeBatch.figures().fvu()); // float32 sums in another order
+      assertEquals(0, sae.encodeSparse(batch.zeros(new Shape(0, Fixtures.D_IN))).tokens());
+    }
   }
 
   @Test
