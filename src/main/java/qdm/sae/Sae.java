@@ -35,7 +35,7 @@ public abstract class Sae implements AutoCloseable {
   private final NDArray encoderRows; // W_enc^T [d_sae, d_in], a view: torch linear's layout
   private long chunkElements = 1L << 26;
 
-  protected Sae(SaeConfig config, SaeWeights weights) {
+  Sae(SaeConfig config, SaeWeights weights) {
     this.config = config;
     this.weights = weights;
     this.encoderRows = weights.wEnc().transpose();
@@ -111,11 +111,6 @@ public abstract class Sae implements AutoCloseable {
   /** Decoder bias [d_in], normalization folded. */
   public NDArray bDec() {
     return weights.bDec();
-  }
-
-  /** The JumpReLU thresholds [d_sae], for {@code jumprelu}. */
-  protected Optional<NDArray> threshold() {
-    return weights.threshold();
   }
 
   /** The encoder input: {@code x} as float32, minus {@code b_dec} if the SAE says so. */
