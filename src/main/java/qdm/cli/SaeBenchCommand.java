@@ -70,6 +70,10 @@ final class SaeBenchCommand implements Callable<Integer> {
         Sae sae = RandomSae.create(arch, dIn, dSae, l0, root, 1234)) {
       System.out.printf(Locale.ROOT, "qdm bench sae: %s (%d cores), %s%n", d,
           java.lang.Runtime.getRuntime().availableProcessors(), sae);
+      java.lang.management.OperatingSystemMXBean os =
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      long cpu0 = processCpuNanos(os);
+      long wall0 = System.nanoTime();
       double sparseSeconds = 0;
       double denseSeconds = 0;
       long nonZeros = 0;
@@ -99,7 +103,17 @@ final class SaeBenchCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "dense encode on the device: %.1f ms/batch, %.0f tokens/s,"
           + " %.1f GFLOP/s%n", denseSeconds / iters * 1e3, tokens / (denseSeconds / iters),
           flops / (denseSeconds / iters) / 1e9);
+      // on a shared machine the figures above scale with the CPU this process actually got
+      double cores = (processCpuNanos(os) - cpu0) / (double) (System.nanoTime() - wall0);
+      System.out.printf(Locale.ROOT, "cpu used: %.2f cores on average; system load average "
+          + "%.1f%n", cores, os.getSystemLoadAverage());
     }
     return 0;
+  }
+
+  /** CPU time of this process (all threads, native ones included); 0 if the JVM cannot tell. */
+  private static long processCpuNanos(java.lang.management.OperatingSystemMXBean os) {
+    return os instanceof com.sun.management.OperatingSystemMXBean sun
+        ? sun.getProcessCpuTime() : 0;
   }
 }
