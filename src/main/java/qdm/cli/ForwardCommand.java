@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qdm.compress.Compression;
+import qdm.sae.SaeFormat;
 import qdm.model.Placement;
 import qdm.probe.ForwardProbe;
 import qdm.probe.ForwardRequest;
@@ -58,11 +59,27 @@ final class ForwardCommand implements Callable<Integer> {
           + "either may end with :targets=decoder+embed+head (default: decoder linear weights).")
   String compress;
 
+  @Option(names = "--sae", paramLabel = "DIR",
+      description = "Also encode the SAE's hook with this SAE (SAELens dir, Gemma Scope "
+          + "params.npz or sparsify dir) and write sae_acts [B,T,d_sae] (dense, zeros where "
+          + "inactive).")
+  Path sae;
+
+  @Option(names = "--sae-format", defaultValue = "auto", paramLabel = "FORMAT",
+      description = "auto, saelens, gemmascope or sparsify (default: ${DEFAULT-VALUE}).")
+  String saeFormat;
+
+  @Option(names = "--sae-hook", paramLabel = "HOOK",
+      description = "The SAE's hook, e.g. blocks.1.hook_resid_post, when its files do not say.")
+  String saeHook;
+
   @Override
   public Integer call() {
     ForwardRequest request = new ForwardRequest(model, Optional.ofNullable(weights),
         ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype),
-        Compression.parse(compress));
+        Compression.parse(compress),
+        Optional.ofNullable(sae).map(p -> new ForwardRequest.SaeSelection(p,
+            SaeFormat.parse(saeFormat), Optional.ofNullable(saeHook))));
     ForwardProbe.run(request, report -> System.err.println("qdm forward: compressed "
         + report.summary())).write(out);
     System.err.println("qdm forward: wrote " + out);

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import qdm.QdmException;
 import qdm.compress.Compressed;
@@ -15,6 +16,9 @@ import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.Runtime;
+import qdm.sae.ModelName;
+import qdm.sae.Sae;
+import qdm.sae.SaeConfig;
 
 /** Runs one forward pass with everything captured and copies the results to the host. */
 public final class ForwardProbe {
@@ -31,9 +35,16 @@ public final class ForwardProbe {
    */
   public static ForwardOutput run(ForwardRequest request,
       Consumer<CompressionReport> onCompressed) {
+    // the SAE is checked against the model before anything is loaded
+    Optional<SaeConfig> saeConfig = request.sae().map(s -> {
+      SaeConfig c = Sae.readConfig(s.path(), s.format(), s.hook());
+      c.checkCompatible(Model.readConfig(request.files()), ModelName.of(request.modelDir()));
+      return c;
+    });
     try (NDManager root = Runtime.newManager(request.placement().device());
         Model model = Model.load(request.files(), root, request.placement().device(),
-            request.placement().dtype())) {
+            request.placement().dtype());
+        Sae sae = saeConfig.map(c -> Sae.load(c, root)).orElse(null)) {
       long[][] ids = request.inputIds();
       checkVocabulary(ids, model.config().vocabSize());
       ForwardOutput out = new ForwardOutput();
@@ -51,6 +62,9 @@ public final class ForwardProbe {
         }
         out.put("logits", host(a.logits().orElseThrow()));
         out.put("nll", host(a.nll().orElseThrow()));
+        if (sae != null) {
+          out.put("sae_acts", host(sae.encode(a.residPost(sae.hook().block()))));
+        }
       }
       return out;
     }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import qdm.QdmException;
 import qdm.compress.Compression;
+import qdm.sae.SaeFormat;
 import qdm.model.JsonFields;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
@@ -18,7 +19,10 @@ import qdm.model.Placement;
  * @param compression applied to the loaded weights ({@link Compression.None} for none)
  */
 public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-    Placement placement, Compression compression) {
+    Placement placement, Compression compression, Optional<SaeSelection> sae) {
+
+  /** An SAE to encode the residual stream at its hook with (output {@code sae_acts}). */
+  public record SaeSelection(Path path, SaeFormat format, Optional<String> hook) {}
 
   public ForwardRequest {
     if (compression == null) {

@@ -15,7 +15,7 @@ public final class LocalSpark {
   public static synchronized SparkSession get() {
     if (session == null) {
       session = SparkSession.builder()
-          .master("local[2]")
+          .master("local[2,2]") // one retry per task: the retry test needs it
           .appName("qdm-tests")
           .config("spark.ui.enabled", "false")
           .config("spark.sql.shuffle.partitions", "1")
