@@ -71,7 +71,7 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
       throw new IllegalStateException("injected failure of the first attempt (" + FAIL_ONCE
           + ")");
     }
-    Runtime.offline();
+    Runtime.engine(); // loads libtorch before any JNI call
     // libtorch threads: as configured, else the CPUs Spark gives each task (spark.task.cpus)
     int threads = spec.threads() > 0 ? spec.threads() : task != null ? task.cpus() : 0;
     if (threads > 0 && JniUtils.getNumThreads() != threads) {
