@@ -1,0 +1,206 @@
+package qdm.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import qdm.model.Capture;
+import qdm.model.Model;
+import qdm.model.ModelConfig;
+import qdm.model.Runtime;
+import qdm.model.TensorRole;
+import qdm.model.TensorSpec;
+import qdm.model.Transformer;
+import qdm.model.neox.GptNeoXConfig;
+
+/**
+ * Forward-pass throughput of a Pythia-70M-shaped GPT-NeoX with random weights, set against this
+ * machine's float32 matmul throughput measured in the same run through the same engine.
+ *
+ * <p>Why a ratio: tokens/s alone depends on the machine; the fraction of the matmul peak says how
+ * much the forward pass loses outside the matmuls (copies, elementwise ops, softmax, NLL).
+ */
+public final class ForwardBenchmark {
+
+  /**
+   * What to run.
+   *
+   * @param batch sequences per forward pass
+   * @param seqLen tokens per sequence
+   * @param stopLayer the block after which the truncated pass stops (as an SAE-codes pass does)
+   * @param warmup untimed passes before timing
+   * @param iterations timed passes of each kind
+   */
+  public record Options(int batch, int seqLen, int stopLayer, int warmup, int iterations) {
+    public Options {
+      if (batch < 1 || seqLen < 2) {
+        throw new IllegalArgumentException("--batch must be >= 1 and --seq-len >= 2");
+      }
+      if (warmup < 0 || iterations < 1) {
+        throw new IllegalArgumentException("--warmup must be >= 0 and --iterations >= 1");
+      }
+    }
+  }
+
+  /** Wall-clock seconds of each timed run, with summaries. */
+  public record Timing(double[] seconds) {
+    public Timing {
+      seconds = seconds.clone();
+      if (seconds.length == 0) {
+        throw new IllegalArgumentException("no timed runs");
+      }
+    }
+
+    public double median() {
+      double[] s = seconds.clone();
+      Arrays.sort(s);
+      int n = s.length;
+      return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    public double best() {
+      return Arrays.stream(seconds).min().orElseThrow();
+    }
+  }
+
+  private ForwardBenchmark() {}
+
+  /** Pythia-70M's shape: 6 layers, d_model 512, 8 heads, d_mlp 2048, vocab 50304. */
+  public static GptNeoXConfig pythia70m() {
+    return new GptNeoXConfig(50304, 512, 6, 8, 2048, 16, 10000, 1e-5f, true, true, false,
+        qdm.model.Activation.GELU);
+  }
+
+  /**
+   * Floating point operations per token of a forward pass over {@code seqLen} tokens, running
+   * {@code layers} blocks, with or without the unembedding: 2 per multiply-add of every decoder
+   * linear weight and of the LM head, plus the attention products QK^T and PV, each
+   * {@code 2 * seqLen * attentionWidth} per token and layer. The attention terms count the full
+   * T x T score matrix, which is what the implementation computes (the causal mask is additive).
+   * Elementwise ops, norms and softmax are not counted.
+   */
+  public static double flopsPerToken(ModelConfig config, long attentionWidth, int seqLen,
+      int layers, boolean head) {
+    double perLayerParams = 0;
+    double headParams = 0;
+    for (TensorSpec spec : config.tensors()) {
+      long numel = Arrays.stream(spec.shape()).reduce(1, Math::multiplyExact);
+      if (spec.role() == TensorRole.DECODER_LINEAR) {
+        perLayerParams += numel;
+      } else if (spec.role() == TensorRole.LM_HEAD && head) {
+        headParams += numel;
+      }
+    }
+    perLayerParams /= config.numLayers();
+    double attention = 2.0 * 2.0 * seqLen * attentionWidth;
+    return layers * (2 * perLayerParams + attention) + 2 * headParams;
+  }
+
+  /** GFLOP/s of the best of {@code reps} float32 products [m, k] x [k, n] on the manager's device. */
+  public static double matmulGflops(NDManager manager, int m, int k, int n, int reps) {
+    try (NDManager scratch = manager.newSubManager()) {
+      NDArray a = scratch.randomNormal(new Shape(m, k));
+      NDArray b = scratch.randomNormal(new Shape(k, n));
+      double best = Double.MAX_VALUE;
+      for (int i = 0; i < reps + 1; i++) {
+        long t0 = System.nanoTime();
+        NDArray c = a.matMul(b);
+        c.getFloat(0, 0); // the product is done once a value is read back
+        double s = (System.nanoTime() - t0) / 1e9;
+        c.close();
+        if (i > 0) { // the first run warms up
+          best = Math.min(best, s);
+        }
+      }
+      return 2.0 * m * k * n / best / 1e9;
+    }
+  }
+
+  /** Times {@code options.iterations()} forward passes capturing {@code capture}. */
+  public static Timing time(Transformer model, NDManager parent, Options options,
+      Capture capture) {
+    long[] ids = new long[options.batch() * options.seqLen()];
+    java.util.Random random = new java.util.Random(1);
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = random.nextInt(model.config().vocabSize());
+    }
+    List<Double> seconds = new ArrayList<>();
+    for (int i = 0; i < options.warmup() + options.iterations(); i++) {
+      try (NDManager batch = parent.newSubManager()) {
+        long t0 = System.nanoTime();
+        NDArray tokens = batch.create(ids, new Shape(options.batch(), options.seqLen()));
+        var a = model.forward(tokens, capture);
+        // read a result back so the pass is complete, as a real caller would
+        if (capture.nll()) {
+          a.nll().orElseThrow().toFloatArray();
+        } else {
+          a.residPost(options.stopLayer()).getFloat(0, 0, 0);
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (i >= options.warmup()) {
+          seconds.add(s);
+        }
+      }
+    }
+    return new Timing(seconds.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /** Runs the whole benchmark on the CPU and prints its figures to {@code out}. */
+  public static void run(Options options, PrintStream out) {
+    GptNeoXConfig config = pythia70m();
+    if (options.stopLayer() < 0 || options.stopLayer() >= config.numLayers()) {
+      throw new IllegalArgumentException("--stop-layer must be in [0, " + config.numLayers() + ")");
+    }
+    long tokens = (long) options.batch() * options.seqLen();
+    out.printf(Locale.ROOT, "model: GPT-NeoX %d layers, d_model %d, %d heads, d_mlp %d, vocab %d,"
+            + " random weights, float32 on CPU%n", config.numLayers(), config.hiddenSize(),
+        config.numHeads(), config.intermediateSize(), config.vocabSize());
+    try (NDManager root = Runtime.newManager(Device.cpu());
+        Model model = Model.random(config, root, Device.cpu(), DataType.FLOAT32, 0.02f, 1)) {
+      out.printf(Locale.ROOT, "batch %d x T %d = %d tokens per pass; %d warmup, %d timed passes"
+              + " each; torch intra-op threads: %d%n", options.batch(), options.seqLen(), tokens,
+          options.warmup(), options.iterations(), ai.djl.pytorch.jni.JniUtils.getNumThreads());
+      // The matmul figure is taken before, between and after the forward timings and the best
+      // one is the reference, so a busy machine lowers the fraction rather than raising it.
+      double[] peak = {0};
+      Runnable matmuls = () -> {
+        double mlp = matmulGflops(root, 4096, 512, 2048, 5);
+        double square = matmulGflops(root, 2048, 2048, 2048, 5);
+        peak[0] = Math.max(peak[0], Math.max(mlp, square));
+        out.printf(Locale.ROOT, "matmul float32 (DJL, best of 5): [4096x512]x[512x2048] %.1f"
+            + " GFLOP/s, [2048x2048]x[2048x2048] %.1f GFLOP/s%n", mlp, square);
+      };
+      matmuls.run();
+      Transformer t = model.transformer();
+      long width = config.hiddenSize();
+      Timing full = time(t, root, options, Capture.nllOnly());
+      matmuls.run();
+      Timing truncated = time(t, root, options, Capture.residualAt(options.stopLayer()));
+      matmuls.run();
+      out.printf(Locale.ROOT, "reference matmul figure (best of the above): %.1f GFLOP/s%n",
+          peak[0]);
+      report(out, "full forward + NLL (Capture.nllOnly)", full, tokens,
+          flopsPerToken(config, width, options.seqLen(), config.numLayers(), true), peak[0]);
+      report(out, "forward stopped after block " + options.stopLayer() + " (Capture.residualAt)",
+          truncated, tokens,
+          flopsPerToken(config, width, options.seqLen(), options.stopLayer() + 1, false),
+          peak[0]);
+    }
+  }
+
+  private static void report(PrintStream out, String what, Timing timing, long tokens,
+      double flopsPerToken, double peakGflops) {
+    double tokPerS = tokens / timing.median();
+    double gflops = tokPerS * flopsPerToken / 1e9;
+    out.printf(Locale.ROOT, "%s:%n  %.1f MFLOP/token; median %.3f s/pass (best %.3f): "
+            + "%.0f tokens/s, %.1f GFLOP/s = %.1f%% of the matmul figure%n", what,
+        flopsPerToken / 1e6, timing.median(), timing.best(), tokPerS, gflops,
+        100 * gflops / peakGflops);
+  }
+}
