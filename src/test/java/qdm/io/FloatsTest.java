@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import qdm.testing.HalfFloats;
 
 /**
  * The 16-bit conversions against an independent oracle: IEEE 754 decoding written from the field
@@ -12,28 +13,12 @@ import org.junit.jupiter.api.Test;
  */
 class FloatsTest {
 
-  /** binary16 value from its fields: (-1)^s * (e == 0 ? m 2^-24 : (1024 + m) 2^(e - 25)). */
   static double f16Oracle(int bits) {
-    int s = (bits >>> 15) & 1;
-    int e = (bits >>> 10) & 0x1F;
-    int m = bits & 0x3FF;
-    double sign = s == 1 ? -1 : 1;
-    if (e == 0x1F) {
-      return m == 0 ? sign * Double.POSITIVE_INFINITY : Double.NaN;
-    }
-    return sign * (e == 0 ? Math.scalb((double) m, -24) : Math.scalb(1024.0 + m, e - 25));
+    return HalfFloats.f16Value(bits);
   }
 
-  /** bfloat16 value from its fields: 8 exponent bits (bias 127), 7 mantissa bits. */
   static double bf16Oracle(int bits) {
-    int s = (bits >>> 15) & 1;
-    int e = (bits >>> 7) & 0xFF;
-    int m = bits & 0x7F;
-    double sign = s == 1 ? -1 : 1;
-    if (e == 0xFF) {
-      return m == 0 ? sign * Double.POSITIVE_INFINITY : Double.NaN;
-    }
-    return sign * (e == 0 ? Math.scalb((double) m, -133) : Math.scalb(128.0 + m, e - 134));
+    return HalfFloats.bf16Value(bits);
   }
 
   @Test
@@ -47,7 +32,8 @@ class FloatsTest {
         continue;
       }
       assertEquals(expected, (double) f, 0.0, "value of " + Integer.toHexString(bits));
-      assertEquals(bits, Floats.floatToF16(f) & 0xFFFF, "round trip of " + Integer.toHexString(bits));
+      assertEquals(bits, Floats.floatToF16(f) & 0xFFFF,
+          "round trip of " + Integer.toHexString(bits));
     }
   }
 

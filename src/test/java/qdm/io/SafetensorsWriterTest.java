@@ -14,58 +14,15 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import qdm.testing.HalfFloats;
 
 /**
  * Writer and reader round trips. F32 must come back bit for bit; F16 and BF16 must come back as
- * the nearest representable value (ties to even), found here by searching a table of every
- * 16-bit value decoded from its IEEE fields, independently of {@link Floats}.
+ * the nearest representable value (ties to even) as the independent {@link HalfFloats} oracle
+ * finds it.
  */
 class SafetensorsWriterTest {
   @TempDir Path tmp;
-
-  /** Nearest-value rounding by table search: the oracle for F16 / BF16 narrowing. */
-  static final class Nearest {
-    private final double[] values; // non-negative finite values in increasing order + overflow
-    private final int[] bits;
-
-    Nearest(boolean f16) {
-      int inf = f16 ? 0x7C00 : 0x7F80;
-      values = new double[inf + 1];
-      bits = new int[inf + 1];
-      for (int b = 0; b < inf; b++) {
-        values[b] = f16 ? FloatsTest.f16Oracle(b) : FloatsTest.bf16Oracle(b);
-        bits[b] = b;
-      }
-      // IEEE overflow: a value rounds to infinity where it would round to 2^(emax + 1)
-      values[inf] = f16 ? 65536.0 : Math.scalb(1.0, 128);
-      bits[inf] = inf;
-    }
-
-    /** The value {@code x} rounds to, as a float. */
-    float round(float x) {
-      if (Float.isNaN(x) || Float.isInfinite(x)) {
-        return x;
-      }
-      double a = Math.abs((double) x);
-      int i = Arrays.binarySearch(values, a);
-      int chosen;
-      if (i >= 0) {
-        chosen = i;
-      } else {
-        int hi = -i - 1;
-        if (hi >= values.length) {
-          chosen = values.length - 1;
-        } else {
-          int lo = hi - 1;
-          double dLo = a - values[lo];
-          double dHi = values[hi] - a;
-          chosen = dLo < dHi ? lo : dHi < dLo ? hi : ((bits[lo] & 1) == 0 ? lo : hi);
-        }
-      }
-      float v = chosen == values.length - 1 ? Float.POSITIVE_INFINITY : (float) values[chosen];
-      return Math.copySign(v, x);
-    }
-  }
 
   /** Random values over many magnitudes, plus the special ones. */
   static float[] sample(int n, long seed) {
@@ -105,7 +62,6 @@ class SafetensorsWriterTest {
   @Test
   void f16AndBf16RoundToNearestEven() {
     for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
-      Nearest oracle = new Nearest(dtype == DType.F16);
       HostTensor a = new HostTensor(new long[] {100, 30}, sample(3000, 3));
       HostTensor b = new HostTensor(new long[] {2, 2, 2}, sample(8, 4));
       Path p = write(dtype, a, b);
@@ -116,7 +72,9 @@ class SafetensorsWriterTest {
           float[] original = name.equals("a") ? a.data() : b.data();
           float[] read = f.readFloats(name);
           for (int i = 0; i < original.length; i++) {
-            assertEquals(oracle.round(original[i]), read[i], 0f,
+            float expected = dtype == DType.F16 ? HalfFloats.roundF16(original[i])
+                : HalfFloats.roundBf16(original[i]);
+            assertEquals(expected, read[i], 0f,
                 dtype + " " + name + "[" + i + "] = " + original[i]);
           }
         }
