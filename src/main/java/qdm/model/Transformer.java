@@ -89,15 +89,13 @@ public abstract class Transformer {
     NDArray nll = null;
     if (capture.hiddenStates() || capture.needsHead()) {
       finalNormed = finalNorm(x);
-      if (capture.needsHead()) {
+      if (capture.logits()) {
         logits = unembed(finalNormed);
         if (capture.nll()) {
           nll = nextTokenNll(logits, ids);
         }
-        if (!capture.logits()) {
-          logits.close();
-          logits = null;
-        }
+      } else if (capture.nll()) {
+        nll = nextTokenNllChunked(finalNormed, ids, rowsPerChunk(config().vocabSize()));
       }
       if (!capture.hiddenStates()) {
         finalNormed.close();
@@ -105,6 +103,66 @@ public abstract class Transformer {
       }
     }
     return new Activations(embeddings, kept, finalNormed, logits, nll);
+  }
+
+  /**
+   * Rows of logits computed at once when only the NLL is wanted: about {@link #CHUNK_BYTES} of
+   * float32 logits, so no [B, T, V] array is ever made (8 x 512 x 50304 floats are 824 MB).
+   */
+  static int rowsPerChunk(int vocabSize) {
+    return (int) Math.max(1, CHUNK_BYTES / (4L * vocabSize));
+  }
+
+  /**
+   * The target size of the largest intermediate arrays of a pass (logits chunks, attention
+   * scores). Freshly allocated large arrays are expensive on the CPU: glibc serves allocations
+   * above 32 MiB with new memory maps whose every page faults on first touch, and the fault, not
+   * the arithmetic, then dominates an elementwise op. Arrays of a few MiB are recycled instead.
+   */
+  static final long CHUNK_BYTES = 8L << 20;
+
+  /**
+   * The NLL of every next token from the final-normed hidden state [B, T, d], unembedding
+   * {@code rows} positions at a time, each chunk's logits freed before the next: the same values
+   * as {@link #nextTokenNll} on the full logits, in float32, [B, T - 1].
+   */
+  final NDArray nextTokenNllChunked(NDArray normed, NDArray ids, int rows) {
+    NDManager batch = ids.getManager();
+    long b = normed.getShape().get(0);
+    long t = normed.getShape().get(1);
+    long d = normed.getShape().get(2);
+    if (t < 2) {
+      return batch.zeros(new ai.djl.ndarray.types.Shape(b, 0), DataType.FLOAT32);
+    }
+    long n = b * (t - 1);
+    try (NDManager scratch = batch.newSubManager()) {
+      NDArray h = normed.get(new NDIndex(":, :{}, :", t - 1));
+      h.attach(scratch);
+      h = h.reshape(n, d);
+      NDArray targets = ids.get(new NDIndex(":, 1:"));
+      targets.attach(scratch);
+      targets = targets.reshape(n, 1);
+      ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+      for (long start = 0; start < n; start += rows) {
+        long end = Math.min(n, start + rows);
+        try (NDManager chunk = scratch.newSubManager()) {
+          NDArray hc = h.get(new NDIndex("{}:{}", start, end));
+          hc.attach(chunk);
+          NDArray tc = targets.get(new NDIndex("{}:{}", start, end));
+          tc.attach(chunk);
+          NDArray logits = unembed(hc);
+          if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+          }
+          NDArray part = logits.logSoftmax(-1).gather(tc, 1).neg();
+          part.attach(scratch);
+          parts.add(part);
+        }
+      }
+      NDArray nll = ai.djl.ndarray.NDArrays.concat(parts, 0).reshape(b, t - 1);
+      nll.attach(batch);
+      return nll;
+    }
   }
 
   /** {@code nll[b, t] = -log_softmax(logits[b, t])[ids[b, t + 1]]} in float32, [B, T - 1]. */
