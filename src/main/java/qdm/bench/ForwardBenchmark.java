@@ -36,9 +36,14 @@ public final class ForwardBenchmark {
    * @param stopLayer the block after which the truncated pass stops (as an SAE-codes pass does)
    * @param warmup untimed passes before timing
    * @param iterations timed passes of each kind
+   * @param threads libtorch intra-op threads, or 0 for the engine's default (one per core)
    */
-  public record Options(int batch, int seqLen, int stopLayer, int warmup, int iterations) {
+  public record Options(int batch, int seqLen, int stopLayer, int warmup, int iterations,
+      int threads) {
     public Options {
+      if (threads < 0) {
+        throw new IllegalArgumentException("--threads must be >= 0 (0: the engine's default)");
+      }
       if (batch < 1 || seqLen < 2) {
         throw new IllegalArgumentException("--batch must be >= 1 and --seq-len >= 2");
       }
@@ -48,24 +53,65 @@ public final class ForwardBenchmark {
     }
   }
 
-  /** Wall-clock seconds of each timed run, with summaries. */
-  public record Timing(double[] seconds) {
+  /**
+   * Seconds of each timed run: wall clock, and the process's CPU time divided by the engine's
+   * thread count. On an idle machine the two agree; on a shared one the CPU-time figure is what
+   * the run would take with its cores to itself, so it is reported too (and used for a second
+   * fraction) when other processes compete for the cores.
+   */
+  public record Timing(double[] wall, double[] cpu) {
     public Timing {
-      seconds = seconds.clone();
-      if (seconds.length == 0) {
-        throw new IllegalArgumentException("no timed runs");
+      wall = wall.clone();
+      cpu = cpu.clone();
+      if (wall.length == 0 || wall.length != cpu.length) {
+        throw new IllegalArgumentException("need one wall and one CPU time per run");
       }
     }
 
-    public double median() {
-      double[] s = seconds.clone();
+    public double medianWall() {
+      return median(wall);
+    }
+
+    public double medianCpu() {
+      return median(cpu);
+    }
+
+    public double bestWall() {
+      return Arrays.stream(wall).min().orElseThrow();
+    }
+
+    public double bestCpu() {
+      return Arrays.stream(cpu).min().orElseThrow();
+    }
+
+    private static double median(double[] values) {
+      double[] s = values.clone();
       Arrays.sort(s);
       int n = s.length;
       return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
+  }
 
-    public double best() {
-      return Arrays.stream(seconds).min().orElseThrow();
+  /** A clock for {@link Timing}: wall time and process CPU time per engine thread. */
+  private static final class Clock {
+    private final com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    private final int threads = Math.max(1, ai.djl.pytorch.jni.JniUtils.getNumThreads());
+    private long wall0;
+    private long cpu0;
+
+    void start() {
+      wall0 = System.nanoTime();
+      cpu0 = os.getProcessCpuTime();
+    }
+
+    double wall() {
+      return (System.nanoTime() - wall0) / 1e9;
+    }
+
+    double cpu() {
+      return (os.getProcessCpuTime() - cpu0) / 1e9 / threads;
     }
   }
 
@@ -102,24 +148,25 @@ public final class ForwardBenchmark {
     return layers * (2 * perLayerParams + attention) + 2 * headParams;
   }
 
-  /** GFLOP/s of the best of {@code reps} float32 products [m, k] x [k, n] on the manager's device. */
-  public static double matmulGflops(NDManager manager, int m, int k, int n, int reps) {
+  /** Timings of {@code reps} float32 products [m, k] x [k, n] after one warm-up product. */
+  public static Timing timeMatmul(NDManager manager, int m, int k, int n, int reps) {
+    Clock clock = new Clock();
+    double[] wall = new double[reps];
+    double[] cpu = new double[reps];
     try (NDManager scratch = manager.newSubManager()) {
       NDArray a = scratch.randomNormal(new Shape(m, k));
       NDArray b = scratch.randomNormal(new Shape(k, n));
-      double best = Double.MAX_VALUE;
-      for (int i = 0; i < reps + 1; i++) {
-        long t0 = System.nanoTime();
+      a.matMul(b).close();
+      for (int i = 0; i < reps; i++) {
+        clock.start();
         NDArray c = a.matMul(b);
         c.getFloat(0, 0); // the product is done once a value is read back
-        double s = (System.nanoTime() - t0) / 1e9;
+        wall[i] = clock.wall();
+        cpu[i] = clock.cpu();
         c.close();
-        if (i > 0) { // the first run warms up
-          best = Math.min(best, s);
-        }
       }
-      return 2.0 * m * k * n / best / 1e9;
     }
+    return new Timing(wall, cpu);
   }
 
   /** Times {@code options.iterations()} forward passes capturing {@code capture}. */
@@ -130,10 +177,11 @@ public final class ForwardBenchmark {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = random.nextInt(model.config().vocabSize());
     }
-    List<Double> seconds = new ArrayList<>();
+    Clock clock = new Clock();
+    List<double[]> runs = new ArrayList<>();
     for (int i = 0; i < options.warmup() + options.iterations(); i++) {
       try (NDManager batch = parent.newSubManager()) {
-        long t0 = System.nanoTime();
+        clock.start();
         NDArray tokens = batch.create(ids, new Shape(options.batch(), options.seqLen()));
         var a = model.forward(tokens, capture);
         // read a result back so the pass is complete, as a real caller would
@@ -142,13 +190,13 @@ public final class ForwardBenchmark {
         } else {
           a.residPost(options.stopLayer()).getFloat(0, 0, 0);
         }
-        double s = (System.nanoTime() - t0) / 1e9;
         if (i >= options.warmup()) {
-          seconds.add(s);
+          runs.add(new double[] {clock.wall(), clock.cpu()});
         }
       }
     }
-    return new Timing(seconds.stream().mapToDouble(Double::doubleValue).toArray());
+    return new Timing(runs.stream().mapToDouble(r -> r[0]).toArray(),
+        runs.stream().mapToDouble(r -> r[1]).toArray());
   }
 
   /** Runs the whole benchmark on the CPU and prints its figures to {@code out}. */
@@ -163,18 +211,31 @@ public final class ForwardBenchmark {
         config.numHeads(), config.intermediateSize(), config.vocabSize());
     try (NDManager root = Runtime.newManager(Device.cpu());
         Model model = Model.random(config, root, Device.cpu(), DataType.FLOAT32, 0.02f, 1)) {
+      if (options.threads() > 0) {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(options.threads());
+      }
       out.printf(Locale.ROOT, "batch %d x T %d = %d tokens per pass; %d warmup, %d timed passes"
-              + " each; torch intra-op threads: %d%n", options.batch(), options.seqLen(), tokens,
-          options.warmup(), options.iterations(), ai.djl.pytorch.jni.JniUtils.getNumThreads());
+              + " each; torch intra-op threads: %d; OMP_WAIT_POLICY=%s; %d cores; load average"
+              + " %.1f%n", options.batch(), options.seqLen(), tokens, options.warmup(),
+          options.iterations(), ai.djl.pytorch.jni.JniUtils.getNumThreads(),
+          System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"),
+          java.lang.Runtime.getRuntime().availableProcessors(),
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+              .getSystemLoadAverage());
       // The matmul figure is taken before, between and after the forward timings and the best
-      // one is the reference, so a busy machine lowers the fraction rather than raising it.
-      double[] peak = {0};
+      // one is the reference, so a busy machine lowers the fractions rather than raising them.
+      double[] peak = {0, 0}; // wall, CPU time
       Runnable matmuls = () -> {
-        double mlp = matmulGflops(root, 4096, 512, 2048, 5);
-        double square = matmulGflops(root, 2048, 2048, 2048, 5);
-        peak[0] = Math.max(peak[0], Math.max(mlp, square));
-        out.printf(Locale.ROOT, "matmul float32 (DJL, best of 5): [4096x512]x[512x2048] %.1f"
-            + " GFLOP/s, [2048x2048]x[2048x2048] %.1f GFLOP/s%n", mlp, square);
+        double flopsA = 2.0 * 4096 * 512 * 2048;
+        double flopsB = 2.0 * 2048 * 2048 * 2048;
+        Timing a = timeMatmul(root, 4096, 512, 2048, 5);
+        Timing b = timeMatmul(root, 2048, 2048, 2048, 5);
+        peak[0] = Math.max(peak[0], Math.max(flopsA / a.bestWall(), flopsB / b.bestWall()) / 1e9);
+        peak[1] = Math.max(peak[1], Math.max(flopsA / a.bestCpu(), flopsB / b.bestCpu()) / 1e9);
+        out.printf(Locale.ROOT, "matmul float32 (DJL, best of 5), GFLOP/s wall (CPU time):"
+                + " [4096x512]x[512x2048] %.1f (%.1f), [2048x2048]x[2048x2048] %.1f (%.1f)%n",
+            flopsA / a.bestWall() / 1e9, flopsA / a.bestCpu() / 1e9,
+            flopsB / b.bestWall() / 1e9, flopsB / b.bestCpu() / 1e9);
       };
       matmuls.run();
       Transformer t = model.transformer();
@@ -183,24 +244,28 @@ public final class ForwardBenchmark {
       matmuls.run();
       Timing truncated = time(t, root, options, Capture.residualAt(options.stopLayer()));
       matmuls.run();
-      out.printf(Locale.ROOT, "reference matmul figure (best of the above): %.1f GFLOP/s%n",
-          peak[0]);
+      out.printf(Locale.ROOT, "reference matmul figure (best of the above): %.1f GFLOP/s wall,"
+          + " %.1f GFLOP/s by CPU time%n", peak[0], peak[1]);
       report(out, "full forward + NLL (Capture.nllOnly)", full, tokens,
-          flopsPerToken(config, width, options.seqLen(), config.numLayers(), true), peak[0]);
+          flopsPerToken(config, width, options.seqLen(), config.numLayers(), true), peak);
       report(out, "forward stopped after block " + options.stopLayer() + " (Capture.residualAt)",
           truncated, tokens,
-          flopsPerToken(config, width, options.seqLen(), options.stopLayer() + 1, false),
-          peak[0]);
+          flopsPerToken(config, width, options.seqLen(), options.stopLayer() + 1, false), peak);
     }
   }
 
   private static void report(PrintStream out, String what, Timing timing, long tokens,
-      double flopsPerToken, double peakGflops) {
-    double tokPerS = tokens / timing.median();
-    double gflops = tokPerS * flopsPerToken / 1e9;
-    out.printf(Locale.ROOT, "%s:%n  %.1f MFLOP/token; median %.3f s/pass (best %.3f): "
-            + "%.0f tokens/s, %.1f GFLOP/s = %.1f%% of the matmul figure%n", what,
-        flopsPerToken / 1e6, timing.median(), timing.best(), tokPerS, gflops,
-        100 * gflops / peakGflops);
+      double flopsPerToken, double[] peak) {
+    double wallTokens = tokens / timing.medianWall();
+    double cpuTokens = tokens / timing.medianCpu();
+    double wallGflops = wallTokens * flopsPerToken / 1e9;
+    double cpuGflops = cpuTokens * flopsPerToken / 1e9;
+    out.printf(Locale.ROOT, "%s: %.1f MFLOP/token%n", what, flopsPerToken / 1e6);
+    out.printf(Locale.ROOT, "  wall:     median %.3f s/pass (best %.3f), %.0f tokens/s, %.1f"
+            + " GFLOP/s = %.1f%% of the matmul figure%n", timing.medianWall(), timing.bestWall(),
+        wallTokens, wallGflops, 100 * wallGflops / peak[0]);
+    out.printf(Locale.ROOT, "  CPU time: median %.3f s/pass (best %.3f), %.0f tokens/s, %.1f"
+            + " GFLOP/s = %.1f%% of the matmul figure%n", timing.medianCpu(), timing.bestCpu(),
+        cpuTokens, cpuGflops, 100 * cpuGflops / peak[1]);
   }
 }

@@ -35,10 +35,14 @@ final class BenchForwardCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   int iterations;
 
+  @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads; 0:"
+      + " the engine's default, one per core (default: ${DEFAULT-VALUE}).")
+  int threads;
+
   @Override
   public Integer call() {
     ForwardBenchmark.run(
-        new ForwardBenchmark.Options(batch, seqLen, stopLayer, warmup, iterations), System.out);
+        new ForwardBenchmark.Options(batch, seqLen, stopLayer, warmup, iterations, threads), System.out);
     return 0;
   }
 }

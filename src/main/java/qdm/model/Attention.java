@@ -35,8 +35,9 @@ public final class Attention {
    * query head h reads key/value head h / (H / KV)). Returns [B, T, H * D].
    *
    * <p>Sequences are processed in groups whose score arrays [b, H, T, T] stay near
-   * {@link Transformer#CHUNK_BYTES}, each group's intermediates freed before the next (see there
-   * why large fresh arrays are slow); the result is the same as one pass over the batch.
+   * {@link #SCORE_BYTES}, each group's intermediates freed before the next (see
+   * {@link Transformer} why large fresh arrays are slow); the result is the same as one pass
+   * over the batch.
    *
    * @param scale multiplies the scores
    * @param softCap if positive, scores become {@code softCap * tanh(scores / softCap)} (Gemma-2)
@@ -44,8 +45,11 @@ public final class Attention {
    */
   public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
       float softCap) {
-    return attend(q, k, v, mask, scale, softCap, Transformer.CHUNK_BYTES);
+    return attend(q, k, v, mask, scale, softCap, SCORE_BYTES);
   }
+
+  /** Score bytes per group of sequences: two sequences of 8 heads x 512 x 512. */
+  static final long SCORE_BYTES = 16L << 20;
 
   /** {@link #attend} with score arrays of about {@code budgetBytes} per group of sequences. */
   static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,

@@ -55,9 +55,57 @@ class ChunkingTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"neox", "gemma2"})
+  void groupsOfSequencesEqualTheWholeBatch(String name) {
+    Path dir = Reference.model(name);
+    long[][] ids = ForwardRequest.readInputIds(dir.resolve("inputs.json"));
+    long[] flat = new long[3 * ids[0].length];
+    for (int b = 0; b < 3; b++) { // three rows: groups of one and of two
+      System.arraycopy(ids[b % 2], 0, flat, b * ids[0].length, ids[0].length);
+    }
+    long seq = ids[0].length;
+    try (NDManager root = Runtime.newManager(Device.cpu());
+        Model model = Model.load(ModelFiles.of(dir), root, Device.cpu(), DataType.FLOAT32)) {
+      Transformer t = model.transformer();
+      for (Capture capture : new Capture[] {Capture.everything(), Capture.nllOnly(),
+          Capture.residualAt(1), Capture.residualAndNll(0)}) {
+        try (NDManager batch = root.newSubManager()) {
+          NDArray tokens = batch.create(flat, new Shape(3, seq));
+          Activations whole = t.forward(tokens, capture, Long.MAX_VALUE);
+          for (long groupTokens : new long[] {1, seq, 2 * seq}) {
+            Activations grouped = t.forward(tokens, capture, groupTokens);
+            String what = capture + ", groups of " + groupTokens + " tokens";
+            assertEquals(whole.residuals().keySet(), grouped.residuals().keySet(), what);
+            for (int layer : whole.residuals().keySet()) {
+              assertSame(whole.residPost(layer), grouped.residPost(layer), what);
+            }
+            if (capture.hiddenStates()) {
+              for (int i = 0; i < whole.hiddenStates().size(); i++) {
+                assertSame(whole.hiddenStates().get(i), grouped.hiddenStates().get(i), what);
+              }
+            }
+            assertEquals(whole.logits().isPresent(), grouped.logits().isPresent(), what);
+            whole.logits().ifPresent(l -> assertSame(l, grouped.logits().get(), what));
+            assertEquals(whole.nll().isPresent(), grouped.nll().isPresent(), what);
+            whole.nll().ifPresent(l -> assertSame(l, grouped.nll().get(), what));
+            NDArray any = grouped.nll().orElseGet(() -> grouped.residuals().values().iterator()
+                .next());
+            assertEquals(batch, any.getManager(), "outputs live in the batch manager");
+          }
+        }
+      }
+    }
+  }
+
+  /** Same shape and values to 1e-6. */
+  private static void assertSame(NDArray expected, NDArray actual, String what) {
+    Reference.assertClose(ForwardProbe.host(expected), ForwardProbe.host(actual), 1e-6, what);
+  }
+
   @Test
   void rowsPerChunkKeepsLogitsChunksSmall() {
-    assertEquals(41, Transformer.rowsPerChunk(50304)); // 8 MiB of float32 logits
+    assertEquals(125, Transformer.rowsPerChunk(50304)); // 24 MiB of float32 logits
     assertEquals(1, Transformer.rowsPerChunk(Integer.MAX_VALUE));
   }
 

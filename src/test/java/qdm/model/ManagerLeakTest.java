@@ -34,9 +34,8 @@ class ManagerLeakTest {
       assertEquals(weightArrays, rootArrays, "the root holds only the weights");
       assertTrue(weightArrays > 10);
 
-      Capture[] captures = {Capture.everything(), Capture.nllOnly(), Capture.residualAt(1),
-          Capture.residualAndNll(0)};
-      int[] leftInBatch = new int[captures.length];
+      Capture[] captures = {Capture.everything(), Capture.nllOnly(), Capture.residualAt(1)};
+      int[] leftInBatch = new int[2 * captures.length];
       for (int i = 0; i < PASSES; i++) {
         Capture capture = captures[i % captures.length];
         List<NDArray> produced = new ArrayList<>();
@@ -46,7 +45,9 @@ class ManagerLeakTest {
             ids[j] = (i * 31L + j * 7L) % model.config().vocabSize();
           }
           NDArray tokens = batch.create(ids, new Shape(2, 16));
-          Activations a = model.transformer().forward(tokens, capture);
+          // odd passes run in groups of one sequence, as large CPU batches do
+          Activations a = i % 2 == 0 ? model.transformer().forward(tokens, capture)
+              : model.transformer().forward(tokens, capture, 16);
           a.residuals().values().forEach(produced::add);
           a.logits().ifPresent(produced::add);
           a.nll().ifPresent(produced::add);
@@ -58,8 +59,8 @@ class ManagerLeakTest {
           assertEquals(weightArrays, weights.getManagedArrays().size(), "weights manager");
           // what stays in the batch is the same from one pass of a kind to the next
           int left = batch.getManagedArrays().size();
-          int kind = i % captures.length;
-          if (i < captures.length) {
+          int kind = i % (2 * captures.length);
+          if (i < 2 * captures.length) {
             leftInBatch[kind] = left;
           } else {
             assertEquals(leftInBatch[kind], left, "arrays left in the batch after pass " + i);
