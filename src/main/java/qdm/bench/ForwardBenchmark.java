@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import qdm.QdmException;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
@@ -42,13 +43,13 @@ public final class ForwardBenchmark {
       int threads) {
     public Options {
       if (threads < 0) {
-        throw new IllegalArgumentException("--threads must be >= 0 (0: the engine's default)");
+        throw new QdmException("--threads must be >= 0 (0: the engine's default)");
       }
       if (batch < 1 || seqLen < 2) {
-        throw new IllegalArgumentException("--batch must be >= 1 and --seq-len >= 2");
+        throw new QdmException("--batch must be >= 1 and --seq-len >= 2");
       }
       if (warmup < 0 || iterations < 1) {
-        throw new IllegalArgumentException("--warmup must be >= 0 and --iterations >= 1");
+        throw new QdmException("--warmup must be >= 0 and --iterations >= 1");
       }
     }
   }
@@ -203,7 +204,7 @@ public final class ForwardBenchmark {
   public static void run(Options options, PrintStream out) {
     GptNeoXConfig config = pythia70m();
     if (options.stopLayer() < 0 || options.stopLayer() >= config.numLayers()) {
-      throw new IllegalArgumentException("--stop-layer must be in [0, " + config.numLayers() + ")");
+      throw new QdmException("--stop-layer must be in [0, " + config.numLayers() + ")");
     }
     long tokens = (long) options.batch() * options.seqLen();
     out.printf(Locale.ROOT, "model: GPT-NeoX %d layers, d_model %d, %d heads, d_mlp %d, vocab %d,"

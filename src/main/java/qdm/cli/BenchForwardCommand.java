@@ -42,7 +42,8 @@ final class BenchForwardCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ForwardBenchmark.run(
-        new ForwardBenchmark.Options(batch, seqLen, stopLayer, warmup, iterations, threads), System.out);
+        new ForwardBenchmark.Options(batch, seqLen, stopLayer, warmup, iterations, threads),
+        System.out);
     return 0;
   }
 }
