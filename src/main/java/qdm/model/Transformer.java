@@ -6,10 +6,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A decoder-only transformer over DJL NDArrays: the loop every architecture shares.
@@ -33,6 +35,19 @@ import java.util.Map;
  * making the [B, T, V] logits unless they are asked for.
  */
 public abstract class Transformer {
+  /**
+   * Tokens per group of sequences in a CPU forward pass (at least one sequence). With 2048 tokens
+   * the Pythia-70M MLP activations are 16 MiB; on 2 cores this ran the blocks about 1.5x faster
+   * than one group of 4096 tokens (measured with {@code qdm bench forward}).
+   */
+  static final long GROUP_TOKENS = 2048;
+
+  /**
+   * Logits bytes per NLL chunk: 125 rows of a 50304 vocabulary. 256 rows (51 MiB) ran the head
+   * 1.7x slower on 2 cores; 41 rows made the head matmul too skinny to run at full speed.
+   */
+  static final long NLL_CHUNK_BYTES = 24L << 20;
+
   protected final Weights weights;
 
   protected Transformer(Weights weights) {
@@ -111,16 +126,9 @@ public abstract class Transformer {
     }
   }
 
-  /**
-   * Tokens per group of sequences in a CPU forward pass (at least one sequence). With 2048 tokens
-   * the Pythia-70M MLP activations are 16 MiB; on 2 cores this ran the blocks about 1.5x faster
-   * than one group of 4096 tokens (measured with {@code qdm bench forward}).
-   */
-  static final long GROUP_TOKENS = 2048;
-
   /** Concatenates one output of every group along the batch axis, under {@code batch}. */
   private static NDArray concat(NDManager batch, List<Activations> parts,
-      java.util.function.Function<Activations, NDArray> field) {
+      Function<Activations, NDArray> field) {
     if (field.apply(parts.get(0)) == null) {
       return null;
     }
@@ -186,12 +194,6 @@ public abstract class Transformer {
   }
 
   /**
-   * Logits bytes per NLL chunk: 125 rows of a 50304 vocabulary. 256 rows (51 MiB) ran the head
-   * 1.7x slower on 2 cores; 41 rows made the head matmul too skinny to run at full speed.
-   */
-  static final long NLL_CHUNK_BYTES = 24L << 20;
-
-  /**
    * The NLL of every next token from the final-normed hidden state [B, T, d], unembedding
    * {@code rows} positions at a time, each chunk's logits freed before the next: the same values
    * as {@link #nextTokenNll} on the full logits, in float32, [B, T - 1].
@@ -202,7 +204,7 @@ public abstract class Transformer {
     long t = normed.getShape().get(1);
     long d = normed.getShape().get(2);
     if (t < 2) {
-      return batch.zeros(new ai.djl.ndarray.types.Shape(b, 0), DataType.FLOAT32);
+      return batch.zeros(new Shape(b, 0), DataType.FLOAT32);
     }
     long n = b * (t - 1);
     try (NDManager scratch = batch.newSubManager()) {
