@@ -104,6 +104,20 @@ class ChunkingTest {
   }
 
   @Test
+  void singleTokenSequencesHaveAnEmptyNll() {
+    try (NDManager root = Runtime.newManager(Device.cpu());
+        Model model = Model.load(ModelFiles.of(Reference.model("neox")), root, Device.cpu(),
+            DataType.FLOAT32);
+        NDManager batch = root.newSubManager()) {
+      NDArray tokens = batch.create(new long[] {5, 7}, new Shape(2, 1));
+      for (Capture capture : new Capture[] {Capture.nllOnly(), Capture.everything()}) {
+        NDArray nll = model.transformer().forward(tokens, capture).nll().orElseThrow();
+        assertArrayEquals(new long[] {2, 0}, nll.getShape().getShape(), capture.toString());
+      }
+    }
+  }
+
+  @Test
   void rowsPerChunkKeepsLogitsChunksSmall() {
     assertEquals(125, Transformer.rowsPerChunk(50304)); // 24 MiB of float32 logits
     assertEquals(1, Transformer.rowsPerChunk(Integer.MAX_VALUE));
