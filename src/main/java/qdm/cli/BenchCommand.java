@@ -5,5 +5,6 @@ import picocli.CommandLine.Command;
 /** {@code qdm bench}: benchmarks that print figures (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print throughput figures.",
-    subcommands = {CompressBenchCommand.class, SaeBenchCommand.class})
+    subcommands = {BenchForwardCommand.class, CompressBenchCommand.class,
+        SaeBenchCommand.class})
 final class BenchCommand {}

@@ -1,10 +1,12 @@
 package qdm.io;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,6 +39,9 @@ public final class SafetensorsFile implements TensorStore {
   /** The largest header accepted (the format's own reference reader uses the same bound). */
   public static final long MAX_HEADER_BYTES = 100L * 1000 * 1000;
 
+  private static final Gson STRICT_JSON =
+      new GsonBuilder().setStrictness(Strictness.STRICT).create();
+
   /** The largest piece mapped at once. */
   static final int MAP_PIECE = 1 << 28;
 
@@ -45,13 +50,16 @@ public final class SafetensorsFile implements TensorStore {
   private final long dataStart;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
+  private final int mapPiece;
 
   private SafetensorsFile(
       Path path,
       FileChannel channel,
       long dataStart,
       Map<String, TensorInfo> tensors,
-      Map<String, String> metadata) {
+      Map<String, String> metadata,
+      int mapPiece) {
+    this.mapPiece = mapPiece;
     this.path = path;
     this.channel = channel;
     this.dataStart = dataStart;
@@ -61,6 +69,15 @@ public final class SafetensorsFile implements TensorStore {
 
   /** Opens and validates a safetensors file; the data is mapped lazily. */
   public static SafetensorsFile open(Path path) {
+    return open(path, MAP_PIECE);
+  }
+
+  /** As {@link #open(Path)}, mapping at most {@code mapPiece} bytes at once (tests use less). */
+  static SafetensorsFile open(Path path, int mapPiece) {
+    if (mapPiece < 8 || mapPiece % 8 != 0) {
+      throw new IllegalArgumentException("map piece " + mapPiece + " must be a positive multiple"
+          + " of 8 bytes");
+    }
     FileChannel channel;
     try {
       channel = FileChannel.open(path, StandardOpenOption.READ);
@@ -104,7 +121,8 @@ public final class SafetensorsFile implements TensorStore {
       String json = new String(header.array(), StandardCharsets.UTF_8);
       long dataStart = 8 + headerLength;
       Header parsed = parseHeader(path, json, size - dataStart);
-      return new SafetensorsFile(path, channel, dataStart, parsed.tensors, parsed.metadata);
+      return new SafetensorsFile(path, channel, dataStart, parsed.tensors, parsed.metadata,
+          mapPiece);
     } catch (IOException e) {
       closeQuietly(channel);
       throw new TensorFormatException(path, "cannot read: " + e.getMessage(), e);
@@ -119,11 +137,12 @@ public final class SafetensorsFile implements TensorStore {
   private static Header parseHeader(Path path, String json, long dataSize) {
     JsonElement root;
     try {
-      root = JsonParser.parseString(json);
+      // strict: Gson's default parser is lenient and would accept e.g. unquoted names
+      root = STRICT_JSON.fromJson(json, JsonElement.class);
     } catch (JsonParseException e) {
       throw new TensorFormatException(path, "the header is not valid JSON: " + e.getMessage());
     }
-    if (!root.isJsonObject()) {
+    if (root == null || !root.isJsonObject()) {
       throw new TensorFormatException(path, "the header is not a JSON object");
     }
     Map<String, TensorInfo> tensors = new LinkedHashMap<>();
@@ -315,7 +334,7 @@ public final class SafetensorsFile implements TensorStore {
     }
     checkRange(info, from, count);
     int width = info.dtype().bytes();
-    int perPiece = MAP_PIECE / width;
+    int perPiece = mapPiece / width;
     int done = 0;
     while (done < count) {
       int n = Math.min(perPiece, count - done);

@@ -58,7 +58,12 @@ public final class ShardedSafetensors implements TensorStore {
     Map<String, SafetensorsFile> owner = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, JsonElement> e : weightMap.entrySet()) {
-        String shardName = e.getValue().getAsString();
+        JsonElement value = e.getValue();
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
+          throw new TensorFormatException(index, e.getKey(),
+              "has weight_map entry " + value + ", expected a shard file name");
+        }
+        String shardName = value.getAsString();
         SafetensorsFile shard = files.get(shardName);
         if (shard == null) {
           shard = SafetensorsFile.open(dir.resolve(shardName));

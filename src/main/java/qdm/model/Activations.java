@@ -40,6 +40,16 @@ public final class Activations {
     return r;
   }
 
+  /** The embedding output (Hugging Face {@code hidden_states[0]}), or null if not captured. */
+  NDArray embeddings() {
+    return embeddings;
+  }
+
+  /** The final-normed output of the last block, or null if not captured. */
+  NDArray finalNormed() {
+    return finalNormed;
+  }
+
   /** Captured residuals by layer. */
   public Map<Integer, NDArray> residuals() {
     return residPost;

@@ -1,7 +1,10 @@
 package qdm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -31,11 +34,55 @@ public final class Attention {
    * Attention of q [B, H, T, D] over k, v [B, KV, T, D], with H a multiple of KV (grouped-query:
    * query head h reads key/value head h / (H / KV)). Returns [B, T, H * D].
    *
+   * <p>Sequences are processed in groups whose score arrays [b, H, T, T] stay near
+   * {@link #SCORE_BYTES}, each group's intermediates freed before the next (see
+   * {@link Transformer} why large fresh arrays are slow); the result is the same as one pass
+   * over the batch.
+   *
    * @param scale multiplies the scores
    * @param softCap if positive, scores become {@code softCap * tanh(scores / softCap)} (Gemma-2)
    * @param mask additive float32 mask [T, T], added after soft-capping
    */
   public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
+      float softCap) {
+    return attend(q, k, v, mask, scale, softCap, SCORE_BYTES);
+  }
+
+  /** Score bytes per group of sequences: two sequences of 8 heads x 512 x 512. */
+  static final long SCORE_BYTES = 16L << 20;
+
+  /** {@link #attend} with score arrays of about {@code budgetBytes} per group of sequences. */
+  static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
+      float softCap, long budgetBytes) {
+    Shape qs = q.getShape();
+    long batch = qs.get(0);
+    long perSequence = 4L * qs.get(1) * qs.get(2) * qs.get(2);
+    long group = Math.max(1, budgetBytes / perSequence);
+    if (group >= batch) {
+      return attendAll(q, k, v, mask, scale, softCap);
+    }
+    NDManager parent = q.getManager();
+    NDList parts = new NDList();
+    for (long b = 0; b < batch; b += group) {
+      NDIndex rows = new NDIndex("{}:{}", b, Math.min(batch, b + group));
+      try (NDManager scratch = parent.newSubManager()) {
+        NDArray qb = q.get(rows);
+        NDArray kb = k.get(rows);
+        NDArray vb = v.get(rows);
+        qb.attach(scratch); // the group's intermediates follow q into the scratch manager
+        kb.attach(scratch);
+        vb.attach(scratch);
+        NDArray context = attendAll(qb, kb, vb, mask, scale, softCap);
+        context.attach(parent);
+        parts.add(context);
+      }
+    }
+    NDArray out = NDArrays.concat(parts, 0);
+    parts.close();
+    return out;
+  }
+
+  private static NDArray attendAll(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
       float softCap) {
     Shape qs = q.getShape();
     long batch = qs.get(0);
@@ -50,15 +97,16 @@ public final class Attention {
       k = k.expandDims(2);
       v = v.expandDims(2);
     }
-    NDArray scores = q.matMul(k.swapAxes(-1, -2)).mul(scale);
+    // in-place steps below act on fresh arrays only: scores and its successors
+    NDArray scores = q.matMul(k.swapAxes(-1, -2)).muli(scale);
     DataType dtype = scores.getDataType();
     if (dtype != DataType.FLOAT32) {
       scores = scores.toType(DataType.FLOAT32, false); // softmax in float32, as transformers
     }
     if (softCap > 0) {
-      scores = scores.div(softCap).tanh().mul(softCap);
+      scores = scores.divi(softCap).tanh().muli(softCap);
     }
-    NDArray probs = scores.add(mask).softmax(-1);
+    NDArray probs = scores.addi(mask).softmax(-1);
     if (dtype != DataType.FLOAT32) {
       probs = probs.toType(dtype, false);
     }

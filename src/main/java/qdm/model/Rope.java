@@ -71,7 +71,7 @@ public final class Rope {
 
     /** Rotates {@code x} [B, H, T, headDim]. */
     public NDArray apply(NDArray x) {
-      return x.mul(cos).add(x.matMul(rotate).mul(sin));
+      return x.matMul(rotate).muli(sin).addi(x.mul(cos)); // in place on the fresh product
     }
   }
 }

@@ -1,11 +1,17 @@
 package qdm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A decoder-only transformer over DJL NDArrays: the loop every architecture shares.
@@ -19,8 +25,29 @@ import java.util.Map;
  * block ends, so intermediates (attention scores, MLP activations) never pile up over layers.
  * Weights are only ever the second operand of an op ({@code x.matMul(w)}), so nothing is attached
  * to the model's long-lived manager.
+ *
+ * <p>Array sizes on the CPU: glibc serves allocations above its mmap threshold (32 MiB at most)
+ * with fresh memory maps, every page of which faults on first touch. Measured on 2 cores, those
+ * faults, not the arithmetic, dominated elementwise ops over [8, 8, 512, 512] attention scores
+ * and even large matmul outputs. So a CPU pass keeps its intermediates to a few tens of MiB,
+ * which the allocator recycles: it runs large batches in groups of sequences, attention in
+ * groups of sequences ({@link Attention}), and the next-token NLL in chunks of rows, never
+ * making the [B, T, V] logits unless they are asked for.
  */
 public abstract class Transformer {
+  /**
+   * Tokens per group of sequences in a CPU forward pass (at least one sequence). With 2048 tokens
+   * the Pythia-70M MLP activations are 16 MiB; on 2 cores this ran the blocks about 1.5x faster
+   * than one group of 4096 tokens (measured with {@code qdm bench forward}).
+   */
+  static final long GROUP_TOKENS = 2048;
+
+  /**
+   * Logits bytes per NLL chunk: 125 rows of a 50304 vocabulary. 256 rows (51 MiB) ran the head
+   * 1.7x slower on 2 cores; 41 rows made the head matmul too skinny to run at full speed.
+   */
+  static final long NLL_CHUNK_BYTES = 24L << 20;
+
   protected final Weights weights;
 
   protected Transformer(Weights weights) {
@@ -58,8 +85,61 @@ public abstract class Transformer {
   /**
    * Runs the model on token ids [B, T] (int64, on the model's device) and returns what
    * {@code capture} asks for, under the manager of {@code ids}.
+   *
+   * <p>On the CPU a large batch runs as groups of sequences of about {@link #GROUP_TOKENS}
+   * tokens each, whose outputs are concatenated: every op is per sequence, so the result is the
+   * same, while the intermediates stay small enough to be recycled (see the class comment).
    */
   public final Activations forward(NDArray ids, Capture capture) {
+    return forward(ids, capture, GROUP_TOKENS);
+  }
+
+  /** {@link #forward(NDArray, Capture)} with groups of about {@code groupTokens} tokens. */
+  final Activations forward(NDArray ids, Capture capture, long groupTokens) {
+    long batchSize = ids.getShape().get(0);
+    long seqLen = ids.getShape().get(1);
+    long group = ids.getDevice().isGpu() ? batchSize : Math.max(1, groupTokens / seqLen);
+    if (group >= batchSize) {
+      return forwardAll(ids, capture);
+    }
+    NDManager batch = ids.getManager();
+    List<NDManager> managers = new ArrayList<>();
+    try {
+      List<Activations> parts = new ArrayList<>();
+      for (long b = 0; b < batchSize; b += group) {
+        NDManager part = batch.newSubManager();
+        managers.add(part);
+        NDArray rows = ids.get(new NDIndex("{}:{}", b, Math.min(batchSize, b + group)));
+        rows.attach(part);
+        parts.add(forwardAll(rows, capture));
+      }
+      Map<Integer, NDArray> residuals = new LinkedHashMap<>();
+      for (int layer : parts.get(0).residuals().keySet()) {
+        residuals.put(layer, concat(batch, parts, a -> a.residPost(layer)));
+      }
+      return new Activations(concat(batch, parts, Activations::embeddings), residuals,
+          concat(batch, parts, Activations::finalNormed),
+          concat(batch, parts, a -> a.logits().orElse(null)),
+          concat(batch, parts, a -> a.nll().orElse(null)));
+    } finally {
+      managers.forEach(NDManager::close);
+    }
+  }
+
+  /** Concatenates one output of every group along the batch axis, under {@code batch}. */
+  private static NDArray concat(NDManager batch, List<Activations> parts,
+      Function<Activations, NDArray> field) {
+    if (field.apply(parts.get(0)) == null) {
+      return null;
+    }
+    NDList list = new NDList();
+    parts.forEach(p -> list.add(field.apply(p)));
+    NDArray out = NDArrays.concat(list, 0);
+    out.attach(batch);
+    return out;
+  }
+
+  private Activations forwardAll(NDArray ids, Capture capture) {
     int numLayers = config().numLayers();
     int last = capture.lastLayer(numLayers);
     NDManager batch = ids.getManager();
@@ -89,15 +169,13 @@ public abstract class Transformer {
     NDArray nll = null;
     if (capture.hiddenStates() || capture.needsHead()) {
       finalNormed = finalNorm(x);
-      if (capture.needsHead()) {
+      if (capture.logits()) {
         logits = unembed(finalNormed);
         if (capture.nll()) {
           nll = nextTokenNll(logits, ids);
         }
-        if (!capture.logits()) {
-          logits.close();
-          logits = null;
-        }
+      } else if (capture.nll()) {
+        nll = nextTokenNllChunked(finalNormed, ids, rowsPerChunk(config().vocabSize()));
       }
       if (!capture.hiddenStates()) {
         finalNormed.close();
@@ -105,6 +183,58 @@ public abstract class Transformer {
       }
     }
     return new Activations(embeddings, kept, finalNormed, logits, nll);
+  }
+
+  /**
+   * Rows of logits computed at once when only the NLL is wanted: about {@link #NLL_CHUNK_BYTES}
+   * of float32 logits, so no [B, T, V] array is ever made (8 x 512 x 50304 floats are 824 MB).
+   */
+  static int rowsPerChunk(int vocabSize) {
+    return (int) Math.max(1, NLL_CHUNK_BYTES / (4L * vocabSize));
+  }
+
+  /**
+   * The NLL of every next token from the final-normed hidden state [B, T, d], unembedding
+   * {@code rows} positions at a time, each chunk's logits freed before the next: the same values
+   * as {@link #nextTokenNll} on the full logits, in float32, [B, T - 1].
+   */
+  final NDArray nextTokenNllChunked(NDArray normed, NDArray ids, int rows) {
+    NDManager batch = ids.getManager();
+    long b = normed.getShape().get(0);
+    long t = normed.getShape().get(1);
+    long d = normed.getShape().get(2);
+    if (t < 2) {
+      return batch.zeros(new Shape(b, 0), DataType.FLOAT32);
+    }
+    long n = b * (t - 1);
+    try (NDManager scratch = batch.newSubManager()) {
+      NDArray h = normed.get(new NDIndex(":, :{}, :", t - 1));
+      h.attach(scratch);
+      h = h.reshape(n, d);
+      NDArray targets = ids.get(new NDIndex(":, 1:"));
+      targets.attach(scratch);
+      targets = targets.reshape(n, 1);
+      NDList parts = new NDList();
+      for (long start = 0; start < n; start += rows) {
+        long end = Math.min(n, start + rows);
+        try (NDManager chunk = scratch.newSubManager()) {
+          NDArray hc = h.get(new NDIndex("{}:{}", start, end));
+          hc.attach(chunk);
+          NDArray tc = targets.get(new NDIndex("{}:{}", start, end));
+          tc.attach(chunk);
+          NDArray logits = unembed(hc);
+          if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+          }
+          NDArray part = logits.logSoftmax(-1).gather(tc, 1).neg();
+          part.attach(scratch);
+          parts.add(part);
+        }
+      }
+      NDArray nll = NDArrays.concat(parts, 0).reshape(b, t - 1);
+      nll.attach(batch);
+      return nll;
+    }
   }
 
   /** {@code nll[b, t] = -log_softmax(logits[b, t])[ids[b, t + 1]]} in float32, [B, T - 1]. */

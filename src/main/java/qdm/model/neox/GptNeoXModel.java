@@ -80,12 +80,13 @@ final class GptNeoXModel extends Transformer {
     Layer l = layers[i];
     float eps = config.layerNormEps();
     NDArray attn = attention(l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions);
+    // the residual sums accumulate in place into fresh arrays (attn, mlp), never into x
     if (config.parallelResidual()) {
       NDArray mlp = mlp(l, Ops.layerNorm(x, l.ln2Weight, l.ln2Bias, eps));
-      return mlp.add(attn).add(x);
+      return mlp.addi(attn).addi(x);
     }
-    NDArray h = attn.add(x);
-    return mlp(l, Ops.layerNorm(h, l.ln2Weight, l.ln2Bias, eps)).add(h);
+    NDArray h = attn.addi(x);
+    return mlp(l, Ops.layerNorm(h, l.ln2Weight, l.ln2Bias, eps)).addi(h);
   }
 
   private NDArray attention(Layer l, NDArray x, Positions positions) {
