@@ -26,7 +26,7 @@ public final class Csv {
     return s.toString();
   }
 
-  static String cell(Object v) {
+  public static String cell(Object v) {
     if (v == null) {
       return "";
     }

@@ -9,11 +9,13 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import qdm.config.AuditConfig;
 import qdm.report.Csv;
+import qdm.report.HtmlReport;
 import qdm.tables.Schemas;
 
 /**
- * Stage 4: the report. The small tables as CSV, a {@code summary.json} with the condition table,
- * overlap, predictor and the run's provenance, under {@code <run>/report/}.
+ * Stage 4: the report, under {@code <run>/report/}: the small tables as CSV, a
+ * {@code summary.json} (condition table, overlap, predictor, provenance), and the HTML page with
+ * its charts and a Markdown summary ({@link qdm.report.HtmlReport}).
  */
 public final class ReportStage {
   /** Tables copied to CSV. */
@@ -41,6 +43,11 @@ public final class ReportStage {
     layout.writeText(layout.table("report/summary.json"),
         new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
             .create().toJson(summary));
+    Map<String, byte[]> files = HtmlReport.render(ReportInputs.read(spark, config, layout,
+        provenance(config, preflight)));
+    for (Map.Entry<String, byte[]> f : files.entrySet()) {
+      layout.writeBytes(layout.table("report/" + f.getKey()), f.getValue());
+    }
   }
 
   static Map<String, Object> provenance(AuditConfig config, Preflight p) {

@@ -101,9 +101,14 @@ public final class RunLayout {
 
   /** Writes a small text file atomically (scratch file, then rename). */
   public void writeText(Path target, String text) {
+    writeBytes(target, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes a small file atomically (scratch file, then rename). */
+  public void writeBytes(Path target, byte[] bytes) {
     Path tmp = scratch(target.getName());
     try (FSDataOutputStream out = fs().create(tmp, true)) {
-      out.write(text.getBytes(StandardCharsets.UTF_8));
+      out.write(bytes);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
     }
