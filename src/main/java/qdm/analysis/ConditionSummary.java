@@ -73,9 +73,8 @@ public final class ConditionSummary {
         .withColumn("survived_pct", pct(col("n_survived"), nActive))
         .withColumn("blurred_pct", pct(col("n_blurred"), nActive))
         .withColumn("damaged_pct", pct(col("n_damaged"), nActive))
-        .withColumn("mean_r", when(nActive.gt(0), col("sum_r").divide(nActive)))
-        .orderBy("ordinal");
-    return Inputs.conform(table, AnalysisSchemas.CONDITIONS);
+        .withColumn("mean_r", when(nActive.gt(0), col("sum_r").divide(nActive)));
+    return Inputs.output(table, AnalysisSchemas.CONDITIONS, "ordinal");
   }
 
   /** condition, {@code name} = exp(mean of {@code value}) per condition. */

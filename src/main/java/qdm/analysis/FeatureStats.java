@@ -59,7 +59,7 @@ public final class FeatureStats {
             when(fired.gt(0), ExactSum.value("sum_fired").divide(fired)).otherwise(0.0)
                 .as("mean_when_active"),
             fired.divide(n).gt(s.activeFiringRate()).as("active"));
-    return Inputs.conform(stats, AnalysisSchemas.FEATURE_STATS).orderBy("feature");
+    return Inputs.output(stats, AnalysisSchemas.FEATURE_STATS, "feature");
   }
 
   static void checkTokens(long nTokens) {

@@ -66,7 +66,10 @@ public final class FeatureSurvival {
     Dataset<Row> y = checked.select(col("condition"), col("window_id"), col("position"),
         col("feature"), act.as("y"));
     Column[] sxyAgg = ExactSum.of(col("x").multiply(col("y")), "sxy");
-    Dataset<Row> cross = x.join(y, new String[] {"window_id", "position", "feature"})
+    // A shuffle hash join, built on the reference side: sorting every condition's codes for a
+    // sort-merge join costs more than hashing one condition's.
+    Dataset<Row> cross = x.hint("shuffle_hash")
+        .join(y, new String[] {"window_id", "position", "feature"})
         .groupBy("condition", "feature")
         .agg(sxyAgg[0], sxyAgg[1], sxyAgg[2])
         .select(col("condition"), col("feature"), ExactSum.value("sxy").as("sxy"));
@@ -89,8 +92,7 @@ public final class FeatureSurvival {
         .withColumn("pearson", r)
         .withColumn("damage", lit(1.0).minus(col("pearson")))
         .withColumn("class", Classes.of(col("pearson"), s))
-        .withColumn("firing_rate", coalesce(col("fired_y"), lit(0L)).divide(n))
-        .orderBy("ordinal", "feature");
-    return Inputs.conform(table, AnalysisSchemas.FEATURE_SURVIVAL);
+        .withColumn("firing_rate", coalesce(col("fired_y"), lit(0L)).divide(n));
+    return Inputs.output(table, AnalysisSchemas.FEATURE_SURVIVAL, "ordinal", "feature");
   }
 }

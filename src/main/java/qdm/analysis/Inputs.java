@@ -71,6 +71,16 @@ final class Inputs {
     }
   }
 
+  /**
+   * An output table: one partition sorted by {@code order} (a fixed row order, one file when
+   * written, one task for whatever reads it: these tables are small, one row per feature at
+   * most per condition), then exactly the schema's columns.
+   */
+  static Dataset<Row> output(Dataset<Row> table, StructType schema, String... order) {
+    return conform(table.repartition(1).sortWithinPartitions(
+        Arrays.stream(order).map(c -> col(c)).toArray(Column[]::new)), schema);
+  }
+
   /** Selects exactly the schema's columns, in order, cast to its types. */
   static Dataset<Row> conform(Dataset<Row> table, StructType schema) {
     List<Column> cols = new ArrayList<>();

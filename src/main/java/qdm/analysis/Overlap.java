@@ -75,9 +75,8 @@ public final class Overlap {
             jaccard(col("n_nonsurvived_both"), col("n_nonsurvived_any")))
         .withColumn("jaccard_damaged", jaccard(col("n_damaged_both"), col("n_damaged_any")))
         .withColumn("spearman_damage", Pearson.fromSums("rank", col("n_active")))
-        .withColumn("pearson_damage", Pearson.fromSums("dmg", col("n_active")))
-        .orderBy("pair");
-    return Inputs.conform(table, AnalysisSchemas.OVERLAP);
+        .withColumn("pearson_damage", Pearson.fromSums("dmg", col("n_active")));
+    return Inputs.output(table, AnalysisSchemas.OVERLAP, "pair");
   }
 
   private static Column jaccard(Column both, Column any) {

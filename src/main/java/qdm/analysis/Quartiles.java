@@ -80,9 +80,9 @@ public final class Quartiles {
         .withColumn("n", n)
         .withColumn("n_survived", coalesce(col("n_survived"), lit(0L)))
         .withColumn("survived_pct",
-            when(n.gt(0), col("n_survived").multiply(100.0).divide(n)))
-        .orderBy("ordinal", "stat_ordinal", "quartile");
-    return Inputs.conform(table, AnalysisSchemas.QUARTILES);
+            when(n.gt(0), col("n_survived").multiply(100.0).divide(n)));
+    return Inputs.output(table, AnalysisSchemas.QUARTILES, "ordinal", "stat_ordinal",
+        "quartile");
   }
 
   /** statistic x quartile 1..4. */

@@ -59,7 +59,7 @@ public final class SurvivalPredictor {
   public static final double C = 1.0;
 
   private static final int MAX_ITER = 1000;
-  private static final double TOL = 1e-10;
+  private static final double TOL = 1e-8;
 
   private SurvivalPredictor() {}
 

@@ -5,5 +5,5 @@ import picocli.CommandLine.Command;
 /** {@code qdm bench}: benchmarks that print figures (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print throughput figures.",
-    subcommands = {})
+    subcommands = {AnalysisBench.class})
 final class BenchCommand {}
