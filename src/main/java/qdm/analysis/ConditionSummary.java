@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.when;
 
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.RelationalGroupedDataset;
 import org.apache.spark.sql.Row;
 import qdm.tables.AnalysisSchemas;
 import qdm.tables.Schemas;
@@ -84,8 +85,7 @@ public final class ConditionSummary {
   }
 
   /** The grouping columns and {@code mean_nll}, an order-free mean of {@code value}. */
-  private static Dataset<Row> meanNll(
-      org.apache.spark.sql.RelationalGroupedDataset groups, String value) {
+  private static Dataset<Row> meanNll(RelationalGroupedDataset groups, String value) {
     Column[] sum = ExactSum.of(col(value), "sum_nll");
     return groups.agg(count(lit(1)).as("n_nll"), sum[0], sum[1], sum[2])
         .withColumn("mean_nll", ExactSum.value("sum_nll").divide(col("n_nll")))

@@ -2,6 +2,7 @@ package qdm.analysis;
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
@@ -20,6 +21,9 @@ import qdm.QdmException;
 
 /** Checks and normalizes the analysis inputs ({@code codes}, {@code token_nll}). */
 final class Inputs {
+  /** Starts the message of the job failure a bad codes row raises. */
+  static final String BAD_ROW = "codes: ";
+
   /** Activations at or above this magnitude would overflow {@link ExactSum} of products. */
   static final double MAX_ACTIVATION = 0x1p24;
 
@@ -35,11 +39,12 @@ final class Inputs {
     Column act = col("activation").cast("double");
     Column bad = feature.lt(0).or(feature.geq(s.dSae())).or(isnan(act))
         .or(abs(act).geq(MAX_ACTIVATION));
-    Column message = concat_ws(", ",
-        lit("codes: feature must be in [0, " + s.dSae() + ") and |activation| finite and < 2^24;"
-            + " bad row (condition, window_id, position, feature, activation) ="),
-        col("condition"), col("window_id").cast("string"), col("position").cast("string"),
-        feature.cast("string"), act.cast("string"));
+    Column message = concat(
+        lit(BAD_ROW + "feature must be in [0, " + s.dSae() + ") and |activation| finite and"
+            + " < 2^24; bad row (condition, window_id, position, feature, activation) = ("),
+        concat_ws(", ", col("condition"), col("window_id").cast("string"),
+            col("position").cast("string"), feature.cast("string"), act.cast("string")),
+        lit(")"));
     return codes
         .filter(col("condition").isin(s.conditionNames().toArray()))
         .select(col("condition").cast("string").as("condition"),
@@ -47,6 +52,23 @@ final class Inputs {
             col("position").cast("int").as("position"),
             feature.as("feature"),
             when(bad, raise_error(message)).otherwise(act).as("activation"));
+  }
+
+  /**
+   * The user-facing error for a job failure raised by the {@link #codes} guard (Spark wraps it
+   * in its own exception types), or {@code e} itself for anything else.
+   */
+  static RuntimeException userError(RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      int at = m == null ? -1 : m.indexOf(BAD_ROW + "feature must be");
+      if (at >= 0) {
+        String text = m.substring(at);
+        int end = text.indexOf(" SQLSTATE");
+        return new QdmException(end < 0 ? text : text.substring(0, end), e);
+      }
+    }
+    return e;
   }
 
   /** The token_nll columns the analysis reads. */

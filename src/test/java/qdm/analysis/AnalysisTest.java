@@ -560,25 +560,18 @@ class AnalysisTest {
         codes.drop("activation"), audit.tokenNll(spark), TOKENS, settings));
     assertTrue(missing.getMessage().contains("activation"), missing.getMessage());
 
-    Exception outOfRange = assertThrows(Exception.class, () -> FeatureSurvival.compute(
-        codes.withColumn("feature", codes.col("feature").plus(5)),
-        tables.featureStats(), TOKENS, settings).collectAsList());
-    assertTrue(messages(outOfRange).contains("feature must be in [0, 40)"),
-        messages(outOfRange));
+    QdmException outOfRange = assertThrows(QdmException.class, () -> Analysis.run(spark,
+        codes.withColumn("feature", codes.col("feature").plus(5)), audit.tokenNll(spark),
+        TOKENS, settings));
+    assertTrue(outOfRange.getMessage().startsWith("codes: feature must be in [0, 40)")
+        && outOfRange.getMessage().contains("bad row (condition, window_id, position, feature,"
+            + " activation) = ("), outOfRange.getMessage());
 
     QdmException silent = assertThrows(QdmException.class, () -> Analysis.run(spark,
         codes.filter("condition != 'dies'"), audit.tokenNll(spark), TOKENS, settings));
     assertTrue(silent.getMessage().contains("dies"), silent.getMessage());
 
     assertThrows(QdmException.class, () -> FeatureStats.compute(codes, 0, settings));
-  }
-
-  private static String messages(Throwable e) {
-    StringBuilder b = new StringBuilder();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      b.append(t.getMessage()).append(" | ");
-    }
-    return b.toString();
   }
 
   @Test
