@@ -1,0 +1,35 @@
+package qdm.analysis;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The tables of the {@code analyze} stage (schemas in {@code qdm.tables.AnalysisSchemas}),
+ * ready to be written. {@code featureStats} and {@code featureSurvival} are persisted (small:
+ * one row per feature, and per condition and feature) so writing every table computes the
+ * expensive join once; {@link #unpersist()} releases them.
+ */
+public record AnalysisTables(Dataset<Row> featureStats, Dataset<Row> featureSurvival,
+    Dataset<Row> conditions, Dataset<Row> quartiles, Dataset<Row> overlap,
+    Dataset<Row> predictor) {
+
+  /** Table name (as in DESIGN.md's outputs) to table, in a fixed order. */
+  public Map<String, Dataset<Row>> byName() {
+    Map<String, Dataset<Row>> m = new LinkedHashMap<>();
+    m.put("feature_stats", featureStats);
+    m.put("feature_survival", featureSurvival);
+    m.put("conditions", conditions);
+    m.put("quartiles", quartiles);
+    m.put("overlap", overlap);
+    m.put("predictor", predictor);
+    return m;
+  }
+
+  /** Releases the persisted intermediate tables. */
+  public void unpersist() {
+    featureStats.unpersist();
+    featureSurvival.unpersist();
+  }
+}
