@@ -114,7 +114,10 @@ public sealed interface Condition {
   record Search(double low, double high, int steps, long maxTokens) {}
 
   private static String pruneSpec(double sparsity, boolean global, List<String> targets) {
-    return "prune:" + sparsity + (global ? ":global" : "") + Targets.suffix(targets);
+    // bisection midpoints like 0.6000000000000001 print as 0.6
+    String s = java.math.BigDecimal.valueOf(sparsity).round(new java.math.MathContext(12))
+        .stripTrailingZeros().toPlainString();
+    return "prune:" + s + (global ? ":global" : "") + Targets.suffix(targets);
   }
 
   /**

@@ -129,7 +129,7 @@ public final class HtmlReport {
   }
 
   static String table(List<String> header, List<List<String>> rows) {
-    StringBuilder s = new StringBuilder("<table><tr>");
+    StringBuilder s = new StringBuilder("<div style=\"overflow-x:auto\"><table><tr>");
     for (String h : header) {
       s.append("<th>").append(esc(h)).append("</th>");
     }
@@ -141,7 +141,7 @@ public final class HtmlReport {
       }
       s.append("</tr>\n");
     }
-    return s.append("</table>\n").toString();
+    return s.append("</table></div>\n").toString();
   }
 
   /** The Markdown summary: headline, condition table, provenance. */

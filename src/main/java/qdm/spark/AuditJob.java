@@ -223,7 +223,7 @@ public final class AuditJob {
             * config.windows().chunkLength();
         var scratch = layout.scratch("matched_search");
         spark.createDataFrame(MatchedSearch.rows(m, o, searchTokens), MatchedSearch.SCHEMA)
-            .coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
+            .drop("condition").coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
         layout.commit(scratch, new org.apache.hadoop.fs.Path(layout.table("matched_search"),
             "condition=" + c.name()));
         compression = m.at(o.chosen());

@@ -21,7 +21,8 @@ public final class Sessions {
       b.master(config.spark().master());
       // local runs: small shuffles, no UI port fights, Spark's console progress bar on
       b.config("spark.sql.shuffle.partitions", "8");
-      b.config("spark.ui.showConsoleProgress", "true");
+      // Spark's progress bar redraws a terminal line; in a log file it is noise
+      b.config("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
       if (!conf.contains("spark.driver.host")) {
         b.config("spark.driver.host", "127.0.0.1");
       }
