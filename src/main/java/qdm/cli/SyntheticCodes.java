@@ -97,12 +97,17 @@ final class SyntheticCodes {
     Column noise = uniform(4, t, j, c).minus(0.5).multiply(2.0);
     Column act = greatest(x.multiply(lit(1.0).plus(sigma.multiply(noise))), lit(1e-3));
     return spark.range(perCondition * conditions.size())
-        .select(element_at(lit(conditions.toArray(new String[0])), c.plus(1).cast("int")).as("condition"),
+        .select(conditionName(c).as("condition"),
             t.divide(windowLength).cast("long").as("window_id"),
             pmod(t, lit((long) windowLength)).cast("int").as("position"),
             pmod(xxhash64(lit(5L), t), lit(50000L)).cast("int").as("token_id"),
             feature.cast("int").as("feature"),
             act.cast("float").as("activation"));
+  }
+
+  /** The name of condition number {@code c} (0-based). */
+  private Column conditionName(Column c) {
+    return element_at(lit(conditions.toArray(new String[0])), c.plus(1).cast("int"));
   }
 
   /** One chunk NLL per token position but the last of each window, per condition. */
@@ -113,7 +118,7 @@ final class SyntheticCodes {
     Column position = pmod(t, lit((long) windowLength));
     return spark.range(tokens * conditions.size())
         .filter(position.lt(windowLength - 1))
-        .select(element_at(lit(conditions.toArray(new String[0])), c.plus(1).cast("int")).as("condition"),
+        .select(conditionName(c).as("condition"),
             lit(Schemas.CHUNK).as("kind"),
             t.divide(windowLength).cast("long").as("window_id"),
             position.cast("int").as("position"),
