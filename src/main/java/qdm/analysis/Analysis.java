@@ -22,8 +22,8 @@ public final class Analysis {
 
   /**
    * Computes every analysis table. Runs Spark jobs for the feature survival table (persisted),
-   * the input checks, the null run (when {@code s.nullRun()} names one) and the predictor fits; the other
-   * tables stay lazy.
+   * the input checks, the null run (when {@code s.nullRun()} names one) and the predictor fits;
+   * the other tables stay lazy.
    *
    * @param spark the session the inputs belong to
    * @param codes the {@code codes} table (non-zero activations, every condition)
@@ -47,11 +47,13 @@ public final class Analysis {
       if (s.nullRun().isPresent()) {
         NullRun.check(featureSurvival, s.nullRun().get(), NullRun.TOLERANCE);
       }
+      SurvivalPredictor.Result predictor =
+          SurvivalPredictor.compute(featureStats, featureSurvival, s);
       return new AnalysisTables(featureStats, featureSurvival,
           ConditionSummary.compute(featureSurvival, tokenNll, s),
           Quartiles.compute(featureStats, featureSurvival, s),
           Overlap.compute(featureSurvival, s),
-          SurvivalPredictor.compute(featureStats, featureSurvival, s));
+          predictor.table(), predictor.roc());
     } catch (RuntimeException e) {
       featureStats.unpersist();
       if (featureSurvival != null) {

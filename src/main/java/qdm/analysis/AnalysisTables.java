@@ -13,7 +13,7 @@ import org.apache.spark.sql.Row;
  */
 public record AnalysisTables(Dataset<Row> featureStats, Dataset<Row> featureSurvival,
     Dataset<Row> conditions, Dataset<Row> quartiles, Dataset<Row> overlap,
-    Dataset<Row> predictor) {
+    Dataset<Row> predictor, Dataset<Row> predictorRoc) {
 
   /** Table name (as in DESIGN.md's outputs) to table, in a fixed order. */
   public Map<String, Dataset<Row>> byName() {
@@ -24,6 +24,7 @@ public record AnalysisTables(Dataset<Row> featureStats, Dataset<Row> featureSurv
     m.put("quartiles", quartiles);
     m.put("overlap", overlap);
     m.put("predictor", predictor);
+    m.put("predictor_roc", predictorRoc);
     return m;
   }
 

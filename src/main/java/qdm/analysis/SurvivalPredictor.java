@@ -61,6 +61,8 @@ public final class SurvivalPredictor {
   public static final double C = 1.0;
 
   private static final int MAX_ITER = 1000;
+  /** Points kept per ROC curve. */
+  static final int ROC_POINTS = 200;
   private static final double TOL = 1e-6;
 
   private SurvivalPredictor() {}
@@ -68,13 +70,15 @@ public final class SurvivalPredictor {
   /**
    * @param featureStats the {@link FeatureStats} table
    * @param featureSurvival the {@link FeatureSurvival} table
-   * @return the predictor table (empty when the settings name no predictor condition)
+   * @return the predictor table and the ROC curves of the pooled held-out scores (both empty
+   *     when the settings name no predictor condition)
    */
-  public static Dataset<Row> compute(Dataset<Row> featureStats, Dataset<Row> featureSurvival,
+  public static Result compute(Dataset<Row> featureStats, Dataset<Row> featureSurvival,
       AnalysisSettings s) {
     SparkSession spark = featureStats.sparkSession();
     if (s.predictorCondition().isEmpty()) {
-      return spark.createDataFrame(List.of(), AnalysisSchemas.PREDICTOR);
+      return new Result(spark.createDataFrame(List.of(), AnalysisSchemas.PREDICTOR),
+          spark.createDataFrame(List.of(), AnalysisSchemas.PREDICTOR_ROC));
     }
     String condition = s.predictorCondition().get();
     int k = s.folds();
@@ -113,7 +117,26 @@ public final class SurvivalPredictor {
       full.add(canFit ? Fit.on(data, set, scaling, Scaling.ALL) : null);
     }
     Map<Integer, List<Double>> aucs = new HashMap<>();
+    List<Row> roc = new ArrayList<>();
     if (scored != null) {
+      // ROC of the held-out scores of all folds pooled (as scikit-learn's cross_val_predict)
+      Map<Integer, List<Row>> bySet = new HashMap<>();
+      for (Row r : scored.select("set", "label", "score").collectAsList()) {
+        bySet.computeIfAbsent(r.getInt(0), x -> new ArrayList<>()).add(r);
+      }
+      for (int i = 0; i < sets.size(); i++) {
+        List<Row> rs = bySet.getOrDefault(i, List.of());
+        double[] score = rs.stream().mapToDouble(r -> r.getDouble(2)).toArray();
+        boolean[] label = new boolean[rs.size()];
+        for (int j = 0; j < label.length; j++) {
+          label[j] = rs.get(j).getDouble(1) > 0.5;
+        }
+        List<double[]> points = RocCurve.points(score, label, ROC_POINTS);
+        for (int j = 0; j < points.size(); j++) {
+          roc.add(RowFactory.create(i == 0 ? "all" : sets.get(i).get(0), j, points.get(j)[0],
+              points.get(j)[1]));
+        }
+      }
       for (Row r : Auc.byGroup(scored, "set", "fold").orderBy("set", "fold").collectAsList()) {
         aucs.computeIfAbsent(r.getInt(0), x -> new ArrayList<>()).add(r.getDouble(2));
       }
@@ -136,8 +159,12 @@ public final class SurvivalPredictor {
       }
       rows.add(RowFactory.create(row.toArray()));
     }
-    return spark.createDataFrame(rows, AnalysisSchemas.PREDICTOR);
+    return new Result(spark.createDataFrame(rows, AnalysisSchemas.PREDICTOR),
+        spark.createDataFrame(roc, AnalysisSchemas.PREDICTOR_ROC));
   }
+
+  /** The {@code predictor} table and the {@code predictor_roc} curves. */
+  public record Result(Dataset<Row> table, Dataset<Row> roc) {}
 
   /** feature, the predictors and label (1.0 = survived at {@code condition}), active only. */
   static Dataset<Row> labeled(Dataset<Row> featureStats, Dataset<Row> featureSurvival,

@@ -137,4 +137,14 @@ public final class AnalysisSchemas {
       nullable("coef_log_mean_act", DataTypes.DoubleType),
       nullable("coef_log_max_act", DataTypes.DoubleType),
       nullable("coef_log_max_over_mean", DataTypes.DoubleType)});
+
+  /**
+   * {@code predictor_roc}: the ROC curve of each predictor set over the held-out scores of all
+   * folds pooled, at most 200 points from (0, 0) to (1, 1), in order of {@code point}.
+   */
+  public static final StructType PREDICTOR_ROC = new StructType(new StructField[] {
+      field("predictor_set", DataTypes.StringType),
+      field("point", DataTypes.IntegerType),
+      field("fpr", DataTypes.DoubleType),
+      field("tpr", DataTypes.DoubleType)});
 }

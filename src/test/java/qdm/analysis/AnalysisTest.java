@@ -104,6 +104,7 @@ class AnalysisTest {
     assertSchema(AnalysisSchemas.QUARTILES, tables.quartiles());
     assertSchema(AnalysisSchemas.OVERLAP, tables.overlap());
     assertSchema(AnalysisSchemas.PREDICTOR, tables.predictor());
+    assertSchema(AnalysisSchemas.PREDICTOR_ROC, tables.predictorRoc());
   }
 
   private static void assertSchema(StructType expected, Dataset<Row> table) {
@@ -451,6 +452,8 @@ class AnalysisTest {
         }
       }
       List<Double> aucs = new ArrayList<>();
+      List<Double> pooledScore = new ArrayList<>();
+      List<Double> pooledLabel = new ArrayList<>();
       for (int fold = 0; fold < 5; fold++) {
         List<double[]> trainX = new ArrayList<>();
         List<Double> trainY = new ArrayList<>();
@@ -475,6 +478,22 @@ class AnalysisTest {
         }
         aucs.add(DenseOracle.auc(score, testY.stream().mapToDouble(Double::doubleValue)
             .toArray()));
+        for (int i = 0; i < score.length; i++) {
+          pooledScore.add(score[i]);
+          pooledLabel.add(testY.get(i));
+        }
+      }
+      if (set.equals("all")) {
+        // the ROC curve of the pooled held-out margins encloses their pooled AUC
+        List<double[]> curve = new ArrayList<>();
+        for (Row p : rows.get("predictor_roc")) {
+          if (p.getString(0).equals("all")) {
+            curve.add(new double[] {p.getDouble(2), p.getDouble(3)});
+          }
+        }
+        assertEquals(DenseOracle.auc(pooledScore.stream().mapToDouble(Double::doubleValue)
+            .toArray(), pooledLabel.stream().mapToDouble(Double::doubleValue).toArray()),
+            RocCurve.area(curve), 1e-9, "pooled ROC area");
       }
       List<Double> got = row.getList(row.fieldIndex("fold_aucs"));
       for (int k = 0; k < 5; k++) {
