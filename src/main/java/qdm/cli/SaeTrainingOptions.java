@@ -17,7 +17,7 @@ final class SaeTrainingOptions {
       + "(default: ${DEFAULT-VALUE}).")
   int dSae;
 
-  @Option(names = "--l1", defaultValue = "5", description = "L1 coefficient of the standard "
+  @Option(names = "--l1", defaultValue = "3", description = "L1 coefficient of the standard "
       + "SAE, on inputs scaled to mean squared norm d_in (default: ${DEFAULT-VALUE}).")
   double l1;
 
@@ -25,7 +25,7 @@ final class SaeTrainingOptions {
       + "(default: ${DEFAULT-VALUE}).")
   int k;
 
-  @Option(names = "--steps", defaultValue = "2000", description = "Optimizer steps (default: "
+  @Option(names = "--steps", defaultValue = "1500", description = "Optimizer steps (default: "
       + "${DEFAULT-VALUE}).")
   int steps;
 
@@ -33,7 +33,7 @@ final class SaeTrainingOptions {
       + "(default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--lr", defaultValue = "1e-3", description = "Peak Adam learning rate "
+  @Option(names = "--lr", defaultValue = "2e-3", description = "Peak Adam learning rate "
       + "(default: ${DEFAULT-VALUE}).")
   double lr;
 

@@ -21,8 +21,8 @@ import qdm.model.Runtime;
  * <p>Recipe (the common one for residual-stream SAEs): inputs rescaled by one constant so their
  * mean squared norm is {@code d_in} (the scale is folded back into the weights at the end, so the
  * result acts on raw activations and needs no normalisation); decoder rows kept at unit norm
- * after every step; encoder initialised as the decoder's transpose, {@code b_dec} as the mean
- * input; loss {@code sum_d (x - x_hat)^2 + l1 * sum_i f_i} (standard) or the reconstruction
+ * after every step; encoder initialised as a tenth of the decoder's transpose, {@code b_dec}
+ * as the mean input; loss {@code sum_d (x - x_hat)^2 + l1 * sum_i f_i} (standard) or the reconstruction
  * alone (topk); Adam with warm-up and cosine decay; the L1 coefficient warmed up linearly.
  * Features that stop firing are re-initialised in the first half of training, each towards the
  * reconstruction error of an input drawn in proportion to that error.
@@ -35,6 +35,8 @@ public final class SaeTrainer {
   static final String B_ENC = "b_enc";
   static final String W_DEC = "W_dec";
   static final String B_DEC = "b_dec";
+  /** Initial encoder scale relative to the decoder's transpose. */
+  static final float ENCODER_INIT = 0.1f;
 
   private SaeTrainer() {}
 
@@ -178,10 +180,12 @@ public final class SaeTrainer {
         dec[i * d + j] *= inv;
       }
     }
+    // encoder: the decoder's transpose, scaled down so that the first reconstructions are
+    // small and training starts near b_dec instead of from a sum of hundreds of features
     float[] enc = new float[d * m];
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < d; j++) {
-        enc[j * m + i] = dec[i * d + j];
+        enc[j * m + i] = ENCODER_INIT * dec[i * d + j];
       }
     }
     double[] mean = new double[d];
