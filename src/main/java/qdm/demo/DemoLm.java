@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +19,7 @@ import qdm.QdmException;
 import qdm.data.Window;
 import qdm.data.Windowing;
 import qdm.io.HostTensor;
+import qdm.io.TensorInfo;
 import qdm.model.Activation;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
@@ -101,7 +103,7 @@ public final class DemoLm {
         heldOut.length);
 
     GptNeoXConfig config = spec.config(vocab);
-    int[] evalPrefix = java.util.Arrays.copyOf(heldOut, Math.min(heldOut.length,
+    int[] evalPrefix = Arrays.copyOf(heldOut, Math.min(heldOut.length,
         spec.evalTokens()));
     Map<String, HostTensor> weights = LmTrainer.train(config,
         LmTrainer.initialWeights(config, spec.train().seed()), train, evalPrefix, spec.train(),
@@ -139,7 +141,7 @@ public final class DemoLm {
     o.add("options", new GsonBuilder().create().toJsonTree(spec.train()));
     o.addProperty("threads", spec.threads());
     o.addProperty("parameters", config.tensors().stream()
-        .mapToLong(t -> qdm.io.TensorInfo.numel(t.shape())).sum());
+        .mapToLong(t -> TensorInfo.numel(t.shape())).sum());
     try {
       Files.writeString(spec.out().resolve("training.json"),
           new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n",

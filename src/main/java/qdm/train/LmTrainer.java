@@ -7,11 +7,15 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import qdm.io.HostTensor;
+import qdm.io.TensorInfo;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.Runtime;
@@ -46,10 +50,10 @@ public final class LmTrainer {
         continue;
       }
       long[] shape = spec.shape();
-      float[] data = new float[Math.toIntExact(qdm.io.TensorInfo.numel(shape))];
+      float[] data = new float[Math.toIntExact(TensorInfo.numel(shape))];
       boolean isWeight = spec.name().endsWith("weight");
       if (spec.role() == TensorRole.NORM && isWeight) {
-        java.util.Arrays.fill(data, 1f);
+        Arrays.fill(data, 1f);
       } else if (isWeight && spec.role() != TensorRole.NORM) {
         boolean residualOut = spec.name().endsWith("attention.dense.weight")
             || spec.name().endsWith("mlp.dense_4h_to_h.weight");
@@ -81,7 +85,7 @@ public final class LmTrainer {
         .optBeta2(0.95f).optWeightDecays((float) o.weightDecay()).build();
     Optimizer plain = Optimizer.adamW().optLearningRateTracker(schedule).optBeta1(0.9f)
         .optBeta2(0.95f).optWeightDecays(0f).build();
-    java.util.Set<String> decayedNames = decayed(config);
+    Set<String> decayedNames = decayed(config);
     try (NDManager root = Runtime.newManager(Device.cpu())) {
       Parameters params = Parameters.of(root, initial);
       Model model = Model.over(config, params.manager(), params.arrays());
@@ -138,8 +142,8 @@ public final class LmTrainer {
   }
 
   /** Names weight decay applies to: matrices and embeddings, not norms and biases. */
-  static java.util.Set<String> decayed(GptNeoXConfig config) {
-    java.util.Set<String> out = new java.util.HashSet<>();
+  static Set<String> decayed(GptNeoXConfig config) {
+    Set<String> out = new HashSet<>();
     for (TensorSpec spec : config.tensors()) {
       if (spec.role() != TensorRole.NORM && spec.role() != TensorRole.BIAS) {
         out.add(spec.name());

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import qdm.io.HostTensor;
 import qdm.io.SafetensorsWriter;
@@ -69,9 +70,9 @@ public final class NeoxCheckpoint {
         }
         throw new IllegalArgumentException("no weights for " + spec);
       }
-      if (!java.util.Arrays.equals(t.shape(), spec.shape())) {
+      if (!Arrays.equals(t.shape(), spec.shape())) {
         throw new IllegalArgumentException(spec.name() + " has shape "
-            + java.util.Arrays.toString(t.shape()) + ", expected " + spec);
+            + Arrays.toString(t.shape()) + ", expected " + spec);
       }
       writer.add(spec.name(), t);
     }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import qdm.io.HostTensor;
 import qdm.model.Runtime;
 
@@ -45,11 +46,11 @@ public record SaeMetrics(long tokens, double l0, double fvu, double deadFraction
     double active = 0;
     long[] fires = new long[sae.dSae()];
     try (NDManager root = Runtime.newManager(Device.cpu())) {
-      SaeWeights.Arrays w = sae.arrays(root);
+      SaeWeights.OnDevice w = sae.arrays(root);
       for (int first = 0; first < n; first += batch) {
         int rows = Math.min(batch, n - first);
         try (NDManager scratch = root.newSubManager()) {
-          float[] chunk = java.util.Arrays.copyOfRange(x, first * d, (first + rows) * d);
+          float[] chunk = Arrays.copyOfRange(x, first * d, (first + rows) * d);
           NDArray in = scratch.create(chunk, new Shape(rows, d));
           NDArray f = sae.encode(in, w);
           NDArray recon = f.matMul(w.wDec()).add(w.bDec());

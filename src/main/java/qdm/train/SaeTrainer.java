@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -22,9 +23,9 @@ import qdm.model.Runtime;
  * mean squared norm is {@code d_in} (the scale is folded back into the weights at the end, so the
  * result acts on raw activations and needs no normalisation); decoder rows kept at unit norm
  * after every step; encoder initialised as a tenth of the decoder's transpose, {@code b_dec}
- * as the mean input; loss {@code sum_d (x - x_hat)^2 + l1 * sum_i f_i} (standard) or the reconstruction
- * alone (topk); Adam with warm-up and cosine decay; the L1 coefficient warmed up linearly.
- * Features that stop firing are re-initialised in the first half of training, each towards the
+ * as the mean input; loss {@code sum_d (x - x_hat)^2 + l1 * sum_i f_i} (standard) or the
+ * reconstruction alone (topk); Adam with warm-up and cosine decay; the L1 coefficient warmed
+ * up linearly. Features that stop firing are re-initialised in the first half of training, each towards the
  * reconstruction error of an input drawn in proportion to that error.
  *
  * <p>Deterministic for a seed and thread count: initial weights and batch order come from Java
@@ -133,7 +134,7 @@ public final class SaeTrainer {
           int count = resample(params, firesSinceResample, errorRows, lastErrors, d, random,
               root);
           log.printf(Locale.ROOT, "step %d  re-initialised %d dead features%n", step, count);
-          java.util.Arrays.fill(firesSinceResample, 0);
+          Arrays.fill(firesSinceResample, 0);
         }
         if (step % o.logEvery() == 0 || step == o.steps()) {
           int silent = 0;
@@ -145,7 +146,7 @@ public final class SaeTrainer {
               + "lr %.2e  %,.0f rows/s  %.0f s%n", step, o.steps(), mseSum / varSum,
               l0Sum / logged, 100.0 * silent / m, l1, lr.at(step),
               (double) step * o.batch() / seconds, seconds);
-          java.util.Arrays.fill(firesSinceLog, 0);
+          Arrays.fill(firesSinceLog, 0);
           mseSum = 0;
           l0Sum = 0;
           varSum = 0;

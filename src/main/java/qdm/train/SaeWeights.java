@@ -39,7 +39,7 @@ public record SaeWeights(String architecture, HostTensor wEnc, HostTensor bEnc, 
   }
 
   /** Feature activations [n, d_sae] of raw activations {@code x} [n, d_in] (no gradient). */
-  public NDArray encode(NDArray x, Arrays arrays) {
+  public NDArray encode(NDArray x, OnDevice arrays) {
     NDArray pre = x.sub(arrays.bDec).matMul(arrays.wEnc).add(arrays.bEnc);
     return activate(pre, architecture, k);
   }
@@ -56,8 +56,8 @@ public record SaeWeights(String architecture, HostTensor wEnc, HostTensor bEnc, 
   }
 
   /** The weights as arrays on a device, for batched encoding. */
-  public Arrays arrays(NDManager manager) {
-    return new Arrays(create(manager, wEnc), create(manager, bEnc), create(manager, wDec),
+  public OnDevice arrays(NDManager manager) {
+    return new OnDevice(create(manager, wEnc), create(manager, bEnc), create(manager, wDec),
         create(manager, bDec));
   }
 
@@ -66,5 +66,5 @@ public record SaeWeights(String architecture, HostTensor wEnc, HostTensor bEnc, 
   }
 
   /** The four tensors as NDArrays. */
-  public record Arrays(NDArray wEnc, NDArray bEnc, NDArray wDec, NDArray bDec) {}
+  public record OnDevice(NDArray wEnc, NDArray bEnc, NDArray wDec, NDArray bDec) {}
 }
