@@ -1,8 +1,14 @@
 package qdm.model;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import qdm.io.TensorStore;
 
 /**
@@ -77,6 +83,44 @@ public final class Model implements AutoCloseable {
       roles.put(spec.name(), spec.role());
     }
     return new Model(arch, config, new Weights(onDevice, arrays, roles));
+  }
+
+  /**
+   * A model of {@code config}'s architecture over arrays the caller made (a trainer's parameters,
+   * say), keyed by Hugging Face name with the shapes {@link ModelConfig#tensors()} lists; a tied
+   * tensor may be left out and falls back to the one it is tied to. {@code manager} owns the
+   * arrays and is closed with the model.
+   *
+   * @throws IllegalArgumentException naming every missing or misshapen tensor
+   */
+  @SuppressWarnings("unchecked")
+  public static Model over(ModelConfig config, NDManager manager,
+      Map<String, NDArray> arrays) {
+    Architecture<ModelConfig> arch =
+        (Architecture<ModelConfig>) Architectures.byType(config.modelType());
+    Map<String, NDArray> named = new LinkedHashMap<>();
+    Map<String, TensorRole> roles = new LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    for (TensorSpec spec : config.tensors()) {
+      NDArray a = arrays.get(spec.name());
+      if (a == null && spec.tiedTo().isPresent()) {
+        a = arrays.get(spec.tiedTo().get());
+      }
+      if (a == null) {
+        problems.add("missing " + spec);
+        continue;
+      }
+      if (!Arrays.equals(a.getShape().getShape(), spec.shape())) {
+        problems.add(spec.name() + " has shape " + a.getShape() + ", expected " + spec);
+        continue;
+      }
+      named.put(spec.name(), a);
+      roles.put(spec.name(), spec.role());
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", problems));
+    }
+    return new Model(arch, config, new Weights(manager, named, roles));
   }
 
   public ModelConfig config() {
