@@ -1,6 +1,8 @@
 package qdm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
@@ -51,5 +53,15 @@ public final class Ops {
   public static NDArray geluTanh(NDArray x) {
     NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) SQRT_2_OVER_PI);
     return x.mul(inner.tanh().add(1f)).mul(0.5f);
+  }
+
+  /**
+   * Concatenates {@code parts} along {@code axis}, keeping the autograd graph. DJL's
+   * {@code NDArrays.concat} returns a duplicate of a single part, and the PyTorch engine's
+   * duplicate is detached from the graph, which silently cut the training loss off from the
+   * weights; a single part is returned as is instead.
+   */
+  public static NDArray concat(NDList parts, int axis) {
+    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, axis);
   }
 }

@@ -1,7 +1,6 @@
 package qdm.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -134,7 +133,7 @@ public abstract class Transformer {
     }
     NDList list = new NDList();
     parts.forEach(p -> list.add(field.apply(p)));
-    NDArray out = NDArrays.concat(list, 0);
+    NDArray out = Ops.concat(list, 0);
     out.attach(batch);
     return out;
   }
@@ -231,7 +230,7 @@ public abstract class Transformer {
           parts.add(part);
         }
       }
-      NDArray nll = NDArrays.concat(parts, 0).reshape(b, t - 1);
+      NDArray nll = Ops.concat(parts, 0).reshape(b, t - 1);
       nll.attach(batch);
       return nll;
     }
