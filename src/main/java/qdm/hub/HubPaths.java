@@ -1,9 +1,7 @@
 package qdm.hub;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,13 +11,12 @@ import java.util.Optional;
  * cluster the cache must be on a filesystem they all mount). Plain paths pass through.
  *
  * <p>With {@code download} false (a dry run) nothing is requested: a location not yet in the
- * cache is kept as written and listed in {@link #pending()}.
+ * cache is kept as written (the preflight then notes it as not checked).
  */
 public final class HubPaths {
   private final Hub hub;
   private final boolean download;
   private final Map<String, String> done = new LinkedHashMap<>();
-  private final List<String> pending = new ArrayList<>();
 
   public HubPaths(Hub hub, boolean download) {
     this.hub = hub;
@@ -46,17 +43,10 @@ public final class HubPaths {
       if (hit.isPresent()) {
         local = hit.get().toString();
       } else {
-        pending.add(key + " = " + uri + " is not in the cache " + hub.settings().cache()
-            + " yet: 'qdm run' downloads it; nothing inside it was checked");
         local = path;
       }
     }
     done.put(key + "\u0000" + path, local);
     return local;
-  }
-
-  /** What a dry run could not check because it is not downloaded yet. */
-  public List<String> pending() {
-    return List.copyOf(pending);
   }
 }
