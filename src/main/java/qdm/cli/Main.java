@@ -15,7 +15,8 @@ import qdm.model.Runtime;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Audit what compression does to a language model's sparse-autoencoder features.",
-    subcommands = {ForwardCommand.class, RunCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ForwardCommand.class, RunCommand.class, InspectCommand.class,
+        VerifyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   public static void main(String[] args) {
