@@ -19,7 +19,6 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.avro.AvroParquetReader;
-import org.apache.parquet.avro.AvroReadSupport;
 import org.apache.parquet.avro.AvroSchemaConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
@@ -55,7 +54,11 @@ public final class ParquetTable {
    * Opens a table directory, a partition directory inside one ({@code codes/condition=fp}) or a
    * single Parquet file; any Hadoop filesystem path ({@code file:}, {@code hdfs:}, ...).
    */
-  public static ParquetTable open(String location, Configuration conf) {
+  public static ParquetTable open(String location, Configuration hadoop) {
+    Configuration conf = new Configuration(hadoop);
+    // Spark writes arrays as standard 3-level lists (list / element): read them as Avro arrays
+    // of the element type, not as arrays of one-field records (parquet-avro's old default)
+    conf.setBoolean(AvroSchemaConverter.ADD_LIST_ELEMENT_RECORDS, false);
     Path given = new Path(location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") ? location
         : java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri().toString());
     try {
@@ -240,22 +243,13 @@ public final class ParquetTable {
     };
   }
 
-  /** A reader of one file that asks for the table's columns the file holds. */
+  /**
+   * A reader of one file with the file's own schema (Spark may store a column the table
+   * declares non-null as optional; a null in such a column is reported by {@link #complete}).
+   */
   private ParquetReader<GenericRecord> open(Path f) throws IOException {
-    Configuration c = new Configuration(conf);
-    Schema own = new AvroSchemaConverter(c).convert(footer(f, c));
-    List<Schema.Field> fields = new ArrayList<>();
-    for (Schema.Field field : schema.getFields()) {
-      if (own.getField(field.name()) != null) {
-        fields.add(new Schema.Field(field, field.schema()));
-      }
-    }
-    Schema projection = Schema.createRecord(schema.getName(), schema.getDoc(),
-        schema.getNamespace(), false, fields);
-    AvroReadSupport.setRequestedProjection(c, projection);
-    AvroReadSupport.setAvroReadSchema(c, projection);
-    return AvroParquetReader.<GenericRecord>builder(HadoopInputFile.fromPath(f, c))
-        .withConf(c).build();
+    return AvroParquetReader.<GenericRecord>builder(HadoopInputFile.fromPath(f, conf))
+        .withConf(conf).build();
   }
 
   /** A record of the table schema: the file's columns plus the partition values. */
@@ -265,6 +259,10 @@ public final class ParquetTable {
       Schema.Field in = fromFile.getSchema().getField(f.name());
       if (in != null) {
         Object v = fromFile.get(in.pos());
+        if (v == null && !nullable(f.schema())) {
+          throw new QdmException(root + ": column '" + f.name() + "' holds a null, but table "
+              + name + " declares it non-null (schema " + schema.getFullName() + ")");
+        }
         out.put(f.pos(), v instanceof CharSequence cs ? cs.toString() : v);
       } else if (partition.containsKey(f.name())) {
         out.put(f.pos(), typed(f.schema(), partition.get(f.name())));
@@ -274,6 +272,11 @@ public final class ParquetTable {
       }
     }
     return out;
+  }
+
+  private static boolean nullable(Schema s) {
+    return s.getType() == Schema.Type.NULL || s.getType() == Schema.Type.UNION
+        && s.getTypes().stream().anyMatch(x -> x.getType() == Schema.Type.NULL);
   }
 
   private static Object typed(Schema s, String v) {

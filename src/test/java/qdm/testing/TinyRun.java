@@ -115,8 +115,26 @@ public final class TinyRun {
 
   private static TinyRun create() {
     try {
-      Path dir = Files.createTempDirectory("qdm-tinyrun");
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+      // -Dqdm.tinyrun.keep=DIR keeps the run in DIR and reuses it in later JVMs (iterating on
+      // the tests that read it); by default it lives in a temp dir deleted at exit
+      String keep = System.getProperty("qdm.tinyrun.keep");
+      Path dir;
+      if (keep != null) {
+        dir = Path.of(keep).toAbsolutePath();
+        if (Files.exists(dir.resolve("exit.txt"))) {
+          return new TinyRun(dir, dir.resolve("tiny.conf"), dir.resolve("app/qdm-app.jar"),
+              Integer.parseInt(Files.readString(dir.resolve("exit.txt")).trim()),
+              Files.readString(dir.resolve("stdout.txt")),
+              Files.readString(dir.resolve("stderr.txt")),
+              Files.readAllLines(dir.resolve("hub-requests.txt")),
+              Files.readString(dir.resolve("hub-endpoint.txt")).trim());
+        }
+        Files.createDirectories(dir);
+      } else {
+        Path tmp = Files.createTempDirectory("qdm-tinyrun");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(tmp)));
+        dir = tmp;
+      }
       TinyAudit files = TinyAudit.create(dir.resolve("files"), 1400);
       Path jar = appJar(dir.resolve("app/qdm-app.jar"));
       try (FakeHub hub = new FakeHub()) {
@@ -160,6 +178,9 @@ public final class TinyRun {
           p.destroyForcibly();
           throw new AssertionError("the tiny spark-submit run took more than 8 minutes");
         }
+        Files.write(dir.resolve("hub-requests.txt"), hub.requests());
+        Files.writeString(dir.resolve("hub-endpoint.txt"), hub.endpoint());
+        Files.writeString(dir.resolve("exit.txt"), String.valueOf(p.exitValue()));
         return new TinyRun(dir, config, jar, p.exitValue(),
             Files.readString(dir.resolve("stdout.txt")),
             Files.readString(dir.resolve("stderr.txt")), hub.requests(), hub.endpoint());
