@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 import qdm.testing.TinyRun;
 
 /**
- * The audit launched by Spark's own {@code SparkSubmit} (what {@code jobs/qdm-submit} and the
- * Airflow DAG run), in a child JVM with QDM in the application jar and the model and SAE as
- * {@code hf://} locations on a local hub ({@link TinyRun}). Oracles: every table is published,
+ * The audit launched by Spark's own {@code SparkSubmit} with the arguments
+ * {@code jobs/qdm-submit} builds (what users and the Airflow DAG run), in a child JVM with QDM
+ * in the application jar and the model and SAE as {@code hf://} locations on a local hub
+ * ({@link TinyRun}). Oracles: every table is published,
  * the condition table is printed, the hub files were downloaded once on the driver, and the
  * run read the local cache copies (the provenance in summary.json names them).
  */
@@ -23,6 +24,10 @@ class SparkSubmitRunTest {
   @Test
   void theJobRunsUnderSparkSubmitAndReadsTheDownloadedCopies() throws IOException {
     TinyRun run = TinyRun.get();
+    assertTrue(run.submitCommand().contains(" --class qdm.cli.Main ")
+        && run.submitCommand().contains(" --master local[2] ")
+        && run.submitCommand().endsWith(run.appJar() + " run " + run.config()),
+        "SparkSubmit ran the command jobs/qdm-submit built: " + run.submitCommand());
     for (String t : List.of("windows", "codes", "token_nll", "matched_search", "feature_stats",
         "feature_survival", "conditions", "quartiles", "overlap", "predictor",
         "report/summary.json", "report/index.html", "_stages/analyze.json")) {

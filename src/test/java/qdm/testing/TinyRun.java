@@ -23,11 +23,12 @@ import java.util.stream.Stream;
  * by the tests that need real outputs (spark-submit, inspect and Avro schemas, Zeppelin
  * notebooks, the Airflow DAG's verify step).
  *
- * <p>It is launched in a child JVM through Spark's own {@code SparkSubmit} main class
- * ({@code --master local[2] --class qdm.cli.Main APP.jar run tiny.conf}), with QDM's classes only
- * in the application jar (built here from {@code target/classes}) and the model and SAE given as
- * {@code hf://} locations served by a {@link FakeHub} on 127.0.0.1, so the run also downloads
- * them into its hub cache on the driver before the preflight.
+ * <p>It is launched in a child JVM through Spark's own {@code SparkSubmit} main class with the
+ * arguments {@code jobs/qdm-submit --print-command} builds ({@code --master local[2] --class
+ * qdm.cli.Main APP.jar run tiny.conf}), with QDM's classes only in the application jar (built
+ * here from {@code target/classes}) and the model and SAE given as {@code hf://} locations
+ * served by a {@link FakeHub} on 127.0.0.1, so the run also downloads them into its hub cache
+ * on the driver before the preflight.
  */
 public final class TinyRun {
   /** Conditions of the run (the null run is added by the job). */
@@ -159,11 +160,10 @@ public final class TinyRun {
         cmd.add("-Dai.djl.offline=true");
         cmd.add("-Dlog4j2.configurationFile=" + Path.of("conf/log4j2.properties")
             .toAbsolutePath());
-        cmd.addAll(List.of("-cp", childClasspath(), "org.apache.spark.deploy.SparkSubmit",
-            "--master", "local[2]", "--class", "qdm.cli.Main", "--name", "qdm-tiny",
-            "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
-            "--conf", "spark.sql.shuffle.partitions=2",
-            jar.toString(), "run", config.toString()));
+        cmd.addAll(List.of("-cp", childClasspath(), "org.apache.spark.deploy.SparkSubmit"));
+        // spark-submit's arguments as jobs/qdm-submit builds them (minus spark-submit itself)
+        List<String> submit = wrapperCommand(dir, jar, config);
+        cmd.addAll(submit.subList(1, submit.size()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
             .redirectOutput(dir.resolve("stdout.txt").toFile())
             .redirectError(dir.resolve("stderr.txt").toFile());
@@ -216,6 +216,47 @@ public final class TinyRun {
         }
         """.formatted(RUN_NAME, dir.resolve("out"), files.corpus(), dir.resolve("hub"),
         endpoint);
+  }
+
+  /**
+   * The command {@code jobs/qdm-submit --print-command} prints for this run (a local-mode
+   * properties file instead of conf/spark-gpu.conf: local mode does not schedule GPUs), split
+   * into arguments by bash itself.
+   */
+  static List<String> wrapperCommand(Path dir, Path jar, Path config)
+      throws IOException, InterruptedException {
+    Path props = dir.resolve("spark-local.conf");
+    Files.writeString(props, String.join("\n", "spark.ui.enabled false",
+        "spark.driver.host 127.0.0.1", "spark.sql.shuffle.partitions 2", ""));
+    ProcessBuilder pb = new ProcessBuilder("bash", "jobs/qdm-submit", "--properties-file",
+        props.toString(), "--jar", jar.toString(), "--print-command", "--master", "local[2]",
+        "--name", "qdm-tiny", "--", "run", config.toString());
+    pb.environment().put("SPARK_HOME", dir.resolve("spark").toString());
+    String line = output(pb);
+    Files.writeString(dir.resolve("submit-command.txt"), line);
+    return List.of(output(new ProcessBuilder("bash", "-c",
+        "eval \"set -- $1\"; printf '%s\\n' \"$@\"", "split", line.trim())).split("\n"));
+  }
+
+  /** Standard output of a short command that must succeed. */
+  public static String output(ProcessBuilder pb) throws IOException, InterruptedException {
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new AssertionError(pb.command() + " failed:\n" + out);
+    }
+    return out;
+  }
+
+  /** The spark-submit command line jobs/qdm-submit printed for this run. */
+  public String submitCommand() {
+    try {
+      return Files.readString(dir.resolve("submit-command.txt")).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A jar of target/classes: QDM as spark-submit's application jar. */
