@@ -25,7 +25,7 @@ class SparkSubmitRunTest {
   void theJobRunsUnderSparkSubmitAndReadsTheDownloadedCopies() throws IOException {
     TinyRun run = TinyRun.get();
     assertTrue(run.submitCommand().contains(" --class qdm.cli.Main ")
-        && run.submitCommand().contains(" --master local[2] ")
+        && run.submitCommand().contains(" --master 'local[2]' ")
         && run.submitCommand().endsWith(run.appJar() + " run " + run.config()),
         "SparkSubmit ran the command jobs/qdm-submit built: " + run.submitCommand());
     for (String t : List.of("windows", "codes", "token_nll", "matched_search", "feature_stats",
