@@ -5,7 +5,8 @@
  *
  * <p>Use (what {@code qdm run} does on the driver before its preflight):
  * <pre>{@code
- * Hub hub = new Hub(HubSettings.of(cache, endpoint, offline, System.getenv()), System.err::println);
+ * var settings = HubSettings.of(cache, endpoint, offline, System.getenv());
+ * Hub hub = new Hub(settings, System.err::println);
  * HubPaths paths = new HubPaths(hub, true);
  * AuditConfig local = config.mapPaths(paths::map);   // hf:// replaced by cache paths
  * }</pre>
