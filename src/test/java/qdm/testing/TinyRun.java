@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  */
 public final class TinyRun {
   /** Conditions of the run (the null run is added by the job). */
-  public static final List<String> CONDITIONS = List.of("fp", "fp-null", "rtn8", "rtn6",
+  public static final List<String> CONDITIONS = List.of("fp", "fp-null", "rtn6",
       "prune-matched");
   public static final String RUN_NAME = "tiny";
   private static TinyRun instance;
@@ -200,11 +200,10 @@ public final class TinyRun {
           output = "%s"
           model { path = "hf://qdm-test/tiny-neox@main" }
           sae { path = "hf://qdm-test/tiny-saes@main/blocks.1" }
-          corpus { paths = ["%s"], max-tokens = 512 }
-          windows { chunk-length = 32, sliding { length = 48, stride = 16, max-tokens = 200 } }
+          corpus { paths = ["%s"], max-tokens = 384 }
+          windows { chunk-length = 32, sliding { length = 48, stride = 16, max-tokens = 160 } }
           conditions = [
             { name = fp, method = none }
-            { name = rtn8, method = rtn, bits = 8 }
             { name = rtn6, method = rtn, bits = 6 }
             { name = prune-matched, method = prune, match-perplexity-of = rtn6,
               search { steps = 2, max-tokens = 128 } }
