@@ -56,12 +56,18 @@ public final class Hub {
 
   private final HubSettings settings;
   private final Consumer<String> log;
-  private final HubClient client;
+  private HubClient client; // made on the first request: a cached or plain run makes none
 
   public Hub(HubSettings settings, Consumer<String> log) {
     this.settings = settings;
     this.log = log;
-    this.client = new HubClient(settings);
+  }
+
+  private synchronized HubClient client() {
+    if (client == null) {
+      client = new HubClient(settings);
+    }
+    return client;
   }
 
   public HubSettings settings() {
@@ -108,7 +114,7 @@ public final class Hub {
           + " (no request made)");
       return hit.get();
     }
-    HubClient.Listing listing = client.listing(uri);
+    HubClient.Listing listing = client().listing(uri);
     String commit = listing.commit().toLowerCase(Locale.ROOT);
     List<HubFile> files = select(uri, listing, selection);
     long bytes = files.stream().mapToLong(f -> Math.max(0, f.size())).sum();
@@ -201,7 +207,7 @@ public final class Hub {
             f.path(), have, f.size()));
       }
       try {
-        client.download(uri, commit, f, part, have);
+        client().download(uri, commit, f, part, have);
         if (f.size() < 0 || Files.size(part) == f.size()) {
           return;
         }

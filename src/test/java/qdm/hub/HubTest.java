@@ -149,6 +149,21 @@ class HubTest {
   }
 
   @Test
+  void theTokenIsNotSentToTheStorageHostARedirectPointsTo() throws IOException {
+    try (FakeHub storage = new FakeHub()) {
+      storage.repo("org/tiny", COMMIT, model, Set.of("model.safetensors", "pytorch_model.bin"));
+      server.gate("org/tiny", "secret").storage(storage.endpoint());
+      Path dir = new Hub(settings(false, "secret"), log::add)
+          .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path");
+      assertArrayEquals(model.get("model.safetensors"),
+          Files.readAllBytes(dir.resolve("model.safetensors")));
+      assertEquals(1, storage.requests().size(), storage.requests().toString());
+      assertTrue(storage.requests().get(0).startsWith("GET /cdn/")
+          && !storage.requests().get(0).endsWith("auth"), storage.requests().toString());
+    }
+  }
+
+  @Test
   void aBrokenTransferResumesWithARangeRequest() throws IOException {
     server.breakOnce("model.safetensors", 100_000);
     Path dir = hub().fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x");

@@ -50,6 +50,7 @@ public final class FakeHub implements AutoCloseable {
   private final Set<String> wrongChecksum = new HashSet<>();
   private final Map<String, byte[]> blobs = new HashMap<>();
   private final List<String> requests = Collections.synchronizedList(new ArrayList<>());
+  private String storage = "";
 
   public FakeHub() {
     try {
@@ -89,6 +90,15 @@ public final class FakeHub implements AutoCloseable {
   /** The next full download of {@code path} (any repo) stops after {@code bytes} bytes. */
   public synchronized FakeHub breakOnce(String path, int bytes) {
     breakAfter.put(path, bytes);
+    return this;
+  }
+
+  /**
+   * Redirects LFS downloads to {@code baseUrl}/cdn/... (another server holding the same
+   * repositories, like the hub's separate storage host) instead of this server.
+   */
+  public synchronized FakeHub storage(String baseUrl) {
+    storage = baseUrl;
     return this;
   }
 
@@ -227,7 +237,11 @@ public final class FakeHub implements AutoCloseable {
       // like the hub: LFS files redirect to storage, with the content's SHA-256 as linked ETag
       ex.getResponseHeaders().add("X-Linked-Etag", "\"" + sha256(b) + "\"");
       ex.getResponseHeaders().add("X-Linked-Size", String.valueOf(b.length));
-      ex.getResponseHeaders().add("Location", "/cdn/" + sha256(b));
+      String base;
+      synchronized (this) {
+        base = storage;
+      }
+      ex.getResponseHeaders().add("Location", base + "/cdn/" + sha256(b));
       ex.sendResponseHeaders(302, -1);
       return;
     }
