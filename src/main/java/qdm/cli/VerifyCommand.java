@@ -30,8 +30,9 @@ import qdm.tables.ParquetTable;
     name = "verify",
     mixinStandardHelpOptions = true,
     description = {
-        "Check a finished run's FP null run: every active feature of <reference>-null has",
-        "r = 1. Exit 0 when it holds, 2 when it does not or the run is incomplete."})
+        "Check a finished run's FP null run (r = 1 for every active feature).",
+        "Reads <output>/<run-name>/feature_survival without Spark; exit 0 when every active",
+        "feature of <reference>-null has r = 1, 2 when not, or when the run is incomplete."})
 final class VerifyCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "CONF", description = "The run's HOCON config file.")

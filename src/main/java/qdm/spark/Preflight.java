@@ -166,8 +166,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
         ? key + ": " + path + " lacks " + files + " (it must be " + what + ")."
         : key + ": " + path + " does not exist; it must be " + what + ".";
     return head + source.map(s -> "\n    " + HowToGet.describe(key, path, s, modelRoot))
-        .orElse(" (Give " + key.substring(0, key.lastIndexOf('.')) + ".source = \"hf://...\" "
-            + "in the config to be told where to get it.)");
+        .orElse("");
   }
 
   /** The hook as TransformerLens names it. */
