@@ -166,6 +166,7 @@ public final class Hub {
     return out;
   }
 
+  @SuppressWarnings("try") // the file lock is held for the block, not referenced in it
   private void download(HubUri uri, String commit, HubFile f, Path target) {
     Object monitor = LOCKS.computeIfAbsent(target, k -> new Object());
     synchronized (monitor) {
