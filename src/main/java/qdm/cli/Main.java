@@ -15,8 +15,9 @@ import qdm.model.Runtime;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Audit what compression does to a language model's sparse-autoencoder features.",
-    subcommands = {RunCommand.class, ForwardCommand.class, TrainSaeCommand.class,
-        DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {RunCommand.class, ForwardCommand.class, InspectCommand.class,
+        VerifyCommand.class, TrainSaeCommand.class, DemoCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

@@ -13,6 +13,9 @@ import qdm.QdmException;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
 import qdm.config.Condition;
+import qdm.hub.Hub;
+import qdm.hub.HubPaths;
+import qdm.hub.HubSettings;
 import qdm.spark.AuditJob;
 import qdm.spark.ConditionTable;
 import qdm.spark.Preflight;
@@ -59,10 +62,11 @@ final class RunCommand implements Callable<Integer> {
             + String.join(", ", AuditJob.STAGES));
       }
     }
-    AuditConfig c = AuditConfigs.load(config, overrides);
+    AuditConfig c = localCopies(AuditConfigs.load(config, overrides), !dryRun);
     Preflight preflight = Preflight.check(c);
     System.err.println(plan(c, preflight));
     if (dryRun) {
+      preflight.notes().forEach(n -> System.err.println("  note: " + n));
       System.err.println("qdm run: dry run: the configuration is valid; nothing was run.");
       return 0;
     }
@@ -79,17 +83,34 @@ final class RunCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * The config with local copies in place of its hf:// locations (downloaded now if
+   * {@code download}, else only those already cached), resolved here on the driver so the
+   * preflight checks and the executors open the same local files.
+   */
+  static AuditConfig localCopies(AuditConfig c, boolean download) {
+    var h = c.hub();
+    Hub hub = new Hub(HubSettings.of(h.cache(), h.endpoint(), h.offline(), System.getenv()),
+        System.err::println);
+    return c.mapPaths(new HubPaths(hub, download)::map);
+  }
+
   static String plan(AuditConfig c, Preflight p) {
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "qdm run %s: model %s (%s, %d layers, d %d), SAE %s "
-        + "(%s, %d features at %s)%n", c.runName(), c.model().path(), p.model().modelType(),
-        p.model().numLayers(), p.model().hiddenSize(), c.sae().path(), p.sae().architecture(),
-        p.sae().dSae(), p.hook()));
+    s.append(String.format(Locale.ROOT, "qdm run %s: model %s (%s), SAE %s (%s)%n",
+        c.runName(), c.model().path(), p.model() == null ? "not downloaded yet"
+            : String.format(Locale.ROOT, "%s, %d layers, d %d", p.model().modelType(),
+                p.model().numLayers(), p.model().hiddenSize()),
+        c.sae().path(), p.sae() == null ? "not downloaded yet"
+            : String.format(Locale.ROOT, "%s, %d features at %s", p.sae().architecture(),
+                p.sae().dSae(), p.hook())));
     s.append(String.format(Locale.ROOT, "  corpus %s, %,d tokens in windows of %d%s%n",
         String.join(", ", c.corpus().paths()), c.corpus().maxTokens(),
         c.windows().chunkLength(), c.windows().sliding().enabled()
             ? String.format(Locale.ROOT, "; sliding %d/%d", c.windows().sliding().length(),
-                c.windows().sliding().stride()) : ""));
+                c.windows().sliding().stride())
+                + c.windows().sliding().corpus().map(sc -> " over "
+                    + String.join(", ", sc.paths())).orElse("") : ""));
     s.append("  conditions:");
     for (Condition cond : AuditJob.encodeOrder(c)) {
       s.append(' ').append(cond.name());

@@ -24,6 +24,8 @@ public record AuditConfig(
     AnalysisConfig analysis,
     ExecutionSettings execution,
     SparkSettings spark,
+    Sources sources,
+    HubConfig hub,
     String source,
     String text) {
 
@@ -59,9 +61,67 @@ public record AuditConfig(
   /** Chunk and sliding windows. */
   public record WindowSettings(int chunkLength, Sliding sliding) {}
 
-  /** Sliding-window perplexity settings. */
+  /**
+   * Sliding-window perplexity settings.
+   *
+   * @param corpus a corpus of its own for the sliding windows (the paper: WikiText-2 test for
+   *     Gemma); empty: the sliding windows read the same token stream as the chunk windows
+   */
   public record Sliding(boolean enabled, int length, int stride, boolean bos,
-      OptionalLong maxTokens) {}
+      OptionalLong maxTokens, Optional<SlidingCorpus> corpus) {}
+
+  /** The files of a separate sliding-window corpus (joined with {@code corpus.separator}). */
+  public record SlidingCorpus(List<String> paths, String format, String textColumn) {
+    public SlidingCorpus {
+      paths = List.copyOf(paths);
+    }
+  }
+
+  /**
+   * Where the model, SAE and corpus files come from, for messages when they are missing: an
+   * {@code hf://} location, optionally followed by a note ({@code model.source} etc.). Corpus
+   * lists are empty or parallel to the paths. Hints only: they change no output.
+   */
+  public record Sources(Optional<String> model, Optional<String> sae, List<String> corpus,
+      List<String> slidingCorpus) {
+    public Sources {
+      corpus = List.copyOf(corpus);
+      slidingCorpus = List.copyOf(slidingCorpus);
+    }
+  }
+
+  /** Hub download settings ({@code qdm.hub}); empty optionals fall back to the environment. */
+  public record HubConfig(Optional<String> cache, Optional<String> endpoint, boolean offline) {}
+
+  /** Rewrites one path of the config (model, weights, SAE, corpus). */
+  @FunctionalInterface
+  public interface PathMapper {
+    /** The path to use instead of {@code path}, which the config has under {@code key}. */
+    String map(String key, String path);
+  }
+
+  /**
+   * This config with every file location passed through {@code m}: {@code qdm.model.path},
+   * {@code qdm.model.weights}, {@code qdm.sae.path}, {@code qdm.corpus.paths} and
+   * {@code qdm.windows.sliding.corpus.paths}. Used to put downloaded local copies in place of
+   * {@code hf://} locations; {@link #text()} keeps what the user wrote.
+   */
+  public AuditConfig mapPaths(PathMapper m) {
+    var mo = new ModelSettings(m.map("qdm.model.path", model.path()),
+        model.weights().map(w -> m.map("qdm.model.weights", w)), model.dtype());
+    var sa = new SaeSettings(m.map("qdm.sae.path", sae.path()), sae.format(), sae.hook());
+    var co = new CorpusSettings(corpus.paths().stream().map(p -> m.map("qdm.corpus.paths", p))
+        .toList(), corpus.format(), corpus.textColumn(), corpus.separator(), corpus.maxTokens(),
+        corpus.bos());
+    Sliding sl = windows.sliding();
+    var sliding = new Sliding(sl.enabled(), sl.length(), sl.stride(), sl.bos(), sl.maxTokens(),
+        sl.corpus().map(c -> new SlidingCorpus(c.paths().stream()
+            .map(p -> m.map("qdm.windows.sliding.corpus.paths", p)).toList(), c.format(),
+            c.textColumn())));
+    return new AuditConfig(runName, output, mo, sa, co,
+        new WindowSettings(windows.chunkLength(), sliding), conditions, analysis, execution,
+        spark, sources, hub, source, text);
+  }
 
   /** Analysis thresholds and what to compare. */
   public record AnalysisConfig(double activeFiringRate, double survivedAbove,

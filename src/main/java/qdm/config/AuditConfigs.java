@@ -25,6 +25,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 import qdm.QdmException;
+import qdm.hub.HubUri;
 
 /**
  * Reads an audit configuration: a HOCON file over the defaults in {@code qdm/defaults.conf},
@@ -260,9 +261,43 @@ public final class AuditConfigs {
       }
       OptionalLong slideTokens = c.getIsNull("qdm.windows.sliding.max-tokens")
           ? OptionalLong.empty() : OptionalLong.of(positiveLong("qdm.windows.sliding.max-tokens"));
+      Optional<AuditConfig.SlidingCorpus> slideCorpus = Optional.empty();
+      List<String> slideSources = List.of();
+      if (!c.getIsNull("qdm.windows.sliding.corpus.paths")) {
+        List<String> slidePaths = stringList("qdm.windows.sliding.corpus.paths");
+        if (slidePaths.isEmpty()) {
+          bad("qdm.windows.sliding.corpus.paths", "must list at least one file or directory "
+              + "(or be null: the sliding windows then read the chunk windows' corpus)");
+        }
+        slideCorpus = Optional.of(new AuditConfig.SlidingCorpus(slidePaths,
+            oneOf("qdm.windows.sliding.corpus.format", "auto", "text", "jsonl", "parquet"),
+            requiredString("qdm.windows.sliding.corpus.text-column")));
+        slideSources = sourceList("qdm.windows.sliding.corpus.source", slidePaths.size());
+      } else if (!c.getIsNull("qdm.windows.sliding.corpus.source")) {
+        bad("qdm.windows.sliding.corpus.source", "applies only with "
+            + "qdm.windows.sliding.corpus.paths");
+      }
       var windows = new AuditConfig.WindowSettings(chunk, new AuditConfig.Sliding(
           bool("qdm.windows.sliding.enabled"), slideLength, stride,
-          bool("qdm.windows.sliding.bos"), slideTokens));
+          bool("qdm.windows.sliding.bos"), slideTokens, slideCorpus));
+      var sources = new AuditConfig.Sources(source("qdm.model.source"),
+          source("qdm.sae.source"), sourceList("qdm.corpus.source", paths.size()),
+          slideSources);
+      Optional<String> endpoint = optionalString("qdm.hub.endpoint");
+      if (endpoint.isPresent() && !endpoint.get().matches("(?i)https?://[^\\s/]+(/\\S*)?")) {
+        bad("qdm.hub.endpoint", "must be an http:// or https:// URL, got '" + endpoint.get()
+            + "'");
+      }
+      var hub = new AuditConfig.HubConfig(optionalString("qdm.hub.cache"), endpoint,
+          bool("qdm.hub.offline"));
+      for (String key : List.of("qdm.model.path", "qdm.model.weights", "qdm.sae.path")) {
+        if (!c.getIsNull(key)) {
+          hubLocation(key, c.getString(key));
+        }
+      }
+      paths.forEach(p -> hubLocation("qdm.corpus.paths", p));
+      slideCorpus.ifPresent(sc -> sc.paths()
+          .forEach(p -> hubLocation("qdm.windows.sliding.corpus.paths", p)));
 
       List<Condition> conditions = conditions();
       var analysis = analysis(conditions);
@@ -286,7 +321,7 @@ public final class AuditConfigs {
         return null;
       }
       return new AuditConfig(runName, output, model, sae, corpus, windows, conditions, analysis,
-          execution, spark, source, text);
+          execution, spark, sources, hub, source, text);
     }
 
     private List<Condition> conditions() {
@@ -407,6 +442,50 @@ public final class AuditConfigs {
 
     private static String names(List<Condition> conditions) {
       return "defined: " + String.join(", ", conditions.stream().map(Condition::name).toList());
+    }
+
+    // ---- hub locations and source hints ------------------------------------------------
+
+    /** Checks an {@code hf://} location (other paths are checked by the preflight). */
+    private void hubLocation(String key, String value) {
+      if (HubUri.isHub(value)) {
+        try {
+          HubUri.parse(value);
+        } catch (QdmException e) {
+          bad(key, e.getMessage());
+        }
+      }
+    }
+
+    /** A source hint: free text whose first word, if it starts with hf://, must parse. */
+    private Optional<String> source(String key) {
+      Optional<String> v = optionalString(key);
+      v.ifPresent(s -> hubLocation(key, firstWord(s)));
+      return v;
+    }
+
+    /** Source hints of a list of paths: one for all (repeated) or one per path. */
+    private List<String> sourceList(String key, int paths) {
+      if (c.getIsNull(key)) {
+        return List.of();
+      }
+      List<String> v = stringList(key);
+      v.forEach(s -> hubLocation(key, firstWord(s)));
+      if (v.size() == 1 && paths > 1) {
+        return java.util.Collections.nCopies(paths, v.get(0));
+      }
+      if (v.size() != paths) {
+        bad(key, "must give one source for all paths or one per path (" + paths + "), got "
+            + v.size());
+        return List.of();
+      }
+      return v;
+    }
+
+    private static String firstWord(String s) {
+      String t = s.trim();
+      int space = t.indexOf(' ');
+      return space < 0 ? t : t.substring(0, space);
     }
 
     // ---- typed reads -------------------------------------------------------------------

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Optional;
 import qdm.QdmException;
 import qdm.config.AuditConfig;
+import qdm.hub.HowToGet;
+import qdm.hub.HubUri;
 import qdm.model.JsonFields;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
@@ -21,31 +23,56 @@ import qdm.sae.SaeFormat;
  * the SAE and its fit to the model, and the corpus paths. Nothing here loads weights, so a dry
  * run is cheap even for a large model.
  *
- * @param model the model's parsed configuration
- * @param sae the SAE's configuration (hook resolved)
+ * <p>A missing file is reported with what belongs there and, when the config gives a source
+ * hint ({@code model.source} etc.), where to get it. An {@code hf://} location still in the
+ * config (a dry run does not download) is not checked inside; it is listed in {@link #notes()}.
+ *
+ * @param model the model's parsed configuration (null if the model is not downloaded yet)
+ * @param sae the SAE's configuration, hook resolved (null if not downloaded yet)
  * @param bosTokenId the tokenizer's BOS id from {@code config.json}, or -1 if it has none
+ * @param notes what could not be checked, for the user
  */
-public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId) {
+public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<String> notes) {
+  static final String MODEL_FILES = "a Hugging Face model directory: config.json, tokenizer.json "
+      + "and model.safetensors (or model.safetensors.index.json with its shards)";
+  static final String SAE_FILES = "an SAE: a SAELens folder (cfg.json, sae_weights.safetensors),"
+      + " a Gemma Scope params.npz (or its folder), or a sparsify folder (cfg.json, "
+      + "sae.safetensors)";
+
+  public Preflight {
+    notes = List.copyOf(notes);
+  }
 
   /** Runs every check; throws one {@link QdmException} listing what is wrong. */
   public static Preflight check(AuditConfig config) {
     List<String> problems = new ArrayList<>();
-    ModelFiles files = new ModelFiles(Path.of(Paths.local(config.model().path())),
-        config.model().weights().map(w -> Path.of(Paths.local(w))));
+    List<String> notes = new ArrayList<>();
+    var sources = config.sources();
     ModelConfig model = null;
+    ModelFiles files = null;
     int bos = -1;
-    try {
-      model = Model.readConfig(files);
-      try (var store = files.openWeights()) {
-        qdm.model.WeightsLoader.check(store, model.tensors());
+    if (pending(config.model().path(), "qdm.model.path", notes)) {
+      // checked after the download
+    } else {
+      files = new ModelFiles(Path.of(Paths.local(config.model().path())),
+          config.model().weights().map(w -> Path.of(Paths.local(w))));
+      List<String> missing = missingModelFiles(files, config.model().weights().isPresent());
+      if (!missing.isEmpty()) {
+        problems.add(missing("qdm.model.path", files.dir(), String.join(", ", missing),
+            MODEL_FILES, sources.model(), true));
+        files = null;
       }
-      bos = JsonFields.read(files.config()).integer("bos_token_id", -1);
-      if (!Files.isRegularFile(files.tokenizer())) {
-        problems.add("qdm.model.path: " + files.tokenizer() + " not found (the model directory "
-            + "needs its tokenizer.json)");
+    }
+    if (files != null) {
+      try {
+        model = Model.readConfig(files);
+        try (var store = files.openWeights()) {
+          qdm.model.WeightsLoader.check(store, model.tensors());
+        }
+        bos = JsonFields.read(files.config()).integer("bos_token_id", -1);
+      } catch (QdmException e) {
+        problems.add("qdm.model: " + e.getMessage());
       }
-    } catch (QdmException e) {
-      problems.add("qdm.model: " + e.getMessage());
     }
     if ((config.corpus().bos() || config.windows().sliding().enabled()
         && config.windows().sliding().bos()) && bos < 0 && model != null) {
@@ -53,29 +80,93 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId) {
           + files.config() + " has no bos_token_id");
     }
     SaeConfig sae = null;
-    try {
-      sae = Sae.readConfig(Path.of(Paths.local(config.sae().path())),
-          SaeFormat.parse(config.sae().format()), config.sae().hook());
-      if (model != null) {
-        sae.checkCompatible(model, ModelName.of(files.dir()));
-      }
-    } catch (QdmException e) {
-      problems.add("qdm.sae: " + e.getMessage());
-    }
-    for (String p : config.corpus().paths()) {
-      if (!p.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") || p.startsWith("file:")) {
-        Path local = Path.of(p.startsWith("file:") ? java.net.URI.create(p).getPath() : p);
-        if (!Files.exists(local)) {
-          problems.add("qdm.corpus.paths: " + p + " not found");
+    if (!pending(config.sae().path(), "qdm.sae.path", notes)) {
+      Path saePath = Path.of(Paths.local(config.sae().path()));
+      if (!Files.exists(saePath)) {
+        problems.add(missing("qdm.sae.path", saePath, null, SAE_FILES, sources.sae(), false));
+      } else {
+        try {
+          sae = Sae.readConfig(saePath, SaeFormat.parse(config.sae().format()),
+              config.sae().hook());
+          if (model != null) {
+            sae.checkCompatible(model, ModelName.of(files.dir()));
+          }
+        } catch (QdmException e) {
+          problems.add("qdm.sae: " + e.getMessage());
         }
       }
     }
+    corpus("qdm.corpus.paths", config.corpus().paths(), sources.corpus(), problems, notes);
+    config.windows().sliding().corpus().filter(c -> config.windows().sliding().enabled())
+        .ifPresent(c -> corpus("qdm.windows.sliding.corpus.paths", c.paths(),
+            sources.slidingCorpus(), problems, notes));
     if (!problems.isEmpty()) {
       throw new QdmException((config.source() == null ? "" : config.source() + ": ")
           + (problems.size() == 1 ? problems.get(0)
               : problems.size() + " problems:\n  " + String.join("\n  ", problems)));
     }
-    return new Preflight(model, sae, bos);
+    return new Preflight(model, sae, bos, notes);
+  }
+
+  /** True (and a note) if {@code path} is an hf:// location not downloaded yet. */
+  private static boolean pending(String path, String key, List<String> notes) {
+    if (!HubUri.isHub(path)) {
+      return false;
+    }
+    notes.add(key + " = " + path + ": not downloaded yet, so nothing inside it was checked; "
+        + "'qdm run' downloads it into the hub cache (qdm.hub.cache)");
+    return true;
+  }
+
+  /** The files a model directory lacks (all of them, named, when the directory is missing). */
+  private static List<String> missingModelFiles(ModelFiles files, boolean weightsGiven) {
+    List<String> missing = new ArrayList<>();
+    Path dir = files.dir();
+    if (!Files.isRegularFile(dir.resolve(ModelFiles.CONFIG))) {
+      missing.add(ModelFiles.CONFIG);
+    }
+    if (!Files.isRegularFile(dir.resolve(ModelFiles.TOKENIZER))) {
+      missing.add(ModelFiles.TOKENIZER);
+    }
+    if (weightsGiven) {
+      Path w = files.weightsOverride().orElseThrow();
+      if (!Files.isRegularFile(w)) {
+        missing.add(w + " (qdm.model.weights)");
+      }
+    } else if (!Files.exists(dir.resolve(ModelFiles.SINGLE))
+        && !Files.exists(dir.resolve(ModelFiles.INDEX))) {
+      missing.add(ModelFiles.SINGLE + " (or " + ModelFiles.INDEX + ")");
+    }
+    return missing;
+  }
+
+  private static void corpus(String key, List<String> paths, List<String> sources,
+      List<String> problems, List<String> notes) {
+    for (int i = 0; i < paths.size(); i++) {
+      String p = paths.get(i);
+      if (pending(p, key, notes)) {
+        continue;
+      }
+      if (!p.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") || p.startsWith("file:")) {
+        Path local = Path.of(p.startsWith("file:") ? java.net.URI.create(p).getPath() : p)
+            .toAbsolutePath().normalize();
+        if (!Files.exists(local)) {
+          problems.add(missing(key, local, null, "a corpus file or directory (text, jsonl or "
+              + "parquet)", i < sources.size() ? Optional.of(sources.get(i)) : Optional.empty(),
+              false));
+        }
+      }
+    }
+  }
+
+  /** The message for a missing path: what belongs there and where to get it. */
+  private static String missing(String key, Path path, String files, String what,
+      Optional<String> source, boolean modelRoot) {
+    String head = Files.isDirectory(path) && files != null
+        ? key + ": " + path + " lacks " + files + " (it must be " + what + ")."
+        : key + ": " + path + " does not exist; it must be " + what + ".";
+    return head + source.map(s -> "\n    " + HowToGet.describe(key, path, s, modelRoot))
+        .orElse("");
   }
 
   /** The hook as TransformerLens names it. */

@@ -21,7 +21,8 @@ import qdm.tokenize.Tokenizer;
 /**
  * Stage 1: corpus to token windows. Runs on the driver (a few hundred thousand tokens); the
  * corpus is read through Spark so it may live on any Hadoop filesystem. Writes the
- * {@code windows} table: chunk windows, and sliding windows when enabled.
+ * {@code windows} table: chunk windows, and sliding windows when enabled (from the same token
+ * stream, or from {@code windows.sliding.corpus} when the config gives one).
  */
 public final class TokenizeStage {
   public static final String NAME = "tokenize";
@@ -44,7 +45,10 @@ public final class TokenizeStage {
     var sliding = config.windows().sliding();
     long chunkBudget = corpus.maxTokens() - (corpus.bos() ? 1 : 0);
     long slideBudget = sliding.maxTokens().orElse(corpus.maxTokens()) - (sliding.bos() ? 1 : 0);
-    long budget = sliding.enabled() ? Math.max(chunkBudget, slideBudget) : chunkBudget;
+    // a sliding corpus of its own (windows.sliding.corpus) is tokenized separately
+    boolean ownSlideCorpus = sliding.enabled() && sliding.corpus().isPresent();
+    long budget = sliding.enabled() && !ownSlideCorpus ? Math.max(chunkBudget, slideBudget)
+        : chunkBudget;
     CorpusReader reader = new CorpusReader(spark, corpus.format(), corpus.textColumn());
     int[] stream = TokenStream.build(reader.documents(corpus.paths()), tokenizer,
         corpus.separator(), budget);
@@ -61,7 +65,14 @@ public final class TokenizeStage {
           + config.windows().chunkLength());
     }
     if (sliding.enabled()) {
-      int[] slideStream = TokenStream.prefix(stream, slideBudget);
+      int[] slideStream;
+      if (ownSlideCorpus) {
+        var sc = sliding.corpus().get();
+        slideStream = TokenStream.build(new CorpusReader(spark, sc.format(), sc.textColumn())
+            .documents(sc.paths()), tokenizer, corpus.separator(), slideBudget);
+      } else {
+        slideStream = TokenStream.prefix(stream, slideBudget);
+      }
       if (sliding.bos()) {
         slideStream = TokenStream.withBos(slideStream, bosId);
       }

@@ -129,4 +129,78 @@ class AuditConfigsTest {
     assertTrue(error(MINIMAL, "windows.chunk-length").contains("expected key=value"));
     assertTrue(error(MINIMAL, "windows.chunk-length=abc").contains("qdm.windows.chunk-length"));
   }
+
+  @Test
+  void aSlidingCorpusOfItsOwnIsReadAndChecked() {
+    AuditConfig none = parse(MINIMAL);
+    assertTrue(none.windows().sliding().corpus().isEmpty());
+    AuditConfig c = parse(MINIMAL + """
+        qdm.windows.sliding.corpus {
+          paths = [test.parquet], format = parquet, text-column = line
+          source = "hf://datasets/Salesforce/wikitext@main/wikitext-2-raw-v1/test.parquet"
+        }
+        """);
+    var sc = c.windows().sliding().corpus().orElseThrow();
+    assertEquals(List.of("test.parquet"), sc.paths());
+    assertEquals("parquet", sc.format());
+    assertEquals("line", sc.textColumn());
+    assertEquals(1, c.sources().slidingCorpus().size());
+    String m = error(MINIMAL + """
+        qdm.windows.sliding.corpus { paths = [], format = csv, source = ["a", "b"] }
+        """);
+    for (String key : List.of("qdm.windows.sliding.corpus.paths: must list at least one",
+        "qdm.windows.sliding.corpus.format: must be one of", "qdm.windows.sliding.corpus.source")) {
+      assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
+    }
+    assertTrue(error(MINIMAL, "windows.sliding.corpus.source=x")
+        .contains("applies only with qdm.windows.sliding.corpus.paths"));
+  }
+
+  @Test
+  void sourceHintsAndHubLocationsAreValidated() {
+    AuditConfig c = parse(MINIMAL + """
+        qdm.model.source = "hf://EleutherAI/pythia-70m-deduped@main"
+        qdm.sae.source = "hf://org/saes@main/4-res-sm (SAELens release r, id blocks.4)"
+        qdm.corpus { paths = [a, b], source = "hf://datasets/org/text@main/x.parquet" }
+        qdm.hub { cache = /tmp/c, endpoint = "http://127.0.0.1:9", offline = true }
+        """);
+    assertEquals("hf://EleutherAI/pythia-70m-deduped@main", c.sources().model().orElseThrow());
+    assertEquals(2, c.sources().corpus().size(), "one source for all paths is repeated");
+    assertEquals(new AuditConfig.HubConfig(java.util.Optional.of("/tmp/c"),
+        java.util.Optional.of("http://127.0.0.1:9"), true), c.hub());
+    String m = error(MINIMAL + """
+        qdm.model.path = "hf://nameonly"
+        qdm.sae.source = "hf://a/b@main//x"
+        qdm.corpus { paths = [a, b, c], source = [s1, s2] }
+        qdm.hub.endpoint = "ftp://x"
+        """);
+    for (String key : List.of("qdm.model.path: hf://nameonly", "qdm.sae.source: hf://a/b",
+        "qdm.corpus.source: must give one source for all paths or one per path (3), got 2",
+        "qdm.hub.endpoint: must be an http:// or https:// URL")) {
+      assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
+    }
+  }
+
+  @Test
+  void mapPathsRewritesEveryFileLocationAndKeepsTheText() {
+    AuditConfig c = parse(MINIMAL + """
+        qdm.model.weights = w.safetensors
+        qdm.windows.sliding.corpus.paths = [t.parquet]
+        """);
+    List<String> keys = new java.util.ArrayList<>();
+    AuditConfig m = c.mapPaths((key, p) -> {
+      keys.add(key);
+      return "/local/" + p;
+    });
+    assertEquals("/local/m", m.model().path());
+    assertEquals("/local/w.safetensors", m.model().weights().orElseThrow());
+    assertEquals("/local/s", m.sae().path());
+    assertEquals(List.of("/local/c.txt"), m.corpus().paths());
+    assertEquals(List.of("/local/t.parquet"),
+        m.windows().sliding().corpus().orElseThrow().paths());
+    assertEquals(List.of("qdm.model.path", "qdm.model.weights", "qdm.sae.path",
+        "qdm.corpus.paths", "qdm.windows.sliding.corpus.paths"), keys);
+    assertEquals(c.text(), m.text());
+    assertEquals(c.conditions(), m.conditions());
+  }
 }
