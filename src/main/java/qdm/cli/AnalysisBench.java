@@ -127,7 +127,7 @@ final class AnalysisBench implements Callable<Integer> {
     } finally {
       spark.stop();
       if (!keep && dir == null) {
-        delete(root);
+        qdm.io.TempDirs.deleteQuietly(root);
       }
     }
     System.out.println();
@@ -170,7 +170,7 @@ final class AnalysisBench implements Callable<Integer> {
         Optional.of(synth.conditions().get(Math.min(3, conditions - 1))), 5, 0, Optional.empty(),
         synth.info());
     long t0 = System.nanoTime();
-    long cpu0 = cpuNanos();
+    long cpu0 = qdm.bench.CpuClock.processNanos();
     counter.reset();
     AnalysisTables tables = Analysis.run(spark, codes, nll, n, settings);
     double run = seconds(t0);
@@ -185,7 +185,7 @@ final class AnalysisBench implements Callable<Integer> {
           counter));
     }
     double total = seconds(t0);
-    double cpu = (cpuNanos() - cpu0) / 1e9;
+    double cpu = (qdm.bench.CpuClock.processNanos() - cpu0) / 1e9;
     System.out.printf("%,d tokens: %.1f s in all (%.1f s CPU); Analysis.run %.1f s (%s), then collecting:%s%n",
         n, total, cpu, run, runJobs, parts);
     printSummary(tables);
@@ -252,21 +252,8 @@ final class AnalysisBench implements Callable<Integer> {
     }
   }
 
-  /** CPU time of this JVM, all threads: less sensitive than wall time to a busy machine. */
-  private static long cpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-        ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-  }
-
   private static double seconds(long start) {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  private static void delete(Path root) {
-    try (Stream<Path> walk = Files.walk(root)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

@@ -6,5 +6,5 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print throughput figures.",
     subcommands = {BenchForwardCommand.class, CompressBenchCommand.class,
-        SaeBenchCommand.class, AnalysisBench.class})
+        SaeBenchCommand.class, AnalysisBench.class, EncodeBenchCommand.class})
 final class BenchCommand {}

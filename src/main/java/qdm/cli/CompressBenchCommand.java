@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qdm.compress.Compressed;
 import qdm.compress.Compression;
-import qdm.model.Activation;
 import qdm.model.Model;
 import qdm.model.Placement;
 import qdm.model.Runtime;
@@ -40,17 +39,11 @@ final class CompressBenchCommand implements Callable<Integer> {
       description = "Weight type: float32, or float16 on a GPU (default: ${DEFAULT-VALUE}).")
   String dtype;
 
-  /** Pythia-70M: 6 layers, d 512, 8 heads, ff 2048, vocab 50304, rotary 25% of 64. */
-  static GptNeoXConfig pythia70m() {
-    return new GptNeoXConfig(50304, 512, 6, 8, 2048, 16, 10000, 1e-5f, true, true, false,
-        Activation.GELU);
-  }
-
   @Override
   public Integer call() {
     Placement placement = Placement.parse(device, dtype);
     List<Compression> compressions = specs.stream().map(Compression::parse).toList();
-    GptNeoXConfig config = pythia70m();
+    GptNeoXConfig config = qdm.bench.ForwardBenchmark.pythia70m();
     try (NDManager root = Runtime.newManager(placement.device());
         Model model = Model.random(config, root, placement.device(), placement.dtype(), 0.02f,
             0)) {

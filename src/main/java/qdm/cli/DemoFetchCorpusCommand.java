@@ -47,16 +47,8 @@ final class DemoFetchCorpusCommand implements Callable<Integer> {
       throw new UncheckedIOException(e);
     } finally {
       if (temp != null) {
-        deleteQuietly(temp);
+        qdm.io.TempDirs.deleteQuietly(temp);
       }
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // a leftover temp directory is harmless
     }
   }
 }

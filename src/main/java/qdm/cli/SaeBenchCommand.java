@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import qdm.bench.CpuClock;
 import qdm.model.Placement;
 import qdm.model.Runtime;
 import qdm.sae.RandomSae;
@@ -72,7 +73,7 @@ final class SaeBenchCommand implements Callable<Integer> {
           java.lang.Runtime.getRuntime().availableProcessors(), sae);
       java.lang.management.OperatingSystemMXBean os =
           java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-      long cpu0 = processCpuNanos(os);
+      long cpu0 = CpuClock.processNanos();
       long wall0 = System.nanoTime();
       double sparseSeconds = 0;
       double denseSeconds = 0;
@@ -104,16 +105,10 @@ final class SaeBenchCommand implements Callable<Integer> {
           + " %.1f GFLOP/s%n", denseSeconds / iters * 1e3, tokens / (denseSeconds / iters),
           flops / (denseSeconds / iters) / 1e9);
       // on a shared machine the figures above scale with the CPU this process actually got
-      double cores = (processCpuNanos(os) - cpu0) / (double) (System.nanoTime() - wall0);
+      double cores = CpuClock.coresSince(cpu0, wall0);
       System.out.printf(Locale.ROOT, "cpu used: %.2f cores on average; system load average "
           + "%.1f%n", cores, os.getSystemLoadAverage());
     }
     return 0;
-  }
-
-  /** CPU time of this process (all threads, native ones included); 0 if the JVM cannot tell. */
-  private static long processCpuNanos(java.lang.management.OperatingSystemMXBean os) {
-    return os instanceof com.sun.management.OperatingSystemMXBean sun
-        ? sun.getProcessCpuTime() : 0;
   }
 }

@@ -20,7 +20,7 @@ public final class AvroSchemas {
   /** Every table with a schema, in the order of the data flow. */
   public static final List<String> TABLES = List.of("windows", "codes", "token_nll",
       "matched_search", "feature_stats", "feature_survival", "conditions", "quartiles",
-      "overlap", "predictor");
+      "overlap", "predictor", "predictor_roc");
 
   private AvroSchemas() {}
 
