@@ -108,7 +108,7 @@ public final class AuditJob {
     }
     if (todo.contains("report")) {
       requireComplete("analyze", analyzeFp);
-      ReportStage.run(spark, config, layout, preflight);
+      ReportStage.run(spark, config, layout, preflight, tokens());
       ledger.complete("report", analyzeFp, Map.of());
     }
   }

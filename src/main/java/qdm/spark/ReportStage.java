@@ -24,7 +24,13 @@ public final class ReportStage {
 
   private ReportStage() {}
 
-  static void run(SparkSession spark, AuditConfig config, RunLayout layout, Preflight preflight) {
+  /**
+   * Writes the CSVs, {@code summary.json} and the HTML report.
+   *
+   * @param tokens the tokenize stage's counts (windows and tokens, chunked and sliding)
+   */
+  static void run(SparkSession spark, AuditConfig config, RunLayout layout, Preflight preflight,
+      Map<String, Object> tokens) {
     Map<String, List<Map<String, Object>>> json = new LinkedHashMap<>();
     for (String table : CSV_TABLES) {
       Dataset<Row> rows = spark.read().parquet(layout.table(table).toString());
@@ -38,19 +44,20 @@ public final class ReportStage {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("run_name", config.runName());
     summary.put("schema_version", Schemas.VERSION);
-    summary.put("provenance", provenance(config, preflight));
+    summary.put("provenance", provenance(config, preflight, tokens));
     summary.putAll(json);
     layout.writeText(layout.table("report/summary.json"),
         new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
             .create().toJson(summary));
     Map<String, byte[]> files = HtmlReport.render(ReportInputs.read(spark, config, layout,
-        provenance(config, preflight)));
+        provenance(config, preflight, tokens)));
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
       layout.writeBytes(layout.table("report/" + f.getKey()), f.getValue());
     }
   }
 
-  static Map<String, Object> provenance(AuditConfig config, Preflight p) {
+  static Map<String, Object> provenance(AuditConfig config, Preflight p,
+      Map<String, Object> tokens) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("model", config.model().path());
     m.put("model_type", p.model().modelType());
@@ -61,6 +68,11 @@ public final class ReportStage {
     m.put("d_sae", p.sae().dSae());
     m.put("hook", p.hook());
     m.put("corpus", config.corpus().paths());
+    for (String k : List.of("chunk_windows", "chunk_tokens", "slide_windows", "slide_tokens")) {
+      if (tokens.containsKey(k)) {
+        m.put(k, tokens.get(k));
+      }
+    }
     m.put("qdm_version", String.valueOf(ReportStage.class.getPackage().getImplementationVersion()));
     m.put("spark_version", org.apache.spark.package$.MODULE$.SPARK_VERSION());
     m.put("java_version", System.getProperty("java.version"));

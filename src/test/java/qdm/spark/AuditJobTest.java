@@ -92,6 +92,20 @@ class AuditJobTest {
   }
 
   @Test
+  @Order(1)
+  void theSummaryCountsTheTokensOfTheWindowsTable() throws java.io.IOException {
+    com.google.gson.JsonObject provenance = com.google.gson.JsonParser.parseString(
+        Files.readString(Path.of(layout.table("report/summary.json").toUri())))
+        .getAsJsonObject().getAsJsonObject("provenance");
+    Row chunk = table("windows").where("kind = 'chunk'")
+        .selectExpr("count(*)", "sum(size(token_ids))").first();
+    assertEquals(chunk.getLong(0), provenance.get("chunk_windows").getAsLong());
+    assertEquals(chunk.getLong(1), provenance.get("chunk_tokens").getAsLong());
+    assertEquals(table("windows").where("kind = 'slide'").count(),
+        provenance.get("slide_windows").getAsLong());
+  }
+
+  @Test
   @Order(2)
   void codesAndNllMatchAnInProcessForwardAndEncode() {
     List<Row> windows = sorted(table("windows").where("kind = 'chunk' and window_id < 4"),
