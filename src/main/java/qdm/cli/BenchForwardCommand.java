@@ -10,9 +10,10 @@ import qdm.bench.ForwardBenchmark;
     name = "forward",
     mixinStandardHelpOptions = true,
     description = {
-        "Time the forward pass of a Pythia-70M-shaped GPT-NeoX with random weights (full pass",
-        "with NLL, and the pass stopped after a block) and compare its achieved GFLOP/s with",
-        "this machine's float32 matmul GFLOP/s measured in the same run."})
+        "Forward-pass throughput against this machine's matmul throughput.",
+        "Times a Pythia-70M-shaped GPT-NeoX with random weights (full pass with NLL, and",
+        "the pass stopped after a block) and compares its GFLOP/s with float32 matmul",
+        "GFLOP/s measured in the same run."})
 final class BenchForwardCommand implements Callable<Integer> {
 
   @Option(names = "--batch", defaultValue = "8", description = "Sequences per pass "

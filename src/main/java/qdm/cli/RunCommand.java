@@ -74,9 +74,14 @@ final class RunCommand implements Callable<Integer> {
     AuditJob job = new AuditJob(spark, c, preflight, force);
     long start = System.nanoTime();
     job.run(stages);
-    System.out.println(ConditionTable.render(spark, job.layout()));
-    System.out.printf(Locale.ROOT, "%nqdm run: done in %.1f s; outputs in %s%n",
-        (System.nanoTime() - start) / 1e9, job.layout().root());
+    if (stages.isEmpty() || stages.contains("analyze") || stages.contains("report")) {
+      System.out.println(ConditionTable.render(spark, job.layout()));
+      System.out.println();
+    }
+    System.out.printf(Locale.ROOT, "qdm run: done in %.1f s (%s); outputs in %s%n",
+        (System.nanoTime() - start) / 1e9,
+        stages.isEmpty() ? "all stages" : "stages " + String.join(", ", stages),
+        job.layout().root());
     if (job.layout().exists(job.layout().table("report/index.html"))) {
       System.out.println("report: " + job.layout().table("report/index.html"));
     }

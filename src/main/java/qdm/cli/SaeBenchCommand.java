@@ -21,8 +21,8 @@ import qdm.sae.SparseCodes;
  * extraction of the sparse codes to the host (what the encode stage does per batch).
  */
 @Command(name = "sae", mixinStandardHelpOptions = true,
-    description = {"SAE encode throughput (tokens/s and GFLOP/s of the encoder matmul),",
-        "sparse extraction to the host included. Defaults: the Pythia-70M SAE shape",
+    description = {"SAE encode throughput, sparse extraction to the host included.",
+        "Tokens/s and GFLOP/s of the encoder matmul. Defaults: the Pythia-70M SAE shape",
         "(d_in 512 x d_sae 32768) at batch 8 x 512 tokens."})
 final class SaeBenchCommand implements Callable<Integer> {
 

@@ -15,9 +15,9 @@ import qdm.train.SaeRun;
  * without a published SAE, and writes it in SAELens format.
  */
 @Command(name = "train-sae", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Train a sparse autoencoder (standard ReLU + L1, or TopK) on the residual",
-        "stream of a model at blocks.L.hook_resid_post, over text files, on the CPU; write a",
-        "SAELens directory (cfg.json, sae_weights.safetensors) and report L0, fraction of",
+    description = {"Train a sparse autoencoder on a model's residual stream (SAELens output).",
+        "Standard (ReLU + L1) or TopK, at blocks.L.hook_resid_post, over text files, on",
+        "the CPU. Writes cfg.json and sae_weights.safetensors and reports L0, fraction of",
         "variance unexplained and dead features on held-out text."})
 final class TrainSaeCommand implements Callable<Integer> {
 

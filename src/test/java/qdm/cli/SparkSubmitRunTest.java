@@ -37,7 +37,7 @@ class SparkSubmitRunTest {
       assertTrue(Files.isDirectory(run.table("codes/condition=" + c)), c);
       assertTrue(run.stdout().contains(c), "condition table lists " + c + ":\n" + run.stdout());
     }
-    assertTrue(run.stdout().contains("qdm run: done"), run.stdout());
+    assertTrue(run.stdout().contains("qdm run: done in"), run.stdout());
 
     assertTrue(run.stderr().contains("qdm.model.path = hf://qdm-test/tiny-neox@main: "
         + "downloading 3 file(s)"), run.stderr());

@@ -40,6 +40,7 @@ import qdm.sae.Sae;
 import qdm.sae.SaeFormat;
 import qdm.sae.SparseCodes;
 import qdm.tables.Schemas;
+import qdm.testing.Cli;
 import qdm.testing.LocalSpark;
 import qdm.testing.TinyAudit;
 
@@ -305,5 +306,35 @@ class AuditJobTest {
     assertEquals(sorted(table("codes").where("condition in ('fp', 'rtn3')"), "condition",
         "window_id", "position", "feature"),
         sorted(again, "condition", "window_id", "position", "feature"));
+  }
+
+  @Test
+  @Order(8)
+  void stagesRunOneAtATimeFromTheCommandLineAsTheAirflowDagRunsThem() throws Exception {
+    Path conf = tmp.resolve("staged.conf");
+    Files.writeString(conf, audit.config("t3", 1024) + """
+
+        qdm.conditions = [{name = fp, method = none}, {name = rtn3, method = rtn, bits = 3}]
+        qdm.analysis.null-run = false
+        qdm.windows.sliding.enabled = false
+        """);
+    Cli.Result early = Cli.run("run", conf.toString(), "--stage", "analyze");
+    assertEquals(2, early.exit(), early.all());
+    assertTrue(early.err().contains("stage 'tokenize' has no complete output"), early.all());
+
+    Path run = audit.output().resolve("t3");
+    for (String stage : List.of("tokenize", "encode", "analyze", "report")) {
+      Cli.Result r = Cli.run("run", conf.toString(), "--stage", stage);
+      assertEquals(0, r.exit(), stage + ": " + r.all());
+      assertTrue(r.out().contains("qdm run: done"), r.all());
+      assertEquals(!stage.equals("tokenize") && !stage.equals("encode"),
+          r.out().contains("survived%"), stage + " prints the condition table only once "
+              + "analyzed:\n" + r.out());
+      assertEquals(stage.equals("tokenize"), !Files.exists(run.resolve("codes")), stage);
+    }
+    assertTrue(Files.exists(run.resolve("report/index.html")));
+    assertEquals(sorted(table("feature_survival").where("condition = 'rtn3'"), "feature"),
+        sorted(spark.read().parquet(run.resolve("feature_survival").toString())
+            .where("condition = 'rtn3'"), "feature"));
   }
 }
