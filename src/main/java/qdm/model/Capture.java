@@ -43,6 +43,17 @@ public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logi
     return new Capture(Set.of(), false, false, true);
   }
 
+  /**
+   * The NLL of every next token computed from whole logits, for training: the gradient flows
+   * through one unembedding and one log-softmax. {@link #nllOnly()} unembeds in chunks of rows,
+   * which saves memory in inference but gave NaN gradients, now and then, under DJL 0.35's
+   * autograd (seen in {@code demo train-lm}; the chunks' views are freed with their managers
+   * while the graph still refers to them is the likely cause, not confirmed).
+   */
+  public static Capture logitsAndNll() {
+    return new Capture(Set.of(), false, true, true);
+  }
+
   /** True if the pass must reach the unembedding. */
   public boolean needsHead() {
     return logits || nll;

@@ -93,13 +93,28 @@ public abstract class Transformer {
     return forward(ids, capture, GROUP_TOKENS);
   }
 
+  /**
+   * {@link #forward(NDArray, Capture)} over the whole batch in one piece, for training: one
+   * autograd graph whose gradient sums run in the same order whatever the batch size, so a
+   * seeded training run gives the same bits as before the CPU grouping existed (the shipped demo
+   * model was trained this way). Memory grows with the batch.
+   */
+  public final Activations forwardWhole(NDArray ids, Capture capture) {
+    return forward(ids, capture, Long.MAX_VALUE);
+  }
+
   /** {@link #forward(NDArray, Capture)} with groups of about {@code groupTokens} tokens. */
   final Activations forward(NDArray ids, Capture capture, long groupTokens) {
+    return forward(ids, capture, groupTokens, rowsPerChunk(config().vocabSize()));
+  }
+
+  /** ... and the NLL unembedded {@code nllRows} positions at a time. */
+  final Activations forward(NDArray ids, Capture capture, long groupTokens, int nllRows) {
     long batchSize = ids.getShape().get(0);
     long seqLen = ids.getShape().get(1);
     long group = ids.getDevice().isGpu() ? batchSize : Math.max(1, groupTokens / seqLen);
     if (group >= batchSize) {
-      return forwardAll(ids, capture);
+      return forwardAll(ids, capture, nllRows);
     }
     NDManager batch = ids.getManager();
     List<NDManager> managers = new ArrayList<>();
@@ -110,7 +125,7 @@ public abstract class Transformer {
         managers.add(part);
         NDArray rows = ids.get(new NDIndex("{}:{}", b, Math.min(batchSize, b + group)));
         rows.attach(part);
-        parts.add(forwardAll(rows, capture));
+        parts.add(forwardAll(rows, capture, nllRows));
       }
       Map<Integer, NDArray> residuals = new LinkedHashMap<>();
       for (int layer : parts.get(0).residuals().keySet()) {
@@ -138,7 +153,7 @@ public abstract class Transformer {
     return out;
   }
 
-  private Activations forwardAll(NDArray ids, Capture capture) {
+  private Activations forwardAll(NDArray ids, Capture capture, int nllRows) {
     int numLayers = config().numLayers();
     int last = capture.lastLayer(numLayers);
     NDManager batch = ids.getManager();
@@ -174,7 +189,7 @@ public abstract class Transformer {
           nll = nextTokenNll(logits, ids);
         }
       } else if (capture.nll()) {
-        nll = nextTokenNllChunked(finalNormed, ids, rowsPerChunk(config().vocabSize()));
+        nll = nextTokenNllChunked(finalNormed, ids, nllRows);
       }
       if (!capture.hiddenStates()) {
         finalNormed.close();

@@ -104,8 +104,8 @@ public final class LmTrainer {
         try (NDManager batch = root.newSubManager()) {
           try (GradientCollector collector = Runtime.engine().newGradientCollector()) {
             NDArray x = batch.create(ids, new Shape(o.batch(), window));
-            NDArray loss = model.transformer().forward(x, Capture.nllOnly()).nll().orElseThrow()
-                .mean();
+            NDArray loss = model.transformer().forwardWhole(x, Capture.logitsAndNll()).nll()
+                .orElseThrow().mean();
             collector.backward(loss);
             float value = loss.getFloat();
             if (!Float.isFinite(value)) {
