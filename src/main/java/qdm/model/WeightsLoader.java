@@ -3,7 +3,6 @@ package qdm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,7 +21,6 @@ import qdm.io.TensorStore;
  */
 public final class WeightsLoader {
   /** Elements per host block when copying a tensor to the device. */
-  private static final int BLOCK = 1 << 24;
 
   private WeightsLoader() {}
 
@@ -39,7 +37,7 @@ public final class WeightsLoader {
         String source = store.contains(spec.name()) ? spec.name() : spec.tiedTo().orElseThrow();
         NDArray array = loaded.get(source);
         if (array == null) {
-          array = read(store, source, manager, dtype);
+          array = DeviceTensors.read(store, source, manager, dtype);
           loaded.put(source, array);
         }
         arrays.put(spec.name(), array);
@@ -79,43 +77,5 @@ public final class WeightsLoader {
       throw new QdmException(store.source() + ": " + problems.size()
           + " problem(s) with the checkpoint:\n  " + String.join("\n  ", problems));
     }
-  }
-
-  /** Reads one tensor widened to float32 and creates it on the manager's device as {@code dtype}. */
-  static NDArray read(TensorStore store, String name, NDManager manager, DataType dtype) {
-    TensorInfo info = store.info(name);
-    long[] shape = info.shape();
-    long numel = info.numel();
-    if (numel <= BLOCK) {
-      float[] data = new float[(int) numel];
-      store.readFloats(name, 0, data, 0, (int) numel);
-      return cast(manager.create(data, new Shape(shape)), dtype);
-    }
-    // Large tensor: blocks of whole rows along the first axis, concatenated on the device.
-    long rowLength = numel / shape[0];
-    long rowsPerBlock = Math.max(1, BLOCK / rowLength);
-    List<NDArray> blocks = new ArrayList<>();
-    try (NDManager scratch = manager.newSubManager()) {
-      for (long row = 0; row < shape[0]; row += rowsPerBlock) {
-        long rows = Math.min(rowsPerBlock, shape[0] - row);
-        float[] data = new float[Math.toIntExact(rows * rowLength)];
-        store.readFloats(name, row * rowLength, data, 0, data.length);
-        long[] blockShape = shape.clone();
-        blockShape[0] = rows;
-        blocks.add(cast(scratch.create(data, new Shape(blockShape)), dtype));
-      }
-      NDArray whole = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(blocks), 0);
-      whole.attach(manager);
-      return whole;
-    }
-  }
-
-  private static NDArray cast(NDArray a, DataType dtype) {
-    if (a.getDataType() == dtype) {
-      return a;
-    }
-    NDArray c = a.toType(dtype, false);
-    a.close();
-    return c;
   }
 }

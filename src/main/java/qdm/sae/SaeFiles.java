@@ -1,10 +1,9 @@
 package qdm.sae;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.DataType;
+import qdm.model.DeviceTensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +18,6 @@ import qdm.io.TensorStore;
 /** What the format loaders share: shape checks, hook resolution and moving tensors to a device. */
 final class SaeFiles {
   /** Elements per host block when copying a tensor to the device. */
-  private static final int BLOCK = 1 << 24;
 
   private SaeFiles() {}
 
@@ -106,36 +104,11 @@ final class SaeFiles {
         + "blocks.6.hook_resid_post)"));
   }
 
-  /**
-   * Reads a float tensor onto {@code manager}'s device as float32, in blocks of whole rows so
-   * tensors larger than one Java array load too.
-   */
+  /** Reads a float tensor onto {@code manager}'s device as float32. */
   static NDArray read(TensorStore store, String name, NDManager manager) {
-    TensorInfo info = store.info(name);
-    long[] shape = info.shape();
-    long numel = info.numel();
-    if (numel <= BLOCK) {
-      float[] data = new float[(int) numel];
-      store.readFloats(name, 0, data, 0, (int) numel);
-      return manager.create(data, new Shape(shape));
-    }
-    long rowLength = numel / shape[0];
-    long rowsPerBlock = Math.max(1, BLOCK / rowLength);
-    try (NDManager scratch = manager.newSubManager()) {
-      NDList blocks = new NDList();
-      for (long row = 0; row < shape[0]; row += rowsPerBlock) {
-        long rows = Math.min(rowsPerBlock, shape[0] - row);
-        float[] data = new float[Math.toIntExact(rows * rowLength)];
-        store.readFloats(name, row * rowLength, data, 0, data.length);
-        long[] blockShape = shape.clone();
-        blockShape[0] = rows;
-        blocks.add(scratch.create(data, new Shape(blockShape)));
-      }
-      NDArray whole = NDArrays.concat(blocks, 0);
-      whole.attach(manager);
-      return whole;
-    }
+    return DeviceTensors.read(store, name, manager, DataType.FLOAT32);
   }
+
 
   /** {@code path} as an absolute, normalized string with {@code /} separators, for matching. */
   static String pathText(Path path) {
