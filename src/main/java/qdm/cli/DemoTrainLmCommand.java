@@ -3,6 +3,7 @@ package qdm.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import qdm.demo.DemoLm;
 import qdm.train.LmOptions;
@@ -74,13 +75,8 @@ final class DemoTrainLmCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   double clip;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: "
-      + "${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--threads", defaultValue = "1", description = "libtorch intra-op threads; "
-      + "results are reproducible for a fixed count (default: ${DEFAULT-VALUE}).")
-  int threads;
+  @Mixin
+  RunSeedOptions run = new RunSeedOptions();
 
   @Option(names = "--log-every", defaultValue = "10", description = "Steps between progress "
       + "lines (default: ${DEFAULT-VALUE}).")
@@ -97,10 +93,10 @@ final class DemoTrainLmCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     LmOptions options = new LmOptions(steps, batch, context, lr, warmup, lrFloor, weightDecay,
-        clip, seed, logEvery, evalEvery);
+        clip, run.seed, logEvery, evalEvery);
     long start = System.nanoTime();
     DemoLm.run(new DemoLm.Spec(corpus, out, vocab, layers, dModel, heads, context, options,
-        threads, evalTokens), System.out);
+        run.threads, evalTokens), System.out);
     System.err.printf("qdm demo train-lm: wrote %s in %.1f min%n", out,
         (System.nanoTime() - start) / 60e9);
     return 0;

@@ -1,5 +1,6 @@
 package qdm.cli;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import qdm.train.SaeOptions;
 
@@ -66,13 +67,8 @@ final class SaeTrainingOptions {
       + "pass while gathering activations (default: ${DEFAULT-VALUE}).")
   int forwardBatch;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: "
-      + "${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--threads", defaultValue = "1", description = "libtorch intra-op threads; "
-      + "results are reproducible for a fixed count (default: ${DEFAULT-VALUE}).")
-  int threads;
+  @Mixin
+  RunSeedOptions run = new RunSeedOptions();
 
   @Option(names = "--log-every", defaultValue = "50", description = "Steps between progress "
       + "lines (default: ${DEFAULT-VALUE}).")
@@ -81,6 +77,6 @@ final class SaeTrainingOptions {
   /** The trainer's options for a model of width {@code dModel}. */
   SaeOptions resolve(int dModel) {
     return new SaeOptions(architecture, dSae > 0 ? dSae : 8 * dModel, l1, k, steps, batch, lr,
-        warmup, l1Warmup, resampleEvery, seed, logEvery);
+        warmup, l1Warmup, resampleEvery, run.seed, logEvery);
   }
 }

@@ -62,7 +62,7 @@ final class TrainSaeCommand implements Callable<Integer> {
     int dModel = Model.readConfig(ModelFiles.of(model)).hiddenSize();
     long start = System.nanoTime();
     SaeRun.run(new SaeRun.Spec(model, hook, corpus, evalCorpus, out, t.context, t.maxTokens,
-        t.evalTokens, t.forwardBatch, t.resolve(dModel), t.threads, modelName, dataset),
+        t.evalTokens, t.forwardBatch, t.resolve(dModel), t.run.threads, modelName, dataset),
         System.out);
     System.err.printf("qdm train-sae: wrote %s in %.1f min%n", out,
         (System.nanoTime() - start) / 60e9);

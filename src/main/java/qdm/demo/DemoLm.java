@@ -7,7 +7,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +31,7 @@ import qdm.train.LmOptions;
 import qdm.train.LmTrainer;
 import qdm.train.NeoxCheckpoint;
 import qdm.train.Threads;
+import qdm.train.TrainingRecord;
 import qdm.train.UnigramBaseline;
 
 /**
@@ -142,13 +142,7 @@ public final class DemoLm {
     o.addProperty("threads", spec.threads());
     o.addProperty("parameters", config.tensors().stream()
         .mapToLong(t -> TensorInfo.numel(t.shape())).sum());
-    try {
-      Files.writeString(spec.out().resolve("training.json"),
-          new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n",
-          StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    TrainingRecord.write(spec.out(), o);
   }
 
   static String read(Path file) {

@@ -105,16 +105,11 @@ public abstract class Transformer {
 
   /** {@link #forward(NDArray, Capture)} with groups of about {@code groupTokens} tokens. */
   final Activations forward(NDArray ids, Capture capture, long groupTokens) {
-    return forward(ids, capture, groupTokens, rowsPerChunk(config().vocabSize()));
-  }
-
-  /** ... and the NLL unembedded {@code nllRows} positions at a time. */
-  final Activations forward(NDArray ids, Capture capture, long groupTokens, int nllRows) {
     long batchSize = ids.getShape().get(0);
     long seqLen = ids.getShape().get(1);
     long group = ids.getDevice().isGpu() ? batchSize : Math.max(1, groupTokens / seqLen);
     if (group >= batchSize) {
-      return forwardAll(ids, capture, nllRows);
+      return forwardAll(ids, capture);
     }
     NDManager batch = ids.getManager();
     List<NDManager> managers = new ArrayList<>();
@@ -125,7 +120,7 @@ public abstract class Transformer {
         managers.add(part);
         NDArray rows = ids.get(new NDIndex("{}:{}", b, Math.min(batchSize, b + group)));
         rows.attach(part);
-        parts.add(forwardAll(rows, capture, nllRows));
+        parts.add(forwardAll(rows, capture));
       }
       Map<Integer, NDArray> residuals = new LinkedHashMap<>();
       for (int layer : parts.get(0).residuals().keySet()) {
@@ -153,7 +148,7 @@ public abstract class Transformer {
     return out;
   }
 
-  private Activations forwardAll(NDArray ids, Capture capture, int nllRows) {
+  private Activations forwardAll(NDArray ids, Capture capture) {
     int numLayers = config().numLayers();
     int last = capture.lastLayer(numLayers);
     NDManager batch = ids.getManager();
@@ -189,7 +184,7 @@ public abstract class Transformer {
           nll = nextTokenNll(logits, ids);
         }
       } else if (capture.nll()) {
-        nll = nextTokenNllChunked(finalNormed, ids, nllRows);
+        nll = nextTokenNllChunked(finalNormed, ids, rowsPerChunk(config().vocabSize()));
       }
       if (!capture.hiddenStates()) {
         finalNormed.close();

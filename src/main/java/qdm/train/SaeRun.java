@@ -7,7 +7,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,13 +116,7 @@ public final class SaeRun {
     if (heldOut != null) {
       o.add("heldout_metrics", new GsonBuilder().create().toJsonTree(heldOut));
     }
-    try {
-      Files.writeString(spec.out().resolve("training.json"),
-          new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n",
-          StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    TrainingRecord.write(spec.out(), o);
   }
 
   /** The contents of text files, one document per file, read lazily. */
