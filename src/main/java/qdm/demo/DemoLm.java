@@ -27,6 +27,7 @@ import qdm.model.neox.GptNeoXConfig;
 import qdm.perplexity.Perplexity;
 import qdm.tokenize.BpeTrainer;
 import qdm.tokenize.Tokenizer;
+import qdm.train.CpuKernels;
 import qdm.train.LmOptions;
 import qdm.train.LmTrainer;
 import qdm.train.NeoxCheckpoint;
@@ -84,6 +85,7 @@ public final class DemoLm {
   /** Builds the tokenizer and the model into {@code spec.out()} and scores it. */
   public static Report run(Spec spec, PrintStream log) {
     Threads.set(spec.threads());
+    log.println(CpuKernels.current().describe());
     String trainText = read(spec.corpus().resolve(DemoCorpus.TRAIN));
     String heldOutText = read(spec.corpus().resolve(DemoCorpus.HELD_OUT));
 

@@ -61,6 +61,7 @@ public final class SaeRun {
   /** Trains, evaluates and writes; returns the held-out metrics (null without eval text). */
   public static SaeMetrics run(Spec spec, PrintStream log) {
     Threads.set(spec.threads());
+    log.println(CpuKernels.current().describe());
     ModelFiles files = ModelFiles.of(spec.model());
     SaeWeights sae;
     SaeMetrics heldOut = null;

@@ -18,8 +18,12 @@ public final class TrainingRecord {
 
   private TrainingRecord() {}
 
-  /** Writes {@code record} as pretty-printed JSON to {@code dir/training.json}. */
+  /**
+   * Writes {@code record}, plus the CPU kernel settings of this process ({@link CpuKernels}), as
+   * pretty-printed JSON to {@code dir/training.json}.
+   */
   public static void write(Path dir, JsonObject record) {
+    record.add("cpu_kernels", CpuKernels.current().toJson());
     try {
       Files.writeString(dir.resolve(FILE),
           new GsonBuilder().setPrettyPrinting().create().toJson(record) + "\n",
