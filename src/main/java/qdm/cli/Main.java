@@ -16,7 +16,8 @@ import qdm.model.Runtime;
     versionProvider = Main.Version.class,
     description = "Audit what compression does to a language model's sparse-autoencoder features.",
     subcommands = {RunCommand.class, ForwardCommand.class, InspectCommand.class,
-        VerifyCommand.class, TrainSaeCommand.class, DemoCommand.class, BenchCommand.class,
+        VerifyCommand.class, DriftCommand.class, TrainSaeCommand.class, DemoCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -58,7 +58,7 @@ public sealed interface Compression permits Compression.None, Rtn, MagnitudePrun
     @Override
     public Compressed apply(Weights base) {
       return new Compressed(base.derive((name, manager) -> null),
-          new CompressionReport(name(), List.of(), 0, 0, 0, 0));
+          new CompressionReport(name(), List.of(), 0, 0, 0, 0, 0));
     }
   }
 }

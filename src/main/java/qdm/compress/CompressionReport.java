@@ -13,9 +13,12 @@ import java.util.Locale;
  * @param zeros elements of the target tensors that are zero after compression
  * @param meanAbsError mean over the target elements of |w - w_hat| (float64)
  * @param maxAbsError the largest |w - w_hat| over the target elements
+ * @param relativeError ||W - W_hat|| / ||W|| (Frobenius norms over all target elements together,
+ *     float64; 0 without targets): the error in the units that matter for what a layer computes,
+ *     comparable across models of different weight scales
  */
 public record CompressionReport(String compression, List<String> tensors, long parameters,
-    long zeros, double meanAbsError, double maxAbsError) {
+    long zeros, double meanAbsError, double maxAbsError, double relativeError) {
 
   public CompressionReport {
     tensors = List.copyOf(tensors);
@@ -32,7 +35,8 @@ public record CompressionReport(String compression, List<String> tensors, long p
   /** One line for logs. */
   public String summary() {
     return String.format(Locale.ROOT,
-        "%s: %d tensors, %,d parameters, sparsity %.4f, |w - w_hat| mean %.4g max %.4g",
-        compression, tensors.size(), parameters, sparsity(), meanAbsError, maxAbsError);
+        "%s: %d tensors, %,d parameters, sparsity %.4f, |w - w_hat| mean %.4g max %.4g, "
+        + "relative %.4g", compression, tensors.size(), parameters, sparsity(), meanAbsError,
+        maxAbsError, relativeError);
   }
 }

@@ -69,7 +69,8 @@ final class WeightRewrite {
     });
     return new Compressed(derived, new CompressionReport(compression,
         List.copyOf(targets.keySet()), stats.parameters, stats.zeros,
-        stats.parameters == 0 ? 0 : stats.absErrorSum / stats.parameters, stats.maxAbsError));
+        stats.parameters == 0 ? 0 : stats.absErrorSum / stats.parameters, stats.maxAbsError,
+        stats.squaredNorm == 0 ? 0 : Math.sqrt(stats.squaredErrorSum / stats.squaredNorm)));
   }
 
   /** Rewrites one tensor under {@code child}; null when {@code rows} is null (unchanged). */
@@ -77,7 +78,10 @@ final class WeightRewrite {
       Stats stats) {
     stats.parameters += src.size();
     if (rows == null) {
-      blocks.forEach(src, child, (w32, scope) -> stats.zeros += countZeros(w32));
+      blocks.forEach(src, child, (w32, scope) -> {
+        stats.zeros += countZeros(w32);
+        stats.squaredNorm += sumOfSquares(w32);
+      });
       return null;
     }
     DataType dtype = src.getDataType();
@@ -92,6 +96,8 @@ final class WeightRewrite {
         stats.maxAbsError = Math.max(stats.maxAbsError, err.max().getFloat());
         stats.absErrorSum += err.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum()
             .getDouble();
+        stats.squaredErrorSum += sumOfSquares(err);
+        stats.squaredNorm += sumOfSquares(w32);
         out.attach(parts);
         done.add(out);
       });
@@ -100,6 +106,11 @@ final class WeightRewrite {
       shaped.attach(child);
       return shaped;
     }
+  }
+
+  /** Sum of squares of a float32 block, accumulated per row in float32 and over rows in float64. */
+  private static double sumOfSquares(NDArray w32) {
+    return w32.square().sum(new int[] {1}).toType(DataType.FLOAT64, false).sum().getDouble();
   }
 
   private static long countZeros(NDArray w32) {
@@ -112,5 +123,7 @@ final class WeightRewrite {
     long zeros;
     double absErrorSum;
     double maxAbsError;
+    double squaredErrorSum;
+    double squaredNorm;
   }
 }

@@ -3,7 +3,7 @@ package qdm.spark;
 import java.nio.file.Path;
 
 /** Resolution of the local paths in a config (model and SAE directories). */
-final class Paths {
+public final class Paths {
   private Paths() {}
 
   /**
@@ -11,7 +11,7 @@ final class Paths {
    * driver's working directory (executors on a cluster may run elsewhere), {@code file:} URIs
    * become plain paths.
    */
-  static String local(String path) {
+  public static String local(String path) {
     String p = path.startsWith("file:") ? java.net.URI.create(path).getPath() : path;
     return Path.of(p).toAbsolutePath().normalize().toString();
   }

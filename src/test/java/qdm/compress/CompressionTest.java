@@ -111,6 +111,8 @@ class CompressionTest {
       long zeros = 0;
       double sum = 0;
       double max = 0;
+      double squaredError = 0;
+      double squaredNorm = 0;
       for (String name : names) {
         float[] w = TinyWeights.host(base, name);
         float[] got = TinyWeights.host(c.weights(), name);
@@ -120,6 +122,8 @@ class CompressionTest {
           double err = Math.abs(w[i] - got[i]);
           sum += err;
           max = Math.max(max, err);
+          squaredError += err * err;
+          squaredNorm += (double) w[i] * w[i];
         }
       }
       CompressionReport r = c.report();
@@ -130,6 +134,8 @@ class CompressionTest {
       assertEquals((double) zeros / params, r.sparsity(), 1e-15);
       assertEquals(sum / params, r.meanAbsError(), 1e-6 * sum / params);
       assertEquals(max, r.maxAbsError(), 0.0);
+      double relative = Math.sqrt(squaredError / squaredNorm);
+      assertEquals(relative, r.relativeError(), 1e-5 * relative);
       assertTrue(r.summary().startsWith(compression.name() + ": 8 tensors, "), r.summary());
     }
   }

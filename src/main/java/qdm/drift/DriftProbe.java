@@ -1,0 +1,147 @@
+package qdm.drift;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import qdm.compress.Compressed;
+import qdm.compress.Compression;
+import qdm.compress.WeightOutliers;
+import qdm.config.Condition;
+import qdm.model.Activations;
+import qdm.model.Capture;
+import qdm.model.Model;
+import qdm.model.Transformer;
+import qdm.perplexity.NllTotal;
+import qdm.sae.Sae;
+
+/**
+ * A quick look, on one machine, at how far each condition of an audit moves the model before the
+ * audit's features are measured: the relative change of the weights, of the residual stream at
+ * the SAE's hook and of the SAE's codes, and the perplexity, over a small sample of the audit's
+ * windows; plus how outlier-heavy the weights are ({@link WeightOutliers}), which is what decides
+ * how coarse per-row RTN is.
+ *
+ * <p>It answers "why does my audit look like this" (a model whose features all survive 4-bit RTN
+ * has weights without outliers and a residual that moves a few percent) and "which conditions are
+ * worth a cluster run", in seconds. The full-precision residual and codes of the sample are kept
+ * on the host between conditions, so each condition is one forward pass over the sample.
+ */
+public final class DriftProbe {
+  private DriftProbe() {}
+
+  /**
+   * Measures every condition with a fixed compression; the reference and conditions whose
+   * compression is only known after a search (matched pruning) are skipped with a reason.
+   *
+   * @param windows token windows of one length
+   * @param batchSize windows per forward pass
+   * @param progress receives one line per finished condition
+   */
+  public static DriftReport run(Model model, Sae sae, List<int[]> windows,
+      List<Condition> conditions, int batchSize, Consumer<String> progress) {
+    if (windows.isEmpty()) {
+      throw new IllegalArgumentException("no windows to measure");
+    }
+    int layer = sae.hook().block();
+    List<WeightOutliers> outliers = WeightOutliers.of(model.weights(),
+        Compression.DEFAULT_TARGETS);
+    List<List<int[]>> batches = batches(windows, batchSize);
+    List<Pass> reference = new ArrayList<>();
+    NllTotal fpNll = new NllTotal();
+    for (List<int[]> batch : batches) {
+      reference.add(pass(model, model.transformer(), sae, layer, batch, fpNll));
+    }
+    List<ConditionDrift> drifts = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    for (Condition c : conditions) {
+      if (c instanceof Condition.Reference) {
+        continue;
+      }
+      if (c instanceof Condition.MatchedPrune) {
+        skipped.add(c.name() + " (its sparsity is searched by the audit's encode stage)");
+        continue;
+      }
+      Compression compression = Compression.parse(c.compression());
+      try (Compressed compressed = compression.apply(model.weights())) {
+        Transformer t = model.withWeights(compressed.weights());
+        NllTotal nll = new NllTotal();
+        Change residual = new Change();
+        Change codes = new Change();
+        for (int i = 0; i < batches.size(); i++) {
+          Pass p = pass(model, t, sae, layer, batches.get(i), nll);
+          residual.add(reference.get(i).residual, p.residual);
+          codes.add(reference.get(i).codes, p.codes);
+        }
+        ConditionDrift d = new ConditionDrift(c.name(), c.compression(),
+            compressed.report().relativeError(), residual.relative(), codes.relative(),
+            nll.perplexity());
+        drifts.add(d);
+        progress.accept(String.format(java.util.Locale.ROOT,
+            "%s: residual %.2f%%, codes %.2f%%", c.name(), 100 * d.residualChange(),
+            100 * d.codeChange()));
+      }
+    }
+    long tokens = windows.stream().mapToLong(w -> w.length).sum();
+    return new DriftReport(sae.hook().toString(), windows.size(), tokens, fpNll.perplexity(),
+        outliers, drifts, skipped);
+  }
+
+  /** The residual at the hook and the SAE's dense codes of one batch, on the host, in float32. */
+  private record Pass(float[] residual, float[] codes) {}
+
+  private static Pass pass(Model model, Transformer t, Sae sae, int layer, List<int[]> batch,
+      NllTotal nll) {
+    int length = batch.get(0).length;
+    long[] ids = new long[batch.size() * length];
+    for (int b = 0; b < batch.size(); b++) {
+      if (batch.get(b).length != length) {
+        throw new IllegalArgumentException("windows of different lengths: " + length + " and "
+            + batch.get(b).length);
+      }
+      for (int i = 0; i < length; i++) {
+        ids[b * length + i] = batch.get(b)[i];
+      }
+    }
+    try (NDManager m = model.weights().manager().newSubManager()) {
+      NDArray tokens = m.create(ids, new Shape(batch.size(), length));
+      Activations a = t.forward(tokens, Capture.residualAndNll(layer));
+      NDArray nlls = a.nll().orElseThrow();
+      nll.addBatch(nlls.toType(DataType.FLOAT64, false).sum().getDouble(), nlls.size());
+      NDArray residual = a.residPost(layer).toType(DataType.FLOAT32, false);
+      return new Pass(residual.toFloatArray(), sae.encode(residual).toFloatArray());
+    }
+  }
+
+  private static List<List<int[]>> batches(List<int[]> windows, int size) {
+    if (size < 1) {
+      throw new IllegalArgumentException("batch size must be positive, got " + size);
+    }
+    List<List<int[]>> out = new ArrayList<>();
+    for (int i = 0; i < windows.size(); i += size) {
+      out.add(windows.subList(i, Math.min(windows.size(), i + size)));
+    }
+    return out;
+  }
+
+  /** Accumulates ||y - x||^2 and ||x||^2 in float64. */
+  private static final class Change {
+    double squaredDiff;
+    double squaredNorm;
+
+    void add(float[] x, float[] y) {
+      for (int i = 0; i < x.length; i++) {
+        double d = (double) y[i] - x[i];
+        squaredDiff += d * d;
+        squaredNorm += (double) x[i] * x[i];
+      }
+    }
+
+    double relative() {
+      return squaredNorm == 0 ? 0 : Math.sqrt(squaredDiff / squaredNorm);
+    }
+  }
+}
