@@ -77,6 +77,8 @@ final class DriftCommand implements Callable<Integer> {
     Preflight preflight = Preflight.check(c);
     Path modelDir = Path.of(Paths.local(c.model().path()));
     List<int[]> sample = new ArrayList<>();
+    // the corpus is read as the audit reads it (any Hadoop filesystem, text / jsonl / parquet);
+    // the session is the process's shared one (left running, as run leaves it)
     SparkSession spark = Sessions.forAudit(c);
     try (Tokenizer tokenizer = Tokenizer.load(modelDir.resolve("tokenizer.json"))) {
       for (Window w : TokenizeStage.windows(spark, c, tokenizer, preflight.bosTokenId())) {
@@ -84,8 +86,6 @@ final class DriftCommand implements Callable<Integer> {
           sample.add(w.tokens());
         }
       }
-    } finally {
-      spark.stop();
     }
     Placement placement = TaskPlacement.choose(c.execution().device(), c.model().dtype(),
         Optional.empty(), true);
