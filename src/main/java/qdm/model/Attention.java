@@ -98,13 +98,15 @@ public final class Attention {
       v = v.expandDims(2);
     }
     // in-place steps below act on fresh arrays only: scores and its successors
-    NDArray scores = q.matMul(k.swapAxes(-1, -2)).muli(scale);
+    NDArray scores = q.matMul(k.swapAxes(-1, -2));
+    scores.muli(Ops.scalar(scores, scale));
     DataType dtype = scores.getDataType();
     if (dtype != DataType.FLOAT32) {
       scores = scores.toType(DataType.FLOAT32, false); // softmax in float32, as transformers
     }
     if (softCap > 0) {
-      scores = scores.divi(softCap).tanh().muli(softCap);
+      NDArray cap = Ops.scalar(scores, softCap);
+      scores = scores.divi(cap).tanh().muli(cap);
     }
     NDArray probs = scores.addi(mask).softmax(-1);
     if (dtype != DataType.FLOAT32) {

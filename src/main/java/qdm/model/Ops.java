@@ -39,9 +39,26 @@ public final class Ops {
     NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
     // 1 + w made under x's manager (an op on the weight first would attach to the model's)
     NDArray scale = x32.getManager().ones(weight.getShape(), DataType.FLOAT32).add(weight);
-    NDArray rms = x32.square().mean(new int[] {-1}, true).add(eps).sqrt();
+    NDArray rms = x32.square().mean(new int[] {-1}, true).add(scalar(x32, eps)).sqrt();
     NDArray out = x32.div(rms).mul(scale);
     return dtype == DataType.FLOAT32 ? out : out.toType(dtype, false);
+  }
+
+  /**
+   * {@code value} as a 0-d float32 tensor under {@code like}'s manager, allocated by libtorch.
+   *
+   * <p>Use it instead of DJL's scalar overloads ({@code mul(float)}, {@code muli(float)},
+   * {@code maximum(0f)}...) wherever a gradient may flow. On the CPU those overloads wrap a Java
+   * direct buffer without copying ({@code torch::from_blob}) and close the scalar right after the
+   * op, which releases the buffer to the garbage collector, while autograd has kept the scalar for
+   * the backward pass (the backward of a product needs the other factor). Once the JVM frees the
+   * buffer and the memory is reused, backward reads garbage: wrong gradients or NaN, at a step
+   * that depends on garbage collection. That made seeded LM training runs diverge from each other
+   * (and gave NaN gradients through the chunked NLL). The value and dtype are those of DJL's
+   * overloads, so results are bit for bit the same.
+   */
+  public static NDArray scalar(NDArray like, double value) {
+    return like.getManager().full(new Shape(), (float) value, DataType.FLOAT32);
   }
 
   /** Exact GELU, {@code 0.5 x (1 + erf(x / sqrt 2))} (GPT-NeoX / Pythia "gelu"). */
@@ -51,8 +68,9 @@ public final class Ops {
 
   /** GELU, tanh approximation ({@code gelu_pytorch_tanh}, Gemma-2). */
   public static NDArray geluTanh(NDArray x) {
-    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) SQRT_2_OVER_PI);
-    return x.mul(inner.tanh().add(1f)).mul(0.5f);
+    NDArray inner = x.pow(scalar(x, 3)).mul(scalar(x, 0.044715f)).add(x)
+        .mul(scalar(x, (float) SQRT_2_OVER_PI));
+    return x.mul(inner.tanh().add(scalar(x, 1))).mul(scalar(x, 0.5));
   }
 
   /**

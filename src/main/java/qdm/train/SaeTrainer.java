@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import qdm.io.HostTensor;
+import qdm.model.Ops;
 import qdm.model.Runtime;
 
 /**
@@ -98,7 +99,8 @@ public final class SaeTrainer {
             NDArray perRow = error.square().sum(new int[] {1});
             NDArray loss = perRow.mean();
             if (l1 > 0) {
-              loss = loss.add(f.sum(new int[] {1}).mean().mul((float) l1));
+              NDArray rowL1 = f.sum(new int[] {1}).mean();
+              loss = loss.add(rowL1.mul(Ops.scalar(rowL1, (float) l1)));
             }
             collector.backward(loss);
             float value = loss.getFloat();

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import qdm.io.HostTensor;
+import qdm.model.Ops;
 
 /**
  * A trained sparse autoencoder in SAELens's layout, acting on raw activations:
@@ -46,7 +47,7 @@ public record SaeWeights(String architecture, HostTensor wEnc, HostTensor bEnc, 
 
   /** The SAE's activation rule on pre-activations [n, d_sae]. */
   static NDArray activate(NDArray pre, String architecture, int k) {
-    NDArray relu = pre.maximum(0f);
+    NDArray relu = pre.maximum(Ops.scalar(pre, 0));
     if (!architecture.equals(SaeOptions.TOPK)) {
       return relu;
     }

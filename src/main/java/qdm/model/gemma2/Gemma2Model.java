@@ -70,9 +70,8 @@ final class Gemma2Model extends Transformer {
   protected NDArray embed(NDArray ids) {
     NDArray x = embed.get(ids.getManager(), new NDIndex("{}", ids));
     // the normalizer is a tensor of the activation dtype in transformers (rounded in f16 / bf16)
-    NDManager m = ids.getManager();
-    NDArray normalizer = m.create((float) Math.sqrt(config.hiddenSize())).toType(x.getDataType(),
-        false);
+    NDArray normalizer = Ops.scalar(x, (float) Math.sqrt(config.hiddenSize()))
+        .toType(x.getDataType(), false);
     return x.mul(normalizer);
   }
 
@@ -115,7 +114,8 @@ final class Gemma2Model extends Transformer {
     NDArray logits = Ops.linear(normed, lmHead, null);
     float cap = config.finalSoftCap();
     if (cap > 0) {
-      logits = logits.div(cap).tanh().mul(cap);
+      NDArray c = Ops.scalar(logits, cap);
+      logits = logits.div(c).tanh().mul(c);
     }
     return logits;
   }
