@@ -45,10 +45,10 @@ public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logi
 
   /**
    * The NLL of every next token computed from whole logits, for training: the gradient flows
-   * through one unembedding and one log-softmax. {@link #nllOnly()} unembeds in chunks of rows,
-   * which saves memory in inference but gave NaN gradients, now and then, under DJL 0.35's
-   * autograd (seen in {@code demo train-lm}; the chunks' views are freed with their managers
-   * while the graph still refers to them is the likely cause, not confirmed).
+   * through one unembedding and one log-softmax, in the order the shipped demo model was trained
+   * with. ({@link #nllOnly()} unembeds in chunks of rows to save memory in inference. Its NaN
+   * gradients, seen once in {@code demo train-lm}, came from the attention scale's scalar being
+   * freed before backward, not from the chunks: see {@link Ops#scalar}.)
    */
   public static Capture logitsAndNll() {
     return new Capture(Set.of(), false, true, true);

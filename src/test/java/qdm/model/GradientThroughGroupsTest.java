@@ -19,7 +19,7 @@ import qdm.train.Parameters;
  * On the CPU the forward pass splits large batches into groups of sequences. The split must not
  * change the gradients (training may run through it): the oracle is the same loss computed in
  * one piece. The chunked NLL is left out: training takes the NLL from whole logits
- * ({@link Capture#logitsAndNll()}) because chunks gave NaN gradients now and then.
+ * ({@link Capture#logitsAndNll()}).
  */
 class GradientThroughGroupsTest {
   static final GptNeoXConfig TINY = new GptNeoXConfig(48, 32, 2, 4, 64, 4, 10000, 1e-5f, true,
