@@ -54,11 +54,16 @@ class GradientThroughGroupsTest {
           .mean();
       gc.backward(loss);
     }
+    return takeGradients(params);
+  }
+
+  /** Every parameter's gradient, copied to the host; the gradients are zeroed for the next pass. */
+  static Map<String, float[]> takeGradients(Parameters params) {
     Map<String, float[]> out = new LinkedHashMap<>();
     params.arrays().forEach((name, w) -> {
       NDArray g = w.getGradient();
       out.put(name, g.toFloatArray());
-      g.subi(g); // zero for the next pass
+      g.subi(g);
     });
     return out;
   }
