@@ -38,6 +38,14 @@ record RowBlocks(long elements) {
     return w.size() / Math.max(1, rows(w));
   }
 
+  /**
+   * The sum of a float32 block [rows, rowLength]: each row summed in float32, the rows in
+   * float64, so that sums over large tensors keep their precision.
+   */
+  static double sum(NDArray block) {
+    return block.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum().getDouble();
+  }
+
   /** Visits {@code w} block by block in row order, each block under a child of {@code parent}. */
   void forEach(NDArray w, NDManager parent, BlockVisitor visitor) {
     long rows = rows(w);

@@ -2,7 +2,6 @@ package qdm.compress;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -54,11 +53,11 @@ public record WeightOutliers(String tensor, long rows, long rowLength, double me
 
     void add(NDArray w32) {
       n += w32.size();
-      s1 += rowSums(w32);
+      s1 += RowBlocks.sum(w32);
       NDArray sq = w32.square();
-      s2 += rowSums(sq);
-      s3 += rowSums(sq.mul(w32));
-      s4 += rowSums(sq.square());
+      s2 += RowBlocks.sum(sq);
+      s3 += RowBlocks.sum(sq.mul(w32));
+      s4 += RowBlocks.sum(sq.square());
       float[] peak = w32.abs().max(new int[] {1}).toFloatArray();
       float[] rms = sq.mean(new int[] {1}).sqrt().toFloatArray();
       for (int r = 0; r < peak.length; r++) {
@@ -69,10 +68,6 @@ public record WeightOutliers(String tensor, long rows, long rowLength, double me
           ratedRows++;
         }
       }
-    }
-
-    private static double rowSums(NDArray a) {
-      return a.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum().getDouble();
     }
 
     double kurtosis() {

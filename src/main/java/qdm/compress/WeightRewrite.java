@@ -80,7 +80,7 @@ final class WeightRewrite {
     if (rows == null) {
       blocks.forEach(src, child, (w32, scope) -> {
         stats.zeros += countZeros(w32);
-        stats.squaredNorm += sumOfSquares(w32);
+        stats.squaredNorm += RowBlocks.sum(w32.square());
       });
       return null;
     }
@@ -94,10 +94,9 @@ final class WeightRewrite {
         stats.zeros += countZeros(seen);
         NDArray err = seen.sub(w32).abs();
         stats.maxAbsError = Math.max(stats.maxAbsError, err.max().getFloat());
-        stats.absErrorSum += err.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum()
-            .getDouble();
-        stats.squaredErrorSum += sumOfSquares(err);
-        stats.squaredNorm += sumOfSquares(w32);
+        stats.absErrorSum += RowBlocks.sum(err);
+        stats.squaredErrorSum += RowBlocks.sum(err.square());
+        stats.squaredNorm += RowBlocks.sum(w32.square());
         out.attach(parts);
         done.add(out);
       });
@@ -106,11 +105,6 @@ final class WeightRewrite {
       shaped.attach(child);
       return shaped;
     }
-  }
-
-  /** Sum of squares of a float32 block, accumulated per row in float32 and over rows in float64. */
-  private static double sumOfSquares(NDArray w32) {
-    return w32.square().sum(new int[] {1}).toType(DataType.FLOAT64, false).sum().getDouble();
   }
 
   private static long countZeros(NDArray w32) {

@@ -20,13 +20,14 @@ public final class TrainingRecord {
 
   /**
    * Writes {@code record}, plus the CPU kernel settings of this process ({@link CpuKernels}), as
-   * pretty-printed JSON to {@code dir/training.json}.
+   * pretty-printed JSON to {@code dir/training.json}; {@code record} itself is left as it is.
    */
   public static void write(Path dir, JsonObject record) {
-    record.add("cpu_kernels", CpuKernels.current().toJson());
+    JsonObject out = record.deepCopy();
+    out.add("cpu_kernels", CpuKernels.current().toJson());
     try {
       Files.writeString(dir.resolve(FILE),
-          new GsonBuilder().setPrettyPrinting().create().toJson(record) + "\n",
+          new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n",
           StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
