@@ -15,6 +15,10 @@ public record AnalysisTables(Dataset<Row> featureStats, Dataset<Row> featureSurv
     Dataset<Row> conditions, Dataset<Row> quartiles, Dataset<Row> overlap,
     Dataset<Row> predictor, Dataset<Row> predictorRoc) {
 
+  /** The names {@link #byName()} uses, in its order. */
+  public static final java.util.List<String> NAMES = java.util.List.of("feature_stats",
+      "feature_survival", "conditions", "quartiles", "overlap", "predictor", "predictor_roc");
+
   /** Table name (as in DESIGN.md's outputs) to table, in a fixed order. */
   public Map<String, Dataset<Row>> byName() {
     Map<String, Dataset<Row>> m = new LinkedHashMap<>();

@@ -1,10 +1,12 @@
 package qdm.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import qdm.QdmException;
 import qdm.compress.Compression;
 import qdm.sae.SaeFormat;
 import qdm.model.Placement;
@@ -75,6 +77,7 @@ final class ForwardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    checkOut(out);
     ForwardRequest request = new ForwardRequest(model, Optional.ofNullable(weights),
         ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype),
         Compression.parse(compress),
@@ -84,5 +87,25 @@ final class ForwardCommand implements Callable<Integer> {
         + report.summary())).write(out);
     System.err.println("qdm forward: wrote " + out);
     return 0;
+  }
+
+  /** {@code --out} must name a file that can be written, checked before any work. */
+  static void checkOut(Path out) {
+    Path abs = out.toAbsolutePath().normalize();
+    if (Files.isDirectory(abs)) {
+      throw new QdmException("--out " + out + " is a directory; give a file name, e.g. "
+          + out.resolve("forward.safetensors"));
+    }
+    for (Path p = abs.getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new QdmException("--out " + out + ": " + p + " is a file, not a directory");
+        }
+        if (!Files.isWritable(p)) {
+          throw new QdmException("--out " + out + ": " + p + " is not writable");
+        }
+        return;
+      }
+    }
   }
 }

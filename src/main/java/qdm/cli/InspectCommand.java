@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import qdm.QdmException;
+import qdm.spark.RunLayout;
+import qdm.spark.RunState;
 import qdm.tables.ParquetTable;
 
 /**
@@ -40,7 +42,14 @@ final class InspectCommand implements Callable<Integer> {
     if (rows < 0) {
       throw new QdmException("--rows " + rows + ": expected 0 or more");
     }
-    ParquetTable t = ParquetTable.open(table, new Configuration());
+    Configuration hadoop = new Configuration();
+    ParquetTable t = ParquetTable.open(table, hadoop);
+    t.rowCount(); // reads every footer first: a corrupt file fails before anything is printed
+    RunState.runOf(table, hadoop)
+        .map(root -> RunState.of(RunLayout.at(root, hadoop)))
+        .filter(s -> !s.complete())
+        .ifPresent(s -> System.err.println("qdm inspect: warning: run " + s.describe()
+));
     print(t, rows, System.out);
     return 0;
   }

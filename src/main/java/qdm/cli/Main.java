@@ -3,6 +3,7 @@ package qdm.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import qdm.QdmException;
+import qdm.io.ScratchSpace;
 import qdm.model.Runtime;
 
 /**
@@ -22,6 +23,8 @@ import qdm.model.Runtime;
 public final class Main {
 
   public static void main(String[] args) {
+    Interrupts.install(args);
+    ScratchSpace.cleanStale();
     System.exit(run(args));
   }
 
@@ -39,11 +42,36 @@ public final class Main {
       QdmException q = findQdm(e);
       if (q != null) {
         cmd.getErr().println("qdm: " + q.getMessage());
+        debug(e);
         return q.exitCode();
+      }
+      java.io.IOException io = find(e, java.io.IOException.class);
+      if (io != null) {
+        // the filesystem refused (disk full, permissions, a vanished mount): not a bug in QDM
+        cmd.getErr().println("qdm: input/output error: " + io.getMessage()
+            + (System.getenv("QDM_DEBUG") == null ? " (QDM_DEBUG=1 shows the stack trace)" : ""));
+        debug(e);
+        return QdmException.BAD_INPUT;
       }
       throw e;
     });
     return cli;
+  }
+
+  /** With {@code QDM_DEBUG} set, the stack trace behind a one-line message. */
+  private static void debug(Throwable e) {
+    if (System.getenv("QDM_DEBUG") != null) {
+      e.printStackTrace();
+    }
+  }
+
+  private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
   }
 
   private static QdmException findQdm(Throwable e) {

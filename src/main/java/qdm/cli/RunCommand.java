@@ -19,6 +19,7 @@ import qdm.hub.HubSettings;
 import qdm.spark.AuditJob;
 import qdm.spark.ConditionTable;
 import qdm.spark.Preflight;
+import qdm.spark.RunProgress;
 import qdm.spark.Sessions;
 
 /**
@@ -62,6 +63,7 @@ final class RunCommand implements Callable<Integer> {
             + String.join(", ", AuditJob.STAGES));
       }
     }
+    RunProgress.at("preflight");
     AuditConfig c = localCopies(AuditConfigs.load(config, overrides), !dryRun);
     Preflight preflight = Preflight.check(c);
     System.err.println(plan(c, preflight));
@@ -70,6 +72,7 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("qdm run: dry run: the configuration is valid; nothing was run.");
       return 0;
     }
+    RunProgress.at("Spark start-up");
     SparkSession spark = Sessions.forAudit(c);
     AuditJob job = new AuditJob(spark, c, preflight, force);
     long start = System.nanoTime();
@@ -109,7 +112,7 @@ final class RunCommand implements Callable<Integer> {
         c.sae().path(), p.sae() == null ? "not downloaded yet"
             : String.format(Locale.ROOT, "%s, %d features at %s", p.sae().architecture(),
                 p.sae().dSae(), p.hook())));
-    s.append(String.format(Locale.ROOT, "  corpus %s, %,d tokens in windows of %d%s%n",
+    s.append(String.format(Locale.ROOT, "  corpus %s, up to %,d tokens in windows of %d%s%n",
         String.join(", ", c.corpus().paths()), c.corpus().maxTokens(),
         c.windows().chunkLength(), c.windows().sliding().enabled()
             ? String.format(Locale.ROOT, "; sliding %d/%d", c.windows().sliding().length(),

@@ -16,6 +16,7 @@ import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
 import qdm.spark.AuditJob;
 import qdm.spark.RunLayout;
+import qdm.spark.RunState;
 import qdm.tables.ParquetTable;
 
 /**
@@ -59,9 +60,18 @@ final class VerifyCommand implements Callable<Integer> {
       return 0;
     }
     RunLayout layout = new RunLayout(c.output(), c.runName(), new Configuration());
-    if (!layout.exists(layout.table("_stages/analyze.json"))) {
-      throw new QdmException(layout.root() + ": the analyze stage has not completed (no "
-          + "_stages/analyze.json); run it first");
+    RunState state = RunState.of(layout);
+    if (!state.complete()) {
+      throw new QdmException(state.describe());
+    }
+    List<String> differ = AuditConfigs.outputDifferences(
+        layout.readText(layout.table("config.conf")).orElse(""), c.text());
+    if (!differ.isEmpty()) {
+      throw new QdmException(layout.root() + " was computed with another configuration than "
+          + config + " (config.conf there vs here: " + String.join("; ",
+              differ.subList(0, Math.min(5, differ.size())))
+          + (differ.size() > 5 ? "; and " + (differ.size() - 5) + " more" : "")
+          + "); re-run 'jobs/qdm run " + config + "' first");
     }
     ParquetTable t = ParquetTable.open(layout.table("feature_survival").toString(),
         new Configuration());

@@ -40,6 +40,10 @@ public final class AuditConfigs {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Set<String> CONDITION_KEYS = Set.of("name", "method", "bits", "group-size",
       "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search");
+  /** Master URLs Spark accepts (SparkContext's own forms). */
+  private static final Pattern MASTER = Pattern.compile("local|local\\[([1-9][0-9]*|\\*)"
+      + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
+      + "|spark://\\S+|yarn|k8s://\\S+|mesos://\\S+");
   private static final Set<String> SEARCH_KEYS = Set.of("low", "high", "steps", "max-tokens");
 
   private AuditConfigs() {}
@@ -89,6 +93,41 @@ public final class AuditConfigs {
     AuditConfig config = new Reader(merged, problems, source).read();
     problems.throwIfAny();
     return config;
+  }
+
+  /**
+   * Settings that change how or where a run executes but not what it computes (a run directory
+   * that was moved or copied is still the same run).
+   */
+  private static final Pattern NOT_OUTPUT = Pattern.compile(
+      "qdm\\.(execution|spark|hub)\\..*|qdm\\..*\\.source|qdm\\.source|qdm\\.output"
+          + "|qdm\\.run-name");
+
+  /**
+   * The settings that differ between two resolved configs (the text of
+   * {@link AuditConfig#text()} or a run's {@code config.conf}) and can change a run's outputs,
+   * as {@code key: A vs B} lines; execution, Spark and hub settings and source hints are left
+   * out, since a run computes the same tables under any of them; so are the output location and
+   * the run's name.
+   */
+  public static List<String> outputDifferences(String a, String b) {
+    Config ca = ConfigFactory.parseString(a);
+    Config cb = ConfigFactory.parseString(b);
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+    ca.entrySet().forEach(e -> keys.add(e.getKey()));
+    cb.entrySet().forEach(e -> keys.add(e.getKey()));
+    List<String> out = new ArrayList<>();
+    for (String k : keys) {
+      if (NOT_OUTPUT.matcher(k).matches()) {
+        continue;
+      }
+      Object va = ca.hasPathOrNull(k) && !ca.getIsNull(k) ? ca.getValue(k).unwrapped() : null;
+      Object vb = cb.hasPathOrNull(k) && !cb.getIsNull(k) ? cb.getValue(k).unwrapped() : null;
+      if (!java.util.Objects.equals(va, vb)) {
+        out.add(k + ": " + va + " vs " + vb);
+      }
+    }
+    return out;
   }
 
   /** {@code key=value} with the value in HOCON syntax; the {@code qdm.} prefix is optional. */
@@ -175,12 +214,20 @@ public final class AuditConfigs {
   static final class Problems {
     private final String source;
     private final List<String> lines = new ArrayList<>();
+    private final Set<String> keys = new HashSet<>();
 
     Problems(String source) {
       this.source = source;
     }
 
+    /**
+     * Records a problem with {@code key}; only the first one per key is kept, since a later one
+     * is a consequence of the first (a value that did not parse fails its range check too).
+     */
     void add(ConfigOrigin origin, String key, String message) {
+      if (!keys.add(key)) {
+        return;
+      }
       String where = source;
       if (origin != null && origin.resource() != null) {
         origin = null; // a default from qdm/defaults.conf: point at the user's file instead
@@ -189,7 +236,7 @@ public final class AuditConfigs {
         where = origin.filename() + ":" + origin.lineNumber();
       } else if (origin != null && origin.description() != null
           && origin.description().startsWith("--set")) {
-        where = origin.description();
+        where = origin.description().replaceFirst(": [0-9]+$", "");
       } else if (origin != null && origin.lineNumber() > 0) {
         where = source + ":" + origin.lineNumber();
       }
@@ -314,7 +361,12 @@ public final class AuditConfigs {
               String.valueOf(e.getValue().unwrapped()));
         }
       }
-      var spark = new AuditConfig.SparkSettings(requiredString("qdm.spark.master"), sparkConf);
+      String master = requiredString("qdm.spark.master");
+      if (master != null && !MASTER.matcher(master).matches()) {
+        bad("qdm.spark.master", "must be a Spark master URL: local, local[N], local[*], "
+            + "local[N,F], spark://HOST:PORT, yarn or k8s://URL; got '" + master + "'");
+      }
+      var spark = new AuditConfig.SparkSettings(master, sparkConf);
       String text = c.getConfig(ROOT).atKey(ROOT).root().render(
           ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
       if (!problems.isEmpty()) {
@@ -369,7 +421,10 @@ public final class AuditConfigs {
         }
         out.add(cond);
       }
-      if (out.stream().noneMatch(x -> x instanceof Condition.Reference) && !out.isEmpty()) {
+      if (list.isEmpty()) {
+        bad(key, "is empty: list at least the reference condition, e.g. conditions = [ { name = "
+            + "fp, method = none }, { name = rtn4, method = rtn, bits = 4 } ]");
+      } else if (!out.isEmpty() && out.stream().noneMatch(x -> x instanceof Condition.Reference)) {
         bad(key, "needs a reference condition with method = none");
       }
       for (Condition.MatchedPrune m : matched) {
@@ -550,8 +605,17 @@ public final class AuditConfigs {
     }
 
     long positiveLong(String key) {
-      long v = longValue(key);
-      if (v <= 0 && !c.getIsNull(key)) {
+      if (c.getIsNull(key)) {
+        return 0;
+      }
+      long v;
+      try {
+        v = c.getLong(key);
+      } catch (ConfigException e) {
+        bad(key, "must be a positive integer");
+        return 0;
+      }
+      if (v <= 0) {
         bad(key, "must be positive, got " + v);
       }
       return v;

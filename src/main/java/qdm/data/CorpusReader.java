@@ -1,6 +1,8 @@
 package qdm.data;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -8,9 +10,12 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.compress.CompressionCodec;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -21,8 +26,8 @@ import qdm.QdmException;
 /**
  * Reads a corpus as an ordered sequence of documents, from any filesystem Spark reads.
  *
- * <p>Formats: {@code text} (each file is one document), {@code jsonl} (each line an object whose
- * text field is a document) and {@code parquet} (each row's text column is a document; this is how
+ * <p>Formats: {@code text} (each file is one document, strict UTF-8), {@code jsonl} (each line
+ * an object whose text field is a document; see {@link CorpusText} for what is refused) and {@code parquet} (each row's text column is a document; this is how
  * WikiText and most hub datasets are stored). Order is deterministic: paths in the given order,
  * the files of a directory by name, rows in file order. Hidden files ({@code _} or {@code .}) are
  * skipped.
@@ -91,14 +96,14 @@ public final class CorpusReader {
     List<Path> files = files(paths);
     return new Iterator<>() {
       int next = 0;
-      Iterator<Row> rows = java.util.Collections.emptyIterator();
+      Iterator<String> current = java.util.Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
-        while (!rows.hasNext() && next < files.size()) {
-          rows = read(files.get(next++)).toLocalIterator();
+        while (!current.hasNext() && next < files.size()) {
+          current = read(files.get(next++));
         }
-        return rows.hasNext();
+        return current.hasNext();
       }
 
       @Override
@@ -106,33 +111,88 @@ public final class CorpusReader {
         if (!hasNext()) {
           throw new java.util.NoSuchElementException();
         }
-        Row r = rows.next();
-        return r.isNullAt(0) ? "" : r.getString(0);
+        return current.next();
       }
     };
   }
 
-  private Dataset<Row> read(Path file) {
+  /**
+   * The documents of one file. Text and JSON lines are read here, strictly, through the Hadoop
+   * filesystem (decompressing {@code .gz}, {@code .bz2}... as Spark would): see
+   * {@link CorpusText}. Parquet is read through Spark; a null text is an error naming the row.
+   */
+  private Iterator<String> read(Path file) {
     String f = formatOf(file);
     String p = file.toString();
-    Dataset<Row> rows = switch (f) {
-      case "text" -> spark.read().option("wholetext", true).text(p);
-      case "jsonl" -> spark.read().json(p);
-      case "parquet" -> spark.read().parquet(p);
+    return switch (f) {
+      case "text" -> List.of(CorpusText.decodeText(bytes(file), p)).iterator();
+      case "jsonl" -> CorpusText.jsonLines(open(file), p, textColumn);
+      case "parquet" -> parquet(file);
       default -> throw new QdmException("corpus.format '" + f + "' is not text, jsonl or parquet");
     };
-    String column = f.equals("text") ? "value" : textColumn;
+  }
+
+  private InputStream open(Path file) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    try {
+      InputStream in = file.getFileSystem(conf).open(file);
+      CompressionCodec codec = new CompressionCodecFactory(conf).getCodec(file);
+      return new BufferedInputStream(codec == null ? in : codec.createInputStream(in), 1 << 16);
+    } catch (IOException e) {
+      throw new QdmException(file + ": cannot read the corpus file: " + e.getMessage(), e);
+    }
+  }
+
+  private byte[] bytes(Path file) {
+    try (InputStream in = open(file)) {
+      return in.readAllBytes();
+    } catch (OutOfMemoryError e) {
+      throw new QdmException(file + ": too large to read as one text document (a text file is "
+          + "one document; split it, or use jsonl or parquet with one document per row)");
+    } catch (IOException e) {
+      throw new QdmException(file + ": cannot read the corpus file: " + e.getMessage(), e);
+    }
+  }
+
+  private Iterator<String> parquet(Path file) {
+    String p = file.toString();
+    Dataset<Row> rows;
+    try {
+      rows = spark.read().parquet(p);
+    } catch (RuntimeException e) {
+      throw new QdmException(p + ": not a readable Parquet file: "
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+    }
     StructField field;
     try {
-      field = rows.schema().apply(column);
+      field = rows.schema().apply(textColumn);
     } catch (IllegalArgumentException e) {
-      throw new QdmException(p + ": no column '" + column + "' (columns: "
+      throw new QdmException(p + ": no column '" + textColumn + "' (columns: "
           + String.join(", ", rows.schema().fieldNames()) + "); set qdm.corpus.text-column");
     }
     if (!field.dataType().equals(DataTypes.StringType)) {
-      throw new QdmException(p + ": column '" + column + "' is " + field.dataType().simpleString()
-          + ", expected a string");
+      throw new QdmException(p + ": column '" + textColumn + "' is "
+          + field.dataType().simpleString() + ", expected a string");
     }
-    return rows.select(column);
+    Iterator<Row> it = rows.select(textColumn).toLocalIterator();
+    return new Iterator<>() {
+      long row = 0;
+
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      @Override
+      public String next() {
+        Row r = it.next();
+        if (r.isNullAt(0)) {
+          throw new QdmException(p + ": row " + row + " (0-based) has a null '" + textColumn + "' (a "
+              + "document must be a string; filter the nulls out of the file)");
+        }
+        row++;
+        return r.getString(0);
+      }
+    };
   }
 }

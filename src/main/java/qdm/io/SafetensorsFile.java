@@ -140,7 +140,7 @@ public final class SafetensorsFile implements TensorStore {
       // strict: Gson's default parser is lenient and would accept e.g. unquoted names
       root = STRICT_JSON.fromJson(json, JsonElement.class);
     } catch (JsonParseException e) {
-      throw new TensorFormatException(path, "the header is not valid JSON: " + e.getMessage());
+      throw new TensorFormatException(path, "the header is not valid JSON: " + JsonErrors.describe(e));
     }
     if (root == null || !root.isJsonObject()) {
       throw new TensorFormatException(path, "the header is not a JSON object");

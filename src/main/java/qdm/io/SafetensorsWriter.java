@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -101,8 +100,18 @@ public final class SafetensorsWriter {
       } catch (IOException ignored) {
         // the original error matters more
       }
-      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+      throw new qdm.QdmException(target + ": cannot write: " + describe(e), e);
     }
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason() + " (" + f.getFile() + ")";
+    }
+    return e instanceof java.nio.file.NoSuchFileException ? "no such directory: " + e.getMessage()
+        : e instanceof java.nio.file.AccessDeniedException ? "permission denied: " + e.getMessage()
+        : e instanceof java.nio.file.FileAlreadyExistsException
+            ? "a file is in the way: " + e.getMessage() : String.valueOf(e.getMessage());
   }
 
   private static void writeData(OutputStream out, float[] data, DType dtype) throws IOException {

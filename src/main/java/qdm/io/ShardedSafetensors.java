@@ -51,7 +51,7 @@ public final class ShardedSafetensors implements TensorStore {
       }
       weightMap = root.getAsJsonObject().getAsJsonObject("weight_map");
     } catch (JsonParseException e) {
-      throw new TensorFormatException(index, "is not valid JSON: " + e.getMessage());
+      throw new TensorFormatException(index, "is not valid JSON: " + JsonErrors.describe(e));
     }
     Path dir = index.toAbsolutePath().getParent();
     Map<String, SafetensorsFile> files = new LinkedHashMap<>();
@@ -86,6 +86,11 @@ public final class ShardedSafetensors implements TensorStore {
   @Override
   public Path source() {
     return index;
+  }
+
+  @Override
+  public Path fileOf(String name) {
+    return shard(name).source();
   }
 
   @Override

@@ -15,6 +15,14 @@ public interface TensorStore extends AutoCloseable {
   /** The file or directory the tensors come from, for messages. */
   Path source();
 
+  /**
+   * The file that holds tensor {@code name} (a shard of a sharded checkpoint), for messages;
+   * {@link #source()} unless the store spans several files.
+   */
+  default Path fileOf(String name) {
+    return source();
+  }
+
   /** Names of all tensors, in a stable order. */
   Set<String> names();
 

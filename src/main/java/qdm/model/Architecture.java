@@ -14,6 +14,17 @@ public interface Architecture<C extends ModelConfig> {
   /** Parses and validates {@code config.json}; errors name the file and key. */
   C parseConfig(JsonFields json);
 
+  /**
+   * The longest sequence the model takes, from {@code config.json}: by default its
+   * {@code max_position_embeddings}, the context it was trained for (rotary models compute
+   * further positions, but what they produce there is not the model users audit). Empty when the
+   * config states no limit.
+   */
+  default java.util.OptionalInt contextLength(JsonFields json) {
+    int n = json.integer("max_position_embeddings", 0);
+    return n > 0 ? java.util.OptionalInt.of(n) : java.util.OptionalInt.empty();
+  }
+
   /** The forward pass over weights laid out as {@link ModelConfig#tensors()} says. */
   Transformer build(C config, Weights weights);
 }

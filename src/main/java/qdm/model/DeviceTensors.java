@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import qdm.io.FiniteTensors;
 import qdm.io.TensorInfo;
 import qdm.io.TensorStore;
 
@@ -30,6 +31,7 @@ public final class DeviceTensors {
     if (numel <= BLOCK) {
       float[] data = new float[(int) numel];
       store.readFloats(name, 0, data, 0, (int) numel);
+      requireFinite(store, info, data, 0);
       return cast(manager.create(data, new Shape(shape)), dtype);
     }
     // Large tensor: blocks of whole rows along the first axis, concatenated on the device.
@@ -41,6 +43,7 @@ public final class DeviceTensors {
         long rows = Math.min(rowsPerBlock, shape[0] - row);
         float[] data = new float[Math.toIntExact(rows * rowLength)];
         store.readFloats(name, row * rowLength, data, 0, data.length);
+        requireFinite(store, info, data, row * rowLength);
         long[] blockShape = shape.clone();
         blockShape[0] = rows;
         blocks.add(cast(scratch.create(data, new Shape(blockShape)), dtype));
@@ -51,6 +54,19 @@ public final class DeviceTensors {
     }
   }
 
+  /**
+   * Every tensor that reaches a device is finite: the host block is checked while it is in
+   * memory anyway, so a NaN fails the load naming the file, tensor and index instead of turning
+   * the forward pass's outputs into NaN.
+   */
+  private static void requireFinite(TensorStore store, TensorInfo info, float[] block,
+      long offset) {
+    int bad = FiniteTensors.firstNonFinite(block, 0, block.length);
+    if (bad >= 0) {
+      throw FiniteTensors.notFinite(store.fileOf(info.name()), info, offset + bad, block[bad]);
+    }
+  }
+
   private static NDArray cast(NDArray a, DataType dtype) {
     if (a.getDataType() == dtype) {
       return a;
@@ -58,4 +74,5 @@ public final class DeviceTensors {
     NDArray c = a.toType(dtype, false);
     a.close();
     return c;
-  }}
+  }
+}

@@ -40,7 +40,7 @@ public final class JsonFields {
       }
       return new JsonFields(file, root.getAsJsonObject());
     } catch (JsonParseException e) {
-      throw new QdmException(file + ": invalid JSON: " + e.getMessage());
+      throw new QdmException(file + ": invalid JSON: " + qdm.io.JsonErrors.describe(e));
     }
   }
 

@@ -36,6 +36,13 @@ public final class Model implements AutoCloseable {
     return Architectures.of(json).parseConfig(json);
   }
 
+  /** The context length {@code config.json} states, if any (see Architecture#contextLength). */
+  public static java.util.OptionalInt contextLength(ModelFiles files) {
+    files.checkExists();
+    JsonFields json = JsonFields.read(files.config());
+    return Architectures.of(json).contextLength(json);
+  }
+
   /**
    * Loads config and weights onto {@code device} as {@code dtype} (float32, or float16 on a GPU),
    * under a new child of {@code parent}.
@@ -47,7 +54,7 @@ public final class Model implements AutoCloseable {
     Architecture<ModelConfig> arch = (Architecture<ModelConfig>) Architectures.of(json);
     ModelConfig config = arch.parseConfig(json);
     try (TensorStore store = files.openWeights()) {
-      WeightsLoader.check(store, config.tensors());
+      WeightsLoader.check(store, config);
       NDManager onDevice = parent.newSubManager(device);
       try {
         return new Model(arch, config, WeightsLoader.load(store, config.tensors(), onDevice,

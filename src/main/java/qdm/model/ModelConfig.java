@@ -1,6 +1,7 @@
 package qdm.model;
 
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The architecture-independent view of a model's {@code config.json}: what the runtime, the SAE
@@ -22,4 +23,14 @@ public interface ModelConfig {
 
   /** Every tensor the checkpoint must provide, with Hugging Face names and shapes. */
   List<TensorSpec> tensors();
+
+  /**
+   * Tensors that real checkpoints of this architecture carry but the forward pass does not read
+   * (buffers some transformers versions saved: causal masks, RoPE frequencies). Any other tensor
+   * no {@link #tensors() spec} names is an error, since it means the checkpoint is not the model
+   * {@code config.json} describes (say, a 4-layer file with {@code num_hidden_layers = 3}).
+   */
+  default List<Pattern> ignoredTensors() {
+    return List.of();
+  }
 }

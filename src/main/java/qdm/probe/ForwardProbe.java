@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 import qdm.QdmException;
 import qdm.compress.Compressed;
@@ -35,6 +36,8 @@ public final class ForwardProbe {
    */
   public static ForwardOutput run(ForwardRequest request,
       Consumer<CompressionReport> onCompressed) {
+    checkContext(request.inputIds(), Model.contextLength(request.files()),
+        request.files().config());
     // the SAE is checked against the model before anything is loaded
     Optional<SaeConfig> saeConfig = request.sae().map(s -> {
       SaeConfig c = Sae.readConfig(s.path(), s.format(), s.hook());
@@ -67,6 +70,15 @@ public final class ForwardProbe {
         }
       }
       return out;
+    }
+  }
+
+  /** Rows longer than the model's context are refused (see Architecture#contextLength). */
+  static void checkContext(long[][] ids, OptionalInt context, java.nio.file.Path config) {
+    if (context.isPresent() && ids[0].length > context.getAsInt()) {
+      throw new QdmException("input_ids rows have " + ids[0].length + " tokens, more than the "
+          + "model's context of " + context.getAsInt() + " (max_position_embeddings in "
+          + config + ")");
     }
   }
 

@@ -2,6 +2,7 @@ package qdm.probe;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Optional;
 import qdm.QdmException;
@@ -64,14 +65,33 @@ public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inp
       JsonArray r = row.getAsJsonArray();
       ids[b] = new long[r.size()];
       for (int t = 0; t < r.size(); t++) {
-        try {
-          ids[b][t] = r.get(t).getAsLong();
-        } catch (RuntimeException e) {
-          throw new QdmException(file + ": input_ids[" + b + "][" + t + "] is not an integer: "
-              + r.get(t));
-        }
+        ids[b][t] = tokenId(file, b, t, r.get(t));
       }
     }
     return ids;
+  }
+
+  /**
+   * One token id: a JSON number with an integral value ({@code 7} or {@code 7.0}); {@code 2.5},
+   * {@code "7"}, {@code true} or {@code 1e30} are refused rather than truncated or parsed.
+   */
+  private static long tokenId(Path file, int row, int column, JsonElement v) {
+    String where = file + ": input_ids[" + row + "][" + column + "] (row " + row + ", column "
+        + column + ")";
+    if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+      throw new QdmException(where + " is " + v + ", expected an integer token id");
+    }
+    BigDecimal d;
+    try {
+      d = v.getAsBigDecimal();
+    } catch (NumberFormatException e) {
+      throw new QdmException(where + " is " + v + ", expected an integer token id");
+    }
+    try {
+      return d.longValueExact();
+    } catch (ArithmeticException e) {
+      throw new QdmException(where + " is " + v + ", expected an integer token id (not a "
+          + "fraction, nor beyond 64 bits)");
+    }
   }
 }

@@ -85,8 +85,13 @@ final class GemmaScopeFormat implements SaeLoader {
   }
 
   @Override
+  public NpzFile open(SaeConfig config) {
+    return NpzFile.open(config.source());
+  }
+
+  @Override
   public SaeWeights load(SaeConfig config, NDManager manager) {
-    try (NpzFile npz = NpzFile.open(config.source())) {
+    try (NpzFile npz = open(config)) {
       NDArray wEnc = SaeFiles.read(npz, name(npz.contains("w_enc"), "W_enc"), manager);
       NDArray wDec = SaeFiles.read(npz, name(npz.contains("w_dec"), "W_dec"), manager);
       return new SaeWeights(manager, wEnc, SaeFiles.read(npz, "b_enc", manager), wDec,

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import qdm.io.FiniteTensors;
+import qdm.io.TensorStore;
 import qdm.model.ModelConfig;
 
 /**
@@ -54,6 +56,17 @@ public abstract class Sae implements AutoCloseable {
   public static SaeConfig readConfig(Path path, SaeFormat format, Optional<String> hook) {
     SaeFormat concrete = format.resolve(path);
     return concrete.loader().readConfig(path, hook.map(HookPoint::parse));
+  }
+
+  /**
+   * Scans every tensor of the SAE's files for NaN and infinities, streamed, without loading
+   * anything onto a device: the preflight's check, so a corrupt SAE fails before any encode
+   * (loading checks the same again, for callers that load directly).
+   */
+  public static void requireFinite(SaeConfig config) {
+    try (TensorStore store = config.format().loader().open(config)) {
+      FiniteTensors.requireAll(store);
+    }
   }
 
   /** Loads the SAE of {@code config} onto {@code parent}'s device, under a child manager. */

@@ -181,8 +181,13 @@ final class SaeLensFormat implements SaeLoader {
   }
 
   @Override
+  public SafetensorsFile open(SaeConfig config) {
+    return SafetensorsFile.open(config.source().resolve(WEIGHTS));
+  }
+
+  @Override
   public SaeWeights load(SaeConfig config, NDManager manager) {
-    try (SafetensorsFile st = SafetensorsFile.open(config.source().resolve(WEIGHTS))) {
+    try (SafetensorsFile st = open(config)) {
       NDArray wEnc = SaeFiles.read(st, "W_enc", manager);
       NDArray bEnc = SaeFiles.read(st, "b_enc", manager);
       NDArray wDec = SaeFiles.read(st, "W_dec", manager);

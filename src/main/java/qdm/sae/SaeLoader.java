@@ -3,6 +3,7 @@ package qdm.sae;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.Optional;
+import qdm.io.TensorStore;
 
 /** Reads one SAE file format: its configuration first (cheap, checks everything), then weights. */
 interface SaeLoader {
@@ -13,6 +14,9 @@ interface SaeLoader {
    * @param hook the hook the user gave, if any; it must agree with the files when they name one
    */
   SaeConfig readConfig(Path path, Optional<HookPoint> hook);
+
+  /** Opens the tensor file of {@code config} (the caller closes it). */
+  TensorStore open(SaeConfig config);
 
   /**
    * Loads the weights of {@code config} as float32 onto {@code manager}'s device, in the

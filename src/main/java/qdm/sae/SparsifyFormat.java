@@ -81,8 +81,13 @@ final class SparsifyFormat implements SaeLoader {
   }
 
   @Override
+  public SafetensorsFile open(SaeConfig config) {
+    return SafetensorsFile.open(config.source().resolve(WEIGHTS));
+  }
+
+  @Override
   public SaeWeights load(SaeConfig config, NDManager manager) {
-    try (SafetensorsFile st = SafetensorsFile.open(config.source().resolve(WEIGHTS))) {
+    try (SafetensorsFile st = open(config)) {
       NDArray encoder = SaeFiles.read(st, "encoder.weight", manager);
       NDArray wEnc = encoder.transpose(); // a view [d_in, d_sae] sharing the storage
       encoder.close();

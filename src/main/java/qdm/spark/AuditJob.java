@@ -13,6 +13,7 @@ import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import qdm.QdmException;
+import qdm.analysis.AnalysisTables;
 import qdm.config.AuditConfig;
 import qdm.config.Condition;
 import qdm.tokenize.Tokenizer;
@@ -77,51 +78,174 @@ public final class AuditJob {
 
   /**
    * Runs {@code stages} (all when empty) in order. A stage needs the complete output of the
-   * stages before it, for this configuration; those are checked only when a later stage is asked
-   * for, so {@code --stage tokenize} alone succeeds on a fresh run.
+   * stages before it, for this configuration; those are checked first, before anything is
+   * touched, and only when a later stage is asked for, so {@code --stage tokenize} alone
+   * succeeds on a fresh run.
+   *
+   * <p>The run directory is never left looking complete while it is not: before the first new
+   * output is published, every step that will be recomputed, every step whose record no longer
+   * matches this configuration, everything downstream of those (their markers first, the
+   * report last of all) and the outputs of conditions no longer configured are removed, and
+   * {@code config.conf} with them; {@code config.conf} is written again when the asked stages
+   * are done. So after an interruption, {@code _stages/report.json} exists only if every table
+   * and the report belong to the configuration in {@code config.conf} ({@link RunState}).
    */
   public void run(List<String> stages) {
     List<String> todo = stages.isEmpty() ? STAGES : stages;
-    int last = todo.stream().mapToInt(STAGES::indexOf).max().orElse(-1);
+    RunProgress.at("the start of " + layout.root());
     layout.clearScratch();
-    writeConfig();
     String tokenizeFp = tokenizeFingerprint();
-    if (todo.contains("tokenize")) {
-      tokenize(tokenizeFp);
-    }
-    if (last <= STAGES.indexOf("tokenize")) {
-      return;
-    }
-    requireComplete("tokenize", tokenizeFp);
     Map<String, String> encodeFps = new LinkedHashMap<>();
     for (Condition c : encodeOrder(config)) {
       encodeFps.put(c.name(), encodeFingerprint(c, tokenizeFp, encodeFps));
     }
-    if (todo.contains("encode")) {
-      encode(encodeFps);
-    }
-    if (last <= STAGES.indexOf("encode")) {
-      return;
-    }
-    for (Map.Entry<String, String> e : encodeFps.entrySet()) {
-      requireComplete("encode/" + e.getKey(), e.getValue());
-    }
     String analyzeFp = StageLedger.fingerprint(encodeFps, config.analysis());
-    if (todo.contains("analyze")) {
-      if (force || !ledger.isComplete("analyze", analyzeFp)) {
-        ledger.invalidate("analyze");
-        Map<String, Object> facts = AnalyzeStage.run(spark, config, layout, encodeOrder(config),
-            sparsities(), tokens(), preflight.sae().dSae());
-        ledger.complete("analyze", analyzeFp, facts);
-      } else {
-        LOG.info("analyze: complete with the same inputs, skipped");
+    requireEarlierStages(todo, tokenizeFp, encodeFps, analyzeFp);
+
+    boolean tokenize = todo.contains("tokenize")
+        && (force || !ledger.isComplete("tokenize", tokenizeFp));
+    List<String> encode = new ArrayList<>();
+    if (todo.contains("encode")) {
+      for (Condition c : encodeOrder(config)) {
+        if (force || !ledger.isComplete("encode/" + c.name(), encodeFps.get(c.name()))) {
+          encode.add(c.name());
+        }
       }
     }
-    if (todo.contains("report")) {
-      requireComplete("analyze", analyzeFp);
+    boolean analyze = todo.contains("analyze")
+        && (force || !encode.isEmpty() || !ledger.isComplete("analyze", analyzeFp));
+    boolean report = todo.contains("report");
+    invalidate(tokenize, encode, analyze, report, tokenizeFp, encodeFps, analyzeFp);
+
+    if (tokenize) {
+      RunProgress.at("tokenize");
+      tokenize(tokenizeFp);
+    } else if (todo.contains("tokenize")) {
+      LOG.info("tokenize: complete with the same inputs, skipped");
+    }
+    if (ledger.isComplete("tokenize", tokenizeFp)) {
+      System.err.println(tokensUsed());
+    }
+    if (todo.contains("encode")) {
+      encode(encode, encodeFps);
+    }
+    if (analyze) {
+      RunProgress.at("analyze");
+      Map<String, Object> facts = AnalyzeStage.run(spark, config, layout, encodeOrder(config),
+          sparsities(), tokens(), preflight.sae().dSae());
+      ledger.complete("analyze", analyzeFp, facts);
+    } else if (todo.contains("analyze")) {
+      LOG.info("analyze: complete with the same inputs, skipped");
+    }
+    if (report) {
+      RunProgress.at("report");
       ReportStage.run(spark, config, layout, preflight, tokens());
       ledger.complete("report", analyzeFp, Map.of());
     }
+    writeConfig();
+    layout.clearScratch();
+  }
+
+  /** Fails, before anything is changed, when an asked stage lacks an earlier one's output. */
+  private void requireEarlierStages(List<String> todo, String tokenizeFp,
+      Map<String, String> encodeFps, String analyzeFp) {
+    int first = todo.stream().mapToInt(STAGES::indexOf).min().orElse(0);
+    int last = todo.stream().mapToInt(STAGES::indexOf).max().orElse(-1);
+    if (last > 0 && first > 0) {
+      requireComplete("tokenize", tokenizeFp);
+    }
+    if (last > 1 && first > 1) {
+      for (Map.Entry<String, String> e : encodeFps.entrySet()) {
+        requireComplete("encode/" + e.getKey(), e.getValue());
+      }
+    }
+    if (last > 2 && first > 2) {
+      requireComplete("analyze", analyzeFp);
+    }
+  }
+
+  /**
+   * Removes, markers before outputs and downstream before upstream, every step that is about to
+   * be recomputed or no longer matches this configuration, what depends on it, and the outputs
+   * of conditions that are not configured any more. Does nothing when nothing will run.
+   */
+  private void invalidate(boolean tokenize, List<String> encode, boolean analyze,
+      boolean report, String tokenizeFp, Map<String, String> encodeFps, String analyzeFp) {
+    boolean tokenizeGone = tokenize || ledger.isStale("tokenize", tokenizeFp);
+    List<String> encodeGone = new ArrayList<>();
+    for (Map.Entry<String, String> e : encodeFps.entrySet()) {
+      String step = "encode/" + e.getKey();
+      if (encode.contains(e.getKey()) || ledger.isStale(step, e.getValue())) {
+        encodeGone.add(e.getKey());
+      }
+    }
+    List<String> unconfigured = unconfiguredConditions(encodeFps.keySet());
+    boolean analyzeGone = analyze || tokenizeGone || !encodeGone.isEmpty()
+        || !unconfigured.isEmpty() || ledger.isStale("analyze", analyzeFp);
+    boolean reportGone = report || analyzeGone || ledger.isStale("report", analyzeFp);
+    if (!reportGone) {
+      return;
+    }
+    layout.delete(layout.table("config.conf"));
+    ledger.invalidate("report");
+    if (analyzeGone) {
+      ledger.invalidate("analyze");
+    }
+    for (String name : encodeGone) {
+      ledger.invalidate("encode/" + name);
+    }
+    for (String name : unconfigured) {
+      ledger.invalidate("encode/" + name);
+    }
+    if (tokenizeGone) {
+      ledger.invalidate("tokenize");
+    }
+    layout.delete(layout.table("report"));
+    if (analyzeGone) {
+      AnalysisTables.NAMES.forEach(t -> layout.delete(layout.table(t)));
+    }
+    if (!unconfigured.isEmpty()) {
+      System.err.println("qdm run: removing the outputs of conditions this configuration no "
+          + "longer has: " + String.join(", ", unconfigured) + " (codes, token_nll, "
+          + "matched_search, stage records); the tables and the report will hold only "
+          + String.join(", ", encodeFps.keySet()));
+    }
+    for (String name : concat(encodeGone, unconfigured)) {
+      clearCondition(name);
+    }
+    if (tokenizeGone) {
+      layout.delete(layout.table("windows"));
+    }
+  }
+
+  /** Conditions that have outputs or stage records in the run directory but are not configured. */
+  private List<String> unconfiguredConditions(java.util.Set<String> configured) {
+    java.util.Set<String> found = new java.util.TreeSet<>();
+    for (String table : List.of("codes", "token_nll", "matched_search")) {
+      for (String dir : layout.children(layout.table(table))) {
+        if (dir.startsWith("condition=")) {
+          found.add(dir.substring("condition=".length()));
+        }
+      }
+    }
+    found.addAll(ledger.conditionSteps());
+    found.removeAll(configured);
+    return List.copyOf(found);
+  }
+
+  private void clearCondition(String name) {
+    for (String table : List.of("codes", "token_nll", "matched_search")) {
+      layout.delete(new org.apache.hadoop.fs.Path(layout.table(table), "condition=" + name));
+      if (layout.children(layout.table(table)).isEmpty()) {
+        layout.delete(layout.table(table)); // no table rather than an empty directory
+      }
+    }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 
   private void requireComplete(String step, String fingerprint) {
@@ -152,11 +276,6 @@ public final class AuditJob {
   }
 
   private void tokenize(String fingerprint) {
-    if (!force && ledger.isComplete("tokenize", fingerprint)) {
-      LOG.info("tokenize: complete with the same inputs, skipped");
-      return;
-    }
-    ledger.invalidate("tokenize");
     long start = System.nanoTime();
     Path tokenizerFile = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
     TokenizeStage.Result r;
@@ -167,6 +286,29 @@ public final class AuditJob {
         + "windows (%,d scored tokens) in %.1f s", r.chunkWindows(), r.chunkTokens(),
         r.slideWindows(), r.slideTokens(), (System.nanoTime() - start) / 1e9));
     ledger.complete("tokenize", fingerprint, r.facts());
+  }
+
+  /**
+   * The tokens the audit actually uses (whole chunk windows; the plan printed before the run
+   * gives only {@code corpus.max-tokens}, an upper bound), with a warning when the corpus had
+   * fewer than that.
+   */
+  String tokensUsed() {
+    Map<String, Object> t = tokens();
+    long used = ((Number) t.get("chunk_tokens")).longValue();
+    long windows = ((Number) t.get("chunk_windows")).longValue();
+    long max = config.corpus().maxTokens();
+    String s = String.format(Locale.ROOT, "qdm run: corpus: %,d tokens used, in %,d windows of "
+        + "%d", used, windows, config.windows().chunkLength());
+    if (config.windows().sliding().enabled()) {
+      s += String.format(Locale.ROOT, "; sliding perplexity over %,d scored tokens",
+          ((Number) t.get("slide_tokens")).longValue());
+    }
+    if (used + config.windows().chunkLength() <= max) {
+      s += String.format(Locale.ROOT, "%n  warning: qdm.corpus.max-tokens is %,d but the corpus "
+          + "holds only %,d tokens' worth of whole windows", max, used);
+    }
+    return s;
   }
 
   private Map<String, Object> tokens() {
@@ -210,19 +352,19 @@ public final class AuditJob {
     return config.execution().windowsPerTask().orElse(config.execution().batchSize() * 8);
   }
 
-  private void encode(Map<String, String> fingerprints) {
+  /** Encodes {@code todo} (already invalidated and cleared), in encode order. */
+  private void encode(List<String> todo, Map<String, String> fingerprints) {
     EncodeStage stage = new EncodeStage(spark, layout);
     boolean local = spark.sparkContext().isLocal();
     int threads = config.execution().threadsPerTask().orElse(0);
     for (Condition c : encodeOrder(config)) {
       String step = "encode/" + c.name();
       String fp = fingerprints.get(c.name());
-      if (!force && ledger.isComplete(step, fp)) {
+      if (!todo.contains(c.name())) {
         LOG.info(step + ": complete with the same inputs, skipped");
         continue;
       }
-      ledger.invalidate(step);
-      stage.clear(c.name());
+      RunProgress.at(step);
       Map<String, Object> facts = new LinkedHashMap<>();
       String compression = c.compression();
       EncodeSpec spec = EncodeSpec.of(config, c.name(), compression, true, local, threads,

@@ -13,15 +13,18 @@ import qdm.model.JsonFields;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
 import qdm.model.ModelFiles;
+import qdm.model.WeightsLoader;
 import qdm.sae.ModelName;
 import qdm.sae.Sae;
 import qdm.sae.SaeConfig;
 import qdm.sae.SaeFormat;
+import qdm.tokenize.Tokenizer;
 
 /**
  * Everything checked before any compute: the model's config and weights layout, the tokenizer,
- * the SAE and its fit to the model, and the corpus paths. Nothing here loads weights, so a dry
- * run is cheap even for a large model.
+ * the SAE and its fit to the model, and the corpus paths. Nothing here moves weights onto a
+ * device: the model's and the SAE's tensors are streamed once from their (memory-mapped) files to
+ * check that every value is finite, which costs a read of the files, not their size in memory.
  *
  * <p>A missing file is reported with what belongs there and, when the config gives a source
  * hint ({@code model.source} etc.), where to get it. An {@code hf://} location still in the
@@ -66,18 +69,28 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     if (files != null) {
       try {
         model = Model.readConfig(files);
-        try (var store = files.openWeights()) {
-          qdm.model.WeightsLoader.check(store, model.tensors());
-        }
         bos = JsonFields.read(files.config()).integer("bos_token_id", -1);
+        if ((config.corpus().bos() || config.windows().sliding().enabled()
+            && config.windows().sliding().bos()) && bos < 0) {
+          problems.add("qdm.corpus.bos / qdm.windows.sliding.bos: a BOS token is asked for "
+              + "but " + files.config() + " has no bos_token_id");
+        }
       } catch (QdmException e) {
         problems.add("qdm.model: " + e.getMessage());
       }
     }
-    if ((config.corpus().bos() || config.windows().sliding().enabled()
-        && config.windows().sliding().bos()) && bos < 0 && model != null) {
-      problems.add("qdm.corpus.bos / qdm.windows.sliding.bos: a BOS token is asked for but "
-          + files.config() + " has no bos_token_id");
+    if (model != null) {
+      try (var store = files.openWeights()) {
+        WeightsLoader.check(store, model);
+        WeightsLoader.requireFinite(store, model.tensors());
+      } catch (QdmException e) {
+        problems.add("qdm.model: " + e.getMessage());
+      }
+      try (Tokenizer tokenizer = Tokenizer.load(files.tokenizer())) {
+        // loads and parses tokenizer.json as the tokenize stage will
+      } catch (QdmException e) {
+        problems.add("qdm.model: " + e.getMessage());
+      }
     }
     SaeConfig sae = null;
     if (!pending(config.sae().path(), "qdm.sae.path", notes)) {
@@ -91,11 +104,14 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
           if (model != null) {
             sae.checkCompatible(model, ModelName.of(files.dir()));
           }
+          Sae.requireFinite(sae);
         } catch (QdmException e) {
           problems.add("qdm.sae: " + e.getMessage());
         }
       }
     }
+    output(config, problems);
+    contextLength(config, files, model, problems);
     corpus("qdm.corpus.paths", config.corpus().paths(), sources.corpus(), problems, notes);
     config.windows().sliding().corpus().filter(c -> config.windows().sliding().enabled())
         .ifPresent(c -> corpus("qdm.windows.sliding.corpus.paths", c.paths(),
@@ -106,6 +122,58 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
               : problems.size() + " problems:\n  " + String.join("\n  ", problems)));
     }
     return new Preflight(model, sae, bos, notes);
+  }
+
+  /**
+   * A local output location must be (or be creatable as) a directory: its nearest existing
+   * ancestor is a writable directory, and no part of {@code <output>/<run-name>} is a file.
+   * Other filesystems are checked when the run opens them.
+   */
+  private static void output(AuditConfig config, List<String> problems) {
+    String out = config.output();
+    if (out.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") && !out.startsWith("file:")) {
+      return;
+    }
+    Path root = Path.of(out.startsWith("file:") ? java.net.URI.create(out).getPath() : out)
+        .toAbsolutePath().normalize();
+    Path run = root.resolve(config.runName());
+    for (Path p = run; p != null; p = p.getParent()) {
+      if (!Files.exists(p)) {
+        continue;
+      }
+      if (!Files.isDirectory(p)) {
+        problems.add("qdm.output: " + p + " is a file, but the run's outputs go into the "
+            + "directory " + run + "; choose another qdm.output or qdm.run-name");
+      } else if (!Files.isWritable(p)) {
+        problems.add("qdm.output: " + p + " is not writable, so " + run
+            + " cannot be written");
+      }
+      return;
+    }
+  }
+
+  /** Windows longer than the model's context are refused (Architecture#contextLength). */
+  private static void contextLength(AuditConfig config, ModelFiles files, ModelConfig model,
+      List<String> problems) {
+    if (model == null) {
+      return;
+    }
+    java.util.OptionalInt context = Model.contextLength(files);
+    if (context.isEmpty()) {
+      return;
+    }
+    int n = context.getAsInt();
+    if (config.windows().chunkLength() > n) {
+      problems.add("qdm.windows.chunk-length: " + config.windows().chunkLength() + " is longer "
+          + "than the model's context of " + n + " tokens (max_position_embeddings in "
+          + files.config() + ")");
+    }
+    var sliding = config.windows().sliding();
+    if (sliding.enabled() && sliding.length() > n) {
+      problems.add("qdm.windows.sliding.length: " + sliding.length() + " is longer than the "
+          + "model's context of " + n + " tokens (max_position_embeddings in " + files.config()
+          + ")");
+    }
   }
 
   /** True (and a note) if {@code path} is an hf:// location not downloaded yet. */

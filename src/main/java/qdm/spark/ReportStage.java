@@ -31,11 +31,13 @@ public final class ReportStage {
    */
   static void run(SparkSession spark, AuditConfig config, RunLayout layout, Preflight preflight,
       Map<String, Object> tokens) {
+    // written to scratch space and published as a whole: a reader never sees half a report
+    org.apache.hadoop.fs.Path staging = layout.scratch("report");
     Map<String, List<Map<String, Object>>> json = new LinkedHashMap<>();
     for (String table : CSV_TABLES) {
       Dataset<Row> rows = spark.read().parquet(layout.table(table).toString());
       List<Row> collected = rows.collectAsList();
-      layout.writeText(layout.table("report/" + table + ".csv"),
+      layout.writeText(new org.apache.hadoop.fs.Path(staging, table + ".csv"),
           Csv.of(rows.schema(), collected));
       if (List.of("conditions", "overlap", "predictor").contains(table)) {
         json.put(table, collected.stream().map(ReportStage::toMap).toList());
@@ -46,14 +48,15 @@ public final class ReportStage {
     summary.put("schema_version", Schemas.VERSION);
     summary.put("provenance", provenance(config, preflight, tokens));
     summary.putAll(json);
-    layout.writeText(layout.table("report/summary.json"),
+    layout.writeText(new org.apache.hadoop.fs.Path(staging, "summary.json"),
         new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
             .create().toJson(summary));
     Map<String, byte[]> files = HtmlReport.render(ReportInputs.read(spark, config, layout,
         provenance(config, preflight, tokens)));
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
-      layout.writeBytes(layout.table("report/" + f.getKey()), f.getValue());
+      layout.writeBytes(new org.apache.hadoop.fs.Path(staging, f.getKey()), f.getValue());
     }
+    layout.commit(staging, layout.table("report"));
   }
 
   static Map<String, Object> provenance(AuditConfig config, Preflight p,

@@ -27,6 +27,16 @@ public final class RunLayout {
     this.root = qualify(new Path(new Path(toUri(output)), runName), hadoop);
   }
 
+  private RunLayout(Path root, Configuration hadoop) {
+    this.hadoop = hadoop;
+    this.root = qualify(root, hadoop);
+  }
+
+  /** The layout of the run directory {@code root} itself. */
+  public static RunLayout at(Path root, Configuration hadoop) {
+    return new RunLayout(root, hadoop);
+  }
+
   private static URI toUri(String output) {
     // a plain relative or absolute path is a local path, resolved against the working directory
     if (!output.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) {
@@ -87,6 +97,19 @@ public final class RunLayout {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot publish " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Names of the entries of a directory, sorted; empty if it does not exist. */
+  public java.util.List<String> children(Path dir) {
+    try {
+      if (!fs().exists(dir) || !fs().getFileStatus(dir).isDirectory()) {
+        return java.util.List.of();
+      }
+      return java.util.Arrays.stream(fs().listStatus(dir)).map(s -> s.getPath().getName())
+          .sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -30,6 +30,13 @@ public final class Sessions {
     for (Map.Entry<String, String> e : config.spark().conf().entrySet()) {
       b.config(e.getKey(), e.getValue());
     }
-    return b.getOrCreate();
+    try {
+      return b.getOrCreate();
+    } catch (RuntimeException e) {
+      throw new qdm.QdmException((conf.contains("spark.master") ? "spark.master = "
+          + conf.get("spark.master") : "qdm.spark.master = " + config.spark().master())
+          + ": cannot start Spark: " + String.valueOf(e.getMessage()).lines().findFirst()
+              .orElse(e.getClass().getSimpleName()), e);
+    }
   }
 }

@@ -2,6 +2,7 @@ package qdm.spark;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.charset.StandardCharsets;
@@ -34,13 +35,37 @@ public final class StageLedger {
 
   /** The manifest of a completed step, if any. */
   public Optional<JsonObject> read(String step) {
-    return layout.readText(manifest(step)).map(s -> JsonParser.parseString(s).getAsJsonObject());
+    // a record that does not parse (a hand-edited or damaged file) counts as no record
+    return layout.readText(manifest(step)).flatMap(s -> {
+      try {
+        JsonElement e = JsonParser.parseString(s);
+        return e.isJsonObject() ? Optional.of(e.getAsJsonObject()) : Optional.empty();
+      } catch (RuntimeException ex) {
+        return Optional.empty();
+      }
+    });
   }
 
   /** True if {@code step} completed with exactly this fingerprint. */
   public boolean isComplete(String step, String fingerprint) {
     return read(step).map(m -> m.has("fingerprint")
         && m.get("fingerprint").getAsString().equals(fingerprint)).orElse(false);
+  }
+
+  /** True if {@code step} has a record, made with another fingerprint than this one. */
+  public boolean isStale(String step, String fingerprint) {
+    return read(step).isPresent() && !isComplete(step, fingerprint);
+  }
+
+  /** Condition names of the {@code encode/NAME} records present. */
+  public java.util.List<String> conditionSteps() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (String f : layout.children(layout.table("_stages"))) {
+      if (f.startsWith("encode.") && f.endsWith(".json")) {
+        out.add(f.substring("encode.".length(), f.length() - ".json".length()));
+      }
+    }
+    return out;
   }
 
   /** Records {@code step} as complete, with facts worth keeping (counts, chosen values). */

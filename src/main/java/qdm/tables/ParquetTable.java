@@ -1,7 +1,6 @@
 package qdm.tables;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -111,7 +110,12 @@ public final class ParquetTable {
   /** The file's own schema (as parquet-avro converts it) with string partition columns. */
   private static Schema fromFile(Path file, Configuration conf, List<String> parts,
       String name) throws IOException {
-    Schema own = new AvroSchemaConverter(conf).convert(footer(file, conf));
+    Schema own;
+    try {
+      own = new AvroSchemaConverter(conf).convert(footer(file, conf));
+    } catch (IOException | RuntimeException e) {
+      throw unreadable(file, e);
+    }
     SchemaBuilder.FieldAssembler<Schema> b = SchemaBuilder.record(
         name.replaceAll("[^A-Za-z0-9_]", "_")).namespace("qdm.tables.unknown").fields();
     for (String p : parts) {
@@ -190,11 +194,18 @@ public final class ParquetTable {
     for (Path f : files) {
       try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(f, conf))) {
         n += r.getRecordCount();
-      } catch (IOException e) {
-        throw new QdmException(f + ": cannot read the Parquet footer: " + e.getMessage(), e);
+      } catch (IOException | RuntimeException e) {
+        throw unreadable(f, e);
       }
     }
     return n;
+  }
+
+  /** The error for a file that is not readable Parquet (truncated, overwritten, not Parquet). */
+  private static QdmException unreadable(Path file, Exception e) {
+    String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return new QdmException(file + ": not a readable Parquet file (truncated or corrupt?): "
+        + why.lines().findFirst().orElse(why), e);
   }
 
   /** Every row, file by file in path order, as records of {@link #schema()}. */
@@ -204,6 +215,7 @@ public final class ParquetTable {
       ParquetReader<GenericRecord> reader;
       Map<String, String> partition;
       GenericRecord pending;
+      Path current;
 
       @Override
       public boolean hasNext() {
@@ -221,13 +233,15 @@ public final class ParquetTable {
             if (next >= files.size()) {
               return false;
             }
-            Path f = files.get(next++);
-            partition = partitionsOf(root, f);
-            reader = open(f);
+            current = files.get(next++);
+            partition = partitionsOf(root, current);
+            reader = open(current);
           }
           return true;
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
+        } catch (QdmException e) {
+          throw e;
+        } catch (IOException | RuntimeException e) {
+          throw unreadable(current, e);
         }
       }
 

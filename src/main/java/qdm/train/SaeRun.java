@@ -7,7 +7,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -138,7 +137,7 @@ public final class SaeRun {
       public String next() {
         Path f = it.next();
         try {
-          return Files.readString(f, StandardCharsets.UTF_8);
+          return qdm.data.CorpusText.decodeText(Files.readAllBytes(f), f.toString());
         } catch (IOException e) {
           throw new QdmException(f + ": cannot read: " + e.getMessage(), e);
         }

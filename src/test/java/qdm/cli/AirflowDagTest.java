@@ -120,7 +120,10 @@ class AirflowDagTest {
     Path out = tmp.resolve("out");
     Path copy = out.resolve(TinyRun.RUN_NAME);
     Files.createDirectories(copy.resolve("_stages"));
-    Files.copy(run.table("_stages/analyze.json"), copy.resolve("_stages/analyze.json"));
+    // a complete run as verify sees one: the report's record and the run's config.conf too
+    for (String f : List.of("_stages/analyze.json", "_stages/report.json", "config.conf")) {
+      Files.copy(run.table(f), copy.resolve(f));
+    }
     var fs = LocalSpark.get().read().parquet(run.table("feature_survival").toString());
     int victim = fs.where("condition = 'fp-null' and active").agg(functions.min("feature"))
         .first().getInt(0);

@@ -2,6 +2,7 @@ package qdm.model.gemma2;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import qdm.model.Activation;
 import qdm.model.ModelConfig;
 import qdm.model.TensorRole;
@@ -50,6 +51,16 @@ public record Gemma2Config(
   /** Transformers v4.45: layers with an even index use the sliding window. */
   boolean isSliding(int layer) {
     return layer % 2 == 0;
+  }
+
+  /** RoPE inverse frequencies, which some exports save as a buffer. */
+  private static final List<Pattern> BUFFERS = List.of(
+      Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq"),
+      Pattern.compile("model\\.rotary_emb\\.inv_freq"));
+
+  @Override
+  public List<Pattern> ignoredTensors() {
+    return BUFFERS;
   }
 
   @Override

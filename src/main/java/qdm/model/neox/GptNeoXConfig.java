@@ -2,6 +2,7 @@ package qdm.model.neox;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import qdm.model.Activation;
 import qdm.model.ModelConfig;
 import qdm.model.TensorRole;
@@ -49,6 +50,19 @@ public record GptNeoXConfig(
   /** Prefix of the tensors of block {@code i}. */
   static String layer(int i) {
     return PREFIX + "layers." + i + ".";
+  }
+
+  /**
+   * Buffers older transformers versions saved in GPT-NeoX checkpoints (Pythia's files have all
+   * three): the causal mask, its fill value and the rotary inverse frequencies.
+   */
+  private static final List<Pattern> BUFFERS = List.of(Pattern.compile(
+      "gpt_neox\\.layers\\.\\d+\\.attention\\.(bias|masked_bias|rotary_emb\\.inv_freq)"),
+      Pattern.compile("gpt_neox\\.rotary_emb\\.inv_freq"));
+
+  @Override
+  public List<Pattern> ignoredTensors() {
+    return BUFFERS;
   }
 
   @Override
