@@ -6,5 +6,6 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print throughput figures.",
     subcommands = {BenchForwardCommand.class, CompressBenchCommand.class,
-        SaeBenchCommand.class, AnalysisBench.class, EncodeBenchCommand.class})
+        SaeBenchCommand.class, AnalysisBench.class, EncodeBenchCommand.class,
+        FiniteBenchCommand.class})
 final class BenchCommand {}

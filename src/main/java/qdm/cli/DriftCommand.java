@@ -81,7 +81,9 @@ final class DriftCommand implements Callable<Integer> {
     // the session is the process's shared one (left running, as run leaves it)
     SparkSession spark = Sessions.forAudit(c);
     try (Tokenizer tokenizer = Tokenizer.load(modelDir.resolve("tokenizer.json"))) {
-      for (Window w : TokenizeStage.windows(spark, c, tokenizer, preflight.bosTokenId())) {
+      List<Window> all = TokenizeStage.windows(spark, c, tokenizer, preflight.bosTokenId());
+      TokenizeStage.checkVocabulary(all, preflight.model().vocabSize(), tokenizer);
+      for (Window w : all) {
         if (w.kind().equals(Window.CHUNK) && sample.size() < windows) {
           sample.add(w.tokens());
         }

@@ -87,6 +87,12 @@ final class SaeLensFormat implements SaeLoader {
     int dIn = cfg.integer("d_in");
     int dSae = cfg.integer("d_sae");
     double scale = inputScale(dir, cfg);
+    if (!(Double.isFinite(scale) && scale > 0)) {
+      // folded into W_enc and W_dec, a NaN or zero factor would silently zero or NaN every code
+      throw new QdmException(dir + ": the activation scaling factor (" + SCALER
+          + " scaling_factor or " + CONFIG + " norm_scaling_factor) is " + scale
+          + "; expected a finite positive number");
+    }
     Optional<String> modelName = first(meta, cfg, "model_name");
     SaeConfig config = new SaeConfig(dir, SaeFormat.SAELENS, architecture, dIn, dSae, hook,
         modelName, cfg.bool("apply_b_dec_to_input", true), k, scale);

@@ -280,7 +280,8 @@ public final class AuditJob {
     Path tokenizerFile = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
     TokenizeStage.Result r;
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerFile)) {
-      r = TokenizeStage.run(spark, config, layout, tokenizer, preflight.bosTokenId());
+      r = TokenizeStage.run(spark, config, layout, tokenizer, preflight.bosTokenId(),
+          preflight.model().vocabSize());
     }
     LOG.info(String.format(Locale.ROOT, "tokenize: %,d chunk windows (%,d tokens), %,d sliding "
         + "windows (%,d scored tokens) in %.1f s", r.chunkWindows(), r.chunkTokens(),

@@ -97,10 +97,28 @@ public final class TokenizeStage {
     return spark.createDataFrame(rows, Schemas.WINDOWS);
   }
 
+  /**
+   * Fails when the tokenizer produced an id the model has no embedding for: a tokenizer.json of
+   * another model (a larger vocabulary) would otherwise fail in the middle of the encode stage,
+   * or, on some devices, read another row of memory.
+   */
+  public static void checkVocabulary(List<Window> windows, int vocabSize, Tokenizer tokenizer) {
+    for (Window w : windows) {
+      for (int id : w.tokens()) {
+        if (id < 0 || id >= vocabSize) {
+          throw new QdmException(tokenizer.file() + ": the tokenizer produced token id " + id
+              + ", outside the model's vocabulary [0, " + vocabSize + ") of config.json: it is "
+              + "not this model's tokenizer");
+        }
+      }
+    }
+  }
+
   /** Runs the stage: writes {@code windows} atomically. */
   public static Result run(SparkSession spark, AuditConfig config, RunLayout layout,
-      Tokenizer tokenizer, int bosId) {
+      Tokenizer tokenizer, int bosId, int vocabSize) {
     List<Window> windows = windows(spark, config, tokenizer, bosId);
+    checkVocabulary(windows, vocabSize, tokenizer);
     long chunkWindows = windows.stream().filter(w -> w.kind().equals(Window.CHUNK)).count();
     long chunkTokens = windows.stream().filter(w -> w.kind().equals(Window.CHUNK))
         .mapToLong(Window::length).sum();
