@@ -100,12 +100,19 @@ public final class JsonFields {
     if (!has(key)) {
       throw missing(key, "a number");
     }
+    double v;
     try {
-      return json.get(key).getAsDouble();
+      v = json.get(key).getAsDouble();
     } catch (RuntimeException e) {
       throw new QdmException(file + ": key '" + key + "' must be a number, got "
           + json.get(key));
     }
+    if (!Double.isFinite(v)) {
+      // Python's json module writes NaN and Infinity, which a lenient parser accepts
+      throw new QdmException(file + ": key '" + key + "' must be a finite number, got "
+          + json.get(key));
+    }
+    return v;
   }
 
   public double number(String key, double fallback) {

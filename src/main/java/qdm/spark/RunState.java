@@ -18,11 +18,12 @@ import org.apache.hadoop.fs.Path;
  * configuration; anything else is a run that was interrupted, failed or is still going.
  *
  * @param root the run directory
+ * @param exists whether the run directory exists
  * @param complete whether the run is complete
  * @param steps the steps that have a completion record (e.g. {@code tokenize},
  *     {@code encode/fp}), in the order of their files
  */
-public record RunState(Path root, boolean complete, List<String> steps) {
+public record RunState(Path root, boolean exists, boolean complete, List<String> steps) {
 
   public RunState {
     steps = List.copyOf(steps);
@@ -41,7 +42,7 @@ public record RunState(Path root, boolean complete, List<String> steps) {
     steps.sort(java.util.Comparator.comparingInt((String s) -> AuditJob.STAGES.indexOf(
         s.contains("/") ? s.substring(0, s.indexOf('/')) : s)));
     boolean complete = steps.contains("report") && layout.exists(layout.table("config.conf"));
-    return new RunState(layout.root(), complete, steps);
+    return new RunState(layout.root(), layout.exists(layout.root()), complete, steps);
   }
 
   /**
@@ -65,6 +66,10 @@ public record RunState(Path root, boolean complete, List<String> steps) {
 
   /** One line for the user: complete, or what is missing and what to do. */
   public String describe() {
+    if (!exists) {
+      return root + ": no run here (the directory does not exist); run 'jobs/qdm run CONF' "
+          + "first";
+    }
     if (complete) {
       return root + ": complete";
     }

@@ -156,6 +156,30 @@ class BadInputsTest {
     }, List.of("sae_weights.safetensors", "'b_enc'", "+Inf at index [2]"),
         "forward.safetensors"));
 
+    cases.add(c("model-nan-bf16-weights-file", f -> {
+      Path bf16 = f.dir().resolve("model-bf16.safetensors");
+      var t = Checkpoints.read(f.weights());
+      t.get(W).data()[77] = Float.NaN;
+      qdm.io.SafetensorsWriter w = new qdm.io.SafetensorsWriter();
+      t.forEach(w::add);
+      w.write(bf16, qdm.io.DType.BF16);
+      return new String[] {"forward", "--model", f.model().toString(), "--weights",
+          bf16.toString(), "--input-ids", f.ids("{\"input_ids\": [[1, 2]]}"), "--out", f.out()};
+    }, List.of("model-bf16.safetensors", W, "NaN at index [1, 13]"), "forward.safetensors"));
+    cases.add(c("sae-scaling-factor-nan", f -> {
+      Path cfg = f.audit().sae().resolve("cfg.json");
+      Files.writeString(cfg, Files.readString(cfg).replace("\"normalize_activations\":\"none\"",
+          "\"normalize_activations\":\"expected_average_only_in\",\"norm_scaling_factor\":NaN"));
+      return new String[] {"run", f.conf(), "--dry-run"};
+    }, List.of("qdm.sae", "cfg.json", "norm_scaling_factor", "finite"), "out"));
+    cases.add(c("config-json-nan", f -> {
+      Path p = f.model().resolve("config.json");
+      Files.writeString(p, Files.readString(p).replace("\"layer_norm_eps\": 1e-05",
+          "\"layer_norm_eps\": NaN"));
+      return new String[] {"forward", "--model", f.model().toString(), "--input-ids",
+          f.ids("{\"input_ids\": [[1, 2]]}"), "--out", f.out()};
+    }, List.of("config.json", "layer_norm_eps", "finite number"), "forward.safetensors"));
+
     // ---- a checkpoint that is not the model config.json describes
     cases.add(c("checkpoint-more-layers", f -> {
       f.editConfig(c -> c.addProperty("num_hidden_layers", 2));
@@ -198,6 +222,12 @@ class BadInputsTest {
       return new String[] {"run", f.conf(), "--dry-run"};
     }, List.of("tokenizer.json", "cannot load tokenizer"), "out"));
 
+    cases.add(c("tokenizer-of-another-model", f -> {
+      Files.writeString(f.model().resolve("tokenizer.json"), TinyAudit.wordLevelTokenizer(1000));
+      Files.writeString(f.audit().corpus().resolve("a.txt"), "w1 w2 w700 w3 ".repeat(200));
+      return new String[] {"run", f.conf()};
+    }, List.of("tokenizer.json", "token id 700", "vocabulary [0, 512)"), "out"));
+
     // ---- corpus content
     cases.add(c("corpus-binary", f -> {
       Path bin = f.audit().corpus().resolve("a.txt");
@@ -231,11 +261,41 @@ class BadInputsTest {
       return new String[] {"run", f.conf()};
     }, List.of("corpus.jsonl:2", "expected a JSON object"), "out"));
 
+    cases.add(c("parquet-null-text", f -> {
+      Path dir = f.audit().corpus();
+      try (Stream<Path> old = Files.list(dir)) {
+        for (Path p : old.toList()) {
+          Files.delete(p);
+        }
+      }
+      String[] words = TinyAudit.randomText(1000, 5).split("\n");
+      List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        rows.add(org.apache.spark.sql.RowFactory.create(i == 4 ? null : words[i]));
+      }
+      var schema = new org.apache.spark.sql.types.StructType().add("text",
+          org.apache.spark.sql.types.DataTypes.StringType, true);
+      Path table = dir.resolve("tmp-table");
+      LocalSpark.get().createDataFrame(rows, schema).coalesce(1).write()
+          .parquet(table.toString());
+      try (Stream<Path> parts = Files.list(table)) {
+        Path part = parts.filter(p -> p.getFileName().toString().endsWith(".parquet"))
+            .findFirst().orElseThrow();
+        Files.move(part, dir.resolve("corpus.parquet"));
+      }
+      qdm.io.TempDirs.deleteQuietly(table);
+      return new String[] {"run", f.conf()};
+    }, List.of("corpus.parquet", "row 4 (0-based)", "null 'text'"), "out"));
+
     // ---- token ids and lengths
     cases.add(c("ids-fraction", f -> new String[] {"forward", "--model", f.model().toString(),
         "--input-ids", f.ids("{\"input_ids\": [[1, 2, 3], [4, 2.5, 6]]}"), "--out", f.out()},
         List.of("ids.json", "input_ids[1][1]", "row 1, column 1", "2.5"),
         "forward.safetensors"));
+    cases.add(c("ids-invalid-json", f -> new String[] {"forward", "--model",
+        f.model().toString(), "--input-ids", f.ids("{\"input_ids\": [[1, 2,}"), "--out",
+        f.out()}, List.of("ids.json", "invalid JSON", "line 1 column"),
+        List.of("setStrictness", "Troubleshooting"), "forward.safetensors"));
     cases.add(c("ids-string", f -> new String[] {"forward", "--model", f.model().toString(),
         "--input-ids", f.ids("{\"input_ids\": [[1, \"7\"]]}"), "--out", f.out()},
         List.of("input_ids[0][1]", "\"7\"", "expected an integer token id"),
@@ -282,6 +342,9 @@ class BadInputsTest {
     cases.add(c("max-tokens-unparsable", f -> new String[] {"run", f.conf(), "--set",
         "corpus.max-tokens=[1,", "--dry-run"},
         List.of("qdm.corpus.max-tokens", "positive integer"), List.of("got 0"), "out"));
+
+    cases.add(c("verify-no-run", f -> new String[] {"verify", f.conf()},
+        List.of("no run here"), "out"));
 
     // ---- tables
     cases.add(c("inspect-truncated-parquet", f -> {
