@@ -16,6 +16,7 @@ import qdm.QdmException;
 import qdm.analysis.AnalysisTables;
 import qdm.config.AuditConfig;
 import qdm.config.Condition;
+import qdm.data.Window;
 import qdm.tokenize.Tokenizer;
 
 /**
@@ -115,11 +116,13 @@ public final class AuditJob {
     boolean analyze = todo.contains("analyze")
         && (force || !encode.isEmpty() || !ledger.isComplete("analyze", analyzeFp));
     boolean report = todo.contains("report");
+    // the corpus is read and checked before anything in the run directory changes
+    List<Window> windows = tokenize ? tokenizeCorpus() : List.of();
     invalidate(tokenize, encode, analyze, report, tokenizeFp, encodeFps, analyzeFp);
 
     if (tokenize) {
       RunProgress.at("tokenize");
-      tokenize(tokenizeFp);
+      tokenize(tokenizeFp, windows);
     } else if (todo.contains("tokenize")) {
       LOG.info("tokenize: complete with the same inputs, skipped");
     }
@@ -271,20 +274,46 @@ public final class AuditJob {
     } catch (java.io.IOException e) {
       throw new QdmException(tokenizer + ": cannot read: " + e.getMessage());
     }
+    List<String> corpora = new ArrayList<>(config.corpus().paths());
+    config.windows().sliding().corpus().ifPresent(c -> corpora.addAll(c.paths()));
     return StageLedger.fingerprint("tokenize", tokenizerHash, config.corpus(), config.windows(),
-        preflight.bosTokenId());
+        preflight.bosTokenId(), corpusStamp(corpora));
   }
 
-  private void tokenize(String fingerprint) {
-    long start = System.nanoTime();
+  /**
+   * Size and modification time of every corpus file: an edited or replaced corpus under the same
+   * path is tokenized again instead of being taken for the one the run used.
+   */
+  private String corpusStamp(List<String> paths) {
+    StringBuilder s = new StringBuilder();
+    var hadoop = spark.sparkContext().hadoopConfiguration();
+    for (org.apache.hadoop.fs.Path f : new qdm.data.CorpusReader(spark, "auto", "text")
+        .files(paths)) {
+      try {
+        var st = f.getFileSystem(hadoop).getFileStatus(f);
+        s.append(f).append(':').append(st.getLen()).append(':').append(st.getModificationTime())
+            .append(';');
+      } catch (java.io.IOException e) {
+        throw new QdmException(f + ": cannot read the corpus file's status: " + e.getMessage());
+      }
+    }
+    return s.toString();
+  }
+
+  private List<Window> tokenizeCorpus() {
+    RunProgress.at("tokenize");
     Path tokenizerFile = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
-    TokenizeStage.Result r;
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerFile)) {
-      r = TokenizeStage.run(spark, config, layout, tokenizer, preflight.bosTokenId(),
+      return TokenizeStage.prepare(spark, config, tokenizer, preflight.bosTokenId(),
           preflight.model().vocabSize());
     }
+  }
+
+  private void tokenize(String fingerprint, List<Window> windows) {
+    long start = System.nanoTime();
+    TokenizeStage.Result r = TokenizeStage.publish(spark, layout, windows);
     LOG.info(String.format(Locale.ROOT, "tokenize: %,d chunk windows (%,d tokens), %,d sliding "
-        + "windows (%,d scored tokens) in %.1f s", r.chunkWindows(), r.chunkTokens(),
+        + "windows (%,d scored tokens) written in %.1f s", r.chunkWindows(), r.chunkTokens(),
         r.slideWindows(), r.slideTokens(), (System.nanoTime() - start) / 1e9));
     ledger.complete("tokenize", fingerprint, r.facts());
   }

@@ -114,11 +114,20 @@ public final class TokenizeStage {
     }
   }
 
-  /** Runs the stage: writes {@code windows} atomically. */
-  public static Result run(SparkSession spark, AuditConfig config, RunLayout layout,
-      Tokenizer tokenizer, int bosId, int vocabSize) {
+  /**
+   * The stage's windows, with every check of the corpus's content done (decoding, JSON lines,
+   * token ids against the vocabulary), before anything is written: a corpus that fails leaves
+   * the run directory as it was.
+   */
+  public static List<Window> prepare(SparkSession spark, AuditConfig config, Tokenizer tokenizer,
+      int bosId, int vocabSize) {
     List<Window> windows = windows(spark, config, tokenizer, bosId);
     checkVocabulary(windows, vocabSize, tokenizer);
+    return windows;
+  }
+
+  /** Writes prepared {@code windows} as the {@code windows} table, atomically. */
+  public static Result publish(SparkSession spark, RunLayout layout, List<Window> windows) {
     long chunkWindows = windows.stream().filter(w -> w.kind().equals(Window.CHUNK)).count();
     long chunkTokens = windows.stream().filter(w -> w.kind().equals(Window.CHUNK))
         .mapToLong(Window::length).sum();

@@ -451,5 +451,5 @@ class BadInputsTest {
 
   /** The catalogue's interruption cases, checked by qdm.spark.RunConsistencyTest. */
   static final Set<String> INTERRUPTION_CASES = Set.of("rerun-changed-setting-interrupted",
-      "rerun-fewer-conditions", "ctrl-c-during-encode", "killed-run-temp-files");
+      "rerun-bad-corpus", "rerun-fewer-conditions", "ctrl-c-during-encode", "killed-run-temp-files");
 }

@@ -124,6 +124,35 @@ class RunConsistencyTest {
   }
 
   /**
+   * {@code rerun-bad-corpus}: a finished run re-run after its corpus file was replaced by one
+   * that is not text fails with one message and leaves the complete run exactly as it was; the
+   * edited file is noticed even though its path did not change.
+   */
+  @Test
+  void aRerunThatFailsOnItsCorpusLeavesTheCompleteRunAsItWas() throws Exception {
+    TinyAudit own = TinyAudit.create(tmp.resolve("corpus-case"), 1200);
+    Path conf = tmp.resolve("corpus-case.conf");
+    Files.writeString(conf, own.config("corpus-case", 256));
+    Cli.Result first = Cli.run("run", conf.toString());
+    assertEquals(0, first.exit(), first.all());
+    RunLayout layout = new RunLayout(own.output().toString(), "corpus-case",
+        spark.sparkContext().hadoopConfiguration());
+    String csv = Files.readString(Path.of(layout.table("report/conditions.csv").toUri()));
+    Set<String> before = children(layout, "_stages");
+
+    Path a = own.corpus().resolve("a.txt");
+    byte[] text = Files.readAllBytes(a);
+    text[10] = 0;
+    Files.write(a, text);
+    Cli.Result bad = Cli.run("run", conf.toString());
+    assertEquals(2, bad.exit(), bad.all());
+    assertTrue(bad.err().contains("a.txt: byte offset 10 is a NUL byte"), bad.all());
+    assertTrue(RunState.of(layout).complete(), RunState.of(layout).describe());
+    assertEquals(before, children(layout, "_stages"));
+    assertEquals(csv, Files.readString(Path.of(layout.table("report/conditions.csv").toUri())));
+  }
+
+  /**
    * {@code rerun-fewer-conditions}: re-running with another list of conditions removes the old
    * conditions' partitions and records, says so, and the tables hold only the configured ones.
    */
