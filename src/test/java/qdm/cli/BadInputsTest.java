@@ -262,12 +262,7 @@ class BadInputsTest {
     }, List.of("corpus.jsonl:2", "expected a JSON object"), "out"));
 
     cases.add(c("parquet-null-text", f -> {
-      Path dir = f.audit().corpus();
-      try (Stream<Path> old = Files.list(dir)) {
-        for (Path p : old.toList()) {
-          Files.delete(p);
-        }
-      }
+      Path dir = emptyCorpus(f);
       String[] words = TinyAudit.randomText(1000, 5).split("\n");
       List<org.apache.spark.sql.Row> rows = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
@@ -356,14 +351,20 @@ class BadInputsTest {
     return cases;
   }
 
-  /** Replaces the tiny corpus with 8 JSON lines of text, line {@code bad} (1-based) replaced. */
-  private static void jsonl(Fixture f, int bad, String badLine) throws IOException {
+  /** Deletes the tiny audit's corpus files; returns the (now empty) corpus directory. */
+  private static Path emptyCorpus(Fixture f) throws IOException {
     Path dir = f.audit().corpus();
     try (Stream<Path> old = Files.list(dir)) {
       for (Path p : old.toList()) {
         Files.delete(p);
       }
     }
+    return dir;
+  }
+
+  /** Replaces the tiny corpus with 8 JSON lines of text, line {@code bad} (1-based) replaced. */
+  private static void jsonl(Fixture f, int bad, String badLine) throws IOException {
+    Path dir = emptyCorpus(f);
     StringBuilder s = new StringBuilder();
     String[] words = TinyAudit.randomText(2000, 3).split("\n");
     for (int i = 1; i <= 8; i++) {
