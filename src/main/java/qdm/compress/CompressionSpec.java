@@ -11,15 +11,17 @@ import qdm.model.TensorRole;
  * Parses the compression syntax of the command line and job configs:
  * <pre>
  *   none | fp
- *   rtn:BITS[:gGROUP][:asym][:targets=LIST]
- *   prune:FRACTION[:global][:targets=LIST]
+ *   rtn:BITS[:gGROUP][:asym][:targets=LIST][:tl|:hf]
+ *   prune:FRACTION[:global][:targets=LIST][:tl|:hf]
  * </pre>
  * where LIST is a '+'-separated subset of {@code decoder}, {@code embed}, {@code head} (default
- * {@code decoder}). Options after the method's number may come in any order, each at most once.
+ * {@code decoder}) and {@code tl} / {@code hf} the {@link Convention} (default {@code hf}). Options after the method's number may come in any order, each at most once.
  */
 final class CompressionSpec {
-  static final String RTN_SYNTAX = "rtn:BITS[:gGROUP][:asym][:targets=decoder+embed+head]";
-  static final String PRUNE_SYNTAX = "prune:FRACTION[:global][:targets=decoder+embed+head]";
+  static final String RTN_SYNTAX =
+      "rtn:BITS[:gGROUP][:asym][:targets=decoder+embed+head][:tl|:hf]";
+  static final String PRUNE_SYNTAX =
+      "prune:FRACTION[:global][:targets=decoder+embed+head][:tl|:hf]";
 
   private CompressionSpec() {}
 
@@ -54,10 +56,14 @@ final class CompressionSpec {
     }
     int group = 0;
     boolean asym = false;
+    Convention convention = Convention.HF;
     Set<TensorRole> targets = Compression.DEFAULT_TARGETS;
     Set<String> seen = new HashSet<>();
     for (String option : parts.subList(2, parts.size())) {
-      if (option.equals("asym")) {
+      if (option.equals("tl") || option.equals("hf")) {
+        once(spec, seen, "convention (tl or hf)", RTN_SYNTAX);
+        convention = Convention.parse(option, spec);
+      } else if (option.equals("asym")) {
         once(spec, seen, "asym", RTN_SYNTAX);
         asym = true;
       } else if (option.startsWith("targets=")) {
@@ -79,7 +85,11 @@ final class CompressionSpec {
         throw unknownOption(spec, option, RTN_SYNTAX);
       }
     }
-    return new Rtn(bits, group, asym, targets);
+    if (convention == Convention.TL && group > 0) {
+      throw new QdmException("compression '" + spec + "': :g" + group + " and :tl do not go "
+          + "together: the tl convention has one scale per TransformerLens channel");
+    }
+    return new Rtn(bits, group, asym, targets, convention);
   }
 
   private static MagnitudePruning prune(String spec, List<String> parts) {
@@ -95,10 +105,14 @@ final class CompressionSpec {
           + "' is not a number; expected " + PRUNE_SYNTAX + " with FRACTION in [0, 1)");
     }
     boolean global = false;
+    Convention convention = Convention.HF;
     Set<TensorRole> targets = Compression.DEFAULT_TARGETS;
     Set<String> seen = new HashSet<>();
     for (String option : parts.subList(2, parts.size())) {
-      if (option.equals("global")) {
+      if (option.equals("tl") || option.equals("hf")) {
+        once(spec, seen, "convention (tl or hf)", PRUNE_SYNTAX);
+        convention = Convention.parse(option, spec);
+      } else if (option.equals("global")) {
         once(spec, seen, "global", PRUNE_SYNTAX);
         global = true;
       } else if (option.startsWith("targets=")) {
@@ -108,7 +122,7 @@ final class CompressionSpec {
         throw unknownOption(spec, option, PRUNE_SYNTAX);
       }
     }
-    return new MagnitudePruning(sparsity, global, targets);
+    return new MagnitudePruning(sparsity, global, targets, convention);
   }
 
   private static void once(String spec, Set<String> seen, String option, String syntax) {

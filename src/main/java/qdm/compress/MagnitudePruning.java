@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDArrays;
 import java.math.BigDecimal;
 import java.util.Map;
 import java.util.Set;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import qdm.QdmException;
+import qdm.model.TlLayout;
 import qdm.model.TensorRole;
 import qdm.model.Weights;
 
@@ -18,10 +21,15 @@ import qdm.model.Weights;
  *
  * @param sparsity fraction of weights to remove, in [0, 1)
  * @param global one threshold over all targets instead of one per tensor
+ * <p>Under the {@link Convention#TL} convention a tensor that holds several TransformerLens
+ * parameters (GPT-NeoX's fused QKV: W_Q, W_K, W_V) gets one threshold per parameter, as the
+ * paper's code prunes them.
+ *
  * @param targets the roles of the tensors to prune
+ * @param convention per HF tensor or per TransformerLens parameter
  */
-public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> targets)
-    implements Compression {
+public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> targets,
+    Convention convention) implements Compression {
 
   public MagnitudePruning {
     if (!(sparsity >= 0 && sparsity < 1)) {
@@ -31,7 +39,12 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
     targets = Targets.check(targets);
   }
 
-  /** The paper's pruning: per tensor, decoder linear weights. */
+  /** HF-convention pruning. */
+  public MagnitudePruning(double sparsity, boolean global, Set<TensorRole> targets) {
+    this(sparsity, global, targets, Convention.HF);
+  }
+
+  /** Per-tensor pruning of the decoder linear weights. */
   public MagnitudePruning(double sparsity) {
     this(sparsity, false, DEFAULT_TARGETS);
   }
@@ -39,7 +52,8 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
   @Override
   public String name() {
     String s = BigDecimal.valueOf(sparsity).stripTrailingZeros().toPlainString();
-    return "prune" + s + (global ? "-global" : "") + Targets.suffix(targets);
+    return "prune" + s + (global ? "-global" : "") + Targets.suffix(targets)
+        + convention.suffix();
   }
 
   /** Weights to remove out of {@code numel}: floor(sparsity * numel), in float64 as Python. */
@@ -55,6 +69,10 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
   Compressed apply(Weights base, RowBlocks blocks) {
     if (!global) {
       return WeightRewrite.apply(base, targets, name(), (name, src) -> {
+        TlLayout layout = base.tl(name);
+        if (convention == Convention.TL && layout.names().size() > 1) {
+          return WeightRewrite.whole(w32 -> perParameter(w32, layout, blocks));
+        }
         long k = count(src.size());
         return k == 0 ? null
             : below(KthSmallest.ofAbs(Map.of(name, src), k, blocks, base.manager()));
@@ -65,6 +83,24 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
     WeightRewrite.Rows rows =
         k == 0 ? null : below(KthSmallest.ofAbs(all, k, blocks, base.manager()));
     return WeightRewrite.apply(base, targets, name(), (name, src) -> rows, blocks);
+  }
+
+  /**
+   * Prunes each TransformerLens parameter of a fused tensor with its own threshold: the
+   * regrouped rows split into one block per parameter.
+   */
+  private NDArray perParameter(NDArray w32, TlLayout layout, RowBlocks blocks) {
+    NDArray grouped = TlGroups.of(w32, layout);
+    int parts = layout.names().size();
+    long rowsPer = grouped.getShape().get(0) / parts;
+    NDList pruned = new NDList();
+    for (int p = 0; p < parts; p++) {
+      NDArray part = grouped.get(new NDIndex("{}:{}", p * rowsPer, (p + 1) * rowsPer));
+      long k = count(part.size());
+      pruned.add(k == 0 ? part : below(KthSmallest.ofAbs(Map.of(layout.names().get(p), part), k,
+          blocks, w32.getManager())).apply(part));
+    }
+    return TlGroups.back(NDArrays.concat(pruned, 0), layout, w32.getShape());
   }
 
   /** Zeroes every weight with |w| <= threshold. */

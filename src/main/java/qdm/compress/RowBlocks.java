@@ -17,6 +17,9 @@ record RowBlocks(long elements) {
   /** Blocks of at most 2^26 elements: 256 MiB of float32 temporaries per step. */
   static final RowBlocks DEFAULT = new RowBlocks(1L << 26);
 
+  /** The whole tensor as one block. */
+  static final RowBlocks WHOLE = new RowBlocks(Long.MAX_VALUE);
+
   /** What to do with one block: {@code w32} is float32 [rows, rowLength] under {@code scope}. */
   interface BlockVisitor {
     void visit(NDArray w32, NDManager scope);

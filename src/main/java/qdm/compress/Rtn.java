@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.Map;
 import java.util.Set;
 import qdm.QdmException;
+import qdm.model.TlLayout;
 import qdm.model.TensorRole;
 import qdm.model.Weights;
 
@@ -24,12 +25,20 @@ import qdm.model.Weights;
  * @param bits bits per weight, 2 to 8
  * @param groupSize input columns per scale; 0 for one scale per output row
  * @param asymmetric a zero point per row or group (GPTQ's RTN) instead of a symmetric grid
+ * <p>Under the {@link Convention#TL} convention (the paper's code) the scales are those of the
+ * TransformerLens parameters: one per index of a TL parameter's last axis ({@link TlGroups}).
+ *
  * @param targets the roles of the tensors to quantize
+ * @param convention HF rows or TransformerLens channels
  */
-public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> targets)
-    implements Compression {
+public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> targets,
+    Convention convention) implements Compression {
 
   public Rtn {
+    if (convention == Convention.TL && groupSize > 0) {
+      throw new QdmException("rtn: the tl convention has one scale per TransformerLens channel; "
+          + "a group size (:g" + groupSize + ") does not apply to it");
+    }
     if (bits < 2 || bits > 8) {
       throw new QdmException("rtn bits must be between 2 and 8, got " + bits);
     }
@@ -40,7 +49,12 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
     targets = Targets.check(targets);
   }
 
-  /** The paper's RTN: symmetric, one scale per row, decoder linear weights. */
+  /** HF-convention RTN. */
+  public Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> targets) {
+    this(bits, groupSize, asymmetric, targets, Convention.HF);
+  }
+
+  /** Symmetric RTN, one scale per row, decoder linear weights. */
   public Rtn(int bits) {
     this(bits, 0, false, DEFAULT_TARGETS);
   }
@@ -48,7 +62,7 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
   @Override
   public String name() {
     return "rtn" + bits + (groupSize > 0 ? "-g" + groupSize : "") + (asymmetric ? "-asym" : "")
-        + Targets.suffix(targets);
+        + Targets.suffix(targets) + convention.suffix();
   }
 
   @Override
@@ -58,7 +72,15 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
 
   Compressed apply(Weights base, RowBlocks blocks) {
     checkGroups(WeightRewrite.targets(base, targets));
-    return WeightRewrite.apply(base, targets, name(), (name, src) -> this::quantize, blocks);
+    return WeightRewrite.apply(base, targets, name(), (name, src) -> {
+      TlLayout layout = base.tl(name);
+      if (convention == Convention.HF || layout.isRows()) {
+        return this::quantize;
+      }
+      // one scale per TL channel: quantize the rows of the regrouped tensor
+      return WeightRewrite.whole(w32 -> TlGroups.back(quantize(TlGroups.of(w32, layout)),
+          layout, w32.getShape()));
+    }, blocks);
   }
 
   /**

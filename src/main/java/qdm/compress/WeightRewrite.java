@@ -25,6 +25,29 @@ final class WeightRewrite {
   /** A rewrite of one float32 block [rows, rowLength] into a float32 block of the same shape. */
   interface Rows {
     NDArray apply(NDArray w32);
+
+    /**
+     * True if the rewrite needs the whole tensor in one block (its groups span rows, as the
+     * TransformerLens convention's do for a fused or per-head tensor).
+     */
+    default boolean wholeTensor() {
+      return false;
+    }
+  }
+
+  /** A rewrite that sees the whole tensor as one float32 block [rows, rowLength]. */
+  static Rows whole(Rows rows) {
+    return new Rows() {
+      @Override
+      public NDArray apply(NDArray w32) {
+        return rows.apply(w32);
+      }
+
+      @Override
+      public boolean wholeTensor() {
+        return true;
+      }
+    };
   }
 
   private WeightRewrite() {}
@@ -85,9 +108,10 @@ final class WeightRewrite {
       return null;
     }
     DataType dtype = src.getDataType();
+    RowBlocks walk = rows.wholeTensor() ? RowBlocks.WHOLE : blocks;
     try (NDManager parts = child.newSubManager()) {
       List<NDArray> done = new ArrayList<>();
-      blocks.forEach(src, child, (w32, scope) -> {
+      walk.forEach(src, child, (w32, scope) -> {
         NDArray out = rows.apply(w32).toType(dtype, false);
         // Measure the weights as the model will see them: after the cast back to dtype.
         NDArray seen = out.toType(DataType.FLOAT32, false);

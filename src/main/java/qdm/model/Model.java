@@ -78,7 +78,7 @@ public final class Model implements AutoCloseable {
     NDManager onDevice = parent.newSubManager(device);
     onDevice.getEngine().setRandomSeed((int) seed);
     java.util.Map<String, ai.djl.ndarray.NDArray> arrays = new java.util.LinkedHashMap<>();
-    java.util.Map<String, TensorRole> roles = new java.util.LinkedHashMap<>();
+    java.util.Map<String, TensorSpec> specs = new java.util.LinkedHashMap<>();
     for (TensorSpec spec : config.tensors()) {
       ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(spec.shape());
       ai.djl.ndarray.NDArray a = switch (spec.role()) {
@@ -87,9 +87,9 @@ public final class Model implements AutoCloseable {
         default -> onDevice.randomNormal(0f, std, shape, DataType.FLOAT32);
       };
       arrays.put(spec.name(), a.toType(dtype, false));
-      roles.put(spec.name(), spec.role());
+      specs.put(spec.name(), spec);
     }
-    return new Model(arch, config, new Weights(onDevice, arrays, roles));
+    return new Model(arch, config, new Weights(onDevice, arrays, specs));
   }
 
   /**
@@ -106,7 +106,7 @@ public final class Model implements AutoCloseable {
     Architecture<ModelConfig> arch =
         (Architecture<ModelConfig>) Architectures.byType(config.modelType());
     Map<String, NDArray> named = new LinkedHashMap<>();
-    Map<String, TensorRole> roles = new LinkedHashMap<>();
+    Map<String, TensorSpec> specs = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
     for (TensorSpec spec : config.tensors()) {
       NDArray a = arrays.get(spec.name());
@@ -122,12 +122,12 @@ public final class Model implements AutoCloseable {
         continue;
       }
       named.put(spec.name(), a);
-      roles.put(spec.name(), spec.role());
+      specs.put(spec.name(), spec);
     }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
-    return new Model(arch, config, new Weights(manager, named, roles));
+    return new Model(arch, config, new Weights(manager, named, specs));
   }
 
   public ModelConfig config() {

@@ -19,12 +19,18 @@ import java.util.function.BiFunction;
 public final class Weights implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> arrays;
-  private final Map<String, TensorRole> roles;
+  private final Map<String, TensorSpec> specs;
 
-  Weights(NDManager manager, Map<String, NDArray> arrays, Map<String, TensorRole> roles) {
+  /** {@code specs} describes every array by name (role, TransformerLens layout). */
+  Weights(NDManager manager, Map<String, NDArray> arrays, Map<String, TensorSpec> specs) {
     this.manager = manager;
     this.arrays = Collections.unmodifiableMap(new LinkedHashMap<>(arrays));
-    this.roles = Collections.unmodifiableMap(new LinkedHashMap<>(roles));
+    this.specs = Collections.unmodifiableMap(new LinkedHashMap<>(specs));
+    for (String name : arrays.keySet()) {
+      if (!specs.containsKey(name)) {
+        throw new IllegalArgumentException("no spec for weight " + name);
+      }
+    }
   }
 
   /** The manager that owns the arrays this set created (a parent of per-batch managers). */
@@ -45,7 +51,38 @@ public final class Weights implements AutoCloseable {
   }
 
   public TensorRole role(String name) {
-    return roles.get(name);
+    TensorSpec s = specs.get(name);
+    return s == null ? null : s.role();
+  }
+
+  /** The TransformerLens parameters tensor {@code name} holds. */
+  public TlLayout tl(String name) {
+    TensorSpec s = specs.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException("no weight named " + name);
+    }
+    return s.tl();
+  }
+
+  /** True if a tensor of this name is in the set. */
+  public boolean has(String name) {
+    return arrays.containsKey(name);
+  }
+
+  /**
+   * A set with other arrays and specs, created under a new child of this set's manager: the
+   * result of a transform that changes the layout (TransformerLens processing adds tensors).
+   * {@code build} creates its arrays under the given manager and may reuse this set's arrays.
+   */
+  public Weights rebuild(java.util.function.Function<NDManager, Map<String, NDArray>> build,
+      Map<String, TensorSpec> newSpecs) {
+    NDManager child = manager.newSubManager();
+    try {
+      return new Weights(child, build.apply(child), newSpecs);
+    } catch (RuntimeException e) {
+      child.close();
+      throw e;
+    }
   }
 
   /** Bytes of all distinct arrays (shared tied tensors counted once). */
@@ -74,7 +111,7 @@ public final class Weights implements AutoCloseable {
           next.put(e.getKey(), r);
         }
       }
-      return new Weights(child, next, roles);
+      return new Weights(child, next, specs);
     } catch (RuntimeException e) {
       child.close();
       throw e;

@@ -36,7 +36,7 @@ public final class WeightsLoader {
     try {
       Map<String, NDArray> arrays = new LinkedHashMap<>();
       Map<String, NDArray> loaded = new LinkedHashMap<>();
-      Map<String, TensorRole> roles = new LinkedHashMap<>();
+      Map<String, TensorSpec> byName = new LinkedHashMap<>();
       for (TensorSpec spec : specs) {
         String source = store.contains(spec.name()) ? spec.name() : spec.tiedTo().orElseThrow();
         NDArray array = loaded.get(source);
@@ -45,9 +45,9 @@ public final class WeightsLoader {
           loaded.put(source, array);
         }
         arrays.put(spec.name(), array);
-        roles.put(spec.name(), spec.role());
+        byName.put(spec.name(), spec);
       }
-      return new Weights(manager, arrays, roles);
+      return new Weights(manager, arrays, byName);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
