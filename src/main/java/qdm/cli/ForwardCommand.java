@@ -10,6 +10,7 @@ import qdm.QdmException;
 import qdm.compress.Compression;
 import qdm.sae.SaeFormat;
 import qdm.model.Placement;
+import qdm.model.Processing;
 import qdm.probe.ForwardProbe;
 import qdm.probe.ForwardRequest;
 
@@ -53,12 +54,21 @@ final class ForwardCommand implements Callable<Integer> {
       description = "Compute type: float32, or float16 on a GPU (default: ${DEFAULT-VALUE}).")
   String dtype;
 
+  @Option(names = "--processing", defaultValue = "none", paramLabel = "P",
+      description = "none (the checkpoint as transformers runs it) or transformerlens (the "
+          + "weights TransformerLens's from_pretrained computes with: norms folded, writing "
+          + "weights and unembedding centred, value biases folded; hidden_states are then that "
+          + "model's residual stream). Applied before --compress (default: ${DEFAULT-VALUE}).")
+  String processing;
+
   @Option(names = "--compress", defaultValue = "none", paramLabel = "SPEC",
       description = "Compress the weights before the pass (default: ${DEFAULT-VALUE}): "
           + "rtn:BITS[:gGROUP][:asym] (round-to-nearest, bits 2-8, one scale per row or per "
           + "group of GROUP input columns, symmetric or with a zero point) or "
           + "prune:FRACTION[:global] (magnitude pruning, per tensor or one global threshold); "
-          + "either may end with :targets=decoder+embed+head (default: decoder linear weights).")
+          + "either may end with :targets=decoder+embed+head (default: decoder linear weights) "
+          + "and with :tl, the paper's TransformerLens convention (one RTN scale per TL channel, "
+          + "one pruning threshold per TL parameter) instead of :hf, the default.")
   String compress;
 
   @Option(names = "--sae", paramLabel = "DIR",
@@ -80,7 +90,7 @@ final class ForwardCommand implements Callable<Integer> {
     checkOut(out);
     ForwardRequest request = new ForwardRequest(model, Optional.ofNullable(weights),
         ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype),
-        Compression.parse(compress),
+        Processing.parse(processing), Compression.parse(compress),
         Optional.ofNullable(sae).map(p -> new ForwardRequest.SaeSelection(p,
             SaeFormat.parse(saeFormat), Optional.ofNullable(saeHook))));
     ForwardProbe.run(request, report -> System.err.println("qdm forward: compressed "

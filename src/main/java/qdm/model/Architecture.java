@@ -1,5 +1,7 @@
 package qdm.model;
 
+import qdm.QdmException;
+
 /**
  * One model family: how to read its {@code config.json} and how to build its forward pass from
  * loaded weights. Registered in {@link Architectures} under its Hugging Face {@code model_type}.
@@ -24,6 +26,19 @@ public interface Architecture<C extends ModelConfig> {
     int n = json.integer("max_position_embeddings", 0);
     return n > 0 ? java.util.OptionalInt.of(n) : java.util.OptionalInt.empty();
   }
+
+  /**
+   * The weights (and configuration) TransformerLens's {@code from_pretrained} computes with:
+   * see {@link Processing#TRANSFORMERLENS}. {@code weights} is consumed (closed); the result
+   * lives under the same parent manager.
+   */
+  default Processed<C> transformerLens(C config, Weights weights) {
+    throw new QdmException("processing transformerlens is not defined for model_type '"
+        + config.modelType() + "'");
+  }
+
+  /** A configuration with the weights that go with it. */
+  record Processed<C extends ModelConfig>(C config, Weights weights) {}
 
   /** The forward pass over weights laid out as {@link ModelConfig#tensors()} says. */
   Transformer build(C config, Weights weights);

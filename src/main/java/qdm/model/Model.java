@@ -47,8 +47,17 @@ public final class Model implements AutoCloseable {
    * Loads config and weights onto {@code device} as {@code dtype} (float32, or float16 on a GPU),
    * under a new child of {@code parent}.
    */
-  @SuppressWarnings("unchecked")
   public static Model load(ModelFiles files, NDManager parent, Device device, DataType dtype) {
+    return load(files, parent, device, dtype, Processing.NONE);
+  }
+
+  /**
+   * As {@link #load(ModelFiles, NDManager, Device, DataType)}, then {@code processing} applied
+   * to the weights (before anything else sees them: compression acts on processed weights).
+   */
+  @SuppressWarnings("unchecked")
+  public static Model load(ModelFiles files, NDManager parent, Device device, DataType dtype,
+      Processing processing) {
     files.checkExists();
     JsonFields json = JsonFields.read(files.config());
     Architecture<ModelConfig> arch = (Architecture<ModelConfig>) Architectures.of(json);
@@ -57,8 +66,12 @@ public final class Model implements AutoCloseable {
       WeightsLoader.check(store, config);
       NDManager onDevice = parent.newSubManager(device);
       try {
-        return new Model(arch, config, WeightsLoader.load(store, config.tensors(), onDevice,
-            dtype));
+        Weights weights = WeightsLoader.load(store, config.tensors(), onDevice, dtype);
+        if (processing == Processing.TRANSFORMERLENS) {
+          Architecture.Processed<ModelConfig> p = arch.transformerLens(config, weights);
+          return new Model(arch, p.config(), p.weights());
+        }
+        return new Model(arch, config, weights);
       } catch (RuntimeException e) {
         onDevice.close();
         throw e;

@@ -118,6 +118,35 @@ public final class Weights implements AutoCloseable {
     }
   }
 
+  /**
+   * Replaces this set by another, consuming it: {@code build} computes the new arrays from this
+   * set's (it may return some of them unchanged); they move to a new manager beside this one
+   * (same parent, same device), and this set is closed, freeing every array the new set does
+   * not keep along with {@code build}'s temporaries. For transforms that change almost every
+   * tensor at load time (TransformerLens processing), where a derived set would keep both.
+   */
+  public Weights replaceWith(java.util.function.Function<Weights, Map<String, NDArray>> build,
+      Map<String, TensorSpec> newSpecs) {
+    NDManager sibling = manager.getParentManager().newSubManager(manager.getDevice());
+    try {
+      Map<String, NDArray> next = build.apply(this);
+      for (NDArray a : next.values()) {
+        a.attach(sibling);
+      }
+      Weights out = new Weights(sibling, next, newSpecs);
+      close();
+      return out;
+    } catch (RuntimeException e) {
+      sibling.close();
+      throw e;
+    }
+  }
+
+  /** The spec of every tensor, by name. */
+  public Map<String, TensorSpec> specs() {
+    return specs;
+  }
+
   @Override
   public void close() {
     manager.close();

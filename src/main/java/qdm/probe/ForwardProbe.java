@@ -46,7 +46,7 @@ public final class ForwardProbe {
     });
     try (NDManager root = Runtime.newManager(request.placement().device());
         Model model = Model.load(request.files(), root, request.placement().device(),
-            request.placement().dtype());
+            request.placement().dtype(), request.processing());
         Sae sae = saeConfig.map(c -> Sae.load(c, root)).orElse(null)) {
       long[][] ids = request.inputIds();
       checkVocabulary(ids, model.config().vocabSize());

@@ -11,16 +11,19 @@ import qdm.sae.SaeFormat;
 import qdm.model.JsonFields;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
+import qdm.model.Processing;
 
 /**
  * One {@code qdm forward} invocation: which model and weights, which token ids, where to run, and
  * the compression applied to the weights before the pass.
  *
  * @param inputIds [B][T] token ids, all rows the same length
+ * @param processing applied to the weights at load, before the compression
  * @param compression applied to the loaded weights ({@link Compression.None} for none)
  */
 public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-    Placement placement, Compression compression, Optional<SaeSelection> sae) {
+    Placement placement, Processing processing, Compression compression,
+    Optional<SaeSelection> sae) {
 
   /** An SAE to encode the residual stream at its hook with (output {@code sae_acts}). */
   public record SaeSelection(Path path, SaeFormat format, Optional<String> hook) {}

@@ -121,7 +121,7 @@ class DriftProbeTest {
       ids[w] = java.util.Arrays.stream(windows.get(w)).asLongStream().toArray();
     }
     return ForwardProbe.run(new ForwardRequest(audit.model(), Optional.empty(), ids,
-        Placement.CPU, compression, Optional.of(new ForwardRequest.SaeSelection(audit.sae(),
+        Placement.CPU, qdm.model.Processing.NONE, compression, Optional.of(new ForwardRequest.SaeSelection(audit.sae(),
             SaeFormat.AUTO, Optional.empty()))));
   }
 

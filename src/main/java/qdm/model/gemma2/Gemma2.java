@@ -51,6 +51,11 @@ public final class Gemma2 implements Architecture<Gemma2Config> {
   }
 
   @Override
+  public Processed<Gemma2Config> transformerLens(Gemma2Config config, Weights weights) {
+    return Gemma2TlProcessing.apply(config, weights);
+  }
+
+  @Override
   public Transformer build(Gemma2Config config, Weights weights) {
     return new Gemma2Model(config, weights);
   }

@@ -53,6 +53,11 @@ public final class GptNeoX implements Architecture<GptNeoXConfig> {
   }
 
   @Override
+  public Processed<GptNeoXConfig> transformerLens(GptNeoXConfig config, Weights weights) {
+    return GptNeoXTlProcessing.apply(config, weights);
+  }
+
+  @Override
   public Transformer build(GptNeoXConfig config, Weights weights) {
     return new GptNeoXModel(config, weights);
   }

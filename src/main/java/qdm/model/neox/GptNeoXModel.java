@@ -24,6 +24,7 @@ final class GptNeoXModel extends Transformer {
   private final NDArray finalNormWeight;
   private final NDArray finalNormBias;
   private final NDArray lmHead;
+  private final NDArray lmHeadBias; // TransformerLens-processed weights only: the folded b_U
   private final Rope rope;
   private final float attentionScale;
 
@@ -56,6 +57,8 @@ final class GptNeoXModel extends Transformer {
     this.finalNormWeight = w.get(GptNeoXConfig.FINAL_NORM + "weight");
     this.finalNormBias = w.get(GptNeoXConfig.FINAL_NORM + "bias");
     this.lmHead = w.get(GptNeoXConfig.LM_HEAD);
+    this.lmHeadBias = w.has(GptNeoXTlProcessing.LM_HEAD_BIAS)
+        ? w.get(GptNeoXTlProcessing.LM_HEAD_BIAS) : null;
     this.rope = new Rope(config.headDim(), config.rotaryDims(), config.ropeTheta());
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
   }
@@ -117,6 +120,6 @@ final class GptNeoXModel extends Transformer {
 
   @Override
   protected NDArray unembed(NDArray normed) {
-    return Ops.linear(normed, lmHead, null);
+    return Ops.linear(normed, lmHead, lmHeadBias);
   }
 }
