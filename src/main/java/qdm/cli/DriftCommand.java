@@ -20,6 +20,7 @@ import qdm.drift.DriftReport;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
+import qdm.model.Processing;
 import qdm.model.Runtime;
 import qdm.sae.Sae;
 import qdm.sae.SaeFormat;
@@ -59,6 +60,11 @@ final class DriftCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   int windows;
 
+  @Option(names = "--processing", paramLabel = "P",
+      description = "none or transformerlens: overrides the config's qdm.model.processing "
+          + "(what is done to the weights at load, before compression).")
+  String processing;
+
   @Option(names = "--tensors", description = "Also print the outlier statistics of every "
       + "target tensor.")
   boolean tensors;
@@ -68,9 +74,13 @@ final class DriftCommand implements Callable<Integer> {
     if (windows < 1) {
       throw new QdmException("--windows must be at least 1, got " + windows);
     }
-    AuditConfig base = AuditConfigs.load(config, overrides);
+    List<String> given = new ArrayList<>(overrides);
+    if (processing != null) {
+      given.add("qdm.model.processing = " + Processing.parse(processing));
+    }
+    AuditConfig base = AuditConfigs.load(config, given);
     // tokenize only what the sample needs
-    List<String> sampled = new ArrayList<>(overrides);
+    List<String> sampled = new ArrayList<>(given);
     sampled.add("qdm.corpus.max-tokens = " + Math.min(base.corpus().maxTokens(),
         (long) windows * base.windows().chunkLength()));
     AuditConfig c = RunCommand.localCopies(AuditConfigs.load(config, sampled), true);
@@ -97,12 +107,17 @@ final class DriftCommand implements Callable<Integer> {
     DriftReport report;
     try (NDManager root = Runtime.newManager(placement.device());
         Model model = Model.load(new ModelFiles(modelDir, c.model().weights().map(Path::of)),
-            root, placement.device(), placement.dtype());
+            root, placement.device(), placement.dtype(),
+            Processing.parse(c.model().processing()));
         Sae sae = Sae.load(Path.of(Paths.local(c.sae().path())),
             SaeFormat.parse(c.sae().format()), Optional.of(preflight.hook()), root)) {
       report = DriftProbe.run(model, sae, sample, c.conditions(),
           c.execution().batchSize(), line -> System.err.println("qdm drift: " + line));
     }
+    System.out.printf(Locale.ROOT, "model processing: %s; convention: %s%n",
+        c.model().processing(), String.join(", ", c.conditions().stream()
+            .filter(x -> !(x instanceof qdm.config.Condition.Reference))
+            .map(x -> x.name() + " " + x.convention()).toList()));
     System.out.print(report.render());
     if (tensors) {
       System.out.println();

@@ -106,9 +106,11 @@ final class RunCommand implements Callable<Integer> {
   static String plan(AuditConfig c, Preflight p) {
     StringBuilder s = new StringBuilder();
     s.append(String.format(Locale.ROOT, "qdm run %s: model %s (%s), SAE %s (%s)%n",
-        c.runName(), c.model().path(), p.model() == null ? "not downloaded yet"
+        c.runName(), c.model().path(), (p.model() == null ? "not downloaded yet"
             : String.format(Locale.ROOT, "%s, %d layers, d %d", p.model().modelType(),
-                p.model().numLayers(), p.model().hiddenSize()),
+                p.model().numLayers(), p.model().hiddenSize()))
+            + (c.model().processing().equals("none") ? ""
+                : ", processing " + c.model().processing()),
         c.sae().path(), p.sae() == null ? "not downloaded yet"
             : String.format(Locale.ROOT, "%s, %d features at %s", p.sae().architecture(),
                 p.sae().dSae(), p.hook())));
@@ -122,6 +124,9 @@ final class RunCommand implements Callable<Integer> {
     s.append("  conditions:");
     for (Condition cond : AuditJob.encodeOrder(c)) {
       s.append(' ').append(cond.name());
+      if (cond.convention().equals("tl")) {
+        s.append("(tl)");
+      }
     }
     s.append(String.format(Locale.ROOT, "%n  output %s/%s", c.output(), c.runName()));
     return s.toString();

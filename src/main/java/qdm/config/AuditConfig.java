@@ -45,7 +45,12 @@ public record AuditConfig(
   }
 
   /** The model directory and weight override. */
-  public record ModelSettings(String path, Optional<String> weights, String dtype) {}
+  /**
+   * @param processing {@code none} or {@code transformerlens}: what is done to the weights at
+   *     load (see {@code qdm.model.Processing})
+   */
+  public record ModelSettings(String path, Optional<String> weights, String dtype,
+      String processing) {}
 
   /** The SAE location, format and hook (null hook: from the SAE's config). */
   public record SaeSettings(String path, String format, Optional<String> hook) {}
@@ -108,7 +113,8 @@ public record AuditConfig(
    */
   public AuditConfig mapPaths(PathMapper m) {
     var mo = new ModelSettings(m.map("qdm.model.path", model.path()),
-        model.weights().map(w -> m.map("qdm.model.weights", w)), model.dtype());
+        model.weights().map(w -> m.map("qdm.model.weights", w)), model.dtype(),
+        model.processing());
     var sa = new SaeSettings(m.map("qdm.sae.path", sae.path()), sae.format(), sae.hook());
     var co = new CorpusSettings(corpus.paths().stream().map(p -> m.map("qdm.corpus.paths", p))
         .toList(), corpus.format(), corpus.textColumn(), corpus.separator(), corpus.maxTokens(),

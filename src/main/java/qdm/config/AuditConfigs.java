@@ -39,7 +39,8 @@ public final class AuditConfigs {
   private static final String ROOT = "qdm";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Set<String> CONDITION_KEYS = Set.of("name", "method", "bits", "group-size",
-      "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search");
+      "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search",
+      "convention");
   /** Master URLs Spark accepts (SparkContext's own forms). */
   private static final Pattern MASTER = Pattern.compile("local|local\\[([1-9][0-9]*|\\*)"
       + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
@@ -263,6 +264,8 @@ public final class AuditConfigs {
     private final Config c;
     private final Problems problems;
     private final String source;
+    /** {@code qdm.compression.convention}: the conditions' convention unless they say. */
+    private String defaultConvention = "hf";
 
     Reader(Config c, Problems problems, String source) {
       this.c = c;
@@ -280,7 +283,10 @@ public final class AuditConfigs {
 
       var model = new AuditConfig.ModelSettings(requiredString("qdm.model.path"),
           optionalString("qdm.model.weights"),
-          oneOf("qdm.model.dtype", "auto", "float32", "float16"));
+          oneOf("qdm.model.dtype", "auto", "float32", "float16"),
+          oneOf("qdm.model.processing", "none", "transformerlens"));
+      String convention = oneOf("qdm.compression.convention", "hf", "tl");
+      defaultConvention = convention == null ? "hf" : convention;
       var sae = new AuditConfig.SaeSettings(requiredString("qdm.sae.path"),
           oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify"),
           optionalString("qdm.sae.hook"));
@@ -702,12 +708,8 @@ public final class AuditConfigs {
       }
 
       Condition read() {
-        if (!o.hasPath("name")) {
-          err("name", "is required");
-          return null;
-        }
-        String name = o.getString("name");
-        if (!NAME.matcher(name).matches()) {
+        String name = o.hasPath("name") ? o.getString("name") : null;
+        if (name != null && !NAME.matcher(name).matches()) {
           err("name", "must be letters, digits, '.', '_' or '-' (it names a directory), got '"
               + name + "'");
         }
@@ -717,11 +719,15 @@ public final class AuditConfigs {
           err("method", "is required (none, rtn or prune)");
           return null;
         }
+        String convention = convention();
+        // a condition without a name gets its canonical one; the convention shows in it when
+        // it is not the config's default (qdm.compression.convention)
+        String suffix = convention.equals(defaultConvention) ? "" : "-" + convention;
         switch (method) {
           case "none" -> {
             forbid("none", "bits", "group-size", "asymmetric", "sparsity", "global", "targets",
-                "match-perplexity-of", "search");
-            return new Condition.Reference(name);
+                "match-perplexity-of", "search", "convention");
+            return new Condition.Reference(name != null ? name : "fp");
           }
           case "rtn" -> {
             forbid("rtn", "sparsity", "global", "match-perplexity-of", "search");
@@ -738,8 +744,15 @@ public final class AuditConfigs {
               err("group-size", "must be positive (or absent for one scale per row), got "
                   + group);
             }
+            if (group > 0 && convention.equals("tl")) {
+              err("group-size", "does not apply with convention = tl (one scale per "
+                  + "TransformerLens channel), got " + group);
+            }
             boolean asym = o.hasPath("asymmetric") && o.getBoolean("asymmetric");
-            return new Condition.Rtn(name, bits, group, asym, targets);
+            String canonical = "rtn" + bits + (group > 0 ? "-g" + group : "")
+                + (asym ? "-asym" : "") + suffix;
+            return new Condition.Rtn(name != null ? name : canonical, bits, group, asym,
+                targets, convention);
           }
           case "prune" -> {
             forbid("prune", "bits", "group-size", "asymmetric");
@@ -759,16 +772,40 @@ public final class AuditConfigs {
               if (o.hasPath("search")) {
                 err("search", "only applies with match-perplexity-of");
               }
-              return new Condition.Prune(name, s, global, targets);
+              String canonical = "prune" + percent(s) + (global ? "-global" : "") + suffix;
+              return new Condition.Prune(name != null ? name : canonical, s, global, targets,
+                  convention);
             }
-            return new Condition.MatchedPrune(name, o.getString("match-perplexity-of"),
-                search(), global, targets);
+            String target = o.getString("match-perplexity-of");
+            return new Condition.MatchedPrune(name != null ? name
+                : "prune-matched-" + target + suffix, target, search(), global, targets,
+                convention);
           }
           default -> {
             err("method", "must be none, rtn or prune, got '" + method + "'");
             return null;
           }
         }
+      }
+
+      /** The condition's convention: its own {@code convention}, else the config's. */
+      private String convention() {
+        if (!o.hasPath("convention")) {
+          return defaultConvention;
+        }
+        String v = o.getString("convention").trim().toLowerCase(Locale.ROOT);
+        if (!v.equals("hf") && !v.equals("tl")) {
+          err("convention", "must be hf (the checkpoint's tensors) or tl (the paper's "
+              + "TransformerLens parameters), got '" + o.getString("convention") + "'");
+          return defaultConvention;
+        }
+        return v;
+      }
+
+      /** 0.5 as 50, 0.125 as 12.5: a sparsity as a percentage for a condition name. */
+      private static String percent(double s) {
+        return java.math.BigDecimal.valueOf(s).movePointRight(2).stripTrailingZeros()
+            .toPlainString();
       }
 
       private Condition.Search search() {

@@ -25,6 +25,12 @@ public sealed interface Condition {
   /** Tensor roles compressed besides the decoder linear weights ({@code embeddings}, {@code lm-head}). */
   List<String> extraTargets();
 
+  /**
+   * The compression convention: {@code hf} (HF tensors as stored) or {@code tl} (the paper's
+   * TransformerLens parameters); {@code hf} for the reference.
+   */
+  String convention();
+
   /** The uncompressed model. */
   record Reference(String name) implements Condition {
     @Override
@@ -41,11 +47,16 @@ public sealed interface Condition {
     public List<String> extraTargets() {
       return List.of();
     }
+
+    @Override
+    public String convention() {
+      return "hf";
+    }
   }
 
   /** Round-to-nearest quantization. {@code groupSize} 0 means one scale per output row. */
-  record Rtn(String name, int bits, int groupSize, boolean asymmetric, List<String> extraTargets)
-      implements Condition {
+  record Rtn(String name, int bits, int groupSize, boolean asymmetric, List<String> extraTargets,
+      String convention) implements Condition {
     public Rtn {
       extraTargets = List.copyOf(extraTargets);
     }
@@ -58,13 +69,13 @@ public sealed interface Condition {
     @Override
     public String compression() {
       return "rtn:" + bits + (groupSize > 0 ? ":g" + groupSize : "") + (asymmetric ? ":asym" : "")
-          + Targets.suffix(extraTargets);
+          + Targets.suffix(extraTargets) + conventionSuffix(convention);
     }
   }
 
   /** Unstructured magnitude pruning at a fixed sparsity. */
-  record Prune(String name, double sparsity, boolean global, List<String> extraTargets)
-      implements Condition {
+  record Prune(String name, double sparsity, boolean global, List<String> extraTargets,
+      String convention) implements Condition {
     public Prune {
       extraTargets = List.copyOf(extraTargets);
     }
@@ -76,7 +87,7 @@ public sealed interface Condition {
 
     @Override
     public String compression() {
-      return pruneSpec(sparsity, global, extraTargets);
+      return pruneSpec(sparsity, global, extraTargets, convention);
     }
   }
 
@@ -85,7 +96,7 @@ public sealed interface Condition {
    * (the paper's "pruning matched to INT6").
    */
   record MatchedPrune(String name, String target, Search search, boolean global,
-      List<String> extraTargets) implements Condition {
+      List<String> extraTargets, String convention) implements Condition {
     public MatchedPrune {
       extraTargets = List.copyOf(extraTargets);
     }
@@ -103,7 +114,7 @@ public sealed interface Condition {
 
     /** The compression at a searched sparsity. */
     public String at(double sparsity) {
-      return pruneSpec(sparsity, global, extraTargets);
+      return pruneSpec(sparsity, global, extraTargets, convention);
     }
   }
 
@@ -113,11 +124,17 @@ public sealed interface Condition {
    */
   record Search(double low, double high, int steps, long maxTokens) {}
 
-  private static String pruneSpec(double sparsity, boolean global, List<String> targets) {
+  private static String conventionSuffix(String convention) {
+    return convention.equals("tl") ? ":tl" : "";
+  }
+
+  private static String pruneSpec(double sparsity, boolean global, List<String> targets,
+      String convention) {
     // bisection midpoints like 0.6000000000000001 print as 0.6
     String s = java.math.BigDecimal.valueOf(sparsity).round(new java.math.MathContext(12))
         .stripTrailingZeros().toPlainString();
-    return "prune:" + s + (global ? ":global" : "") + Targets.suffix(targets);
+    return "prune:" + s + (global ? ":global" : "") + Targets.suffix(targets)
+        + conventionSuffix(convention);
   }
 
   /**

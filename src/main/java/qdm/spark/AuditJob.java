@@ -359,7 +359,8 @@ public final class AuditJob {
         + preflight.hook() + "|" + fileStamp(Path.of(Paths.local(config.sae().path())));
     Object condition = c instanceof Condition.MatchedPrune m
         ? m + "|" + earlier.get(m.target()) : c.compression();
-    return StageLedger.fingerprint("encode", tokenizeFp, modelFiles, config.model().dtype(), sae,
+    return StageLedger.fingerprint("encode", tokenizeFp, modelFiles, config.model().dtype(),
+        config.model().processing(), sae,
         c.name(), condition, config.windows().sliding().enabled());
   }
 

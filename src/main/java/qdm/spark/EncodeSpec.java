@@ -8,6 +8,7 @@ import qdm.config.AuditConfig;
  * Everything an executor needs to encode windows for one condition: shipped with the task
  * closure, so it holds only strings and numbers.
  *
+ * @param processing {@code none} or {@code transformerlens}, applied at load
  * @param compression the condition's compression in {@code --compress} syntax
  * @param codes true: emit SAE codes and NLL (chunk windows); false: NLL only (sliding windows)
  * @param localMaster whether Spark runs in local mode (device = gpu then means GPU 0)
@@ -17,6 +18,7 @@ public record EncodeSpec(
     String modelDir,
     String weights,
     String dtype,
+    String processing,
     String saePath,
     String saeFormat,
     String hook,
@@ -38,6 +40,7 @@ public record EncodeSpec(
         Paths.local(config.model().path()),
         config.model().weights().map(Paths::local).orElse(""),
         config.model().dtype(),
+        config.model().processing(),
         Paths.local(config.sae().path()),
         config.sae().format(),
         resolvedHook,
@@ -53,13 +56,13 @@ public record EncodeSpec(
 
   /** The same spec for another compression (the probes of a matched search). */
   public EncodeSpec withCompression(String other) {
-    return new EncodeSpec(modelDir, weights, dtype, saePath, saeFormat, hook, condition, other,
+    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook, condition, other,
         codes, device, localMaster, batchSize, threads, weightCacheBytes);
   }
 
   /** The same spec emitting NLL only (sliding windows, search probes). */
   public EncodeSpec nllOnly() {
-    return new EncodeSpec(modelDir, weights, dtype, saePath, saeFormat, hook, condition,
+    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook, condition,
         compression, false, device, localMaster, batchSize, threads, weightCacheBytes);
   }
 

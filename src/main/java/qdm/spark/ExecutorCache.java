@@ -36,13 +36,13 @@ public final class ExecutorCache {
   private ExecutorCache() {}
 
   /** Identity of a loaded base model + SAE on one device. */
-  record Key(String modelDir, String weights, String saePath, String saeFormat, String hook,
-      Placement placement) {}
+  record Key(String modelDir, String weights, String processing, String saePath,
+      String saeFormat, String hook, Placement placement) {}
 
   /** The loaded base model, SAE and condition cache for {@code spec} on {@code placement}. */
   static Loaded get(EncodeSpec spec, Placement placement) {
-    Key key = new Key(spec.modelDir(), spec.weights(), spec.saePath(), spec.saeFormat(),
-        spec.hook(), placement);
+    Key key = new Key(spec.modelDir(), spec.weights(), spec.processing(), spec.saePath(),
+        spec.saeFormat(), spec.hook(), placement);
     Loaded loaded = LOADED.computeIfAbsent(key, k -> new Loaded());
     loaded.ensureLoaded(spec, placement);
     return loaded;
@@ -71,7 +71,8 @@ public final class ExecutorCache {
       root = Runtime.newManager(placement.device());
       ModelFiles files = new ModelFiles(Path.of(spec.modelDir()),
           spec.weightsOverride().map(Path::of));
-      model = Model.load(files, root, placement.device(), placement.dtype());
+      model = Model.load(files, root, placement.device(), placement.dtype(),
+          qdm.model.Processing.parse(spec.processing()));
       sae = Sae.load(Path.of(spec.saePath()), SaeFormat.parse(spec.saeFormat()),
           Optional.of(spec.hook()), root);
       budget = spec.weightCacheBytes() > 0 ? spec.weightCacheBytes() : 2 * model.weights().bytes();

@@ -66,6 +66,14 @@ public final class ReportStage {
     m.put("model_type", p.model().modelType());
     m.put("layers", p.model().numLayers());
     m.put("d_model", p.model().hiddenSize());
+    m.put("processing", config.model().processing());
+    Map<String, String> conventions = new LinkedHashMap<>();
+    for (qdm.config.Condition c : config.conditions()) {
+      if (!(c instanceof qdm.config.Condition.Reference)) {
+        conventions.put(c.name(), c.convention());
+      }
+    }
+    m.put("convention", conventions);
     m.put("sae", config.sae().path());
     m.put("sae_architecture", p.sae().architecture());
     m.put("d_sae", p.sae().dSae());

@@ -203,4 +203,48 @@ class AuditConfigsTest {
     assertEquals(c.text(), m.text());
     assertEquals(c.conditions(), m.conditions());
   }
+
+  @Test
+  void processingAndConventionsAreReadAndNamedConditionsShowTheConvention() {
+    AuditConfig c = parse(MINIMAL + """
+        qdm.model.processing = transformerlens
+        qdm.compression.convention = tl
+        qdm.conditions = [
+          { method = none }
+          { method = rtn, bits = 6 }
+          { method = rtn, bits = 6, convention = hf }
+          { name = p, method = prune, sparsity = 0.3 }
+          { method = prune, sparsity = 0.125, convention = hf }
+          { method = prune, match-perplexity-of = rtn6 }
+        ]
+        """);
+    assertEquals("transformerlens", c.model().processing());
+    assertEquals(List.of("fp", "rtn6", "rtn6-hf", "p", "prune12.5-hf", "prune-matched-rtn6"),
+        c.conditions().stream().map(Condition::name).toList());
+    assertEquals("rtn:6:tl", c.condition("rtn6").orElseThrow().compression());
+    assertEquals("rtn:6", c.condition("rtn6-hf").orElseThrow().compression());
+    assertEquals("prune:0.3:tl", c.condition("p").orElseThrow().compression());
+    var matched = assertInstanceOf(Condition.MatchedPrune.class,
+        c.condition("prune-matched-rtn6").orElseThrow());
+    assertEquals("prune:0.2:tl", matched.at(0.2));
+    // the default convention is hf, and an hf condition's name then has no suffix
+    AuditConfig d = parse(MINIMAL + "qdm.conditions = [{method = none}, "
+        + "{method = rtn, bits = 4, convention = tl}, {method = rtn, bits = 4}]");
+    assertEquals(List.of("fp", "rtn4-tl", "rtn4"),
+        d.conditions().stream().map(Condition::name).toList());
+    assertEquals("none", d.model().processing());
+  }
+
+  @Test
+  void badProcessingAndConventionValuesNameTheKey() {
+    assertTrue(error(MINIMAL, "model.processing=tlens").contains("qdm.model.processing"));
+    assertTrue(error(MINIMAL, "compression.convention=paper")
+        .contains("qdm.compression.convention"));
+    String m = error(MINIMAL + "qdm.conditions = [{method = none}, "
+        + "{method = rtn, bits = 4, convention = gptq}]");
+    assertTrue(m.contains("qdm.conditions[1].convention") && m.contains("gptq"), m);
+    m = error(MINIMAL + "qdm.conditions = [{method = none}, "
+        + "{method = rtn, bits = 4, group-size = 128, convention = tl}]");
+    assertTrue(m.contains("qdm.conditions[1].group-size") && m.contains("convention = tl"), m);
+  }
 }

@@ -52,7 +52,7 @@ class DriftProbeTest {
     }
     conditions = new ArrayList<>(AuditConfigs.parse(audit.config("d", 512), List.of(), "d.conf")
         .conditions()); // fp, rtn8, rtn3, prune-matched
-    conditions.add(new Condition.Prune("prune50", 0.5, false, List.of()));
+    conditions.add(new Condition.Prune("prune50", 0.5, false, List.of(), "hf"));
     List<String> progress = new ArrayList<>();
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
         Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
