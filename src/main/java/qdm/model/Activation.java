@@ -9,7 +9,9 @@ public enum Activation {
   /** Exact erf GELU. */
   GELU(Ops::gelu),
   /** Tanh-approximated GELU. */
-  GELU_TANH(Ops::geluTanh);
+  GELU_TANH(Ops::geluTanh),
+  /** SiLU (swish), the gate of Llama-family MLPs. */
+  SILU(Ops::silu);
 
   private final UnaryOperator<NDArray> fn;
 
@@ -26,6 +28,7 @@ public enum Activation {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "gelu" -> GELU;
       case "gelu_pytorch_tanh", "gelu_new", "gelu_fast", "gelu_tanh" -> GELU_TANH;
+      case "silu", "swish" -> SILU;
       default -> null;
     };
   }

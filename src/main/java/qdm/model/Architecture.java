@@ -40,6 +40,14 @@ public interface Architecture<C extends ModelConfig> {
   /** A configuration with the weights that go with it. */
   record Processed<C extends ModelConfig>(C config, Weights weights) {}
 
+  /**
+   * The checkpoint as this architecture's specs name and lay out its tensors: by default the
+   * file as it is; GPT-2 adds its missing name prefix and transposes its Conv1D weights.
+   */
+  default qdm.io.TensorStore checkpoint(qdm.io.TensorStore raw) {
+    return raw;
+  }
+
   /** The forward pass over weights laid out as {@link ModelConfig#tensors()} says. */
   Transformer build(C config, Weights weights);
 }

@@ -14,6 +14,10 @@ public final class Architectures {
   static {
     register(new GptNeoX());
     register(new Gemma2());
+    register(new qdm.model.llama.Llama());
+    register(new qdm.model.qwen2.Qwen2());
+    register(new qdm.model.mistral.Mistral());
+    register(new qdm.model.gpt2.Gpt2());
   }
 
   private Architectures() {}

@@ -36,6 +36,16 @@ public final class Model implements AutoCloseable {
     return Architectures.of(json).parseConfig(json);
   }
 
+  /**
+   * The checkpoint of {@code files} as its architecture reads it (names and layouts of
+   * {@link ModelConfig#tensors()}); the caller closes it.
+   */
+  public static TensorStore openCheckpoint(ModelFiles files) {
+    files.checkExists();
+    JsonFields json = JsonFields.read(files.config());
+    return Architectures.of(json).checkpoint(files.openWeights());
+  }
+
   /** The context length {@code config.json} states, if any (see Architecture#contextLength). */
   public static java.util.OptionalInt contextLength(ModelFiles files) {
     files.checkExists();
@@ -62,7 +72,7 @@ public final class Model implements AutoCloseable {
     JsonFields json = JsonFields.read(files.config());
     Architecture<ModelConfig> arch = (Architecture<ModelConfig>) Architectures.of(json);
     ModelConfig config = arch.parseConfig(json);
-    try (TensorStore store = files.openWeights()) {
+    try (TensorStore store = arch.checkpoint(files.openWeights())) {
       WeightsLoader.check(store, config);
       NDManager onDevice = parent.newSubManager(device);
       try {

@@ -45,6 +45,27 @@ public final class Ops {
   }
 
   /**
+   * RMSNorm as Llama, Qwen2 and Mistral write it: {@code w * (x * rsqrt(mean(x^2) + eps))}, the
+   * normalization in float32 and cast back to the input dtype before the weight multiplies
+   * (transformers' {@code LlamaRMSNorm}).
+   */
+  public static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
+    DataType dtype = x.getDataType();
+    NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+    NDArray rms = x32.square().mean(new int[] {-1}, true).add(scalar(x32, eps)).sqrt();
+    NDArray normed = x32.div(rms);
+    if (dtype != DataType.FLOAT32) {
+      normed = normed.toType(dtype, false);
+    }
+    return normed.mul(weight);
+  }
+
+  /** SiLU, {@code x * sigmoid(x)} (Llama's gate activation, {@code hidden_act = silu}). */
+  public static NDArray silu(NDArray x) {
+    return x.mul(ai.djl.nn.Activation.sigmoid(x));
+  }
+
+  /**
    * {@code value} as a 0-d float32 tensor under {@code like}'s manager, allocated by libtorch.
    *
    * <p>Use it instead of DJL's scalar overloads ({@code mul(float)}, {@code muli(float)},

@@ -20,8 +20,14 @@ public final class Rope {
   private final int headDim;
   private final int rotaryDims;
   private final double theta;
+  private final RopeScaling scaling;
 
   public Rope(int headDim, int rotaryDims, double theta) {
+    this(headDim, rotaryDims, theta, RopeScaling.none());
+  }
+
+  /** Rotary embedding with transformers' frequency scaling ({@code rope_scaling}). */
+  public Rope(int headDim, int rotaryDims, double theta, RopeScaling scaling) {
     if (rotaryDims % 2 != 0 || rotaryDims > headDim || rotaryDims < 0) {
       throw new IllegalArgumentException(
           "rotary dims " + rotaryDims + " must be even and at most the head dim " + headDim);
@@ -29,16 +35,13 @@ public final class Rope {
     this.headDim = headDim;
     this.rotaryDims = rotaryDims;
     this.theta = theta;
+    this.scaling = scaling;
   }
 
   /** The position tables for sequences of length {@code seqLen}, on the manager's device. */
   public Tables tables(NDManager manager, int seqLen, DataType dtype) {
     int half = rotaryDims / 2;
-    float[] invFreq = new float[half];
-    for (int j = 0; j < half; j++) {
-      float exponent = (float) (2 * j) / rotaryDims;
-      invFreq[j] = (float) (1.0 / (float) Math.pow(theta, exponent));
-    }
+    float[] invFreq = scaling.invFreq(rotaryDims, theta, seqLen);
     float[] cos = new float[seqLen * headDim];
     float[] sin = new float[seqLen * headDim];
     for (int t = 0; t < seqLen; t++) {

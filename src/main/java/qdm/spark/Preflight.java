@@ -80,7 +80,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
       }
     }
     if (model != null) {
-      try (var store = files.openWeights()) {
+      try (var store = Model.openCheckpoint(files)) {
         WeightsLoader.check(store, model);
         WeightsLoader.requireFinite(store, model.tensors());
       } catch (QdmException e) {

@@ -28,7 +28,10 @@ class CompressedForwardReferenceTest {
         Arguments.of("neox", "rtn:4", "expected-rtn4.safetensors"),
         Arguments.of("neox", "prune:0.3", "expected-prune30.safetensors"),
         Arguments.of("gemma2", "rtn:4", "expected-rtn4.safetensors"),
-        Arguments.of("gemma2", "prune:0.3", "expected-prune30.safetensors"));
+        Arguments.of("gemma2", "prune:0.3", "expected-prune30.safetensors"),
+        // GPT-2: one scale per output channel, a column of the [in, out] Conv1D weights
+        Arguments.of("gpt2", "rtn:4", "expected-rtn4.safetensors"),
+        Arguments.of("llama", "rtn:4", "expected-rtn4.safetensors"));
   }
 
   @ParameterizedTest(name = "{0} {1}")

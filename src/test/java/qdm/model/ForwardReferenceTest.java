@@ -27,7 +27,11 @@ class ForwardReferenceTest {
         Arguments.of("neox", "model.safetensors", "expected.safetensors"),
         Arguments.of("neox", "model-f16.safetensors", "expected-f16w.safetensors"),
         Arguments.of("gemma2", "model.safetensors", "expected.safetensors"),
-        Arguments.of("gemma2", "model-f16.safetensors", "expected-f16w.safetensors"));
+        Arguments.of("gemma2", "model-f16.safetensors", "expected-f16w.safetensors"),
+        Arguments.of("gpt2", "model.safetensors", "expected.safetensors"),
+        Arguments.of("gpt2", "model-bf16.safetensors", "expected-bf16w.safetensors"),
+        Arguments.of("llama", "model.safetensors", "expected.safetensors"),
+        Arguments.of("llama", "model-bf16.safetensors", "expected-bf16w.safetensors"));
   }
 
   @ParameterizedTest(name = "{0} {1}")
