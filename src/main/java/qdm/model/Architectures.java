@@ -18,6 +18,7 @@ public final class Architectures {
     register(new qdm.model.qwen2.Qwen2());
     register(new qdm.model.mistral.Mistral());
     register(new qdm.model.gpt2.Gpt2());
+    register(new qdm.model.gemma.Gemma());
   }
 
   private Architectures() {}
