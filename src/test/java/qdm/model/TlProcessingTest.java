@@ -109,6 +109,41 @@ class TlProcessingTest {
     }
   }
 
+  /**
+   * Every architecture: processing leaves the log-probabilities (NLL to 1e-5 on the gpt2 and
+   * llama references and on tiny qwen2 / mistral / gemma checkpoints); GPT-2, a LayerNorm model,
+   * gets a centred residual stream, the RMSNorm models do not (TL centres nothing there).
+   */
+  @org.junit.jupiter.api.Test
+  void everyArchitectureKeepsItsLogProbabilitiesUnderProcessing(
+      @org.junit.jupiter.api.io.TempDir Path tmp) {
+    Map<String, Path> models = new LinkedHashMap<>();
+    models.put("gpt2", Reference.model("gpt2"));
+    models.put("llama", Reference.model("llama"));
+    for (qdm.testing.TinyModels.Spec s : new qdm.testing.TinyModels.Spec[] {
+        qdm.testing.TinyModels.qwen2(11), qdm.testing.TinyModels.mistral(4, 12),
+        qdm.testing.TinyModels.gemma(13)}) {
+      Path dir = tmp.resolve(s.modelType());
+      qdm.testing.TinyModels.write(dir, s);
+      models.put(s.modelType(), dir);
+    }
+    long[][] ids = ForwardRequest.readInputIds(Reference.model("llama").resolve("inputs.json"));
+    for (Map.Entry<String, Path> m : models.entrySet()) {
+      ForwardOutput plain = run(m.getValue(), ids, Processing.NONE);
+      ForwardOutput tl = run(m.getValue(), ids, Processing.TRANSFORMERLENS);
+      double moved = Reference.maxAbsDiff(plain.get("nll"), tl.get("nll"));
+      assertTrue(moved <= 1e-5, m.getKey() + ": NLL moved by " + moved);
+      if (m.getKey().equals("gpt2")) {
+        assertTrue(maxAbsRowMean(tl.get("hidden_states.1")) <= 1e-5, "gpt2 residual centred");
+      }
+    }
+  }
+
+  private static ForwardOutput run(Path dir, long[][] ids, Processing processing) {
+    return ForwardProbe.run(new ForwardRequest(dir, Optional.empty(), ids, Placement.CPU,
+        processing, new Compression.None(), Optional.empty()));
+  }
+
   private static double maxAbsRowMean(HostTensor t) {
     long d = t.shape()[t.rank() - 1];
     float[] x = t.data();
