@@ -46,7 +46,7 @@ public final class DriftProbe {
     if (windows.isEmpty()) {
       throw new IllegalArgumentException("no windows to measure");
     }
-    int layer = sae.hook().block();
+    qdm.model.HookPoint layer = sae.hook();
     List<WeightOutliers> outliers = WeightOutliers.of(model.weights(),
         Compression.DEFAULT_TARGETS);
     List<List<int[]>> batches = batches(windows, batchSize);
@@ -93,7 +93,7 @@ public final class DriftProbe {
   /** The residual at the hook and the SAE's dense codes of one batch, on the host, in float32. */
   private record Pass(float[] residual, float[] codes) {}
 
-  private static Pass pass(Model model, Transformer t, Sae sae, int layer, List<int[]> batch,
+  private static Pass pass(Model model, Transformer t, Sae sae, qdm.model.HookPoint layer, List<int[]> batch,
       NllTotal nll) {
     int length = batch.get(0).length;
     long[] ids = new long[batch.size() * length];
@@ -108,10 +108,10 @@ public final class DriftProbe {
     }
     try (NDManager m = model.weights().manager().newSubManager()) {
       NDArray tokens = m.create(ids, new Shape(batch.size(), length));
-      Activations a = t.forward(tokens, Capture.residualAndNll(layer));
+      Activations a = t.forward(tokens, Capture.atAndNll(layer));
       NDArray nlls = a.nll().orElseThrow();
       nll.addBatch(nlls.toType(DataType.FLOAT64, false).sum().getDouble(), nlls.size());
-      NDArray residual = a.residPost(layer).toType(DataType.FLOAT32, false);
+      NDArray residual = a.at(layer).toType(DataType.FLOAT32, false);
       return new Pass(residual.toFloatArray(), sae.encode(residual).toFloatArray());
     }
   }

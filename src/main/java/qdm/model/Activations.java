@@ -21,9 +21,16 @@ public final class Activations {
   private final NDArray finalNormed;
   private final NDArray logits;
   private final NDArray nll;
+  private final Map<HookPoint, NDArray> sites;
 
   Activations(NDArray embeddings, Map<Integer, NDArray> residPost, NDArray finalNormed,
       NDArray logits, NDArray nll) {
+    this(embeddings, residPost, finalNormed, logits, nll, Map.of());
+  }
+
+  Activations(NDArray embeddings, Map<Integer, NDArray> residPost, NDArray finalNormed,
+      NDArray logits, NDArray nll, Map<HookPoint, NDArray> sites) {
+    this.sites = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(sites));
     this.embeddings = embeddings;
     this.residPost = Collections.unmodifiableMap(new TreeMap<>(residPost));
     this.finalNormed = finalNormed;
@@ -38,6 +45,32 @@ public final class Activations {
       throw new IllegalStateException("the residual after block " + layer + " was not captured");
     }
     return r;
+  }
+
+  /**
+   * The activations at {@code hook} [B, T, width], if the capture asked for them (see
+   * {@link Capture#at}).
+   */
+  public NDArray at(HookPoint hook) {
+    if (hook.site() == HookPoint.Site.RESID_POST) {
+      return residPost(hook.layer());
+    }
+    if (hook.site() == HookPoint.Site.RESID_PRE && hook.layer() > 0) {
+      return residPost(hook.layer() - 1);
+    }
+    NDArray a = sites.get(hook);
+    if (a == null && hook.site() == HookPoint.Site.RESID_PRE && embeddings != null) {
+      a = embeddings; // blocks.0.hook_resid_pre is the embedding output
+    }
+    if (a == null) {
+      throw new IllegalStateException(hook + " was not captured");
+    }
+    return a;
+  }
+
+  /** Captured hook sites other than block outputs. */
+  Map<HookPoint, NDArray> sites() {
+    return sites;
   }
 
   /** The embedding output (Hugging Face {@code hidden_states[0]}), or null if not captured. */

@@ -16,11 +16,41 @@ import java.util.TreeSet;
  *     block output, and the final-normed last one)
  * @param logits keep the logits
  * @param nll compute per-token next-token negative log-likelihood
+ * @param sites hook sites to keep besides block outputs ({@code hook_attn_out},
+ *     {@code hook_mlp_out}, {@code hook_resid_mid}, {@code attn.hook_z},
+ *     {@code blocks.0.hook_resid_pre})
  */
-public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logits, boolean nll) {
+public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logits, boolean nll,
+    Set<HookPoint> sites) {
 
   public Capture {
     residuals = Collections.unmodifiableSet(new TreeSet<>(residuals));
+    sites = Set.copyOf(sites);
+  }
+
+  /** A capture of block outputs only. */
+  public Capture(Set<Integer> residuals, boolean hiddenStates, boolean logits, boolean nll) {
+    this(residuals, hiddenStates, logits, nll, Set.of());
+  }
+
+  /** Only the activations at {@code hook}; the pass stops after the block that makes them. */
+  public static Capture at(HookPoint hook) {
+    return of(hook, false);
+  }
+
+  /** The activations at {@code hook} and the NLL of every next token (logits dropped). */
+  public static Capture atAndNll(HookPoint hook) {
+    return of(hook, true);
+  }
+
+  private static Capture of(HookPoint hook, boolean nll) {
+    if (hook.site() == HookPoint.Site.RESID_POST) {
+      return new Capture(Set.of(hook.layer()), false, false, nll);
+    }
+    if (hook.site() == HookPoint.Site.RESID_PRE && hook.layer() > 0) {
+      return new Capture(Set.of(hook.layer() - 1), false, false, nll);
+    }
+    return new Capture(Set.of(), false, false, nll, Set.of(hook));
   }
 
   /** Everything: hidden states, every residual, logits and NLL (the {@code forward} command). */
@@ -64,7 +94,11 @@ public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logi
     if (hiddenStates || needsHead()) {
       return numLayers - 1;
     }
-    return residuals.stream().mapToInt(Integer::intValue).max().orElse(-1);
+    int last = residuals.stream().mapToInt(Integer::intValue).max().orElse(-1);
+    for (HookPoint h : sites) {
+      last = Math.max(last, h.block());
+    }
+    return last;
   }
 
   /** True if the residual after block {@code layer} is kept. */

@@ -21,6 +21,16 @@ public interface ModelConfig {
   /** Vocabulary size. */
   int vocabSize();
 
+  /** Width of the concatenated attention heads, n_heads * d_head ({@code hook_z}). */
+  default int attentionWidth() {
+    return hiddenSize();
+  }
+
+  /** True if attention and MLP both read the block's input (GPT-NeoX's parallel residual). */
+  default boolean parallelResidual() {
+    return false;
+  }
+
   /** Every tensor the checkpoint must provide, with Hugging Face names and shapes. */
   List<TensorSpec> tensors();
 

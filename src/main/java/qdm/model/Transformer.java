@@ -64,8 +64,12 @@ public abstract class Transformer {
   /** Token ids [B, T] (int64) to the residual stream entering block 0, [B, T, d]. */
   protected abstract NDArray embed(NDArray ids);
 
-  /** Block {@code layer}: residual in, residual out. */
-  protected abstract NDArray block(int layer, NDArray x, Positions positions);
+  /**
+   * Block {@code layer}: residual in, residual out. The block offers its inner activations to
+   * {@code taps} ({@link HookPoint.Site#ATTN_OUT}, {@code MLP_OUT}, {@code RESID_MID},
+   * {@code ATTN_Z}) before changing them in place.
+   */
+  protected abstract NDArray block(int layer, NDArray x, Positions positions, Taps taps);
 
   /** The final norm applied to the last block's output. */
   protected abstract NDArray finalNorm(NDArray x);
@@ -126,10 +130,14 @@ public abstract class Transformer {
       for (int layer : parts.get(0).residuals().keySet()) {
         residuals.put(layer, concat(batch, parts, a -> a.residPost(layer)));
       }
+      Map<HookPoint, NDArray> sites = new LinkedHashMap<>();
+      for (HookPoint h : parts.get(0).sites().keySet()) {
+        sites.put(h, concat(batch, parts, a -> a.sites().get(h)));
+      }
       return new Activations(concat(batch, parts, Activations::embeddings), residuals,
           concat(batch, parts, Activations::finalNormed),
           concat(batch, parts, a -> a.logits().orElse(null)),
-          concat(batch, parts, a -> a.nll().orElse(null)));
+          concat(batch, parts, a -> a.nll().orElse(null)), sites);
     } finally {
       managers.forEach(NDManager::close);
     }
@@ -157,12 +165,19 @@ public abstract class Transformer {
 
     NDArray x = embed(ids);
     NDArray embeddings = capture.hiddenStates() ? x : null;
+    Taps taps = new Taps(capture.sites(), batch);
+    HookPoint embedOut = new HookPoint(0, HookPoint.Site.RESID_PRE);
+    if (capture.sites().contains(embedOut)) {
+      taps.at(0);
+      taps.offer(HookPoint.Site.RESID_PRE, x);
+    }
     Map<Integer, NDArray> kept = new LinkedHashMap<>();
     for (int layer = 0; layer <= last; layer++) {
       NDArray input = x;
       try (NDManager scratch = batch.newSubManager()) {
         input.tempAttach(scratch); // intermediates follow their first operand into scratch
-        x = block(layer, input, positions);
+        taps.at(layer);
+        x = block(layer, input, positions, taps);
         x.attach(batch);
       }
       boolean inputKept = layer == 0 ? embeddings != null : capture.keeps(layer - 1);
@@ -191,7 +206,7 @@ public abstract class Transformer {
         finalNormed = null;
       }
     }
-    return new Activations(embeddings, kept, finalNormed, logits, nll);
+    return new Activations(embeddings, kept, finalNormed, logits, nll, taps.taken());
   }
 
   /**

@@ -57,8 +57,10 @@ public final class ForwardProbe {
           onCompressed.accept(weights.report());
         }
         NDArray tokens = batch.create(flatten(ids), new Shape(ids.length, ids[0].length));
-        Activations a = model.withWeights(weights.weights())
-            .forward(tokens, Capture.everything());
+        // everything, plus the SAE's site when it lies inside a block
+        Capture capture = sae == null ? Capture.everything() : new Capture(java.util.Set.of(),
+            true, true, true, java.util.Set.of(sae.hook()));
+        Activations a = model.withWeights(weights.weights()).forward(tokens, capture);
         List<NDArray> hidden = a.hiddenStates();
         for (int i = 0; i < hidden.size(); i++) {
           out.put("hidden_states." + i, host(hidden.get(i)));
@@ -66,7 +68,7 @@ public final class ForwardProbe {
         out.put("logits", host(a.logits().orElseThrow()));
         out.put("nll", host(a.nll().orElseThrow()));
         if (sae != null) {
-          out.put("sae_acts", host(sae.encode(a.residPost(sae.hook().block()))));
+          out.put("sae_acts", host(sae.encode(a.at(sae.hook()))));
         }
       }
       return out;

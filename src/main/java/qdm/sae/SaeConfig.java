@@ -1,5 +1,6 @@
 package qdm.sae;
 
+import qdm.model.HookPoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,13 +71,17 @@ public record SaeConfig(
    */
   public void checkCompatible(ModelConfig model, Optional<String> modelName) {
     List<String> problems = new ArrayList<>();
-    if (dIn != model.hiddenSize()) {
+    int width = hook.width(model);
+    if (dIn != width) {
       problems.add("the SAE reads " + dIn + "-dimensional activations (d_in) but the model's "
-          + "residual stream is " + model.hiddenSize() + " wide (hidden_size)");
+          + (hook.site() == HookPoint.Site.ATTN_Z ? "attention heads at " + hook + " are "
+              + width + " wide (n_heads * d_head)"
+              : "residual stream is " + width + " wide (hidden_size)"));
     }
-    if (hook.block() >= model.numLayers()) {
-      problems.add("hook " + hook + " is outside the model, which has " + model.numLayers()
-          + " blocks (blocks.0 .. blocks." + (model.numLayers() - 1) + ")");
+    try {
+      hook.checkIn(model, "the model");
+    } catch (QdmException e) {
+      problems.add(e.getMessage().replaceFirst("^the model: ", ""));
     }
     if (this.modelName.isPresent()) {
       String saeModel = this.modelName.get();

@@ -1,5 +1,6 @@
 package qdm.sae;
 
+import qdm.model.HookPoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

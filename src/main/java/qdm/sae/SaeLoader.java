@@ -1,5 +1,6 @@
 package qdm.sae;
 
+import qdm.model.HookPoint;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -17,7 +17,7 @@
  * {@code JumpReluSae} and {@code TopKSae} hold only their activation rule and are chosen by
  * {@link qdm.sae.SaeArchitectures}; {@code SaeLensFormat}, {@code GemmaScopeFormat} and
  * {@code SparsifyFormat} turn each file layout into one {@link qdm.sae.SaeConfig} and the
- * canonical weights, folding input normalization in; {@link qdm.sae.HookPoint} and
+ * canonical weights, folding input normalization in; {@link qdm.model.HookPoint} and
  * {@link qdm.sae.ModelName} match an SAE to a model.
  */
 package qdm.sae;

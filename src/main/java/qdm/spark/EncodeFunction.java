@@ -109,14 +109,14 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
         ids[b * length + i] = t[i];
       }
     }
-    int layer = loaded.sae().hook().block();
+    qdm.model.HookPoint hook = loaded.sae().hook();
     try (NDManager scratch = lease.transformer().weights().manager().newSubManager()) {
       NDArray tokens = scratch.create(ids, new Shape(batch.size(), length));
-      Capture capture = spec.codes() ? Capture.residualAndNll(layer) : Capture.nllOnly();
+      Capture capture = spec.codes() ? Capture.atAndNll(hook) : Capture.nllOnly();
       Activations acts = lease.transformer().forward(tokens, capture);
       float[] nll = acts.nll().orElseThrow().toFloatArray();
       if (spec.codes()) {
-        SparseCodes codes = loaded.sae().encodeSparse(acts.residPost(layer));
+        SparseCodes codes = loaded.sae().encodeSparse(acts.at(hook));
         emitCodes(batch, length, ids, nll, codes, out);
       } else {
         emitSliding(batch, length, nll, out);

@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.QdmException;
+import qdm.model.HookPoint;
 
 /** Hook names and model names: the two vocabularies an SAE is matched to a model with. */
 class HookPointTest {
@@ -28,9 +29,19 @@ class HookPointTest {
   }
 
   @Test
+  void parsesEverySiteInsideABlock() {
+    for (String name : new String[] {"blocks.0.hook_resid_pre", "blocks.3.hook_resid_mid",
+        "blocks.3.hook_attn_out", "blocks.3.hook_mlp_out", "blocks.3.attn.hook_z"}) {
+      assertEquals(name, HookPoint.parse(name).toString());
+    }
+    assertEquals(-1, HookPoint.parse("blocks.0.hook_resid_pre").block());
+    assertEquals(3, HookPoint.parse("blocks.3.attn.hook_z").block());
+  }
+
+  @Test
   void rejectsOtherSites() {
-    for (String name : new String[] {"blocks.4.hook_mlp_out", "blocks.4.attn.hook_z",
-        "hook_embed", "layers.4", "blocks.x.hook_resid_post", "blocks.0.hook_resid_pre"}) {
+    for (String name : new String[] {"blocks.4.attn.hook_q", "blocks.4.hook_mlp_in",
+        "hook_embed", "layers.4", "blocks.x.hook_resid_post"}) {
       QdmException e = assertThrows(QdmException.class, () -> HookPoint.parse(name), name);
       assertTrue(e.getMessage().contains(name), e.getMessage());
     }

@@ -1,5 +1,6 @@
 package qdm.sae;
 
+import qdm.model.HookPoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

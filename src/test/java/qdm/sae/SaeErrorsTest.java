@@ -1,5 +1,6 @@
 package qdm.sae;
 
+import qdm.model.HookPoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,13 +154,16 @@ class SaeErrorsTest {
   }
 
   @Test
-  void rejectsHooksOffTheResidualStream() {
+  void rejectsHookSitesQdmDoesNotCapture() {
+    Path mlpIn = saeLens("mlpin", Fixtures.saeLensFlat("standard", "relu", "")
+        .replace("blocks.1.hook_resid_post", "blocks.1.hook_mlp_in"), false);
+    fails(() -> read(mlpIn), "cfg.json", "blocks.1.hook_mlp_in", "not supported");
     Path mlp = saeLens("mlp", Fixtures.saeLensFlat("standard", "relu", "")
         .replace("blocks.1.hook_resid_post", "blocks.1.hook_mlp_out"), false);
-    fails(() -> read(mlp), "cfg.json", "blocks.1.hook_mlp_out", "not supported");
+    assertEquals("blocks.1.hook_mlp_out", read(mlp).hook().toString());
     Path embed = saeLens("embed", Fixtures.saeLensV6("standard", "")
         .replace("blocks.1.hook_resid_post", "blocks.0.hook_resid_pre"), false);
-    fails(() -> read(embed), "blocks.0.hook_resid_pre", "embedding");
+    assertEquals(-1, read(embed).hook().block()); // the embedding output
   }
 
   @Test

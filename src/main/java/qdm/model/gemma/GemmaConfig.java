@@ -45,6 +45,11 @@ public record GemmaConfig(
   }
 
   @Override
+  public int attentionWidth() {
+    return numHeads() * headDim();
+  }
+
+  @Override
   public List<Pattern> ignoredTensors() {
     return BUFFERS;
   }

@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import qdm.model.Attention;
+import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -71,16 +73,21 @@ final class GemmaModel extends Transformer {
   }
 
   @Override
-  protected NDArray block(int i, NDArray x, Positions positions) {
+  protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.rmsNormEps();
-    NDArray h = attention(l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions).addi(x);
+    NDArray attn = attention(l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions, taps);
+    taps.offer(HookPoint.Site.ATTN_OUT, attn);
+    NDArray h = attn.addi(x);
+    taps.offer(HookPoint.Site.RESID_MID, h);
     NDArray n = Ops.gemmaRmsNorm(h, l.postAttnNorm, eps);
     NDArray gate = config.activation().apply(Ops.linear(n, l.gate, null));
-    return Ops.linear(gate.mul(Ops.linear(n, l.up, null)), l.down, null).addi(h);
+    NDArray mlp = Ops.linear(gate.mul(Ops.linear(n, l.up, null)), l.down, null);
+    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    return mlp.addi(h);
   }
 
-  private NDArray attention(Layer l, NDArray x, Positions positions) {
+  private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
     Rope.Tables tables = positions.rope();
     NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(),
         config.headDim()));
@@ -89,6 +96,7 @@ final class GemmaModel extends Transformer {
     NDArray v = Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(),
         config.headDim());
     NDArray context = Attention.attend(q, k, v, positions.mask(0), attentionScale, 0f);
+    taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.o, null);
   }
 

@@ -60,6 +60,11 @@ public record Gemma2Config(
       Pattern.compile("model\\.rotary_emb\\.inv_freq"));
 
   @Override
+  public int attentionWidth() {
+    return numHeads() * headDim();
+  }
+
+  @Override
   public List<Pattern> ignoredTensors() {
     return BUFFERS;
   }

@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import qdm.model.Attention;
+import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -76,16 +78,22 @@ final class Gemma2Model extends Transformer {
   }
 
   @Override
-  protected NDArray block(int i, NDArray x, Positions positions) {
+  protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.rmsNormEps();
-    NDArray attn = attention(i, l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions);
-    NDArray h = Ops.gemmaRmsNorm(attn, l.postAttnNorm, eps).add(x);
+    NDArray attn = attention(i, l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions, taps);
+    // TransformerLens's hook_attn_out / hook_mlp_out come after the post-norms
+    NDArray attnOut = Ops.gemmaRmsNorm(attn, l.postAttnNorm, eps);
+    taps.offer(HookPoint.Site.ATTN_OUT, attnOut);
+    NDArray h = attnOut.add(x);
+    taps.offer(HookPoint.Site.RESID_MID, h);
     NDArray mlp = mlp(l, Ops.gemmaRmsNorm(h, l.preFfNorm, eps));
-    return Ops.gemmaRmsNorm(mlp, l.postFfNorm, eps).add(h);
+    NDArray mlpOut = Ops.gemmaRmsNorm(mlp, l.postFfNorm, eps);
+    taps.offer(HookPoint.Site.MLP_OUT, mlpOut);
+    return mlpOut.add(h);
   }
 
-  private NDArray attention(int i, Layer l, NDArray x, Positions positions) {
+  private NDArray attention(int i, Layer l, NDArray x, Positions positions, Taps taps) {
     Rope.Tables tables = positions.rope();
     NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(),
         config.headDim()));
@@ -96,6 +104,7 @@ final class Gemma2Model extends Transformer {
     int window = config.isSliding(i) ? config.slidingWindow() : 0;
     NDArray context = Attention.attend(q, k, v, positions.mask(window), attentionScale,
         config.attnSoftCap());
+    taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.o, null);
   }
 

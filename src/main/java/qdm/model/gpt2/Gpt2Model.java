@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import qdm.model.Attention;
+import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -80,17 +82,22 @@ final class Gpt2Model extends Transformer {
   }
 
   @Override
-  protected NDArray block(int i, NDArray x, Positions positions) {
+  protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.layerNormEps();
-    NDArray a = attention(i, l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions)
-        .addi(x);
+    NDArray attn = attention(i, l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions,
+        taps);
+    taps.offer(HookPoint.Site.ATTN_OUT, attn);
+    NDArray a = attn.addi(x);
+    taps.offer(HookPoint.Site.RESID_MID, a);
     NDArray hidden = config.activation().apply(
         Ops.linear(Ops.layerNorm(a, l.ln2Weight, l.ln2Bias, eps), l.up, l.upBias));
-    return Ops.linear(hidden, l.down, l.downBias).addi(a);
+    NDArray mlp = Ops.linear(hidden, l.down, l.downBias);
+    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    return mlp.addi(a);
   }
 
-  private NDArray attention(int i, Layer l, NDArray x, Positions positions) {
+  private NDArray attention(int i, Layer l, NDArray x, Positions positions, Taps taps) {
     long d = config.hiddenSize();
     long heads = config.numHeads();
     long dim = config.headDim();
@@ -104,6 +111,7 @@ final class Gpt2Model extends Transformer {
       scale /= i + 1;
     }
     NDArray context = Attention.attend(q, k, v, positions.mask(0), (float) scale, 0f);
+    taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.out, l.outBias);
   }
 

@@ -58,6 +58,11 @@ public record LlamaConfig(
   }
 
   @Override
+  public int attentionWidth() {
+    return numHeads() * headDim();
+  }
+
+  @Override
   public List<Pattern> ignoredTensors() {
     return BUFFERS;
   }

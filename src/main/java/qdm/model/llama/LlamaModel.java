@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import qdm.model.Attention;
+import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -83,14 +85,19 @@ final class LlamaModel extends Transformer {
   }
 
   @Override
-  protected NDArray block(int i, NDArray x, Positions positions) {
+  protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.rmsNormEps();
-    NDArray h = attention(l, Ops.rmsNorm(x, l.inputNorm, eps), positions).addi(x);
-    return mlp(l, Ops.rmsNorm(h, l.postAttnNorm, eps)).addi(h);
+    NDArray attn = attention(l, Ops.rmsNorm(x, l.inputNorm, eps), positions, taps);
+    taps.offer(HookPoint.Site.ATTN_OUT, attn);
+    NDArray h = attn.addi(x);
+    taps.offer(HookPoint.Site.RESID_MID, h);
+    NDArray mlp = mlp(l, Ops.rmsNorm(h, l.postAttnNorm, eps));
+    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    return mlp.addi(h);
   }
 
-  private NDArray attention(Layer l, NDArray x, Positions positions) {
+  private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
     Rope.Tables tables = positions.rope();
     // q/k/v projections, split into heads, rotary on q and k
     NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, l.qBias),
@@ -101,6 +108,7 @@ final class LlamaModel extends Transformer {
         config.headDim());
     NDArray context = Attention.attend(q, k, v, positions.mask(config.slidingWindow()),
         attentionScale, 0f);
+    taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.o, l.oBias);
   }
 

@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import qdm.model.Attention;
+import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -79,20 +81,25 @@ final class GptNeoXModel extends Transformer {
   }
 
   @Override
-  protected NDArray block(int i, NDArray x, Positions positions) {
+  protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.layerNormEps();
-    NDArray attn = attention(l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions);
+    NDArray attn = attention(l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions, taps);
+    taps.offer(HookPoint.Site.ATTN_OUT, attn);
     // the residual sums accumulate in place into fresh arrays (attn, mlp), never into x
     if (config.parallelResidual()) {
       NDArray mlp = mlp(l, Ops.layerNorm(x, l.ln2Weight, l.ln2Bias, eps));
+      taps.offer(HookPoint.Site.MLP_OUT, mlp);
       return mlp.addi(attn).addi(x);
     }
     NDArray h = attn.addi(x);
-    return mlp(l, Ops.layerNorm(h, l.ln2Weight, l.ln2Bias, eps)).addi(h);
+    taps.offer(HookPoint.Site.RESID_MID, h);
+    NDArray mlp = mlp(l, Ops.layerNorm(h, l.ln2Weight, l.ln2Bias, eps));
+    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    return mlp.addi(h);
   }
 
-  private NDArray attention(Layer l, NDArray x, Positions positions) {
+  private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
     long heads = config.numHeads();
     long dim = config.headDim();
     // fused projection, viewed per head as [q | k | v]
@@ -105,6 +112,7 @@ final class GptNeoXModel extends Transformer {
     q = positions.rope().apply(q);
     k = positions.rope().apply(k);
     NDArray context = Attention.attend(q, k, v, positions.mask(0), attentionScale, 0f);
+    taps.offer(HookPoint.Site.ATTN_Z, context); // heads concatenated, before the output proj
     return Ops.linear(context, l.out, l.outBias);
   }
 
