@@ -78,7 +78,8 @@ final class ForwardCommand implements Callable<Integer> {
   Path sae;
 
   @Option(names = "--sae-format", defaultValue = "auto", paramLabel = "FORMAT",
-      description = "auto, saelens, gemmascope or sparsify (default: ${DEFAULT-VALUE}).")
+      description = "auto, saelens, gemmascope, sparsify or llamascope (default: "
+          + "${DEFAULT-VALUE}).")
   String saeFormat;
 
   @Option(names = "--sae-hook", paramLabel = "HOOK",

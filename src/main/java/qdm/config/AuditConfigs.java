@@ -288,7 +288,8 @@ public final class AuditConfigs {
       String convention = oneOf("qdm.compression.convention", "hf", "tl");
       defaultConvention = convention == null ? "hf" : convention;
       var sae = new AuditConfig.SaeSettings(requiredString("qdm.sae.path"),
-          oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify"),
+          oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify",
+              "llamascope"),
           optionalString("qdm.sae.hook"));
 
       List<String> paths = stringList("qdm.corpus.paths");

@@ -18,6 +18,9 @@ public interface ModelConfig {
   /** Width of the residual stream ({@code d_model}). */
   int hiddenSize();
 
+  /** Number of attention (query) heads. */
+  int numHeads();
+
   /** Vocabulary size. */
   int vocabSize();
 

@@ -81,7 +81,7 @@ final class GemmaScopeFormat implements SaeLoader {
             + " but the SAE has " + dSae + " features");
       }
       return new SaeConfig(file, SaeFormat.GEMMASCOPE, SaeArchitectures.JUMPRELU, dIn, dSae,
-          hook, modelName, false, OptionalInt.empty(), 1.0);
+          hook, modelName, false, OptionalInt.empty(), 1.0, SaeInput.PLAIN);
     }
   }
 

@@ -24,6 +24,7 @@ final class Normalization {
     w.wEnc().close();
     w.wDec().close();
     w.bDec().close();
-    return new SaeWeights(w.manager(), wEnc, w.bEnc(), wDec, bDec, w.threshold());
+    return new SaeWeights(w.manager(), wEnc, w.bEnc(), wDec, bDec, w.threshold(),
+        w.extras());
   }
 }

@@ -29,7 +29,7 @@ public final class RandomSae {
     boolean topk = architecture.equals(SaeArchitectures.TOPK);
     SaeConfig config = new SaeConfig(Path.of("random-" + architecture), SaeFormat.SAELENS,
         architecture, dIn, dSae, HookPoint.residPost(0), Optional.empty(), true,
-        topk ? OptionalInt.of(targetL0) : OptionalInt.empty(), 1.0);
+        topk ? OptionalInt.of(targetL0) : OptionalInt.empty(), 1.0, SaeInput.PLAIN);
     float z = (float) upperQuantile((double) targetL0 / dSae);
     NDManager m = parent.newSubManager();
     try {

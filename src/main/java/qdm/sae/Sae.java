@@ -127,11 +127,58 @@ public abstract class Sae implements AutoCloseable {
     return weights.bDec();
   }
 
-  /** The encoder input: {@code x} as float32, minus {@code b_dec} if the SAE says so. */
+  /**
+   * The encoder input, as SAELens's {@code process_sae_in}: {@code x} [..., d_in] (already cut
+   * to its head, {@link #select}) as float32, normalized at run time if the SAE says so
+   * ({@link SaeInput}), minus {@code b_dec} if {@code apply_b_dec_to_input}.
+   */
   public NDArray preprocess(NDArray x) {
     checkWidth(x, config.dIn(), "d_in");
     NDArray f = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+    f = normalize(f);
     return config.applyBDecToInput() ? f.sub(weights.bDec()) : f;
+  }
+
+  /** SAELens's run-time {@code normalize_activations} of a float32 input [..., d_in]. */
+  private NDArray normalize(NDArray f) {
+    switch (config.input().normalization()) {
+      case SaeInput.CONSTANT_NORM_RESCALE -> {
+        // x * sqrt(d_in) / ||x||
+        NDArray norm = f.square().sum(new int[] {-1}, true).sqrt();
+        return f.mul(qdm.model.Ops.scalar(f, Math.sqrt(config.dIn()))).div(norm);
+      }
+      case SaeInput.LAYER_NORM -> {
+        // (x - mean) / (std + 1e-5), std with Bessel's correction as torch.std
+        NDArray centred = f.sub(f.mean(new int[] {-1}, true));
+        NDArray std = centred.square().sum(new int[] {-1}, true)
+            .div(qdm.model.Ops.scalar(f, config.dIn() - 1)).sqrt();
+        return centred.div(std.add(qdm.model.Ops.scalar(f, 1e-5)));
+      }
+      default -> {
+        return f;
+      }
+    }
+  }
+
+  /**
+   * The part of a captured site the SAE reads: for an SAE on one attention head
+   * ({@code hook_head_index}), that head's d_head slice of the flattened site; else all of it.
+   */
+  public NDArray select(NDArray x) {
+    if (config.input().headIndex().isEmpty()) {
+      return x;
+    }
+    long h = config.input().headIndex().getAsInt();
+    long d = config.dIn();
+    return x.get(new NDIndex("..., {}:{}", h * d, (h + 1) * d));
+  }
+
+  /**
+   * Activations [..., d_sae] of inputs [..., d_in]: {@code activate(preActivations(x))}; an
+   * architecture whose activation needs more than the pre-activations overrides this.
+   */
+  protected NDArray activations(NDArray x) {
+    return activate(preActivations(x));
   }
 
   /**
@@ -153,12 +200,17 @@ public abstract class Sae implements AutoCloseable {
     return sparse(activate(pre));
   }
 
+  /** The non-zero activations of input rows [N, d_in]. */
+  protected SparseCodes sparseCodesOfRows(NDArray rows) {
+    return sparseCodes(preActivations(rows));
+  }
+
   /** Dense feature activations [..., d_sae] of inputs [..., d_in], under x's manager. */
   public NDArray encode(NDArray x) {
     NDManager owner = x.getManager();
     try (NDManager scratch = owner.newSubManager()) {
       x.tempAttach(scratch); // intermediates follow their first operand into scratch
-      NDArray acts = activate(preActivations(x));
+      NDArray acts = activations(select(x));
       acts.attach(owner);
       return acts;
     }
@@ -177,11 +229,11 @@ public abstract class Sae implements AutoCloseable {
   public SparseCodes encodeSparse(NDArray x) {
     try (NDManager scratch = x.getManager().newSubManager()) {
       x.tempAttach(scratch); // intermediates follow their first operand into scratch
-      NDArray input = x.reshape(-1, config.dIn());
+      NDArray input = select(x).reshape(-1, config.dIn());
       List<SparseCodes> parts = new ArrayList<>();
       for (long from = 0; from < input.getShape().get(0); from += chunkRows()) {
         try (NDManager chunk = scratch.newSubManager()) {
-          parts.add(sparseCodes(preActivations(rows(input, from, chunk))));
+          parts.add(sparseCodesOfRows(rows(input, from, chunk)));
         }
       }
       return SparseCodes.concat(parts, config.dSae());
@@ -192,13 +244,13 @@ public abstract class Sae implements AutoCloseable {
   public EncodedBatch encodeBatch(NDArray x) {
     try (NDManager scratch = x.getManager().newSubManager()) {
       x.tempAttach(scratch);
-      NDArray input = x.reshape(-1, config.dIn());
+      NDArray input = select(x).reshape(-1, config.dIn());
       List<SparseCodes> parts = new ArrayList<>();
       double error = 0;
       for (long from = 0; from < input.getShape().get(0); from += chunkRows()) {
         try (NDManager chunk = scratch.newSubManager()) {
           NDArray rows = rows(input, from, chunk);
-          NDArray acts = activate(preActivations(rows));
+          NDArray acts = activations(rows);
           parts.add(sparse(acts));
           error += squaredError(rows, acts);
         }
@@ -281,7 +333,7 @@ public abstract class Sae implements AutoCloseable {
     try (NDManager scratch = x.getManager().newSubManager()) {
       x.tempAttach(scratch);
       acts.tempAttach(scratch);
-      NDArray input = x.reshape(-1, config.dIn());
+      NDArray input = select(x).reshape(-1, config.dIn());
       long nonZeros = acts.countNonzero().toType(DataType.INT64, false).getLong();
       return new Reconstruction(input.getShape().get(0), nonZeros,
           squaredError(input, acts.reshape(-1, config.dSae())), variance(input));

@@ -11,6 +11,7 @@ public final class SaeArchitectures {
   public static final String STANDARD = "standard";
   public static final String JUMPRELU = "jumprelu";
   public static final String TOPK = "topk";
+  public static final String GATED = "gated";
 
   private static final Map<String, BiFunction<SaeConfig, SaeWeights, Sae>> BY_NAME =
       new LinkedHashMap<>();
@@ -19,6 +20,7 @@ public final class SaeArchitectures {
     BY_NAME.put(STANDARD, StandardSae::new);
     BY_NAME.put(JUMPRELU, JumpReluSae::new);
     BY_NAME.put(TOPK, TopKSae::new);
+    BY_NAME.put(GATED, GatedSae::new);
   }
 
   private SaeArchitectures() {}

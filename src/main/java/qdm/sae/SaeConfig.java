@@ -25,6 +25,7 @@ import qdm.model.ModelConfig;
  * @param k features kept per token, for {@code topk} only
  * @param inputScale the activation scaling factor folded into the weights at load
  *     ({@code normalize_activations = expected_average_only_in}); 1 when there is none
+ * @param input run-time input processing (normalization, one head's slice)
  */
 public record SaeConfig(
     Path source,
@@ -36,7 +37,8 @@ public record SaeConfig(
     Optional<String> modelName,
     boolean applyBDecToInput,
     OptionalInt k,
-    double inputScale) {
+    double inputScale,
+    SaeInput input) {
 
   public SaeConfig {
     if (format == SaeFormat.AUTO) {
@@ -71,10 +73,17 @@ public record SaeConfig(
    */
   public void checkCompatible(ModelConfig model, Optional<String> modelName) {
     List<String> problems = new ArrayList<>();
-    int width = hook.width(model);
+    int width = input.headIndex().isPresent() ? hook.width(model) / model.numHeads()
+        : hook.width(model);
+    if (input.headIndex().isPresent() && input.headIndex().getAsInt() >= model.numHeads()) {
+      problems.add("hook_head_index " + input.headIndex().getAsInt() + " is not a head of the "
+          + "model (" + model.numHeads() + " heads)");
+    }
     if (dIn != width) {
       problems.add("the SAE reads " + dIn + "-dimensional activations (d_in) but the model's "
-          + (hook.site() == HookPoint.Site.ATTN_Z ? "attention heads at " + hook + " are "
+          + (input.headIndex().isPresent() ? "head " + input.headIndex().getAsInt() + " at "
+              + hook + " is " + width + " wide (d_head)"
+              : hook.site() == HookPoint.Site.ATTN_Z ? "attention heads at " + hook + " are "
               + width + " wide (n_heads * d_head)"
               : "residual stream is " + width + " wide (hidden_size)"));
     }

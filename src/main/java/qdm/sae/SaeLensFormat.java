@@ -55,16 +55,24 @@ final class SaeLensFormat implements SaeLoader {
 
     Optional<String> hookName = first(meta, cfg, "hook_name", "hook_point");
     HookPoint hook = SaeFiles.hook(hookName, cfgPath.toString(), given);
-    for (String key : new String[] {"hook_head_index", "hook_point_head_index"}) {
-      if (meta.has(key)) {
-        throw new QdmException(cfgPath + ": key '" + key + "' is " + meta.json().get(key)
-            + "; SAEs on single attention heads are not supported");
+    OptionalInt headIndex = OptionalInt.empty();
+    for (JsonFields where : new JsonFields[] {meta, cfg}) {
+      for (String key : new String[] {"hook_head_index", "hook_point_head_index"}) {
+        if (where.has(key) && headIndex.isEmpty()) {
+          headIndex = OptionalInt.of(where.integer(key));
+          if (hook.site() != HookPoint.Site.ATTN_Z) {
+            throw new QdmException(cfgPath + ": key '" + key + "' is " + headIndex.getAsInt()
+                + " but the hook " + hook + " has no heads (a head index applies to "
+                + "blocks.L.attn.hook_z)");
+          }
+        }
       }
     }
     String reshape = cfg.string("reshape_activations", "none");
-    if (!reshape.equals("none")) {
-      throw new QdmException(cfgPath + ": reshape_activations '" + reshape
-          + "' is not supported (QDM reads the residual stream; expected none)");
+    if (!reshape.equals("none") && !(reshape.equals("hook_z")
+        && hook.site() == HookPoint.Site.ATTN_Z)) {
+      throw new QdmException(cfgPath + ": reshape_activations '" + reshape + "' is not "
+          + "supported at " + hook + " (expected none, or hook_z for an attn.hook_z SAE)");
     }
     if (cfg.bool("rescale_acts_by_decoder_norm", false)) {
       throw new QdmException(cfgPath + ": rescale_acts_by_decoder_norm true is not supported");
@@ -79,6 +87,9 @@ final class SaeLensFormat implements SaeLoader {
       architecture = SaeArchitectures.TOPK;
       k = OptionalInt.of(cfg.has("k") ? cfg.integer("k")
           : cfg.object("activation_fn_kwargs").integer("k"));
+    } else if (architecture.equals(SaeArchitectures.GATED) && !activationFn.equals("relu")) {
+      throw new QdmException(cfgPath + ": a gated SAE's magnitude activation must be relu, got '"
+          + activationFn + "'");
     } else if (!activationFn.equals("relu")) {
       throw new QdmException(cfgPath + ": activation_fn '" + activationFn + "' with architecture '"
           + architecture + "' is not supported (expected relu, or topk)");
@@ -87,7 +98,11 @@ final class SaeLensFormat implements SaeLoader {
 
     int dIn = cfg.integer("d_in");
     int dSae = cfg.integer("d_sae");
-    double scale = inputScale(dir, cfg);
+    String mode = normalizeMode(cfg);
+    double scale = mode.equals(SaeInput.CONSTANT_NORM_RESCALE)
+        || mode.equals(SaeInput.LAYER_NORM) ? 1.0 : inputScale(dir, cfg);
+    SaeInput input = new SaeInput(mode.equals(SaeInput.CONSTANT_NORM_RESCALE)
+        || mode.equals(SaeInput.LAYER_NORM) ? mode : SaeInput.NONE, headIndex);
     if (!(Double.isFinite(scale) && scale > 0)) {
       // folded into W_enc and W_dec, a NaN or zero factor would silently zero or NaN every code
       throw new QdmException(dir + ": the activation scaling factor (" + SCALER
@@ -96,12 +111,17 @@ final class SaeLensFormat implements SaeLoader {
     }
     Optional<String> modelName = first(meta, cfg, "model_name");
     SaeConfig config = new SaeConfig(dir, SaeFormat.SAELENS, architecture, dIn, dSae, hook,
-        modelName, cfg.bool("apply_b_dec_to_input", true), k, scale);
+        modelName, cfg.bool("apply_b_dec_to_input", true), k, scale, input);
     try (SafetensorsFile st = SafetensorsFile.open(dir.resolve(WEIGHTS))) {
       SaeFiles.ShapeCheck check = new SaeFiles.ShapeCheck(st)
-          .require("W_enc", dIn, dSae).require("b_enc", dSae)
+          .require("W_enc", dIn, dSae)
           .require("W_dec", dSae, dIn).require("b_dec", dIn)
           .optional(FINETUNING_SCALE, dSae);
+      if (architecture.equals(SaeArchitectures.GATED)) {
+        check.require("b_gate", dSae).require("r_mag", dSae).require("b_mag", dSae);
+      } else {
+        check.require("b_enc", dSae);
+      }
       if (architecture.equals(SaeArchitectures.JUMPRELU)) {
         check.require("threshold", dSae);
       }
@@ -161,7 +181,8 @@ final class SaeLensFormat implements SaeLoader {
             + " with a numeric scaling_factor, or a norm_scaling_factor key in " + CONFIG);
       }
       default -> throw new QdmException(cfgPath + ": normalize_activations '" + mode
-          + "' is not supported (supported: none, expected_average_only_in)");
+          + "' is not supported (supported: none, expected_average_only_in, "
+          + "constant_norm_rescale, layer_norm)");
     }
   }
 
@@ -196,7 +217,11 @@ final class SaeLensFormat implements SaeLoader {
   public SaeWeights load(SaeConfig config, NDManager manager) {
     try (SafetensorsFile st = open(config)) {
       NDArray wEnc = SaeFiles.read(st, "W_enc", manager);
-      NDArray bEnc = SaeFiles.read(st, "b_enc", manager);
+      boolean gated = config.architecture().equals(SaeArchitectures.GATED);
+      NDArray bEnc = SaeFiles.read(st, gated ? "b_gate" : "b_enc", manager);
+      java.util.Map<String, NDArray> extras = gated ? java.util.Map.of(
+          "r_mag", SaeFiles.read(st, "r_mag", manager),
+          "b_mag", SaeFiles.read(st, "b_mag", manager)) : java.util.Map.of();
       NDArray wDec = SaeFiles.read(st, "W_dec", manager);
       NDArray bDec = SaeFiles.read(st, "b_dec", manager);
       Optional<NDArray> threshold = config.architecture().equals(SaeArchitectures.JUMPRELU)
@@ -209,8 +234,8 @@ final class SaeLensFormat implements SaeLoader {
         scale.close();
         wDec = scaled;
       }
-      return Normalization.fold(new SaeWeights(manager, wEnc, bEnc, wDec, bDec, threshold),
-          config.inputScale());
+      return Normalization.fold(new SaeWeights(manager, wEnc, bEnc, wDec, bDec, threshold,
+          extras), config.inputScale());
     }
   }
 }

@@ -13,6 +13,23 @@ import java.util.Optional;
  * @param wDec decoder [d_sae, d_in]
  * @param bDec decoder bias [d_in]
  * @param threshold per-feature JumpReLU threshold [d_sae], for {@code jumprelu} only
+ * @param extras an architecture's other tensors by SAELens name ({@code gated}: {@code r_mag},
+ *     {@code b_mag}; {@code b_gate} is {@code bEnc})
  */
 record SaeWeights(NDManager manager, NDArray wEnc, NDArray bEnc, NDArray wDec, NDArray bDec,
-    Optional<NDArray> threshold) {}
+    Optional<NDArray> threshold, java.util.Map<String, NDArray> extras) {
+
+  SaeWeights(NDManager manager, NDArray wEnc, NDArray bEnc, NDArray wDec, NDArray bDec,
+      Optional<NDArray> threshold) {
+    this(manager, wEnc, bEnc, wDec, bDec, threshold, java.util.Map.of());
+  }
+
+  /** An architecture's extra tensor. */
+  NDArray extra(String name) {
+    NDArray a = extras.get(name);
+    if (a == null) {
+      throw new IllegalStateException("no SAE tensor " + name);
+    }
+    return a;
+  }
+}

@@ -77,7 +77,7 @@ final class SparsifyFormat implements SaeLoader {
           ? Optional.of("blocks." + layer.group(1) + ".hook_resid_post") : Optional.empty();
       HookPoint hook = SaeFiles.hook(hookName, dir + " (its hookpoint directory name)", given);
       return new SaeConfig(dir, SaeFormat.SPARSIFY, SaeArchitectures.TOPK, dIn, dSae, hook,
-          Optional.empty(), true, OptionalInt.of(k), 1.0);
+          Optional.empty(), true, OptionalInt.of(k), 1.0, SaeInput.PLAIN);
     }
   }
 
