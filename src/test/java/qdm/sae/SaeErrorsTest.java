@@ -104,7 +104,7 @@ class SaeErrorsTest {
 
   @Test
   void rejectsUnsupportedNormalization() {
-    for (String mode : new String[] {"constant_norm_rescale", "layer_norm"}) {
+    for (String mode : new String[] {"batch_norm", "l2"}) {
       Path dir = saeLens(mode, Fixtures.saeLensV6("standard", "")
           .replace("'normalize_activations': 'none'", "'normalize_activations': '" + mode + "'"),
           false);
@@ -134,8 +134,9 @@ class SaeErrorsTest {
 
   @Test
   void rejectsUnsupportedArchitecturesAndActivations() {
-    Path gated = saeLens("gated", Fixtures.saeLensV6("gated", ""), false);
-    fails(() -> read(gated), "architecture 'gated'", "standard, jumprelu, topk");
+    Path other = saeLens("matryoshka", Fixtures.saeLensV6("matryoshka_batchtopk", ""), false);
+    fails(() -> read(other), "architecture 'matryoshka_batchtopk'",
+        "standard, jumprelu, topk, gated");
     Path tanh = saeLens("tanh", Fixtures.saeLensFlat("standard", "tanh-relu", ""), false);
     fails(() -> read(tanh), "activation_fn 'tanh-relu'");
   }
@@ -144,10 +145,11 @@ class SaeErrorsTest {
   void rejectsSettingsQdmCannotHonour() {
     Path head = saeLens("head", Fixtures.saeLensV6("standard", "")
         .replace("'hook_head_index': null", "'hook_head_index': 2"), false);
-    fails(() -> read(head), "hook_head_index", "not supported");
+    // a head index or hook_z reshaping on a site without heads
+    fails(() -> read(head), "hook_head_index", "has no heads");
     Path z = saeLens("hookz", Fixtures.saeLensV6("standard", "")
         .replace("'reshape_activations': 'none'", "'reshape_activations': 'hook_z'"), false);
-    fails(() -> read(z), "reshape_activations 'hook_z'");
+    fails(() -> read(z), "reshape_activations 'hook_z'", "blocks.1.hook_resid_post");
     Path rescale = saeLens("rescale", Fixtures.saeLensV6("topk",
         ", 'k': 4, 'rescale_acts_by_decoder_norm': true"), false);
     fails(() -> read(rescale), "rescale_acts_by_decoder_norm");
