@@ -39,8 +39,9 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
   static final String MODEL_FILES = "a Hugging Face model directory: config.json, tokenizer.json "
       + "and model.safetensors (or model.safetensors.index.json with its shards)";
   static final String SAE_FILES = "an SAE: a SAELens folder (cfg.json, sae_weights.safetensors),"
-      + " a Gemma Scope params.npz (or its folder), or a sparsify folder (cfg.json, "
-      + "sae.safetensors)";
+      + " a Gemma Scope params.npz (or its folder), a sparsify folder (cfg.json, "
+      + "sae.safetensors) or a Llama Scope folder (hyperparams.json, "
+      + "checkpoints/final.safetensors)";
 
   public Preflight {
     notes = List.copyOf(notes);

@@ -106,4 +106,32 @@ class PaperConfigsTest {
       assertFalse(Files.exists(tmp.resolve("cache")), "nor creates the cache");
     }
   }
+
+  /**
+   * The setups for the most used public SAEs on other models (conf/gpt2-small.conf,
+   * conf/llama-3.1-8b.conf): the hook, format and processing each SAE was trained with, and a
+   * dry run that names every missing file with its hf:// location.
+   */
+  @Test
+  void thePublicSaeSetupsDryRunWithHints() {
+    AuditConfig gpt2 = AuditConfigs.load(Path.of("conf/gpt2-small.conf"), List.of());
+    assertEquals("transformerlens", gpt2.model().processing());
+    assertEquals("blocks.6.hook_resid_pre", gpt2.sae().hook().orElseThrow());
+    assertEquals("rtn:6:tl", gpt2.condition("rtn6").orElseThrow().compression());
+    AuditConfig llama = AuditConfigs.load(Path.of("conf/llama-3.1-8b.conf"), List.of());
+    assertEquals("none", llama.model().processing());
+    assertEquals("llamascope", llama.sae().format());
+    assertEquals("blocks.15.hook_resid_post", llama.sae().hook().orElseThrow());
+    for (String[] c : new String[][] {
+        {"conf/gpt2-small.conf", "hf://openai-community/gpt2@main",
+            "hf://jbloom/GPT2-Small-SAEs-Reformatted@main/blocks.6.hook_resid_pre"},
+        {"conf/llama-3.1-8b.conf", "hf://meta-llama/Llama-3.1-8B@main",
+            "hf://fnlp/Llama3_1-8B-Base-LXR-8x@main/Llama3_1-8B-Base-L15R-8x"}}) {
+      Cli.Result r = Cli.run("run", c[0], "--dry-run");
+      assertEquals(2, r.exit(), r.all());
+      for (String s : List.of("3 problems", c[1], c[2], "wikitext-2-raw-v1/train")) {
+        assertTrue(r.err().contains(s), "missing '" + s + "' in\n" + r.all());
+      }
+    }
+  }
 }
