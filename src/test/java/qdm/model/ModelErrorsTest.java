@@ -92,11 +92,11 @@ class ModelErrorsTest {
 
   @Test
   void unknownModelType() throws IOException {
-    Path dir = broken(c -> c.addProperty("model_type", "llama"), Map.of());
+    Path dir = broken(c -> c.addProperty("model_type", "mamba"), Map.of());
     String message = loadFails(dir).getMessage();
-    assertTrue(message.contains("config.json") && message.contains("'llama'")
+    assertTrue(message.contains("config.json") && message.contains("'mamba'")
         && message.contains("gpt_neox") && message.contains("gemma2"), message);
-    assertTrue(forwardFails(dir).contains("'llama'"));
+    assertTrue(forwardFails(dir).contains("'mamba'"));
   }
 
   @Test
