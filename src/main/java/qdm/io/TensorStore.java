@@ -23,6 +23,16 @@ public interface TensorStore extends AutoCloseable {
     return source();
   }
 
+  /**
+   * True when tensor {@code name} is a linear layer's weight laid out [out, in] whatever the
+   * architecture's own checkpoint convention: a layer a quantized format stores as a linear
+   * layer and this store dequantizes (GPT-2's Conv1D weights are [in, out] in HF files, but a
+   * GPTQ or GGUF export of GPT-2 holds them as [out, in]). False for plain files.
+   */
+  default boolean storedAsLinear(String name) {
+    return false;
+  }
+
   /** Names of all tensors, in a stable order. */
   Set<String> names();
 

@@ -48,6 +48,14 @@ public interface Architecture<C extends ModelConfig> {
     return raw;
   }
 
+  /**
+   * How llama.cpp names and lays out this architecture's tensors in GGUF files, mapped back to
+   * the Hugging Face names {@link #checkpoint} reads; empty if QDM has no mapping.
+   */
+  default java.util.Optional<qdm.io.gguf.GgufNames> gguf(C config) {
+    return java.util.Optional.empty();
+  }
+
   /** The forward pass over weights laid out as {@link ModelConfig#tensors()} says. */
   Transformer build(C config, Weights weights);
 }

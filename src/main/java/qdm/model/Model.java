@@ -43,7 +43,7 @@ public final class Model implements AutoCloseable {
   public static TensorStore openCheckpoint(ModelFiles files) {
     files.checkExists();
     JsonFields json = JsonFields.read(files.config());
-    return Architectures.of(json).checkpoint(files.openWeights());
+    return Architectures.of(json).checkpoint(files.openWeights(json));
   }
 
   /** The context length {@code config.json} states, if any (see Architecture#contextLength). */
@@ -72,7 +72,7 @@ public final class Model implements AutoCloseable {
     JsonFields json = JsonFields.read(files.config());
     Architecture<ModelConfig> arch = (Architecture<ModelConfig>) Architectures.of(json);
     ModelConfig config = arch.parseConfig(json);
-    try (TensorStore store = arch.checkpoint(files.openWeights())) {
+    try (TensorStore store = arch.checkpoint(files.openWeights(json))) {
       WeightsLoader.check(store, config);
       NDManager onDevice = parent.newSubManager(device);
       try {

@@ -7,13 +7,21 @@ import qdm.QdmException;
 import qdm.io.SafetensorsFile;
 import qdm.io.ShardedSafetensors;
 import qdm.io.TensorStore;
+import qdm.io.gguf.GgufStore;
+import qdm.io.quant.QuantConfig;
+import qdm.io.quant.WeightFormat;
 
 /**
  * The files of a Hugging Face model directory: {@code config.json}, the weights (one
- * {@code model.safetensors}, a sharded {@code model.safetensors.index.json}, or a file the user
- * picks) and {@code tokenizer.json}.
+ * {@code model.safetensors}, a sharded {@code model.safetensors.index.json}, a single
+ * {@code .gguf} file, or a file the user picks) and {@code tokenizer.json}; {@code format}
+ * overrides the detection of the weights' format ({@link WeightFormat}).
  */
-public record ModelFiles(Path dir, Optional<Path> weightsOverride) {
+public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<String> format) {
+
+  public ModelFiles(Path dir, Optional<Path> weightsOverride) {
+    this(dir, weightsOverride, Optional.empty());
+  }
   public static final String CONFIG = "config.json";
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
@@ -42,8 +50,19 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride) {
     if (Files.exists(dir.resolve(INDEX))) {
       return dir.resolve(INDEX);
     }
-    throw new QdmException(dir + ": no weights found (expected " + SINGLE + " or " + INDEX
-        + "); pass a weights file explicitly if it has another name");
+    java.util.List<Path> gguf = new java.util.ArrayList<>();
+    try (var list = Files.list(dir)) {
+      list.filter(p -> p.getFileName().toString().endsWith(".gguf")).sorted()
+          .forEach(gguf::add);
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      // reported below as no weights
+    }
+    if (gguf.size() == 1) {
+      return gguf.get(0);
+    }
+    throw new QdmException(dir + ": no weights found (expected " + SINGLE + ", " + INDEX
+        + (gguf.size() > 1 ? ", or one .gguf file, but there are " + gguf.size() : " or a .gguf"
+        + " file") + "); pass a weights file explicitly");
   }
 
   /** Checks that the directory and its config exist, before any loading. */
@@ -61,10 +80,61 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride) {
     }
   }
 
-  /** Opens the weights, sharded or not. */
-  public TensorStore openWeights() {
+  /**
+   * The quantization config that goes with the weights: from a config.json beside the weights
+   * file (a quantized checkpoint's own), else from this directory's {@code config}.
+   */
+  public Optional<QuantConfig> quantConfig(JsonFields config) {
+    Path w = weights().toAbsolutePath();
+    Path beside = w.getParent() == null ? null : w.getParent().resolve(CONFIG);
+    if (beside != null && !beside.equals(config.file().toAbsolutePath())) {
+      Optional<QuantConfig> q = QuantConfig.find(p -> JsonFields.read(p).json(), beside);
+      if (q.isPresent()) {
+        return q;
+      }
+    }
+    return QuantConfig.of(config.file(), config.json());
+  }
+
+  /** The format of the weights: {@link #format} if given, else detected. */
+  public WeightFormat weightFormat(JsonFields config, TensorStore opened) {
+    if (format.isPresent()) {
+      return WeightFormat.parse(format.get(), "format");
+    }
+    return WeightFormat.detect(weights(), quantConfig(config), opened);
+  }
+
+  /**
+   * Opens the weights as float32 tensors under the Hugging Face names of the architecture of
+   * {@code config} (before {@link Architecture#checkpoint}), whatever their format: dense or
+   * sharded safetensors, a quantized safetensors checkpoint, or a GGUF file.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public TensorStore openWeights(JsonFields config) {
     Path w = weights();
-    return w.getFileName().toString().endsWith(".index.json")
+    boolean gguf = format.map(f -> WeightFormat.parse(f, "format") == WeightFormat.GGUF)
+        .orElse(w.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf"));
+    if (gguf) {
+      Architecture arch = Architectures.of(config);
+      ModelConfig parsed = arch.parseConfig(config);
+      Optional<qdm.io.gguf.GgufNames> names = arch.gguf(parsed);
+      if (names.isEmpty()) {
+        throw new QdmException(w + ": QDM has no GGUF tensor mapping for model_type '"
+            + parsed.modelType() + "'");
+      }
+      return GgufStore.open(w, names.get());
+    }
+    TensorStore raw = w.getFileName().toString().endsWith(".index.json")
         ? ShardedSafetensors.open(w) : SafetensorsFile.open(w);
+    try {
+      WeightFormat f = weightFormat(config, raw);
+      if (f == WeightFormat.GGUF) {
+        throw new QdmException(w + ": format gguf was given but the file is safetensors");
+      }
+      return f.wrap(raw, f == WeightFormat.SAFETENSORS ? Optional.empty() : quantConfig(config));
+    } catch (RuntimeException e) {
+      raw.close();
+      throw e;
+    }
   }
 }

@@ -65,7 +65,8 @@ class ShardedSafetensorsTest {
   void shardedForwardEqualsUnsharded() throws IOException {
     Path ref = Reference.model("neox");
     Path sharded = shardedCopy("neox");
-    try (TensorStore store = qdm.model.ModelFiles.of(sharded).openWeights();
+    try (TensorStore store = qdm.model.ModelFiles.of(sharded).openWeights(
+            qdm.model.JsonFields.read(sharded.resolve("config.json")));
         SafetensorsFile single = SafetensorsFile.open(ref.resolve("model.safetensors"))) {
       assertTrue(store instanceof ShardedSafetensors, "the index is what gets opened");
       assertEquals(Set.copyOf(single.names()), Set.copyOf(store.names()));

@@ -78,6 +78,11 @@ public final class Gemma implements Architecture<GemmaConfig> {
   }
 
   @Override
+  public java.util.Optional<qdm.io.gguf.GgufNames> gguf(GemmaConfig config) {
+    return java.util.Optional.of(GemmaGguf.names(config));
+  }
+
+  @Override
   public Transformer build(GemmaConfig config, Weights weights) {
     return new GemmaModel(config, weights);
   }

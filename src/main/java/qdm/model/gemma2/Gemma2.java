@@ -56,6 +56,11 @@ public final class Gemma2 implements Architecture<Gemma2Config> {
   }
 
   @Override
+  public java.util.Optional<qdm.io.gguf.GgufNames> gguf(Gemma2Config config) {
+    return java.util.Optional.of(Gemma2Gguf.names(config));
+  }
+
+  @Override
   public Transformer build(Gemma2Config config, Weights weights) {
     return new Gemma2Model(config, weights);
   }

@@ -60,6 +60,11 @@ public final class Gpt2 implements Architecture<Gpt2Config> {
   }
 
   @Override
+  public java.util.Optional<qdm.io.gguf.GgufNames> gguf(Gpt2Config config) {
+    return java.util.Optional.of(Gpt2Gguf.names(config));
+  }
+
+  @Override
   public Transformer build(Gpt2Config config, Weights weights) {
     return new Gpt2Model(config, weights);
   }

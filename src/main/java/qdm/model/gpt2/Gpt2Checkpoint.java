@@ -37,6 +37,16 @@ final class Gpt2Checkpoint implements TensorStore {
             || name.contains(".mlp.c_fc.") || name.contains(".mlp.c_proj."));
   }
 
+  /** A Conv1D weight the store holds as HF does ([in, out]), so presented transposed. */
+  private boolean transposed(String name) {
+    return isConv1d(name) && !raw.storedAsLinear(rawName(name));
+  }
+
+  @Override
+  public boolean storedAsLinear(String name) {
+    return isConv1d(name);
+  }
+
   @Override
   public Path source() {
     return raw.source();
@@ -63,7 +73,7 @@ final class Gpt2Checkpoint implements TensorStore {
   @Override
   public TensorInfo info(String name) {
     TensorInfo i = raw.info(rawName(name));
-    if (!isConv1d(name) || i.shape().length != 2) {
+    if (!transposed(name) || i.shape().length != 2) {
       return new TensorInfo(name, i.dtype(), i.shape(), i.begin(), i.end());
     }
     long[] s = i.shape();
@@ -73,7 +83,7 @@ final class Gpt2Checkpoint implements TensorStore {
   @Override
   public synchronized void readFloats(String name, long from, float[] dst, int dstOffset,
       int count) {
-    if (!isConv1d(name) || raw.info(rawName(name)).shape().length != 2) {
+    if (!transposed(name) || raw.info(rawName(name)).shape().length != 2) {
       raw.readFloats(rawName(name), from, dst, dstOffset, count);
       return;
     }

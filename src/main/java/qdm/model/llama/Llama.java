@@ -89,6 +89,20 @@ public class Llama implements Architecture<LlamaConfig> {
     return LlamaTlProcessing.apply(config, weights);
   }
 
+  /** The GGUF architectures a checkpoint of this family may carry. */
+  private static String[] ggufArchitectures(LlamaConfig config) {
+    return switch (config.modelType()) {
+      case "qwen2" -> new String[] {"qwen2"};
+      case "mistral" -> new String[] {"llama", "mistral"};
+      default -> new String[] {"llama"};
+    };
+  }
+
+  @Override
+  public java.util.Optional<qdm.io.gguf.GgufNames> gguf(LlamaConfig config) {
+    return java.util.Optional.of(LlamaGguf.names(config, !config.modelType().equals("qwen2"), ggufArchitectures(config)));
+  }
+
   @Override
   public Transformer build(LlamaConfig config, Weights weights) {
     return new LlamaModel(config, weights);

@@ -58,6 +58,11 @@ public final class GptNeoX implements Architecture<GptNeoXConfig> {
   }
 
   @Override
+  public java.util.Optional<qdm.io.gguf.GgufNames> gguf(GptNeoXConfig config) {
+    return java.util.Optional.of(GptNeoXGguf.names(config));
+  }
+
+  @Override
   public Transformer build(GptNeoXConfig config, Weights weights) {
     return new GptNeoXModel(config, weights);
   }
