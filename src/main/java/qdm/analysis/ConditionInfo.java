@@ -7,10 +7,15 @@ import qdm.QdmException;
 /**
  * What the {@code conditions} table says about how a condition was made: its compression
  * method ({@code none}, {@code rtn}, {@code prune}, ...) and, where they apply, its bit width
- * and sparsity (for matched pruning, the sparsity the search chose).
+ * and sparsity (for matched pruning, the sparsity the search chose), and where its weights
+ * come from ({@code source}).
  */
 public record ConditionInfo(String name, String method, OptionalInt bits,
-    OptionalDouble sparsity) {
+    OptionalDouble sparsity, java.util.Optional<String> source) {
+
+  public ConditionInfo(String name, String method, OptionalInt bits, OptionalDouble sparsity) {
+    this(name, method, bits, sparsity, java.util.Optional.empty());
+  }
 
   public ConditionInfo {
     if (name == null || name.isBlank()) {

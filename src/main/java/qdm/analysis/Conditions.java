@@ -19,16 +19,18 @@ final class Conditions {
       .add(Schemas.field("ordinal", DataTypes.IntegerType))
       .add(Schemas.field("method", DataTypes.StringType))
       .add(Schemas.nullable("bits", DataTypes.IntegerType))
-      .add(Schemas.nullable("sparsity", DataTypes.DoubleType));
+      .add(Schemas.nullable("sparsity", DataTypes.DoubleType))
+      .add(Schemas.nullable("source", DataTypes.StringType));
 
-  /** condition, ordinal, method, bits, sparsity. */
+  /** condition, ordinal, method, bits, sparsity, source. */
   static Dataset<Row> table(SparkSession spark, AnalysisSettings s) {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < s.conditions().size(); i++) {
       ConditionInfo c = s.conditions().get(i);
       rows.add(RowFactory.create(c.name(), i, c.method(),
           c.bits().isPresent() ? c.bits().getAsInt() : null,
-          c.sparsity().isPresent() ? c.sparsity().getAsDouble() : null));
+          c.sparsity().isPresent() ? c.sparsity().getAsDouble() : null,
+          c.source().orElse(null)));
     }
     return spark.createDataFrame(rows, SCHEMA);
   }

@@ -111,8 +111,16 @@ final class DriftCommand implements Callable<Integer> {
             Processing.parse(c.model().processing()));
         Sae sae = Sae.load(Path.of(Paths.local(c.sae().path())),
             SaeFormat.parse(c.sae().format()), Optional.of(preflight.hook()), root)) {
+      ModelFiles reference = new ModelFiles(modelDir, c.model().weights().map(Path::of));
       report = DriftProbe.run(model, sae, sample, c.conditions(),
-          c.execution().batchSize(), line -> System.err.println("qdm drift: " + line));
+          c.execution().batchSize(), line -> System.err.println("qdm drift: " + line), k -> {
+            Model loaded = Model.load(qdm.model.CheckpointFiles.resolve(Paths.local(k.path()),
+                k.format(), reference), root, placement.device(), placement.dtype(),
+                Processing.parse(c.model().processing()));
+            return new qdm.compress.Compressed(loaded.weights(),
+                qdm.compress.CompressionReport.between(k.name(), model.weights(),
+                    loaded.weights(), qdm.compress.Compression.DEFAULT_TARGETS));
+          });
     }
     System.out.printf(Locale.ROOT, "model processing: %s; convention: %s%n",
         c.model().processing(), String.join(", ", c.conditions().stream()

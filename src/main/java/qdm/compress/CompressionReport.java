@@ -39,4 +39,41 @@ public record CompressionReport(String compression, List<String> tensors, long p
         + "relative %.4g", compression, tensors.size(), parameters, sparsity(), meanAbsError,
         maxAbsError, relativeError);
   }
+
+  /**
+   * The report of weights that came from elsewhere (a checkpoint condition): {@code other}
+   * against {@code base} over the tensors of {@code roles}, each distinct tensor once.
+   */
+  public static CompressionReport between(String name, qdm.model.Weights base,
+      qdm.model.Weights other, java.util.Set<qdm.model.TensorRole> roles) {
+    List<String> names = new java.util.ArrayList<>();
+    java.util.Set<ai.djl.ndarray.NDArray> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    long parameters = 0;
+    long zeros = 0;
+    double abs = 0;
+    double max = 0;
+    double diff = 0;
+    double norm = 0;
+    for (String n : base.names()) {
+      if (!roles.contains(base.role(n)) || !other.has(n) || !seen.add(other.get(n))) {
+        continue;
+      }
+      names.add(n);
+      float[] a = base.get(n).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+      float[] b = other.get(n).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+          .toFloatArray();
+      for (int i = 0; i < a.length; i++) {
+        double d = (double) b[i] - a[i];
+        abs += Math.abs(d);
+        max = Math.max(max, Math.abs(d));
+        diff += d * d;
+        norm += (double) a[i] * a[i];
+        zeros += b[i] == 0 ? 1 : 0;
+      }
+      parameters += a.length;
+    }
+    return new CompressionReport(name, names, parameters, zeros,
+        parameters == 0 ? 0 : abs / parameters, max, norm == 0 ? 0 : Math.sqrt(diff / norm));
+  }
 }

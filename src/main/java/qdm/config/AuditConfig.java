@@ -124,8 +124,11 @@ public record AuditConfig(
         sl.corpus().map(c -> new SlidingCorpus(c.paths().stream()
             .map(p -> m.map("qdm.windows.sliding.corpus.paths", p)).toList(), c.format(),
             c.textColumn())));
+    List<Condition> mapped = conditions.stream().map(c -> c instanceof Condition.Checkpoint k
+        ? (Condition) new Condition.Checkpoint(k.name(),
+            m.map("qdm.conditions." + k.name() + ".path", k.path()), k.format()) : c).toList();
     return new AuditConfig(runName, output, mo, sa, co,
-        new WindowSettings(windows.chunkLength(), sliding), conditions, analysis, execution,
+        new WindowSettings(windows.chunkLength(), sliding), mapped, analysis, execution,
         spark, sources, hub, source, text);
   }
 

@@ -40,7 +40,7 @@ public final class AuditConfigs {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Set<String> CONDITION_KEYS = Set.of("name", "method", "bits", "group-size",
       "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search",
-      "convention");
+      "convention", "path", "format");
   /** Master URLs Spark accepts (SparkContext's own forms). */
   private static final Pattern MASTER = Pattern.compile("local|local\\[([1-9][0-9]*|\\*)"
       + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
@@ -717,8 +717,11 @@ public final class AuditConfigs {
         String method = o.hasPath("method") ? o.getString("method") : null;
         List<String> targets = targets();
         if (method == null) {
-          err("method", "is required (none, rtn or prune)");
+          err("method", "is required (none, rtn, prune or checkpoint)");
           return null;
+        }
+        if (!method.equals("checkpoint")) {
+          forbid(method, "path", "format");
         }
         String convention = convention();
         // a condition without a name gets its canonical one; the convention shows in it when
@@ -782,11 +785,48 @@ public final class AuditConfigs {
                 : "prune-matched-" + target + suffix, target, search(), global, targets,
                 convention);
           }
+          case "checkpoint" -> {
+            forbid("checkpoint", "bits", "group-size", "asymmetric", "sparsity", "global",
+                "targets", "match-perplexity-of", "search", "convention");
+            if (!o.hasPath("path") || o.getString("path").isBlank()) {
+              err("path", "is required for method = checkpoint (a model directory, a .gguf or "
+                  + ".safetensors file, or hf://owner/name@revision[/file])");
+              return null;
+            }
+            String path = o.getString("path").trim();
+            if (qdm.hub.HubUri.isHub(path)) {
+              try {
+                qdm.hub.HubUri.parse(path);
+              } catch (qdm.QdmException e) {
+                err("path", e.getMessage());
+              }
+            }
+            Optional<String> format = Optional.empty();
+            if (o.hasPath("format")) {
+              try {
+                format = Optional.of(qdm.io.quant.WeightFormat.parse(o.getString("format"),
+                    "format").id());
+              } catch (qdm.QdmException e) {
+                err("format", "must be one of " + qdm.io.quant.WeightFormat.ids() + ", got '"
+                    + o.getString("format") + "'");
+              }
+            }
+            String canonical = "checkpoint-" + checkpointName(path);
+            return new Condition.Checkpoint(name != null ? name : canonical, path, format);
+          }
           default -> {
-            err("method", "must be none, rtn or prune, got '" + method + "'");
+            err("method", "must be none, rtn, prune or checkpoint, got '" + method + "'");
             return null;
           }
         }
+      }
+
+      /** A directory-safe name from a checkpoint path's last element. */
+      private String checkpointName(String path) {
+        String p = path.replaceAll("[/\\\\]+$", "");
+        String last = p.substring(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
+        last = last.replaceAll("\\.(gguf|safetensors)$", "").replaceAll("[^A-Za-z0-9._-]", "-");
+        return last.isEmpty() ? "model" : last;
       }
 
       /** The condition's convention: its own {@code convention}, else the config's. */

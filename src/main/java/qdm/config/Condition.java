@@ -16,7 +16,7 @@ public sealed interface Condition {
   /** The condition's name: a directory-safe identifier unique within the audit. */
   String name();
 
-  /** {@code none}, {@code rtn} or {@code prune}. */
+  /** {@code none}, {@code rtn}, {@code prune} or {@code checkpoint}. */
   String method();
 
   /** The compression, in {@code --compress} syntax; a matched condition has none until searched. */
@@ -115,6 +115,60 @@ public sealed interface Condition {
     /** The compression at a searched sparsity. */
     public String at(double sparsity) {
       return pruneSpec(sparsity, global, extraTargets, convention);
+    }
+  }
+
+  /**
+   * A compressed checkpoint the user ships (GPTQ, AWQ, compressed-tensors, bitsandbytes, GGUF,
+   * or dense safetensors of any dtype), dequantized on load and run as it is: QDM compresses
+   * nothing. {@code path} is a model directory (with its own config.json), a weights file of the
+   * reference's architecture, or an {@code hf://} location; {@code format} overrides the
+   * detection ({@code qdm.io.quant.WeightFormat}).
+   */
+  record Checkpoint(String name, String path, java.util.Optional<String> format)
+      implements Condition {
+    @Override
+    public String method() {
+      return "checkpoint";
+    }
+
+    /** {@code checkpoint:FORMAT:PATH}, FORMAT {@code auto} when detected. */
+    @Override
+    public String compression() {
+      return CheckpointSpec.PREFIX + format.orElse("auto") + ":" + path;
+    }
+
+    @Override
+    public List<String> extraTargets() {
+      return List.of();
+    }
+
+    @Override
+    public String convention() {
+      return "hf";
+    }
+  }
+
+  /**
+   * The compression string of a {@link Checkpoint}, {@code checkpoint:FORMAT:PATH}: how a
+   * checkpoint condition travels to executors next to the {@code --compress} strings.
+   */
+  record CheckpointSpec(java.util.Optional<String> format, String path) {
+    public static final String PREFIX = "checkpoint:";
+
+    public static boolean is(String compression) {
+      return compression.startsWith(PREFIX);
+    }
+
+    public static CheckpointSpec parse(String compression) {
+      String rest = compression.substring(PREFIX.length());
+      int colon = rest.indexOf(':');
+      if (colon < 0) {
+        throw new IllegalArgumentException("not checkpoint:FORMAT:PATH: " + compression);
+      }
+      String f = rest.substring(0, colon);
+      return new CheckpointSpec(f.equals("auto") ? java.util.Optional.empty()
+          : java.util.Optional.of(f), rest.substring(colon + 1));
     }
   }
 

@@ -43,6 +43,18 @@ public final class DriftProbe {
    */
   public static DriftReport run(Model model, Sae sae, List<int[]> windows,
       List<Condition> conditions, int batchSize, Consumer<String> progress) {
+    return run(model, sae, windows, conditions, batchSize, progress, k -> {
+      throw new IllegalArgumentException("no loader for checkpoint condition " + k.name());
+    });
+  }
+
+  /**
+   * As above; {@code checkpoints} loads a checkpoint condition's weights (the caller knows
+   * where the reference's files are), closed after its measurement.
+   */
+  public static DriftReport run(Model model, Sae sae, List<int[]> windows,
+      List<Condition> conditions, int batchSize, Consumer<String> progress,
+      java.util.function.Function<Condition.Checkpoint, Compressed> checkpoints) {
     if (windows.isEmpty()) {
       throw new IllegalArgumentException("no windows to measure");
     }
@@ -65,8 +77,8 @@ public final class DriftProbe {
         skipped.add(c.name() + " (its sparsity is searched by the audit's encode stage)");
         continue;
       }
-      Compression compression = Compression.parse(c.compression());
-      try (Compressed compressed = compression.apply(model.weights())) {
+      try (Compressed compressed = c instanceof Condition.Checkpoint k ? checkpoints.apply(k)
+          : Compression.parse(c.compression()).apply(model.weights())) {
         Transformer t = model.withWeights(compressed.weights());
         NllTotal nll = new NllTotal();
         Change residual = new Change();

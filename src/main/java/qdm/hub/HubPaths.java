@@ -33,8 +33,12 @@ public final class HubPaths {
       return memo;
     }
     HubUri uri = HubUri.parse(path);
-    Hub.Selection selection = key.equals("qdm.model.path") ? Hub.Selection.MODEL
-        : Hub.Selection.ALL;
+    // a model directory (the reference, or a checkpoint condition's) takes the files QDM reads;
+    // a path to one file (a .gguf among a repository's many quantizations) takes that file
+    boolean checkpointDir = key.startsWith("qdm.conditions.") && !uri.toString().endsWith(".gguf")
+        && !uri.toString().endsWith(".safetensors");
+    Hub.Selection selection = key.equals("qdm.model.path") || checkpointDir
+        ? Hub.Selection.MODEL : Hub.Selection.ALL;
     String local;
     if (download) {
       local = hub.fetch(uri, selection, key).toString();

@@ -33,6 +33,14 @@ public interface TensorStore extends AutoCloseable {
     return false;
   }
 
+  /**
+   * The store this one presents under other names or layouts (an architecture's view of a
+   * checkpoint), or itself: what the weights' format is, for descriptions.
+   */
+  default TensorStore underlying() {
+    return this;
+  }
+
   /** Names of all tensors, in a stable order. */
   Set<String> names();
 

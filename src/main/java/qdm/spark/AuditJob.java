@@ -358,7 +358,10 @@ public final class AuditJob {
     String sae = Paths.local(config.sae().path()) + "|" + config.sae().format() + "|"
         + preflight.hook() + "|" + fileStamp(Path.of(Paths.local(config.sae().path())));
     Object condition = c instanceof Condition.MatchedPrune m
-        ? m + "|" + earlier.get(m.target()) : c.compression();
+        ? m + "|" + earlier.get(m.target())
+        : c instanceof Condition.Checkpoint k
+            ? c.compression() + "|" + fileStamp(Path.of(Paths.local(k.path())))
+            : c.compression();
     return StageLedger.fingerprint("encode", tokenizeFp, modelFiles, config.model().dtype(),
         config.model().processing(), sae,
         c.name(), condition, config.windows().sliding().enabled());

@@ -61,6 +61,8 @@ public final class ExecutorCache {
     private Model model;
     private Sae sae;
     private long budget;
+    private EncodeSpec spec;
+    private Placement placement;
     private final LinkedHashMap<String, Entry> conditions = new LinkedHashMap<>(16, 0.75f, true);
 
     synchronized void ensureLoaded(EncodeSpec spec, Placement placement) {
@@ -68,6 +70,8 @@ public final class ExecutorCache {
         return;
       }
       long start = System.nanoTime();
+      this.spec = spec;
+      this.placement = placement;
       root = Runtime.newManager(placement.device());
       ModelFiles files = new ModelFiles(Path.of(spec.modelDir()),
           spec.weightsOverride().map(Path::of));
@@ -106,6 +110,15 @@ public final class ExecutorCache {
       try {
         synchronized (e) {
           if (e.transformer == null) {
+            if (qdm.config.Condition.CheckpointSpec.is(compression)) {
+              long start = System.nanoTime();
+              e.compressed = loadCheckpoint(compression);
+              e.transformer = model.withWeights(e.compressed.weights());
+              e.bytes = e.compressed.weights().bytes();
+              LOG.info(String.format("loaded checkpoint %s in %.1f s", compression,
+                  (System.nanoTime() - start) / 1e9));
+              return leaseOf(compression, e);
+            }
             Compression c = Compression.parse(compression);
             if (c instanceof Compression.None) {
               e.transformer = model.transformer();
@@ -123,9 +136,27 @@ public final class ExecutorCache {
         release(compression, e);
         throw ex;
       }
+      return leaseOf(compression, e);
+    }
+
+    private Lease leaseOf(String compression, Entry e) {
       evictOverBudget();
-      Entry leased = e;
-      return new Lease(leased.transformer, () -> release(compression, leased));
+      return new Lease(e.transformer, () -> release(compression, e));
+    }
+
+    /**
+     * A checkpoint condition's weights, dequantized from its files, on this model's device and
+     * with this model's processing: the reference's architecture and config.
+     */
+    private Compressed loadCheckpoint(String compression) {
+      var cs = qdm.config.Condition.CheckpointSpec.parse(compression);
+      ModelFiles reference = new ModelFiles(Path.of(spec.modelDir()),
+          spec.weightsOverride().map(Path::of));
+      ModelFiles files = qdm.model.CheckpointFiles.resolve(cs.path(), cs.format(), reference);
+      Model loaded = Model.load(files, root, placement.device(), placement.dtype(),
+          qdm.model.Processing.parse(spec.processing()));
+      return new Compressed(loaded.weights(), new qdm.compress.CompressionReport(
+          "checkpoint", List.of(), 0, 0, 0, 0, 0));
     }
 
     private long sharedBytes(Compressed c) {

@@ -93,6 +93,9 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
         problems.add("qdm.model: " + e.getMessage());
       }
     }
+    if (model != null) {
+      checkpoints(config, files, model, problems, notes);
+    }
     SaeConfig sae = null;
     if (!pending(config.sae().path(), "qdm.sae.path", notes)) {
       Path saePath = Path.of(Paths.local(config.sae().path()));
@@ -185,6 +188,78 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     notes.add(key + " = " + path + ": not downloaded yet, so nothing inside it was checked; "
         + "'qdm run' downloads it into the hub cache (qdm.hub.cache)");
     return true;
+  }
+
+  /**
+   * Each checkpoint condition against the reference: its own config.json (if any) of the same
+   * architecture and shape, every tensor the reference has with its shape and no others,
+   * finite values; and which tensors it changes (a note), a checkpoint that changes none being
+   * an error (the reference given twice).
+   */
+  private static void checkpoints(AuditConfig config, ModelFiles reference, ModelConfig model,
+      List<String> problems, List<String> notes) {
+    for (qdm.config.Condition c : config.conditions()) {
+      if (!(c instanceof qdm.config.Condition.Checkpoint k)) {
+        continue;
+      }
+      String key = "qdm.conditions." + k.name();
+      if (pending(k.path(), key + ".path", notes)) {
+        continue;
+      }
+      String path = Paths.local(k.path());
+      try {
+        ModelFiles files = qdm.model.CheckpointFiles.resolve(path, k.format(), reference);
+        Optional<Path> own = qdm.model.CheckpointFiles.ownConfig(path);
+        if (own.isPresent() && !own.get().toAbsolutePath().equals(
+            reference.config().toAbsolutePath())) {
+          ModelConfig theirs = Model.readConfig(ModelFiles.of(own.get().getParent()));
+          if (!theirs.modelType().equals(model.modelType())) {
+            throw new QdmException(own.get() + ": model_type '" + theirs.modelType()
+                + "', but the reference is '" + model.modelType() + "'");
+          }
+          Optional<String> m = specMismatch(theirs.tensors(), model.tensors());
+          if (m.isPresent()) {
+            throw new QdmException(own.get() + ": not a checkpoint of the reference model: "
+                + m.get());
+          }
+        }
+        try (var store = Model.openCheckpoint(files);
+            var ref = Model.openCheckpoint(reference)) {
+          Optional<String> mismatch = qdm.model.CheckpointDiff.firstMismatch(store,
+              model.tensors());
+          if (mismatch.isPresent()) {
+            throw new QdmException(files.weights() + ": " + mismatch.get());
+          }
+          WeightsLoader.check(store, model);
+          WeightsLoader.requireFinite(store, model.tensors());
+          var diffs = qdm.model.CheckpointDiff.of(ref, store, model.tensors());
+          qdm.model.CheckpointDiff.requireSomeChange(files.weights().toString(), diffs);
+          notes.add(key + ": " + qdm.model.CheckpointSource.describe(store)
+              + " checkpoint " + files.weights() + "; " + qdm.model.CheckpointDiff.summary(diffs));
+        }
+      } catch (QdmException e) {
+        problems.add(key + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /** The first spec of {@code theirs} that differs from {@code ours} in name or shape. */
+  private static Optional<String> specMismatch(List<qdm.model.TensorSpec> theirs,
+      List<qdm.model.TensorSpec> ours) {
+    for (int i = 0; i < Math.max(theirs.size(), ours.size()); i++) {
+      if (i >= theirs.size()) {
+        return Optional.of("its config.json has no tensor '" + ours.get(i).name() + "'");
+      }
+      if (i >= ours.size()) {
+        return Optional.of("its config.json has an extra tensor '" + theirs.get(i).name() + "'");
+      }
+      var a = theirs.get(i);
+      var b = ours.get(i);
+      if (!a.name().equals(b.name()) || !java.util.Arrays.equals(a.shape(), b.shape())) {
+        return Optional.of("its config.json gives " + a + " where the reference has " + b);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The files a model directory lacks (all of them, named, when the directory is missing). */

@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import qdm.config.AuditConfig;
 import qdm.report.Csv;
 import qdm.report.HtmlReport;
+import qdm.report.ReportData;
 import qdm.tables.Schemas;
 
 /**
@@ -51,12 +52,63 @@ public final class ReportStage {
     layout.writeText(new org.apache.hadoop.fs.Path(staging, "summary.json"),
         new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
             .create().toJson(summary));
-    Map<String, byte[]> files = HtmlReport.render(ReportInputs.read(spark, config, layout,
-        provenance(config, preflight, tokens)));
+    qdm.report.ReportData data = ReportInputs.read(spark, config, layout,
+        provenance(config, preflight, tokens));
+    ReportData.Table checkpoints = checkpointTensors(config, preflight);
+    if (!checkpoints.rows().isEmpty()) {
+      layout.writeText(new org.apache.hadoop.fs.Path(staging, "checkpoint_tensors.csv"),
+          csv(checkpoints));
+      Map<String, ReportData.Table> tables = new LinkedHashMap<>(data.tables());
+      tables.put("What each checkpoint changed: ||w_c - w_ref|| / ||w_ref|| per tensor",
+          checkpoints);
+      data = new ReportData(data.runName(), data.conditions(), data.quartileCondition(),
+          data.quartiles(), data.rocs(), data.damage(), data.pearson(), tables,
+          data.configText(), data.provenance());
+    }
+    Map<String, byte[]> files = HtmlReport.render(data);
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
       layout.writeBytes(new org.apache.hadoop.fs.Path(staging, f.getKey()), f.getValue());
     }
     layout.commit(staging, layout.table("report"));
+  }
+
+  /**
+   * Per tensor of every checkpoint condition: how far its stored weights are from the
+   * reference's ({@link qdm.model.CheckpointDiff}, the stored tensors before any processing).
+   */
+  static ReportData.Table checkpointTensors(AuditConfig config, Preflight p) {
+    List<List<String>> rows = new java.util.ArrayList<>();
+    qdm.model.ModelFiles reference = new qdm.model.ModelFiles(
+        java.nio.file.Path.of(Paths.local(config.model().path())),
+        config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
+    for (qdm.config.Condition c : config.conditions()) {
+      if (!(c instanceof qdm.config.Condition.Checkpoint k)) {
+        continue;
+      }
+      try (var ref = qdm.model.Model.openCheckpoint(reference);
+          var ck = qdm.model.Model.openCheckpoint(qdm.model.CheckpointFiles.resolve(
+              Paths.local(k.path()), k.format(), reference))) {
+        for (var t : qdm.model.CheckpointDiff.of(ref, ck, p.model().tensors())) {
+          rows.add(List.of(k.name(), t.name(), t.role().name().toLowerCase(java.util.Locale.ROOT),
+              Long.toString(t.elements()), fmt(t.relativeError()), fmt(t.maxAbsError()),
+              Boolean.toString(t.changed())));
+        }
+      }
+    }
+    return new ReportData.Table(List.of("condition", "tensor", "role", "elements",
+        "relative_error", "max_abs_error", "changed"), rows);
+  }
+
+  private static String fmt(double v) {
+    return String.format(java.util.Locale.ROOT, "%.6g", v);
+  }
+
+  private static String csv(ReportData.Table t) {
+    StringBuilder b = new StringBuilder(String.join(",", t.header())).append('\n');
+    for (List<String> r : t.rows()) {
+      b.append(String.join(",", r)).append('\n');
+    }
+    return b.toString();
   }
 
   static Map<String, Object> provenance(AuditConfig config, Preflight p,

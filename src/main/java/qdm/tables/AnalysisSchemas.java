@@ -58,7 +58,8 @@ public final class AnalysisSchemas {
    * when the condition has no scored tokens of that kind. {@code ppl_chunked} is token-weighted;
    * {@code ppl_chunked_batch_mean} is exp of the mean of per-window mean NLLs (the paper's form
    * with one window per batch). Percentages and r statistics are over active features and null
-   * when there are none.
+   * when there are none. {@code source} says where the weights come from (the reference, a
+   * simulated compression, or a checkpoint with its format).
    */
   public static final StructType CONDITIONS = new StructType(new StructField[] {
       field("condition", DataTypes.StringType),
@@ -75,7 +76,8 @@ public final class AnalysisSchemas {
       nullable("blurred_pct", DataTypes.DoubleType),
       nullable("damaged_pct", DataTypes.DoubleType),
       nullable("mean_r", DataTypes.DoubleType),
-      nullable("median_r", DataTypes.DoubleType)});
+      nullable("median_r", DataTypes.DoubleType),
+      nullable("source", DataTypes.StringType)});
 
   /**
    * {@code quartiles}: survival by quartile of an FP statistic (the survival predictors:

@@ -65,6 +65,11 @@ public final class GptqStore extends DequantizedStore {
     }
   }
 
+  /** The bit width of the codes. */
+  public int bits() {
+    return bits;
+  }
+
   @Override
   public String describe() {
     return "GPTQ " + bits + "-bit" + (groupSize > 0 ? ", group " + groupSize : ", per channel")

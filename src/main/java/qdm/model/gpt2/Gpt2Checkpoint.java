@@ -43,6 +43,11 @@ final class Gpt2Checkpoint implements TensorStore {
   }
 
   @Override
+  public TensorStore underlying() {
+    return raw.underlying();
+  }
+
+  @Override
   public boolean storedAsLinear(String name) {
     return isConv1d(name);
   }

@@ -28,14 +28,14 @@ import qdm.testing.RawSafetensors;
  * the layout); packing is written from the projects' packing rules, as bit streams, not with
  * QDM's unpacking code.
  */
-final class QuantWriters {
+public final class QuantWriters {
   private QuantWriters() {}
 
   /** The dense model: its config.json and every tensor, with the decoder linear names. */
-  record Dense(Path dir, JsonObject config, Map<String, float[]> values,
+  public record Dense(Path dir, JsonObject config, Map<String, float[]> values,
       Map<String, long[]> shapes, List<String> linear) {}
 
-  static Dense read(Path dir) {
+  public static Dense read(Path dir) {
     try {
       JsonObject config = JsonParser.parseString(Files.readString(dir.resolve("config.json")))
           .getAsJsonObject();
@@ -126,7 +126,7 @@ final class QuantWriters {
    * With {@code actOrder} the columns are grouped by a random permutation (what act-order's
    * column ordering leaves in g_idx).
    */
-  static Path gptq(Dense d, Path out, int bits, int group, boolean actOrder, boolean v2,
+  public static Path gptq(Dense d, Path out, int bits, int group, boolean actOrder, boolean v2,
       long seed) {
     RawSafetensors st = new RawSafetensors();
     copyOthers(d, st);
@@ -216,7 +216,7 @@ final class QuantWriters {
   /** AutoAWQ's AWQ_ORDER: nibble k of a word holds output column ORDER[k] of its block. */
   private static final int[] AWQ_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
 
-  static Path awq(Dense d, Path out, int group) {
+  public static Path awq(Dense d, Path out, int group) {
     RawSafetensors st = new RawSafetensors();
     copyOthers(d, st);
     for (String name : d.linear) {
