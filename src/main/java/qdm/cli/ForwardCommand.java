@@ -31,12 +31,22 @@ import qdm.probe.ForwardRequest;
 final class ForwardCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
-      description = "Hugging Face model directory (config.json + model.safetensors or index).")
+      description = "Hugging Face model directory (config.json + model.safetensors, index or "
+          + "one .gguf), also a GPTQ / AWQ / compressed-tensors / bitsandbytes checkpoint "
+          + "(config.json with quantization_config).")
   Path model;
 
   @Option(names = "--weights", paramLabel = "FILE",
-      description = "A safetensors file (or shard index) to use instead of the directory's.")
+      description = "Weights of the --model architecture to use instead of the directory's: "
+          + "safetensors (any dtype, quantized with its config.json beside it), a shard index, "
+          + "or a .gguf file.")
   Path weights;
+
+  @Option(names = "--format", paramLabel = "FORMAT",
+      description = "The weights' format when detection is not wanted: safetensors, gptq, awq, "
+          + "compressed-tensors, bitsandbytes or gguf (default: detected from the file and "
+          + "quantization_config).")
+  String format;
 
   @Option(names = "--input-ids", required = true, paramLabel = "IDS.json",
       description = "JSON file {\"input_ids\": [[...], ...]}; all rows the same length.")
@@ -68,7 +78,9 @@ final class ForwardCommand implements Callable<Integer> {
           + "prune:FRACTION[:global] (magnitude pruning, per tensor or one global threshold); "
           + "either may end with :targets=decoder+embed+head (default: decoder linear weights) "
           + "and with :tl, the paper's TransformerLens convention (one RTN scale per TL channel, "
-          + "one pruning threshold per TL parameter) instead of :hf, the default.")
+          + "one pruning threshold per TL parameter) instead of :hf, the default; or "
+          + "nf4[:bBLOCK][:dq] (bitsandbytes NF4, blocksize 64 by default, :dq double "
+          + "quantization of the scales).")
   String compress;
 
   @Option(names = "--sae", paramLabel = "DIR",
@@ -93,7 +105,9 @@ final class ForwardCommand implements Callable<Integer> {
         ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype),
         Processing.parse(processing), Compression.parse(compress),
         Optional.ofNullable(sae).map(p -> new ForwardRequest.SaeSelection(p,
-            SaeFormat.parse(saeFormat), Optional.ofNullable(saeHook))));
+            SaeFormat.parse(saeFormat), Optional.ofNullable(saeHook))),
+        Optional.ofNullable(format).map(f -> qdm.io.quant.WeightFormat.parse(f, "--format")
+            .id()));
     ForwardProbe.run(request, report -> System.err.println("qdm forward: compressed "
         + report.summary())).write(out);
     System.err.println("qdm forward: wrote " + out);

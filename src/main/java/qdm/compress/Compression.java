@@ -17,9 +17,10 @@ import qdm.model.Weights;
  * <p>{@link #name()} is the canonical condition name ({@code fp}, {@code rtn4},
  * {@code rtn4-g128-asym}, {@code prune0.3-global}, {@code rtn8@decoder+embed}); {@link #parse}
  * reads the command-line syntax ({@code none}, {@code rtn:BITS[:gGROUP][:asym]},
- * {@code prune:FRACTION[:global]}, each optionally with {@code :targets=decoder+embed+head}).
+ * {@code prune:FRACTION[:global]}, {@code nf4[:bBLOCK][:dq]}, each optionally with
+ * {@code :targets=decoder+embed+head}).
  */
-public sealed interface Compression permits Compression.None, Rtn, MagnitudePruning {
+public sealed interface Compression permits Compression.None, Rtn, MagnitudePruning, Nf4 {
 
   /** The paper's targets: the linear weights inside the decoder blocks. */
   Set<TensorRole> DEFAULT_TARGETS = Set.of(TensorRole.DECODER_LINEAR);

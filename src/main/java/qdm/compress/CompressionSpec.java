@@ -13,6 +13,7 @@ import qdm.model.TensorRole;
  *   none | fp
  *   rtn:BITS[:gGROUP][:asym][:targets=LIST][:tl|:hf]
  *   prune:FRACTION[:global][:targets=LIST][:tl|:hf]
+ *   nf4[:bBLOCK][:dq][:targets=LIST]
  * </pre>
  * where LIST is a '+'-separated subset of {@code decoder}, {@code embed}, {@code head} (default
  * {@code decoder}) and {@code tl} / {@code hf} the {@link Convention} (default {@code hf}). Options after the method's number may come in any order, each at most once.
@@ -22,6 +23,7 @@ final class CompressionSpec {
       "rtn:BITS[:gGROUP][:asym][:targets=decoder+embed+head][:tl|:hf]";
   static final String PRUNE_SYNTAX =
       "prune:FRACTION[:global][:targets=decoder+embed+head][:tl|:hf]";
+  static final String NF4_SYNTAX = "nf4[:bBLOCK][:dq][:targets=decoder+embed+head]";
 
   private CompressionSpec() {}
 
@@ -38,8 +40,10 @@ final class CompressionSpec {
     return switch (parts.get(0)) {
       case "rtn" -> rtn(spec, parts);
       case "prune" -> prune(spec, parts);
+      case "nf4" -> nf4(spec, parts);
       default -> throw new QdmException("compression '" + spec + "': unknown method '"
-          + parts.get(0) + "'; expected none, " + RTN_SYNTAX + " or " + PRUNE_SYNTAX);
+          + parts.get(0) + "'; expected none, " + RTN_SYNTAX + ", " + PRUNE_SYNTAX + " or "
+          + NF4_SYNTAX);
     };
   }
 
@@ -123,6 +127,33 @@ final class CompressionSpec {
       }
     }
     return new MagnitudePruning(sparsity, global, targets, convention);
+  }
+
+  private static Nf4 nf4(String spec, List<String> parts) {
+    int block = 64;
+    boolean dq = false;
+    Set<TensorRole> targets = Compression.DEFAULT_TARGETS;
+    Set<String> seen = new HashSet<>();
+    for (String option : parts.subList(1, parts.size())) {
+      if (option.equals("dq")) {
+        once(spec, seen, "dq", NF4_SYNTAX);
+        dq = true;
+      } else if (option.startsWith("targets=")) {
+        once(spec, seen, "targets", NF4_SYNTAX);
+        targets = Targets.parse(option.substring("targets=".length()), spec);
+      } else if (option.startsWith("b")) {
+        once(spec, seen, "b", NF4_SYNTAX);
+        try {
+          block = Integer.parseInt(option.substring(1));
+        } catch (NumberFormatException e) {
+          throw new QdmException("compression '" + spec + "': blocksize '" + option.substring(1)
+              + "' is not an integer; expected " + NF4_SYNTAX);
+        }
+      } else {
+        throw unknownOption(spec, option, NF4_SYNTAX);
+      }
+    }
+    return new Nf4(block, dq, targets);
   }
 
   private static void once(String spec, Set<String> seen, String option, String syntax) {

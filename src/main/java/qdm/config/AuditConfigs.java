@@ -40,7 +40,7 @@ public final class AuditConfigs {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Set<String> CONDITION_KEYS = Set.of("name", "method", "bits", "group-size",
       "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search",
-      "convention", "path", "format");
+      "convention", "path", "format", "blocksize", "double-quant");
   /** Master URLs Spark accepts (SparkContext's own forms). */
   private static final Pattern MASTER = Pattern.compile("local|local\\[([1-9][0-9]*|\\*)"
       + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
@@ -717,11 +717,14 @@ public final class AuditConfigs {
         String method = o.hasPath("method") ? o.getString("method") : null;
         List<String> targets = targets();
         if (method == null) {
-          err("method", "is required (none, rtn, prune or checkpoint)");
+          err("method", "is required (none, rtn, prune, nf4 or checkpoint)");
           return null;
         }
         if (!method.equals("checkpoint")) {
           forbid(method, "path", "format");
+        }
+        if (!method.equals("nf4")) {
+          forbid(method, "blocksize", "double-quant");
         }
         String convention = convention();
         // a condition without a name gets its canonical one; the convention shows in it when
@@ -785,6 +788,18 @@ public final class AuditConfigs {
                 : "prune-matched-" + target + suffix, target, search(), global, targets,
                 convention);
           }
+          case "nf4" -> {
+            forbid("nf4", "bits", "group-size", "asymmetric", "sparsity", "global",
+                "match-perplexity-of", "search", "convention");
+            int block = o.hasPath("blocksize") ? integer("blocksize") : 64;
+            if (block < 2 || Integer.bitCount(block) != 1) {
+              err("blocksize", "must be a power of two (bitsandbytes uses 64 to 4096), got "
+                  + block);
+            }
+            boolean dq = o.hasPath("double-quant") && o.getBoolean("double-quant");
+            String canonical = "nf4" + (block != 64 ? "-b" + block : "") + (dq ? "-dq" : "");
+            return new Condition.Nf4(name != null ? name : canonical, block, dq, targets);
+          }
           case "checkpoint" -> {
             forbid("checkpoint", "bits", "group-size", "asymmetric", "sparsity", "global",
                 "targets", "match-perplexity-of", "search", "convention");
@@ -815,7 +830,7 @@ public final class AuditConfigs {
             return new Condition.Checkpoint(name != null ? name : canonical, path, format);
           }
           default -> {
-            err("method", "must be none, rtn, prune or checkpoint, got '" + method + "'");
+            err("method", "must be none, rtn, prune, nf4 or checkpoint, got '" + method + "'");
             return null;
           }
         }

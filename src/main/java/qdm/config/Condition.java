@@ -119,6 +119,33 @@ public sealed interface Condition {
   }
 
   /**
+   * bitsandbytes NF4, simulated: blocks of {@code blocksize} elements, optionally with double
+   * quantization of the block scales (the counterpart of a {@code load_in_4bit} checkpoint).
+   */
+  record Nf4(String name, int blocksize, boolean doubleQuant, List<String> extraTargets)
+      implements Condition {
+    public Nf4 {
+      extraTargets = List.copyOf(extraTargets);
+    }
+
+    @Override
+    public String method() {
+      return "nf4";
+    }
+
+    @Override
+    public String compression() {
+      return "nf4" + (blocksize != 64 ? ":b" + blocksize : "") + (doubleQuant ? ":dq" : "")
+          + Targets.suffix(extraTargets);
+    }
+
+    @Override
+    public String convention() {
+      return "hf";
+    }
+  }
+
+  /**
    * A compressed checkpoint the user ships (GPTQ, AWQ, compressed-tensors, bitsandbytes, GGUF,
    * or dense safetensors of any dtype), dequantized on load and run as it is: QDM compresses
    * nothing. {@code path} is a model directory (with its own config.json), a weights file of the

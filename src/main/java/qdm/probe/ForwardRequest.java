@@ -23,10 +23,17 @@ import qdm.model.Processing;
  */
 public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
     Placement placement, Processing processing, Compression compression,
-    Optional<SaeSelection> sae) {
+    Optional<SaeSelection> sae, Optional<String> format) {
 
   /** An SAE to encode the residual stream at its hook with (output {@code sae_acts}). */
   public record SaeSelection(Path path, SaeFormat format, Optional<String> hook) {}
+
+  /** A request whose weights' format is detected. */
+  public ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
+      Placement placement, Processing processing, Compression compression,
+      Optional<SaeSelection> sae) {
+    this(modelDir, weights, inputIds, placement, processing, compression, sae, Optional.empty());
+  }
 
   public ForwardRequest {
     if (compression == null) {
@@ -44,7 +51,7 @@ public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inp
   }
 
   public ModelFiles files() {
-    return new ModelFiles(modelDir, weights);
+    return new ModelFiles(modelDir, weights, format);
   }
 
   /** Reads {@code {"input_ids": [[...], ...]}}; a flat list is one row. */

@@ -67,6 +67,7 @@ class CheckpointAuditTest {
         { name = gptq-dense, method = checkpoint, path = "%s" }
         { name = q5, method = checkpoint, path = "%s" }
         { name = q5-dense, method = checkpoint, path = "%s", format = safetensors }
+        { method = nf4 }
         { name = prune-to-gptq, method = prune, match-perplexity-of = gptq,
           search { steps = 3, max-tokens = 128 } }
         """.formatted(gptq, gptqDense, gguf, ggufDense);
@@ -107,6 +108,8 @@ class CheckpointAuditTest {
         "checkpoint safetensors F32"));
     assertEquals("simulated rtn:4:g32:asym", rows.get("rtn4").getAs("source"));
     assertEquals("reference", rows.get("fp").getAs("source"));
+    assertEquals("simulated nf4", rows.get("nf4").getAs("source"));
+    assertEquals("nf4", rows.get("nf4").getAs("method"));
     assertTrue(rows.get("prune-to-gptq").getAs("sparsity") != null);
 
     Path report = Path.of(job.layout().table("report").toUri());

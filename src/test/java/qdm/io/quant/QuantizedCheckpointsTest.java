@@ -68,10 +68,13 @@ class QuantizedCheckpointsTest {
         + diff);
   }
 
-  private HostTensor forward(Path modelDir, String ref, String tag) {
+  private HostTensor forward(Path modelDir, String ref, String tag, String... extra) {
     Path out = tmp.resolve(modelDir.getFileName() + "-" + tag + ".st");
-    Cli.Result r = Cli.run("forward", "--model", modelDir.toString(), "--input-ids",
-        Reference.model(ref).resolve("inputs.json").toString(), "--out", out.toString());
+    String[] base = {"forward", "--model", modelDir.toString(), "--input-ids",
+        Reference.model(ref).resolve("inputs.json").toString(), "--out", out.toString()};
+    String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+    System.arraycopy(extra, 0, args, base.length, extra.length);
+    Cli.Result r = Cli.run(args);
     assertEquals(0, r.exit(), r.all());
     return Reference.read(out, "logits");
   }
@@ -143,5 +146,35 @@ class QuantizedCheckpointsTest {
     }
     check("llama", QuantWriters.bnb8(llama, tmp.resolve("int8")),
         (f, n) -> NaiveDequant.bnb8(f, module(n)));
+  }
+
+  /**
+   * The simulated counterpart: {@code --compress nf4} on the dense model equals the forward
+   * pass on an NF4 checkpoint of it (blocksize 64, float32 dtype so nothing rounds); double
+   * quantization (scales within a percent) moves the logits far less than NF4 itself.
+   */
+  @Test
+  void simulatedNf4IsTheNf4Checkpoint() {
+    QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
+    Path dir = QuantWriters.bnb4(llama, tmp.resolve("nf4-f32"), 64, false, "float32");
+    HostTensor checkpoint = forward(dir, "llama", "ck");
+    HostTensor simulated = forward(Reference.model("llama"), "llama", "sim", "--compress",
+        "nf4");
+    double diff = Reference.maxAbsDiff(checkpoint, simulated);
+    assertTrue(diff <= 1e-6, "nf4 simulated vs checkpoint " + diff);
+    HostTensor fp = forward(Reference.model("llama"), "llama", "fp");
+    HostTensor dq = forward(Reference.model("llama"), "llama", "dq", "--compress", "nf4:dq");
+    double byScales = Reference.maxAbsDiff(simulated, dq);
+    double byNf4 = Reference.maxAbsDiff(fp, simulated);
+    assertTrue(byScales > 0 && byScales < byNf4 / 4, "double quantization moved the logits "
+        + byScales + ", NF4 itself " + byNf4);
+    HostTensor b128 = forward(Reference.model("llama"), "llama", "b128", "--compress",
+        "nf4:b128");
+    assertTrue(Reference.maxAbsDiff(simulated, b128) > 0, "blocksize 128 differs from 64");
+    Cli.Result bad = Cli.run("forward", "--model", Reference.model("llama").toString(),
+        "--input-ids", Reference.model("llama").resolve("inputs.json").toString(), "--out",
+        tmp.resolve("bad.st").toString(), "--compress", "nf4:b100");
+    assertEquals(2, bad.exit(), bad.all());
+    assertTrue(bad.err().contains("power of two"), bad.all());
   }
 }
