@@ -102,6 +102,27 @@ class BadInputsTest {
     }
   }
 
+  static void editJson(Path p, java.util.function.Consumer<JsonObject> edit) throws IOException {
+    JsonObject c = JsonParser.parseString(Files.readString(p)).getAsJsonObject();
+    edit.accept(c);
+    Files.writeString(p, c.toString());
+  }
+
+  /** Sets element {@code index} of a float16 tensor to the half bits {@code bits}, in place. */
+  static void setHalf(Path file, String name, int index, short bits) throws IOException {
+    long begin;
+    try (var st = qdm.io.SafetensorsFile.open(file)) {
+      begin = st.info(name).begin();
+    }
+    byte[] b = Files.readAllBytes(file);
+    long header = java.nio.ByteBuffer.wrap(b, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .getLong();
+    int at = (int) (8 + header + begin + 2L * index);
+    b[at] = (byte) bits;
+    b[at + 1] = (byte) (bits >> 8);
+    Files.write(file, b);
+  }
+
   private static Case c(String id, Setup setup, List<String> expected, String... written) {
     return new Case(id, setup, expected, List.of(), List.of(written));
   }
@@ -206,6 +227,75 @@ class BadInputsTest {
       Checkpoints.rewrite(f.weights(), t -> t.remove(W));
       return new String[] {"run", f.conf(), "--dry-run", "--set", "corpus.bos=true"};
     }, List.of("missing tensor '" + W + "'"), List.of("bos_token_id"), "out"));
+    // ---- compressed checkpoints (GPTQ, AWQ, GGUF ...) as forward inputs and conditions
+    cases.add(c("quant-unknown-method", f -> {
+      Path q = qdm.io.quant.QuantWriters.gptq(qdm.io.quant.QuantWriters.read(f.model()),
+          f.dir().resolve("hqq"), 4, 32, false, false, 1);
+      editJson(q.resolve("config.json"), j -> j.getAsJsonObject("quantization_config")
+          .addProperty("quant_method", "hqq"));
+      return new String[] {"forward", "--model", q.toString(), "--input-ids",
+          f.ids("{\"input_ids\": [[1, 2, 3]]}"), "--out", f.out()};
+    }, List.of("config.json", "quant_method 'hqq'", "gptq, awq, compressed-tensors"),
+        "forward.safetensors"));
+    cases.add(c("gptq-act-order-without-g-idx", f -> {
+      Path q = qdm.io.quant.QuantWriters.gptq(qdm.io.quant.QuantWriters.read(f.model()),
+          f.dir().resolve("act"), 4, 32, true, false, 1);
+      Path st = q.resolve("model.safetensors");
+      var raw = new qdm.testing.RawSafetensors();
+      try (var file = qdm.io.SafetensorsFile.open(st)) {
+        for (String n : file.names()) {
+          if (!n.equals("gpt_neox.layers.0.mlp.dense_h_to_4h.g_idx")) {
+            var i = file.info(n);
+            byte[] bytes = new byte[(int) i.byteLength()];
+            file.map(i, 0, bytes.length).get(bytes);
+            raw.add(n, i.dtype().name(), i.shape(), bytes);
+          }
+        }
+      }
+      raw.write(st);
+      return new String[] {"forward", "--model", q.toString(), "--input-ids",
+          f.ids("{\"input_ids\": [[1, 2, 3]]}"), "--out", f.out()};
+    }, List.of("model.safetensors", "gpt_neox.layers.0.mlp.dense_h_to_4h", "desc_act",
+        "g_idx"), "forward.safetensors"));
+    cases.add(c("gptq-nan-scale", f -> {
+      Path q = qdm.io.quant.QuantWriters.gptq(qdm.io.quant.QuantWriters.read(f.model()),
+          f.dir().resolve("nan"), 4, 32, false, false, 1);
+      setHalf(q.resolve("model.safetensors"), "gpt_neox.layers.1.mlp.dense_4h_to_h.scales", 3,
+          (short) 0x7E00);
+      return new String[] {"forward", "--model", q.toString(), "--input-ids",
+          f.ids("{\"input_ids\": [[1, 2, 3]]}"), "--out", f.out()};
+    }, List.of("model.safetensors", "gpt_neox.layers.1.mlp.dense_4h_to_h.weight", "NaN"),
+        "forward.safetensors"));
+    cases.add(c("gguf-iquant", f -> {
+      Path iq = Path.of("src/test/resources/gguf/iquant");
+      return new String[] {"forward", "--model", iq.toString(), "--input-ids",
+          f.ids("{\"input_ids\": [[1, 2, 3]]}"), "--out", f.out()};
+    }, List.of("model.gguf", "blk.0.attn_k.weight", "IQ4_NL", "llama-quantize"),
+        "forward.safetensors"));
+    cases.add(c("gguf-truncated-condition", f -> {
+      byte[] b = Files.readAllBytes(Path.of("src/test/resources/gguf/neox/model.gguf"));
+      Path cut = f.dir().resolve("cut.gguf");
+      Files.write(cut, Arrays.copyOf(b, b.length - 1000));
+      return new String[] {"run", f.conf("conditions = [ { name = fp, method = none },",
+          "{ name = q5, method = checkpoint, path = \"" + cut + "\" } ]"), "--dry-run"};
+    }, List.of("qdm.conditions.q5", "cut.gguf", "truncated"), "out"));
+    cases.add(c("checkpoint-of-another-model", f -> {
+      Path awq = qdm.io.quant.QuantWriters.awq(qdm.io.quant.QuantWriters.read(
+          Path.of("src/test/resources/reference/llama")), f.dir().resolve("llama-awq"), 32);
+      return new String[] {"run", f.conf("conditions = [ { name = fp, method = none },",
+          "{ name = awq, method = checkpoint, path = \"" + awq + "\" } ]"), "--dry-run"};
+    }, List.of("qdm.conditions.awq", "config.json", "model_type 'llama'", "gpt_neox"), "out"));
+    cases.add(c("checkpoint-gguf-of-another-model", f -> {
+      Path gguf = f.dir().resolve("qwen2.gguf"); // alone: no config.json beside it
+      Files.copy(Path.of("src/test/resources/gguf/qwen2/model.gguf"), gguf);
+      return new String[] {"run", f.conf("conditions = [ { name = fp, method = none },",
+          "{ name = q, method = checkpoint, path = \"" + gguf + "\" } ]"), "--dry-run"};
+    }, List.of("qdm.conditions.q", "qwen2.gguf", "architecture 'qwen2'"), "out"));
+    cases.add(c("checkpoint-is-the-reference", f -> new String[] {"run",
+        f.conf("conditions = [ { name = fp, method = none },",
+            "{ name = same, method = checkpoint, path = \"" + f.model() + "\" } ]"),
+        "--dry-run"}, List.of("qdm.conditions.same", "bit for bit", "the reference model"),
+        "out"));
     cases.add(c("safetensors-header-not-json", f -> {
       byte[] b = Files.readAllBytes(f.weights());
       String head = new String(b, 8, 4096, StandardCharsets.ISO_8859_1);
