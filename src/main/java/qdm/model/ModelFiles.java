@@ -93,7 +93,23 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
         return q;
       }
     }
-    return QuantConfig.of(config.file(), config.json());
+    Optional<QuantConfig> own = QuantConfig.of(config.file(), config.json());
+    if (own.isPresent() || w.getParent() == null) {
+      return own;
+    }
+    // AutoGPTQ and AutoAWQ also wrote their settings to a file of their own
+    for (String[] f : new String[][] {{"quantize_config.json", "gptq"},
+        {"quant_config.json", "awq"}}) {
+      Path p = w.getParent().resolve(f[0]);
+      if (Files.isRegularFile(p)) {
+        com.google.gson.JsonObject j = JsonFields.read(p).json().deepCopy();
+        if (!j.has("quant_method")) {
+          j.addProperty("quant_method", f[1]);
+        }
+        return Optional.of(new QuantConfig(p, f[0].replace(".json", ""), j));
+      }
+    }
+    return Optional.empty();
   }
 
   /** The format of the weights: {@link #format} if given, else detected. */

@@ -97,6 +97,20 @@ class QuantizedCheckpointsTest {
     }
   }
 
+  /** AutoGPTQ's layout: the settings in quantize_config.json, config.json without them. */
+  @Test
+  void gptqSettingsFromAutoGptqsQuantizeConfigJson() throws java.io.IOException {
+    QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
+    Path dir = QuantWriters.gptq(llama, tmp.resolve("autogptq"), 4, 32, false, false, 5);
+    JsonObject config = JsonParser.parseString(Files.readString(dir.resolve("config.json")))
+        .getAsJsonObject();
+    JsonObject q = config.remove("quantization_config").getAsJsonObject();
+    q.remove("quant_method");
+    Files.writeString(dir.resolve("config.json"), config.toString());
+    Files.writeString(dir.resolve("quantize_config.json"), q.toString());
+    check("llama", dir, (f, n) -> NaiveDequant.gptq(f, module(n), 4, true));
+  }
+
   @Test
   void awqGemm() {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
