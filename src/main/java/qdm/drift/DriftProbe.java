@@ -88,7 +88,8 @@ public final class DriftProbe {
           residual.add(reference.get(i).residual, p.residual);
           codes.add(reference.get(i).codes, p.codes);
         }
-        ConditionDrift d = new ConditionDrift(c.name(), c.compression(),
+        ConditionDrift d = new ConditionDrift(c.name(),
+            c instanceof Condition.Checkpoint ? "checkpoint" : c.compression(),
             compressed.report().relativeError(), residual.relative(), codes.relative(),
             nll.perplexity());
         drifts.add(d);

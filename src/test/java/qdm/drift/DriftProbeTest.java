@@ -115,6 +115,42 @@ class DriftProbeTest {
     assertTrue(bad.err().contains("--windows must be at least 1"), bad.all());
   }
 
+  /**
+   * A checkpoint condition (the gguf-py Q5_0 fixture of this very model) in {@code drift}: its
+   * weight change is ||w_c - w_ref|| / ||w_ref|| over the decoder linear weights, computed here
+   * from the two files directly.
+   */
+  @Test
+  void theCommandMeasuresACheckpointCondition() throws Exception {
+    Path gguf = qdm.testing.Reference.dir().getParent().resolve("gguf/neox/model.gguf");
+    Path conf = tmp.resolve("ck.conf");
+    Files.writeString(conf, audit.config("ck", 512).replaceAll("(?s)conditions = \\[.*?\\n\\s*\\]",
+        "conditions = [ { name = fp, method = none }, { name = q5, method = checkpoint, path = \""
+            + gguf + "\" } ]"));
+    Cli.Result r = Cli.run("drift", conf.toString(), "--windows", "2");
+    assertEquals(0, r.exit(), r.all());
+    double diff = 0;
+    double norm = 0;
+    var reference = qdm.model.ModelFiles.of(audit.model());
+    try (var a = qdm.model.Model.openCheckpoint(reference);
+        var b = qdm.model.Model.openCheckpoint(new qdm.model.ModelFiles(audit.model(),
+            java.util.Optional.of(gguf)))) {
+      for (var spec : qdm.model.Model.readConfig(reference).tensors()) {
+        if (spec.role() == qdm.model.TensorRole.DECODER_LINEAR) {
+          float[] x = a.readFloats(spec.name());
+          float[] y = b.readFloats(spec.name());
+          for (int i = 0; i < x.length; i++) {
+            diff += ((double) y[i] - x[i]) * ((double) y[i] - x[i]);
+            norm += (double) x[i] * x[i];
+          }
+        }
+      }
+    }
+    String expected = String.format(java.util.Locale.ROOT, "%9.2f%%", 100 * Math.sqrt(diff / norm));
+    String row = r.out().lines().filter(l -> l.startsWith("q5 ")).findFirst().orElseThrow();
+    assertTrue(row.contains(expected), row + " lacks " + expected);
+  }
+
   private static ForwardOutput probe(Compression compression) {
     long[][] ids = new long[windows.size()][];
     for (int w = 0; w < ids.length; w++) {
