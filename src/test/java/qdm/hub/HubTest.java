@@ -88,6 +88,25 @@ class HubTest {
     }
   }
 
+  /**
+   * A checkpoint condition's hf:// path: a single .gguf of a repository of many takes that file
+   * only; a checkpoint directory takes the model files (not the other formats).
+   */
+  @Test
+  void checkpointConditionsDownloadTheirFileOrTheirModelFiles() throws IOException {
+    server.repo("org/ggufs", COMMIT.replace('0', 'a'), Map.of("model-Q4_K_M.gguf",
+        random(3000, 8), "model-Q8_0.gguf", random(3000, 9), "README.md",
+        "x".getBytes(StandardCharsets.UTF_8)), Set.of("model-Q4_K_M.gguf", "model-Q8_0.gguf"));
+    HubPaths paths = new HubPaths(hub(), true);
+    Path gguf = Path.of(paths.map("qdm.conditions.q4.path",
+        "hf://org/ggufs@main/model-Q4_K_M.gguf"));
+    assertEquals("model-Q4_K_M.gguf", gguf.getFileName().toString());
+    assertTrue(Files.isRegularFile(gguf));
+    assertTrue(!Files.exists(gguf.resolveSibling("model-Q8_0.gguf")), "only the file asked for");
+    Path dir = Path.of(paths.map("qdm.conditions.gptq.path", "hf://org/tiny@main"));
+    assertEquals(List.of("config.json", "model.safetensors", "tokenizer.json"), files(dir));
+  }
+
   @Test
   void aModelIsDownloadedOnceThenUsedWithNoRequest() throws IOException {
     Path dir = hub().fetch(HubUri.parse("hf://org/tiny@main"), Hub.Selection.MODEL,
