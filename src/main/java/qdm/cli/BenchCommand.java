@@ -7,5 +7,5 @@ import picocli.CommandLine.Command;
     description = "Benchmarks that print throughput figures.",
     subcommands = {BenchForwardCommand.class, CompressBenchCommand.class,
         SaeBenchCommand.class, AnalysisBench.class, EncodeBenchCommand.class,
-        FiniteBenchCommand.class})
+        FiniteBenchCommand.class, DequantBenchCommand.class})
 final class BenchCommand {}

@@ -101,6 +101,15 @@ class GgufCheckpointsTest {
     }
   }
 
+  /** {@code bench dequant} streams every tensor of a GGUF and prints its figures. */
+  @Test
+  void theDequantBenchmarkRunsOnAGguf() {
+    Cli.Result r = Cli.run("bench", "dequant", "--model", fixture("neox").toString());
+    assertEquals(0, r.exit(), r.all());
+    assertTrue(r.out().contains("Q5_0 x 12") && r.out().contains("elements/s; peak heap"),
+        r.all());
+  }
+
   @Test
   void unsupportedTypesOtherArchitecturesAndDamagedFilesFailWithOneMessage() throws IOException {
     Path ids = tmp.resolve("ids.json");
