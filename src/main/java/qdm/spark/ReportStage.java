@@ -49,12 +49,27 @@ public final class ReportStage {
     summary.put("schema_version", Schemas.VERSION);
     summary.put("provenance", provenance(config, preflight, tokens));
     summary.putAll(json);
+    ReportData.Table checkpoints = checkpointTensors(config, preflight);
+    if (!checkpoints.rows().isEmpty()) {
+      List<Map<String, Object>> rows = new java.util.ArrayList<>();
+      for (List<String> r : checkpoints.rows()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("condition", r.get(0));
+        m.put("tensor", r.get(1));
+        m.put("role", r.get(2));
+        m.put("elements", Long.parseLong(r.get(3)));
+        m.put("relative_error", Double.parseDouble(r.get(4)));
+        m.put("max_abs_error", Double.parseDouble(r.get(5)));
+        m.put("changed", Boolean.parseBoolean(r.get(6)));
+        rows.add(m);
+      }
+      summary.put("checkpoint_tensors", rows);
+    }
     layout.writeText(new org.apache.hadoop.fs.Path(staging, "summary.json"),
         new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
             .create().toJson(summary));
     qdm.report.ReportData data = ReportInputs.read(spark, config, layout,
         provenance(config, preflight, tokens));
-    ReportData.Table checkpoints = checkpointTensors(config, preflight);
     if (!checkpoints.rows().isEmpty()) {
       layout.writeText(new org.apache.hadoop.fs.Path(staging, "checkpoint_tensors.csv"),
           csv(checkpoints));

@@ -120,6 +120,9 @@ class CheckpointAuditTest {
         + "query_key_value.weight,decoder_linear,") && l.endsWith(",true")), csv.toString());
     assertTrue(csv.stream().anyMatch(l -> l.startsWith("gptq,gpt_neox.embed_in.weight,")
         && l.endsWith(",0.00000,0.00000,false")), csv.toString());
+    var summary = com.google.gson.JsonParser.parseString(Files.readString(
+        report.resolve("summary.json"))).getAsJsonObject();
+    assertEquals(csv.size() - 1, summary.getAsJsonArray("checkpoint_tensors").size());
     assertTrue(Files.readString(report.resolve("index.html")).contains(
         "What each checkpoint changed"));
   }
