@@ -38,12 +38,7 @@ public final class AwqStore extends DequantizedStore {
         continue;
       }
       String m = name.substring(0, name.length() - ".qweight".length());
-      for (String part : new String[] {".qzeros", ".scales"}) {
-        if (!raw.contains(m + part)) {
-          throw new QdmException(raw.source() + ": AWQ module '" + m + "' has qweight but no "
-              + m + part);
-        }
-      }
+      requireParts("AWQ", m, ".qzeros", ".scales");
       TensorInfo q = raw.info(name);
       quantized(m, q.shape()[1] * 8, q.shape()[0], Set.of(name, m + ".qzeros", m + ".scales"));
     }

@@ -51,7 +51,7 @@ public final class CompressedTensorsStore extends DequantizedStore {
       String m;
       if (name.endsWith(".weight_packed")) {
         m = name.substring(0, name.length() - ".weight_packed".length());
-        requireParts(m, ".weight_scale", ".weight_shape");
+        requireParts("compressed-tensors", m, ".weight_scale", ".weight_shape");
         long[] shape = raw.readLongs(m + ".weight_shape");
         if (shape.length != 2) {
           throw new QdmException(raw.source() + ": " + m + ".weight_shape has " + shape.length
@@ -85,14 +85,7 @@ public final class CompressedTensorsStore extends DequantizedStore {
     return a;
   }
 
-  private void requireParts(String m, String... parts) {
-    for (String part : parts) {
-      if (!raw.contains(m + part)) {
-        throw new QdmException(raw.source() + ": compressed-tensors module '" + m
-            + "' has no " + m + part);
-      }
-    }
-  }
+
 
   private void readGroups(QuantConfig config) {
     if (!config.has("config_groups")) {
@@ -250,22 +243,10 @@ public final class CompressedTensorsStore extends DequantizedStore {
   }
 
   private int[] groupOf(String m, int in, int groups) {
-    int[] g = new int[in];
     if (raw.contains(m + ".weight_g_idx")) {
-      long[] stored = raw.readLongs(m + ".weight_g_idx");
-      if (stored.length != in) {
-        throw new QdmException(raw.source() + ": " + m + ".weight_g_idx has " + stored.length
-            + " entries, expected " + in);
-      }
-      for (int i = 0; i < in; i++) {
-        if (stored[i] < 0 || stored[i] >= groups) {
-          throw new QdmException(raw.source() + ": " + m + ".weight_g_idx[" + i + "] = "
-              + stored[i] + " is not one of the " + groups + " groups");
-        }
-        g[i] = (int) stored[i];
-      }
-      return g;
+      return groupIndex(m + ".weight_g_idx", in, groups);
     }
+    int[] g = new int[in];
     int size = (in + groups - 1) / groups;
     if (groupSizes.size() == 1) {
       int configured = groupSizes.iterator().next();

@@ -39,6 +39,37 @@ public abstract class DequantizedStore implements TensorStore {
     passThrough.remove(name);
   }
 
+  /** Fails naming the module and the first of {@code parts} it lacks. */
+  protected void requireParts(String format, String module, String... parts) {
+    for (String part : parts) {
+      if (!raw.contains(module + part)) {
+        throw new qdm.QdmException(raw.source() + ": " + format + " module '" + module
+            + "' has no " + module + part);
+      }
+    }
+  }
+
+  /**
+   * The stored group of each of the {@code in} input columns ({@code g_idx}), each checked to
+   * be one of {@code groups}.
+   */
+  protected int[] groupIndex(String name, int in, int groups) {
+    long[] stored = raw.readLongs(name);
+    if (stored.length != in) {
+      throw new qdm.QdmException(raw.source() + ": " + name + " has " + stored.length
+          + " entries, expected " + in);
+    }
+    int[] g = new int[in];
+    for (int i = 0; i < in; i++) {
+      if (stored[i] < 0 || stored[i] >= groups) {
+        throw new qdm.QdmException(raw.source() + ": " + name + "[" + i + "] = " + stored[i]
+            + " is not one of the " + groups + " groups");
+      }
+      g[i] = (int) stored[i];
+    }
+    return g;
+  }
+
   /** Hides a raw tensor that is a parameter of the format, not of the model. */
   protected void hide(String name) {
     passThrough.remove(name);

@@ -48,12 +48,7 @@ public final class GptqStore extends DequantizedStore {
         continue;
       }
       String m = name.substring(0, name.length() - ".qweight".length());
-      for (String part : new String[] {".qzeros", ".scales"}) {
-        if (!raw.contains(m + part)) {
-          throw new QdmException(raw.source() + ": GPTQ module '" + m + "' has qweight but no "
-              + m + part);
-        }
-      }
+      requireParts("GPTQ", m, ".qzeros", ".scales");
       if (!raw.contains(m + ".g_idx") && descAct) {
         throw new QdmException(raw.source() + ": GPTQ module '" + m + "' is act-order "
             + "(desc_act = true) but has no " + m + ".g_idx: the column order is unknown");
@@ -93,7 +88,7 @@ public final class GptqStore extends DequantizedStore {
     }
     int zCols = z.length / groups;
     float[] s = raw.readFloats(m + ".scales");
-    int[] g = groupIndex(m, in, groups);
+    int[] g = groupsOf(m, in, groups);
     int mask = (1 << bits) - 1;
     float[] w = new float[out * in];
     for (int i = 0; i < in; i++) {
@@ -110,26 +105,15 @@ public final class GptqStore extends DequantizedStore {
     return w;
   }
 
-  private int[] groupIndex(String m, int in, int groups) {
-    int[] g = new int[in];
+  private int[] groupsOf(String m, int in, int groups) {
     if (raw.contains(m + ".g_idx")) {
-      long[] stored = raw.readLongs(m + ".g_idx");
-      if (stored.length != in) {
-        throw new QdmException(raw.source() + ": " + m + ".g_idx has " + stored.length
-            + " entries, expected " + in);
-      }
-      for (int i = 0; i < in; i++) {
-        if (stored[i] < 0 || stored[i] >= groups) {
-          throw new QdmException(raw.source() + ": " + m + ".g_idx[" + i + "] = " + stored[i]
-              + " is not one of the " + groups + " groups");
-        }
-        g[i] = (int) stored[i];
-      }
-      return g;
+      return groupIndex(m + ".g_idx", in, groups);
     }
+    int[] g = new int[in];
     for (int i = 0; i < in; i++) {
       g[i] = groupSize < 0 ? 0 : i / groupSize;
     }
     return g;
   }
+
 }

@@ -6,15 +6,20 @@ import qdm.io.gguf.GgufNames.Undo;
 /**
  * Gemma in GGUF: Llama's tensor names, no rotary permutation, and every RMSNorm weight stored
  * as {@code w + 1} (llama.cpp multiplies by the stored weight; transformers by {@code 1 + w}).
- * The head is the embedding.
+ * The head is the embedding. Gemma-2 builds on this mapping.
  */
-final class GemmaGguf {
+public final class GemmaGguf {
   private GemmaGguf() {}
 
   static GgufNames names(GemmaConfig config) {
+    return names(config.modelType(), "gemma");
+  }
+
+  /** The mapping shared by the Gemma family, for {@code modelType} in GGUF {@code arch}. */
+  public static GgufNames names(String modelType, String arch) {
     Undo plusOne = new Undo.PlusOne();
     String l = "model.layers.%d.";
-    return GgufNames.of(config.modelType(), "gemma")
+    return GgufNames.of(modelType, arch)
         .global("token_embd.weight", "model.embed_tokens.weight")
         .global("output_norm.weight", "model.norm.weight", plusOne)
         .global("output.weight", "lm_head.weight")
