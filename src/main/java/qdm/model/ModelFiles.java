@@ -147,7 +147,9 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
       if (f == WeightFormat.GGUF) {
         throw new QdmException(w + ": format gguf was given but the file is safetensors");
       }
-      return f.wrap(raw, f == WeightFormat.SAFETENSORS ? Optional.empty() : quantConfig(config));
+      Optional<QuantConfig> q = f == WeightFormat.SAFETENSORS ? Optional.empty()
+          : quantConfig(config).or(() -> WeightFormat.inferred(raw));
+      return f.wrap(raw, q);
     } catch (RuntimeException e) {
       raw.close();
       throw e;

@@ -71,15 +71,57 @@ public enum WeightFormat {
     if (BitsAndBytesStore.describesItself(opened)) {
       return BITSANDBYTES;
     }
-    for (String name : opened.names()) {
-      if (name.endsWith(".qweight") || name.endsWith(".weight_packed")) {
-        throw new QdmException(opened.source() + ": tensor '" + name + "' is packed integer "
-            + "weights (GPTQ, AWQ or compressed-tensors) but no quantization_config was found "
-            + "in a config.json beside the weights or in the model's: put the config.json the "
-            + "checkpoint came with next to it");
+    return inferred(opened).map(q -> ofMethod(q)).orElse(SAFETENSORS);
+  }
+
+  /**
+   * The quantization config a checkpoint's tensors imply when no config.json states one: GPTQ
+   * ({@code qweight} [in * bits / 32, out] with {@code scales} [groups, out] and {@code g_idx}
+   * [in]: bits and group size follow; zero points taken as the original GPTQ format's, as
+   * AutoGPTQ writes them), AWQ ({@code qweight} [in, out / 8], {@code scales} [groups, out]) or
+   * compressed-tensors ({@code weight_packed} with {@code weight_shape}: read per module anyway).
+   * Empty for anything else; packed weights whose shapes say nothing fail.
+   */
+  public static Optional<QuantConfig> inferred(TensorStore raw) {
+    for (String name : raw.names()) {
+      if (name.endsWith(".weight_packed")) {
+        com.google.gson.JsonObject j = new com.google.gson.JsonObject();
+        j.addProperty("quant_method", "compressed-tensors");
+        j.addProperty("format", "pack-quantized");
+        return Optional.of(new QuantConfig(raw.source(), "inferred", j));
       }
+      if (!name.endsWith(".qweight")) {
+        continue;
+      }
+      String m = name.substring(0, name.length() - ".qweight".length());
+      long[] q = raw.info(name).shape();
+      long[] sc = raw.contains(m + ".scales") ? raw.info(m + ".scales").shape() : null;
+      com.google.gson.JsonObject j = new com.google.gson.JsonObject();
+      if (sc != null && q.length == 2 && sc.length == 2 && sc[1] == q[1]
+          && raw.contains(m + ".g_idx")) {
+        long in = raw.info(m + ".g_idx").numel();
+        long bits = 32 * q[0] / in;
+        j.addProperty("quant_method", "gptq");
+        j.addProperty("bits", bits);
+        j.addProperty("group_size", sc[0] == 1 ? -1 : in / sc[0]);
+        j.addProperty("checkpoint_format", "gptq");
+      } else if (sc != null && q.length == 2 && sc.length == 2 && sc[1] == q[1] * 8) {
+        j.addProperty("quant_method", "awq");
+        j.addProperty("bits", 4);
+        j.addProperty("group_size", q[0] / sc[0]);
+        j.addProperty("version", "gemm");
+      } else {
+        throw new QdmException(raw.source() + ": tensor '" + name + "' is packed integer "
+            + "weights (GPTQ or AWQ) but no quantization_config was found in a config.json "
+            + "beside the weights or in the model's, and the shapes do not tell: put the "
+            + "config.json the checkpoint came with next to it");
+      }
+      org.apache.logging.log4j.LogManager.getLogger(WeightFormat.class).warn(raw.source()
+          + ": no quantization_config beside the weights or in the model's config.json; "
+          + "read as " + j + " from the tensor shapes");
+      return Optional.of(new QuantConfig(raw.source(), "inferred", j));
     }
-    return SAFETENSORS;
+    return Optional.empty();
   }
 
   /** The format of a {@code quant_method}; unknown methods fail naming the supported ones. */

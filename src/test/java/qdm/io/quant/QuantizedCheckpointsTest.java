@@ -191,4 +191,28 @@ class QuantizedCheckpointsTest {
     assertEquals(2, bad.exit(), bad.all());
     assertTrue(bad.err().contains("power of two"), bad.all());
   }
+
+  /**
+   * A quantized safetensors file alone (no config.json beside it) given with {@code --weights}:
+   * GPTQ (with g_idx), AWQ and compressed-tensors settings follow from the tensor shapes, so the
+   * pass equals the one on the checkpoint directory.
+   */
+  @Test
+  void aQuantizedFileWithoutItsConfigIsReadFromItsShapes() throws java.io.IOException {
+    QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
+    Path[] dirs = {QuantWriters.gptq(llama, tmp.resolve("alone-gptq"), 4, 32, false, false, 9),
+        QuantWriters.awq(llama, tmp.resolve("alone-awq"), 32),
+        QuantWriters.compressedTensors(llama, tmp.resolve("alone-ct"), true, 4, 32, true,
+            "BF16")};
+    for (Path dir : dirs) {
+      Path alone = Files.createDirectories(tmp.resolve(dir.getFileName() + "-file"))
+          .resolve("model.safetensors");
+      Files.copy(dir.resolve("model.safetensors"), alone);
+      HostTensor withConfig = forward(dir, "llama", "cfg");
+      HostTensor fromShapes = forward(Reference.model("llama"), "llama",
+          dir.getFileName() + "-shapes", "--weights", alone.toString());
+      assertEquals(0.0, Reference.maxAbsDiff(withConfig, fromShapes), dir.getFileName()
+          .toString());
+    }
+  }
 }
