@@ -9,7 +9,7 @@ import qdm.QdmException;
 
 /**
  * Everything the {@code analyze} stage needs besides its input tables: the reference condition,
- * the SAE width, the thresholds of PAPER.md sections 5-6, the overlap pairs (section 9), the
+ * the SAE width, the thresholds of docs/method.md §5-§6, the overlap pairs (§9), the
  * survival predictor (section 10) and what each condition is. Messages name the
  * {@code qdm.analysis} configuration keys.
  *

@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.when;
 import org.apache.spark.sql.Column;
 import qdm.tables.AnalysisSchemas;
 
-/** PAPER.md section 6: survived r > 0.9, damaged r < 0.5, blurred otherwise. */
+/** docs/method.md §6: survived r > 0.9, damaged r < 0.5, blurred otherwise. */
 final class Classes {
   private Classes() {}
 

@@ -17,7 +17,7 @@ import qdm.tables.Schemas;
 
 /**
  * The {@code conditions} table: per condition, perplexity next to the feature survival summary
- * (PAPER.md sections 6-7).
+ * (docs/method.md §6-§7).
  *
  * <ul>
  *   <li>{@code ppl_chunked} = exp(sum of NLL / scored tokens) over chunk windows (token-weighted).

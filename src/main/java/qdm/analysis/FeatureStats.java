@@ -18,8 +18,8 @@ import qdm.tables.AnalysisSchemas;
 
 /**
  * The {@code feature_stats} table: per SAE feature, the reference run's firing rate, mean
- * activation over all positions, maximum, mean when firing, and whether it is active (PAPER.md
- * section 5). Every feature 0..d_sae-1 has a row; one that never fires has zeros. Only the
+ * activation over all positions, maximum, mean when firing, and whether it is active (docs/method.md
+ * §5). Every feature 0..d_sae-1 has a row; one that never fires has zeros. Only the
  * reference's non-zero codes are read: zeros enter through {@code nTokens}.
  */
 public final class FeatureStats {

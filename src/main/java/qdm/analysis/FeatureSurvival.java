@@ -18,7 +18,7 @@ import qdm.tables.AnalysisSchemas;
 
 /**
  * The {@code feature_survival} table: per condition and feature, Pearson r between the
- * reference's and the condition's activations over all n token positions (PAPER.md section 4),
+ * reference's and the condition's activations over all n token positions (docs/method.md §4),
  * damage = 1 - r and the class (section 6). The reference is compared with itself too, which is
  * the FP null run.
  *

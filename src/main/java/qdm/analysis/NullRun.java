@@ -11,7 +11,7 @@ import org.apache.spark.sql.Row;
 import qdm.QdmException;
 
 /**
- * The FP-vs-FP null run (PAPER.md section 11): the reference compared with itself (or with a
+ * The FP-vs-FP null run (docs/method.md §11): the reference compared with itself (or with a
  * second reference-like condition) must give r = 1 for every active feature. A failure means
  * the pipeline does not measure what it claims: duplicated codes rows, mismatched windows, a
  * non-deterministic encoder.

@@ -17,8 +17,8 @@ import qdm.tables.AnalysisSchemas;
 import qdm.tables.Schemas;
 
 /**
- * The {@code overlap} table: do two compression methods damage the same features (PAPER.md
- * section 9)? Over active features: Jaccard |A∩B| / |A∪B| of the non-survived sets
+ * The {@code overlap} table: do two compression methods damage the same features (docs/method.md
+ * §9)? Over active features: Jaccard |A∩B| / |A∪B| of the non-survived sets
  * (r <= survived threshold) and of the damaged sets (r < damaged threshold), 1.0 when both sets
  * are empty; Spearman (Pearson of average ranks, so ties share ranks) and Pearson correlation of
  * the damage scores 1 - r, null when a side is constant.

@@ -15,7 +15,7 @@ import java.util.List;
 import org.apache.spark.sql.Column;
 
 /**
- * Pearson r from float64 sufficient statistics (PAPER.md section 4):
+ * Pearson r from float64 sufficient statistics (docs/method.md §4):
  * {@code r = (n Sxy - Sx Sy) / sqrt(max((n Sxx - Sx^2)(n Syy - Sy^2), 1e-12))}, clipped to
  * [-1, 1]. A side that is constant over all n observations gets {@code whenConstant}: the
  * formula is 0 / sqrt(1e-12) there only in exact arithmetic, and rounding in the numerator of a

@@ -11,7 +11,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The FP feature statistics that predict survival (PAPER.md section 10), computed as the
+ * The FP feature statistics that predict survival (docs/method.md §10), computed as the
  * authors' code does, with its clipping so that no value is infinite:
  * rarity = -log(max(firing_rate, 1e-8)), log_mean_act = log(max(mean_act, 1e-8)),
  * log_max_act = log(max(max_act, 1e-8)) and

@@ -25,7 +25,7 @@ import qdm.tables.Schemas;
 
 /**
  * The {@code quartiles} table: survival % by quartile of each FP predictor statistic over
- * active features (PAPER.md section 10; the authors' {@code pd.qcut(q=4)}). Edges are the
+ * active features (docs/method.md §10; the authors' {@code pd.qcut(q=4)}). Edges are the
  * 25/50/75% quantiles with linear interpolation (numpy's default); bins are right-closed, the
  * first one also holding the minimum. Tied edges leave a quartile empty: its row has n = 0.
  */

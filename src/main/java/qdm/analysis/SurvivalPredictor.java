@@ -26,7 +26,7 @@ import qdm.tables.AnalysisSchemas;
 
 /**
  * The {@code predictor} table: can FP statistics alone predict which features survive the
- * predictor condition (PAPER.md section 10)? Target: survived (r > threshold) at that
+ * predictor condition (docs/method.md §10)? Target: survived (r > threshold) at that
  * condition, active features only; predictors: {@link Predictors}. Rows: all predictors
  * together, then each predictor alone.
  *

@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qdm.compress.Compressed;
 import qdm.compress.Compression;
+import qdm.compress.Convention;
+import qdm.condition.ConditionSyntax;
 import qdm.model.Model;
 import qdm.model.Placement;
 import qdm.model.Runtime;
@@ -42,7 +44,7 @@ final class CompressBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Placement placement = Placement.parse(device, dtype);
-    List<Compression> compressions = specs.stream().map(Compression::parse).toList();
+    List<Compression> compressions = specs.stream().map(ConditionSyntax::compression).toList();
     GptNeoXConfig config = qdm.bench.ForwardBenchmark.pythia70m();
     try (NDManager root = Runtime.newManager(placement.device());
         Model model = Model.random(config, root, placement.device(), placement.dtype(), 0.02f,
@@ -69,7 +71,7 @@ final class CompressBenchCommand implements Callable<Integer> {
         Arrays.sort(seconds);
         double median = seconds[repeat / 2];
         System.out.printf(Locale.ROOT, "  %-22s best %7.3f s  median %7.3f s  %8.1f M params/s"
-            + "  (%s)%n", c.name(), seconds[0], median, parameters / median / 1e6, summary);
+            + "  (%s)%n", ConditionSyntax.name(c, Convention.HF), seconds[0], median, parameters / median / 1e6, summary);
       }
     }
     return 0;

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import qdm.QdmException;
+import qdm.condition.ReferenceModel;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
 import qdm.data.Window;
@@ -105,26 +106,21 @@ final class DriftCommand implements Callable<Integer> {
         + "tokens%n", c.model().path(), preflight.hook(), placement, sample.size(),
         c.windows().chunkLength());
     DriftReport report;
-    try (NDManager root = Runtime.newManager(placement.device());
-        Model model = Model.load(new ModelFiles(modelDir, c.model().weights().map(Path::of)),
-            root, placement.device(), placement.dtype(),
-            Processing.parse(c.model().processing()));
-        Sae sae = Sae.load(Path.of(Paths.local(c.sae().path())),
-            SaeFormat.parse(c.sae().format()), Optional.of(preflight.hook()), root)) {
-      ModelFiles reference = new ModelFiles(modelDir, c.model().weights().map(Path::of));
-      report = DriftProbe.run(model, sae, sample, c.conditions(),
-          c.execution().batchSize(), line -> System.err.println("qdm drift: " + line), k -> {
-            Model loaded = Model.load(qdm.model.CheckpointFiles.resolve(Paths.local(k.path()),
-                k.format(), reference), root, placement.device(), placement.dtype(),
-                Processing.parse(c.model().processing()));
-            return new qdm.compress.Compressed(loaded.weights(),
-                qdm.compress.CompressionReport.between(k.name(), model.weights(),
-                    loaded.weights(), qdm.compress.Compression.DEFAULT_TARGETS));
-          });
+    try (NDManager root = Runtime.newManager(placement.device())) {
+      ModelFiles files = new ModelFiles(modelDir, c.model().weights().map(Path::of));
+      Processing processing = Processing.parse(c.model().processing());
+      try (Model model = Model.load(files, root, placement.device(), placement.dtype(),
+              processing);
+          Sae sae = Sae.load(Path.of(Paths.local(c.sae().path())),
+              SaeFormat.parse(c.sae().format()), Optional.of(preflight.hook()), root)) {
+        report = DriftProbe.run(new ReferenceModel(model, files, processing, root, placement),
+            sae, sample, c.conditions(), c.execution().batchSize(),
+            line -> System.err.println("qdm drift: " + line));
+      }
     }
     System.out.printf(Locale.ROOT, "model processing: %s; convention: %s%n",
         c.model().processing(), String.join(", ", c.conditions().stream()
-            .filter(x -> !(x instanceof qdm.config.Condition.Reference))
+            .filter(x -> !x.isReference())
             .map(x -> x.name() + " " + x.convention()).toList()));
     System.out.print(report.render());
     if (tensors) {

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qdm.QdmException;
-import qdm.compress.Compression;
+import qdm.condition.ConditionSyntax;
 import qdm.sae.SaeFormat;
 import qdm.model.Placement;
 import qdm.model.Processing;
@@ -72,15 +72,12 @@ final class ForwardCommand implements Callable<Integer> {
   String processing;
 
   @Option(names = "--compress", defaultValue = "none", paramLabel = "SPEC",
-      description = "Compress the weights before the pass (default: ${DEFAULT-VALUE}): "
-          + "rtn:BITS[:gGROUP][:asym] (round-to-nearest, bits 2-8, one scale per row or per "
-          + "group of GROUP input columns, symmetric or with a zero point) or "
-          + "prune:FRACTION[:global] (magnitude pruning, per tensor or one global threshold); "
-          + "either may end with :targets=decoder+embed+head (default: decoder linear weights) "
-          + "and with :tl, the paper's TransformerLens convention (one RTN scale per TL channel, "
-          + "one pruning threshold per TL parameter) instead of :hf, the default; or "
-          + "nf4[:bBLOCK][:dq] (bitsandbytes NF4, blocksize 64 by default, :dq double "
-          + "quantization of the scales).")
+      description = "Compress the weights before the pass (default: ${DEFAULT-VALUE}), one of: "
+          + "${COMPLETION-CANDIDATES}. :targets= picks the tensor roles (default: decoder "
+          + "linear weights); :tl is the paper's TransformerLens convention (one RTN scale per "
+          + "TL channel, one pruning threshold per TL parameter) instead of :hf, the default. "
+          + "See conf/README.md, \"Conditions\".",
+      completionCandidates = CompressSyntaxes.class)
   String compress;
 
   @Option(names = "--sae", paramLabel = "DIR",
@@ -103,15 +100,25 @@ final class ForwardCommand implements Callable<Integer> {
     checkOut(out);
     ForwardRequest request = new ForwardRequest(model, Optional.ofNullable(weights),
         ForwardRequest.readInputIds(inputIds), Placement.parse(device, dtype),
-        Processing.parse(processing), Compression.parse(compress),
+        Processing.parse(processing), ConditionSyntax.parse(compress),
         Optional.ofNullable(sae).map(p -> new ForwardRequest.SaeSelection(p,
             SaeFormat.parse(saeFormat), Optional.ofNullable(saeHook))),
         Optional.ofNullable(format).map(f -> qdm.io.quant.WeightFormat.parse(f, "--format")
             .id()));
-    ForwardProbe.run(request, report -> System.err.println("qdm forward: compressed "
+    ForwardProbe.run(request, report -> System.err.println("qdm forward: condition "
+        + request.condition().name() + " (" + request.condition().spec() + "): "
         + report.summary())).write(out);
     System.err.println("qdm forward: wrote " + out);
     return 0;
+  }
+
+  /** The spec forms of the registered methods, listed in {@code --help}. */
+  static final class CompressSyntaxes extends java.util.ArrayList<String> {
+    private static final long serialVersionUID = 1L;
+
+    CompressSyntaxes() {
+      super(ConditionSyntax.syntaxList());
+    }
   }
 
   /** {@code --out} must name a file that can be written, checked before any work. */

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 import qdm.QdmException;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.config.Condition;
+import qdm.condition.Condition;
 import qdm.hub.Hub;
 import qdm.hub.HubPaths;
 import qdm.hub.HubSettings;
@@ -124,7 +124,7 @@ final class RunCommand implements Callable<Integer> {
     s.append("  conditions:");
     for (Condition cond : AuditJob.encodeOrder(c)) {
       s.append(' ').append(cond.name());
-      if (cond.convention().equals("tl")) {
+      if (cond.convention() == qdm.compress.Convention.TL) {
         s.append("(tl)");
       }
     }

@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * What one applied compression did to its target tensors, for logs and the condition table.
  *
- * @param compression the compression's canonical name
+ * @param compression the condition's name
  * @param tensors the names of the target tensors (each distinct parameter once; a tied tensor
  *     under its first name)
  * @param parameters elements in the target tensors
@@ -25,6 +25,12 @@ public record CompressionReport(String compression, List<String> tensors, long p
     if (parameters < 0 || zeros < 0 || zeros > parameters) {
       throw new IllegalArgumentException("bad counts: " + zeros + " zeros of " + parameters);
     }
+  }
+
+  /** The same report under the name of the condition it belongs to. */
+  public CompressionReport named(String name) {
+    return new CompressionReport(name, tensors, parameters, zeros, meanAbsError, maxAbsError,
+        relativeError);
   }
 
   /** Fraction of the target elements that are zero after compression (0 without targets). */

@@ -28,11 +28,6 @@ public enum Convention {
     };
   }
 
-  /** The suffix of a condition name: empty for {@link #HF}, {@code -tl} for {@link #TL}. */
-  String suffix() {
-    return this == TL ? "-tl" : "";
-  }
-
   @Override
   public String toString() {
     return name().toLowerCase(Locale.ROOT);

@@ -2,7 +2,7 @@ package qdm.compress;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
-import java.math.BigDecimal;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import ai.djl.ndarray.NDList;
@@ -13,7 +13,7 @@ import qdm.model.TensorRole;
 import qdm.model.Weights;
 
 /**
- * Unstructured magnitude pruning (PAPER.md section 8): k = floor(sparsity * numel), the threshold
+ * Unstructured magnitude pruning (docs/method.md, "Magnitude pruning"): k = floor(sparsity * numel), the threshold
  * is the k-th smallest |w| (1-based), and every weight with |w| <= threshold becomes 0, so ties
  * at the threshold are all zeroed and slightly more than k weights may go; k = 0 changes nothing.
  * Per tensor by default; {@code global} uses one threshold over all target tensors together
@@ -30,6 +30,18 @@ import qdm.model.Weights;
  */
 public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> targets,
     Convention convention) implements Compression {
+  private static final long serialVersionUID = 1L;
+
+  /** {@code prune:FRACTION[:global][:targets=...][:tl|:hf]}. */
+  public static final Method METHOD = new Method("prune",
+      "unstructured magnitude pruning, one threshold per tensor or one global threshold",
+      List.of(
+          Param.fraction("sparsity", "fraction", "FRACTION",
+              v -> (double) v >= 0 && (double) v < 1 ? null
+                  : "must be in [0, 1) (0.3 for 30%), got " + v),
+          Param.flag("global", "global"), Param.targets(), Param.convention()),
+      s -> new MagnitudePruning(s.fraction("sparsity"), s.flag("global"), s.roles("targets"),
+          s.convention("convention")));
 
   public MagnitudePruning {
     if (!(sparsity >= 0 && sparsity < 1)) {
@@ -50,10 +62,19 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
   }
 
   @Override
-  public String name() {
-    String s = BigDecimal.valueOf(sparsity).stripTrailingZeros().toPlainString();
-    return "prune" + s + (global ? "-global" : "") + Targets.suffix(targets)
-        + convention.suffix();
+  public Method method() {
+    return METHOD;
+  }
+
+  @Override
+  public Settings settings() {
+    return Settings.of("sparsity", sparsity, "global", global, "targets", targets,
+        "convention", convention);
+  }
+
+  /** The same pruning at another sparsity (the probes of a matched search). */
+  public MagnitudePruning withSparsity(double other) {
+    return new MagnitudePruning(other, global, targets, convention);
   }
 
   /** Weights to remove out of {@code numel}: floor(sparsity * numel), in float64 as Python. */
@@ -68,7 +89,7 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
 
   Compressed apply(Weights base, RowBlocks blocks) {
     if (!global) {
-      return WeightRewrite.apply(base, targets, name(), (name, src) -> {
+      return WeightRewrite.apply(base, targets, METHOD.id(), (name, src) -> {
         TlLayout layout = base.tl(name);
         if (convention == Convention.TL && layout.names().size() > 1) {
           return WeightRewrite.whole(w32 -> perParameter(w32, layout, blocks));
@@ -82,7 +103,7 @@ public record MagnitudePruning(double sparsity, boolean global, Set<TensorRole> 
     long k = count(all.values().stream().mapToLong(NDArray::size).sum());
     WeightRewrite.Rows rows =
         k == 0 ? null : below(KthSmallest.ofAbs(all, k, blocks, base.manager()));
-    return WeightRewrite.apply(base, targets, name(), (name, src) -> rows, blocks);
+    return WeightRewrite.apply(base, targets, METHOD.id(), (name, src) -> rows, blocks);
   }
 
   /**

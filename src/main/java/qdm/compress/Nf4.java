@@ -1,6 +1,7 @@
 package qdm.compress;
 
 import ai.djl.ndarray.NDArray;
+import java.util.List;
 import java.util.Set;
 import qdm.QdmException;
 import qdm.model.TensorRole;
@@ -21,6 +22,17 @@ import qdm.model.Weights;
  */
 public record Nf4(int blocksize, boolean doubleQuant, Set<TensorRole> targets)
     implements Compression {
+  private static final long serialVersionUID = 1L;
+
+  /** {@code nf4[:bBLOCK][:dq][:targets=...]}. */
+  public static final Method METHOD = new Method("nf4",
+      "bitsandbytes NF4, blocksize 64 by default, :dq double quantization of the scales",
+      List.of(
+          Param.prefixed("blocksize", "blocksize", "b", "BLOCK", 64,
+              v -> (int) v >= 2 && Integer.bitCount((int) v) == 1 ? null
+                  : "must be a power of two (bitsandbytes uses 64 to 4096), got " + v),
+          Param.flag("double-quant", "dq"), Param.targets()),
+      s -> new Nf4(s.integer("blocksize"), s.flag("double-quant"), s.roles("targets")));
 
   /** bitsandbytes' NF4 code values. */
   static final float[] CODE = {-1.0f, -0.6961928009986877f, -0.5250730514526367f,
@@ -38,14 +50,18 @@ public record Nf4(int blocksize, boolean doubleQuant, Set<TensorRole> targets)
   }
 
   @Override
-  public String name() {
-    return "nf4" + (blocksize != 64 ? "-b" + blocksize : "") + (doubleQuant ? "-dq" : "")
-        + Targets.suffix(targets);
+  public Method method() {
+    return METHOD;
+  }
+
+  @Override
+  public Settings settings() {
+    return Settings.of("blocksize", blocksize, "double-quant", doubleQuant, "targets", targets);
   }
 
   @Override
   public Compressed apply(Weights base) {
-    return WeightRewrite.apply(base, targets, name(), (name, src) -> {
+    return WeightRewrite.apply(base, targets, METHOD.id(), (name, src) -> {
       long rowLength = RowBlocks.rowLength(src);
       WeightRewrite.Rows rows = this::quantize;
       // double quantization groups 256 block maxima: it needs the whole tensor, as does a

@@ -2,6 +2,7 @@ package qdm.compress;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import qdm.QdmException;
@@ -13,7 +14,7 @@ import qdm.model.Weights;
  * Round-to-nearest weight quantization (fake-quantized: the weights stay floats that take at most
  * 2^bits values per row or group).
  *
- * <p>Symmetric (the paper's definition, PAPER.md section 8): per row (or per group of
+ * <p>Symmetric (the paper's definition, docs/method.md §8): per row (or per group of
  * {@code groupSize} consecutive input columns of a row), qmax = 2^(b-1) - 1, qmin = -2^(b-1),
  * scale = max|w| / qmax (0 becomes 1), q = clamp(round_half_even(w / scale), qmin, qmax),
  * w_hat = q * scale. Asymmetric (the GPTQ RTN baseline): xmin = min(min(w), 0),
@@ -33,6 +34,29 @@ import qdm.model.Weights;
  */
 public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> targets,
     Convention convention) implements Compression {
+  private static final long serialVersionUID = 1L;
+
+  /** {@code rtn:BITS[:gGROUP][:asym][:targets=...][:tl|:hf]}. */
+  public static final Method METHOD = new Method("rtn",
+      "round-to-nearest, bits 2-8, one scale per row (or group of input columns), symmetric "
+          + "or with a zero point",
+      List.of(
+          Param.integer("bits", "bits", "BITS",
+              v -> (int) v >= 2 && (int) v <= 8 ? null : "must be between 2 and 8, got " + v),
+          Param.prefixed("group-size", "group size", "g", "GROUP", 0,
+              v -> (int) v > 0 ? null : "must be positive, got " + v
+                  + " (leave it out for one scale per row)"),
+          Param.flag("asymmetric", "asym"), Param.targets(), Param.convention()),
+      s -> {
+        if (s.convention("convention") == Convention.TL && s.integer("group-size") > 0) {
+          int g = s.integer("group-size");
+          throw new Param.Invalid("group-size", g + " and convention = tl do not go together "
+              + "(:g" + g + " and :tl): the tl convention has one scale per TransformerLens "
+              + "channel");
+        }
+        return new Rtn(s.integer("bits"), s.integer("group-size"), s.flag("asymmetric"),
+            s.roles("targets"), s.convention("convention"));
+      });
 
   public Rtn {
     if (convention == Convention.TL && groupSize > 0) {
@@ -60,9 +84,14 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
   }
 
   @Override
-  public String name() {
-    return "rtn" + bits + (groupSize > 0 ? "-g" + groupSize : "") + (asymmetric ? "-asym" : "")
-        + Targets.suffix(targets) + convention.suffix();
+  public Method method() {
+    return METHOD;
+  }
+
+  @Override
+  public Settings settings() {
+    return Settings.of("bits", bits, "group-size", groupSize, "asymmetric", asymmetric,
+        "targets", targets, "convention", convention);
   }
 
   @Override
@@ -72,7 +101,7 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
 
   Compressed apply(Weights base, RowBlocks blocks) {
     checkGroups(WeightRewrite.targets(base, targets));
-    return WeightRewrite.apply(base, targets, name(), (name, src) -> {
+    return WeightRewrite.apply(base, targets, METHOD.id(), (name, src) -> {
       TlLayout layout = base.tl(name);
       if (convention == Convention.HF || layout.isRows()) {
         return this::quantize;
@@ -96,8 +125,8 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
     long rowLength = w32.getShape().get(1);
     long group = groupSize == 0 ? rowLength : groupSize;
     if (rowLength % group != 0) {
-      throw new QdmException(name() + ": group size " + group + " does not divide the row "
-          + "length " + rowLength);
+      throw new QdmException("group size " + group + " does not divide the row length "
+          + rowLength);
     }
     NDArray g = w32.reshape(rows, rowLength / group, group);
     NDArray w = asymmetric ? asymmetric(g) : symmetric(g);
@@ -136,7 +165,7 @@ public record Rtn(int bits, int groupSize, boolean asymmetric, Set<TensorRole> t
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
       long rowLength = RowBlocks.rowLength(e.getValue());
       if (rowLength % groupSize != 0) {
-        throw new QdmException(name() + ": group size " + groupSize + " does not divide the row "
+        throw new QdmException("group size " + groupSize + " does not divide the row "
             + "length " + rowLength + " of tensor '" + e.getKey() + "' " + e.getValue().getShape()
             + "; expected a group size that divides every target's row length");
       }

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import qdm.condition.Condition;
 
 /**
  * A whole audit, validated: one model, one SAE, one corpus and N conditions. Built only by
@@ -35,7 +36,7 @@ public record AuditConfig(
 
   /** The reference condition: the first with {@code method = none}. */
   public Condition.Reference reference() {
-    return conditions.stream().filter(c -> c instanceof Condition.Reference)
+    return conditions.stream().filter(Condition::isReference)
         .map(c -> (Condition.Reference) c).findFirst().orElseThrow();
   }
 
@@ -124,9 +125,8 @@ public record AuditConfig(
         sl.corpus().map(c -> new SlidingCorpus(c.paths().stream()
             .map(p -> m.map("qdm.windows.sliding.corpus.paths", p)).toList(), c.format(),
             c.textColumn())));
-    List<Condition> mapped = conditions.stream().map(c -> c instanceof Condition.Checkpoint k
-        ? (Condition) new Condition.Checkpoint(k.name(),
-            m.map("qdm.conditions." + k.name() + ".path", k.path()), k.format()) : c).toList();
+    List<Condition> mapped = conditions.stream()
+        .map(c -> c.mapFiles(p -> m.map("qdm.conditions." + c.name() + ".path", p))).toList();
     return new AuditConfig(runName, output, mo, sa, co,
         new WindowSettings(windows.chunkLength(), sliding), mapped, analysis, execution,
         spark, sources, hub, source, text);

@@ -25,6 +25,9 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 import qdm.QdmException;
+import qdm.compress.Convention;
+import qdm.condition.Condition;
+import qdm.condition.ConditionSyntax;
 import qdm.hub.HubUri;
 
 /**
@@ -37,15 +40,11 @@ import qdm.hub.HubUri;
  */
 public final class AuditConfigs {
   private static final String ROOT = "qdm";
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
-  private static final Set<String> CONDITION_KEYS = Set.of("name", "method", "bits", "group-size",
-      "asymmetric", "sparsity", "global", "targets", "match-perplexity-of", "search",
-      "convention", "path", "format", "blocksize", "double-quant");
+  private static final Pattern NAME = ConditionSyntax.NAME;
   /** Master URLs Spark accepts (SparkContext's own forms). */
   private static final Pattern MASTER = Pattern.compile("local|local\\[([1-9][0-9]*|\\*)"
       + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
       + "|spark://\\S+|yarn|k8s://\\S+|mesos://\\S+");
-  private static final Set<String> SEARCH_KEYS = Set.of("low", "high", "steps", "max-tokens");
 
   private AuditConfigs() {}
 
@@ -265,7 +264,7 @@ public final class AuditConfigs {
     private final Problems problems;
     private final String source;
     /** {@code qdm.compression.convention}: the conditions' convention unless they say. */
-    private String defaultConvention = "hf";
+    private Convention defaultConvention = Convention.HF;
 
     Reader(Config c, Problems problems, String source) {
       this.c = c;
@@ -285,8 +284,9 @@ public final class AuditConfigs {
           optionalString("qdm.model.weights"),
           oneOf("qdm.model.dtype", "auto", "float32", "float16"),
           oneOf("qdm.model.processing", "none", "transformerlens"));
-      String convention = oneOf("qdm.compression.convention", "hf", "tl");
-      defaultConvention = convention == null ? "hf" : convention;
+      String convention = oneOf("qdm.compression.convention", names(Convention.values()));
+      defaultConvention = convention == null ? Convention.HF
+          : Convention.parse(convention, "qdm.compression.convention");
       var sae = new AuditConfig.SaeSettings(requiredString("qdm.sae.path"),
           oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify",
               "llamascope"),
@@ -394,7 +394,7 @@ public final class AuditConfigs {
         return out;
       }
       Set<String> names = new HashSet<>();
-      List<Condition.MatchedPrune> matched = new ArrayList<>();
+      Set<String> known = ConditionSyntax.keys();
       for (int i = 0; i < list.size(); i++) {
         String at = key + "[" + i + "]";
         if (list.get(i).valueType() != ConfigValueType.OBJECT) {
@@ -403,44 +403,42 @@ public final class AuditConfigs {
         }
         ConfigObject obj = (ConfigObject) list.get(i);
         for (String k : obj.keySet()) {
-          if (!CONDITION_KEYS.contains(k)) {
+          if (!known.contains(k)) {
             problems.add(obj.get(k).origin(), at + "." + k, "unknown key (condition keys: "
-                + String.join(", ", new java.util.TreeSet<>(CONDITION_KEYS)) + ")");
+                + String.join(", ", known) + ")");
           }
         }
-        Condition cond;
-        try {
-          cond = new ConditionReader(obj.toConfig(), at, obj.origin()).read();
-        } catch (ConfigException e) {
-          problems.add(obj.origin(), at, "has a value of the wrong type: "
-              + e.getMessage().replaceFirst("^.*?: ", ""));
-          continue;
+        Config o = obj.toConfig();
+        // a given name is checked for duplicates even when the rest of the condition is wrong
+        String given = o.hasPath("name") && obj.get("name").valueType() == ConfigValueType.STRING
+            ? o.getString("name") : null;
+        if (given != null && !names.add(given)) {
+          problems.add(obj.origin(), at + ".name", "duplicate condition name '" + given + "'");
         }
+        Condition cond = ConditionSyntax.read(o, defaultConvention, (k, message) -> problems.add(
+            o.hasPath(k) ? o.getValue(k).origin() : obj.origin(), at + "." + k, message));
         if (cond == null) {
           continue;
         }
-        if (!names.add(cond.name())) {
+        if (given == null && !names.add(cond.name())) {
           problems.add(obj.origin(), at + ".name", "duplicate condition name '" + cond.name()
               + "'");
-        }
-        if (cond instanceof Condition.MatchedPrune m) {
-          matched.add(m);
         }
         out.add(cond);
       }
       if (list.isEmpty()) {
         bad(key, "is empty: list at least the reference condition, e.g. conditions = [ { name = "
             + "fp, method = none }, { name = rtn4, method = rtn, bits = 4 } ]");
-      } else if (!out.isEmpty() && out.stream().noneMatch(x -> x instanceof Condition.Reference)) {
+      } else if (!out.isEmpty() && out.stream().noneMatch(Condition::isReference)) {
         bad(key, "needs a reference condition with method = none");
       }
-      for (Condition.MatchedPrune m : matched) {
+      for (Condition.MatchedPruning m : Condition.matched(out)) {
         Optional<Condition> target = out.stream().filter(x -> x.name().equals(m.target()))
             .findFirst();
         if (target.isEmpty()) {
           bad(key, "condition '" + m.name() + "': match-perplexity-of = '" + m.target()
               + "' is not a defined condition (" + names(out) + ")");
-        } else if (target.get() instanceof Condition.MatchedPrune) {
+        } else if (target.get().isSearched()) {
           bad(key, "condition '" + m.name() + "': match-perplexity-of must name a condition "
               + "with a fixed compression, not another matched one ('" + m.target() + "')");
         }
@@ -460,10 +458,8 @@ public final class AuditConfigs {
       String okey = "qdm.analysis.overlap";
       if (c.getValue(okey).valueType() == ConfigValueType.STRING
           && c.getString(okey).equals("auto")) {
-        for (Condition x : conditions) {
-          if (x instanceof Condition.MatchedPrune m) {
-            overlap.add(List.of(m.target(), m.name()));
-          }
+        for (Condition.MatchedPruning m : Condition.matched(conditions)) {
+          overlap.add(List.of(m.target(), m.name()));
         }
       } else {
         try {
@@ -487,9 +483,9 @@ public final class AuditConfigs {
       String pkey = "qdm.analysis.predictor.condition";
       String predictor = requiredString(pkey);
       if ("auto".equals(predictor)) {
-        predictor = conditions.stream().filter(x -> x instanceof Condition.MatchedPrune)
-            .map(x -> ((Condition.MatchedPrune) x).target()).findFirst()
-            .or(() -> conditions.stream().filter(x -> !(x instanceof Condition.Reference))
+        predictor = Condition.matched(conditions).stream()
+            .map(Condition.MatchedPruning::target).findFirst()
+            .or(() -> conditions.stream().filter(x -> !x.isReference())
                 .map(Condition::name).findFirst())
             .orElse(null);
       } else if (predictor != null
@@ -500,6 +496,12 @@ public final class AuditConfigs {
       long seed = longValue("qdm.analysis.predictor.seed");
       return new AuditConfig.AnalysisConfig(active, survived, damaged, overlap,
           predictor == null ? "" : predictor, folds, seed, bool("qdm.analysis.null-run"));
+    }
+
+    /** The lower-case names of an enum's constants: the allowed values of its key. */
+    private static String[] names(Enum<?>[] values) {
+      return java.util.Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT))
+          .toArray(String[]::new);
     }
 
     private static String names(List<Condition> conditions) {
@@ -688,242 +690,6 @@ public final class AuditConfigs {
       } catch (ConfigException e) {
         bad(key, "must be auto or a size like 4g or 4294967296");
         return OptionalLong.empty();
-      }
-    }
-
-    /** Reads one element of {@code qdm.conditions}. */
-    private final class ConditionReader {
-      private final Config o;
-      private final String at;
-      private final ConfigOrigin origin;
-
-      ConditionReader(Config o, String at, ConfigOrigin origin) {
-        this.o = o;
-        this.at = at;
-        this.origin = origin;
-      }
-
-      private void err(String key, String message) {
-        problems.add(o.hasPath(key) ? o.getValue(key).origin() : origin,
-            at + "." + key, message);
-      }
-
-      Condition read() {
-        String name = o.hasPath("name") ? o.getString("name") : null;
-        if (name != null && !NAME.matcher(name).matches()) {
-          err("name", "must be letters, digits, '.', '_' or '-' (it names a directory), got '"
-              + name + "'");
-        }
-        String method = o.hasPath("method") ? o.getString("method") : null;
-        List<String> targets = targets();
-        if (method == null) {
-          err("method", "is required (none, rtn, prune, nf4 or checkpoint)");
-          return null;
-        }
-        if (!method.equals("checkpoint")) {
-          forbid(method, "path", "format");
-        }
-        if (!method.equals("nf4")) {
-          forbid(method, "blocksize", "double-quant");
-        }
-        String convention = convention();
-        // a condition without a name gets its canonical one; the convention shows in it when
-        // it is not the config's default (qdm.compression.convention)
-        String suffix = convention.equals(defaultConvention) ? "" : "-" + convention;
-        switch (method) {
-          case "none" -> {
-            forbid("none", "bits", "group-size", "asymmetric", "sparsity", "global", "targets",
-                "match-perplexity-of", "search", "convention");
-            return new Condition.Reference(name != null ? name : "fp");
-          }
-          case "rtn" -> {
-            forbid("rtn", "sparsity", "global", "match-perplexity-of", "search");
-            if (!o.hasPath("bits")) {
-              err("bits", "is required for method = rtn (2..8)");
-              return null;
-            }
-            int bits = integer("bits");
-            if (bits < 2 || bits > 8) {
-              err("bits", "must be in 2..8, got " + bits);
-            }
-            int group = o.hasPath("group-size") ? integer("group-size") : 0;
-            if (group < 0) {
-              err("group-size", "must be positive (or absent for one scale per row), got "
-                  + group);
-            }
-            if (group > 0 && convention.equals("tl")) {
-              err("group-size", "does not apply with convention = tl (one scale per "
-                  + "TransformerLens channel), got " + group);
-            }
-            boolean asym = o.hasPath("asymmetric") && o.getBoolean("asymmetric");
-            String canonical = "rtn" + bits + (group > 0 ? "-g" + group : "")
-                + (asym ? "-asym" : "") + suffix;
-            return new Condition.Rtn(name != null ? name : canonical, bits, group, asym,
-                targets, convention);
-          }
-          case "prune" -> {
-            forbid("prune", "bits", "group-size", "asymmetric");
-            boolean global = o.hasPath("global") && o.getBoolean("global");
-            boolean hasSparsity = o.hasPath("sparsity");
-            boolean hasMatch = o.hasPath("match-perplexity-of");
-            if (hasSparsity == hasMatch) {
-              err("sparsity", "give exactly one of sparsity or match-perplexity-of for "
-                  + "method = prune");
-              return null;
-            }
-            if (hasSparsity) {
-              double s = o.getDouble("sparsity");
-              if (!(s >= 0 && s < 1)) {
-                err("sparsity", "must be in [0, 1), got " + s);
-              }
-              if (o.hasPath("search")) {
-                err("search", "only applies with match-perplexity-of");
-              }
-              String canonical = "prune" + percent(s) + (global ? "-global" : "") + suffix;
-              return new Condition.Prune(name != null ? name : canonical, s, global, targets,
-                  convention);
-            }
-            String target = o.getString("match-perplexity-of");
-            return new Condition.MatchedPrune(name != null ? name
-                : "prune-matched-" + target + suffix, target, search(), global, targets,
-                convention);
-          }
-          case "nf4" -> {
-            forbid("nf4", "bits", "group-size", "asymmetric", "sparsity", "global",
-                "match-perplexity-of", "search", "convention");
-            int block = o.hasPath("blocksize") ? integer("blocksize") : 64;
-            if (block < 2 || Integer.bitCount(block) != 1) {
-              err("blocksize", "must be a power of two (bitsandbytes uses 64 to 4096), got "
-                  + block);
-            }
-            boolean dq = o.hasPath("double-quant") && o.getBoolean("double-quant");
-            String canonical = "nf4" + (block != 64 ? "-b" + block : "") + (dq ? "-dq" : "");
-            return new Condition.Nf4(name != null ? name : canonical, block, dq, targets);
-          }
-          case "checkpoint" -> {
-            forbid("checkpoint", "bits", "group-size", "asymmetric", "sparsity", "global",
-                "targets", "match-perplexity-of", "search", "convention");
-            if (!o.hasPath("path") || o.getString("path").isBlank()) {
-              err("path", "is required for method = checkpoint (a model directory, a .gguf or "
-                  + ".safetensors file, or hf://owner/name@revision[/file])");
-              return null;
-            }
-            String path = o.getString("path").trim();
-            if (qdm.hub.HubUri.isHub(path)) {
-              try {
-                qdm.hub.HubUri.parse(path);
-              } catch (qdm.QdmException e) {
-                err("path", e.getMessage());
-              }
-            }
-            Optional<String> format = Optional.empty();
-            if (o.hasPath("format")) {
-              try {
-                format = Optional.of(qdm.io.quant.WeightFormat.parse(o.getString("format"),
-                    "format").id());
-              } catch (qdm.QdmException e) {
-                err("format", "must be one of " + qdm.io.quant.WeightFormat.ids() + ", got '"
-                    + o.getString("format") + "'");
-              }
-            }
-            String canonical = "checkpoint-" + checkpointName(path);
-            return new Condition.Checkpoint(name != null ? name : canonical, path, format);
-          }
-          default -> {
-            err("method", "must be none, rtn, prune, nf4 or checkpoint, got '" + method + "'");
-            return null;
-          }
-        }
-      }
-
-      /** A directory-safe name from a checkpoint path's last element. */
-      private String checkpointName(String path) {
-        String p = path.replaceAll("[/\\\\]+$", "");
-        String last = p.substring(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
-        last = last.replaceAll("\\.(gguf|safetensors)$", "").replaceAll("[^A-Za-z0-9._-]", "-");
-        return last.isEmpty() ? "model" : last;
-      }
-
-      /** The condition's convention: its own {@code convention}, else the config's. */
-      private String convention() {
-        if (!o.hasPath("convention")) {
-          return defaultConvention;
-        }
-        String v = o.getString("convention").trim().toLowerCase(Locale.ROOT);
-        if (!v.equals("hf") && !v.equals("tl")) {
-          err("convention", "must be hf (the checkpoint's tensors) or tl (the paper's "
-              + "TransformerLens parameters), got '" + o.getString("convention") + "'");
-          return defaultConvention;
-        }
-        return v;
-      }
-
-      /** 0.5 as 50, 0.125 as 12.5: a sparsity as a percentage for a condition name. */
-      private static String percent(double s) {
-        return java.math.BigDecimal.valueOf(s).movePointRight(2).stripTrailingZeros()
-            .toPlainString();
-      }
-
-      private Condition.Search search() {
-        double low = 0.0;
-        double high = 0.8;
-        int steps = 6;
-        long tokens = 100_000;
-        if (o.hasPath("search")) {
-          Config s = o.getConfig("search");
-          for (String k : s.root().keySet()) {
-            if (!SEARCH_KEYS.contains(k)) {
-              err("search." + k, "unknown key (search keys: low, high, steps, max-tokens)");
-            }
-          }
-          low = s.hasPath("low") ? s.getDouble("low") : low;
-          high = s.hasPath("high") ? s.getDouble("high") : high;
-          steps = s.hasPath("steps") ? s.getInt("steps") : steps;
-          tokens = s.hasPath("max-tokens") ? s.getLong("max-tokens") : tokens;
-        }
-        if (!(low >= 0 && low < high && high < 1)) {
-          err("search", "needs 0 <= low < high < 1, got low " + low + ", high " + high);
-        }
-        if (steps < 1 || steps > 30) {
-          err("search.steps", "must be in 1..30, got " + steps);
-        }
-        if (tokens <= 0) {
-          err("search.max-tokens", "must be positive, got " + tokens);
-        }
-        return new Condition.Search(low, high, steps, tokens);
-      }
-
-      private List<String> targets() {
-        if (!o.hasPath("targets")) {
-          return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        for (String t : o.getStringList("targets")) {
-          if (!Condition.Targets.ALLOWED.contains(t)) {
-            err("targets", "may list " + String.join(", ", Condition.Targets.ALLOWED)
-                + " (decoder linear weights are always compressed), got '" + t + "'");
-          } else {
-            out.add(t);
-          }
-        }
-        return out;
-      }
-
-      private int integer(String key) {
-        try {
-          return o.getInt(key);
-        } catch (ConfigException e) {
-          err(key, "must be an integer");
-          return 0;
-        }
-      }
-
-      private void forbid(String method, String... keys) {
-        for (String k : keys) {
-          if (o.hasPath(k)) {
-            err(k, "does not apply to method = " + method);
-          }
-        }
       }
     }
   }

@@ -10,7 +10,9 @@ import java.util.function.Consumer;
 import qdm.compress.Compressed;
 import qdm.compress.Compression;
 import qdm.compress.WeightOutliers;
-import qdm.config.Condition;
+import qdm.condition.Condition;
+import qdm.condition.ConditionWeights;
+import qdm.condition.ReferenceModel;
 import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Model;
@@ -41,20 +43,9 @@ public final class DriftProbe {
    * @param batchSize windows per forward pass
    * @param progress receives one line per finished condition
    */
-  public static DriftReport run(Model model, Sae sae, List<int[]> windows,
+  public static DriftReport run(ReferenceModel ref, Sae sae, List<int[]> windows,
       List<Condition> conditions, int batchSize, Consumer<String> progress) {
-    return run(model, sae, windows, conditions, batchSize, progress, k -> {
-      throw new IllegalArgumentException("no loader for checkpoint condition " + k.name());
-    });
-  }
-
-  /**
-   * As above; {@code checkpoints} loads a checkpoint condition's weights (the caller knows
-   * where the reference's files are), closed after its measurement.
-   */
-  public static DriftReport run(Model model, Sae sae, List<int[]> windows,
-      List<Condition> conditions, int batchSize, Consumer<String> progress,
-      java.util.function.Function<Condition.Checkpoint, Compressed> checkpoints) {
+    Model model = ref.model();
     if (windows.isEmpty()) {
       throw new IllegalArgumentException("no windows to measure");
     }
@@ -70,15 +61,14 @@ public final class DriftProbe {
     List<ConditionDrift> drifts = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     for (Condition c : conditions) {
-      if (c instanceof Condition.Reference) {
+      if (c.isReference()) {
         continue;
       }
-      if (c instanceof Condition.MatchedPrune) {
+      if (c.isSearched()) {
         skipped.add(c.name() + " (its sparsity is searched by the audit's encode stage)");
         continue;
       }
-      try (Compressed compressed = c instanceof Condition.Checkpoint k ? checkpoints.apply(k)
-          : Compression.parse(c.compression()).apply(model.weights())) {
+      try (Compressed compressed = ConditionWeights.measured(c, ref)) {
         Transformer t = model.withWeights(compressed.weights());
         NllTotal nll = new NllTotal();
         Change residual = new Change();
@@ -89,7 +79,7 @@ public final class DriftProbe {
           codes.add(reference.get(i).codes, p.codes);
         }
         ConditionDrift d = new ConditionDrift(c.name(),
-            c instanceof Condition.Checkpoint ? "checkpoint" : c.compression(),
+            c.files().isPresent() ? c.method() : c.spec(),
             compressed.report().relativeError(), residual.relative(), codes.relative(),
             nll.perplexity());
         drifts.add(d);

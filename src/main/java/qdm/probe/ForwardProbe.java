@@ -10,7 +10,8 @@ import java.util.OptionalInt;
 import java.util.function.Consumer;
 import qdm.QdmException;
 import qdm.compress.Compressed;
-import qdm.compress.Compression;
+import qdm.condition.ConditionWeights;
+import qdm.condition.ReferenceModel;
 import qdm.compress.CompressionReport;
 import qdm.io.HostTensor;
 import qdm.model.Activations;
@@ -51,9 +52,11 @@ public final class ForwardProbe {
       long[][] ids = request.inputIds();
       checkVocabulary(ids, model.config().vocabSize());
       ForwardOutput out = new ForwardOutput();
-      try (Compressed weights = request.compression().apply(model.weights());
+      ReferenceModel ref = new ReferenceModel(model, request.files(), request.processing(), root,
+          request.placement());
+      try (Compressed weights = ConditionWeights.derive(request.condition(), ref);
           NDManager batch = root.newSubManager()) {
-        if (!(request.compression() instanceof Compression.None)) {
+        if (!request.condition().isReference()) {
           onCompressed.accept(weights.report());
         }
         NDArray tokens = batch.create(flatten(ids), new Shape(ids.length, ids[0].length));

@@ -6,7 +6,7 @@ import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Optional;
 import qdm.QdmException;
-import qdm.compress.Compression;
+import qdm.condition.Condition;
 import qdm.sae.SaeFormat;
 import qdm.model.JsonFields;
 import qdm.model.ModelFiles;
@@ -15,14 +15,14 @@ import qdm.model.Processing;
 
 /**
  * One {@code qdm forward} invocation: which model and weights, which token ids, where to run, and
- * the compression applied to the weights before the pass.
+ * the condition whose weights the pass uses.
  *
  * @param inputIds [B][T] token ids, all rows the same length
  * @param processing applied to the weights at load, before the compression
- * @param compression applied to the loaded weights ({@link Compression.None} for none)
+ * @param condition the reference, or a simulated compression of the loaded weights
  */
 public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-    Placement placement, Processing processing, Compression compression,
+    Placement placement, Processing processing, Condition condition,
     Optional<SaeSelection> sae, Optional<String> format) {
 
   /** An SAE to encode the residual stream at its hook with (output {@code sae_acts}). */
@@ -30,14 +30,14 @@ public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inp
 
   /** A request whose weights' format is detected. */
   public ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-      Placement placement, Processing processing, Compression compression,
+      Placement placement, Processing processing, Condition condition,
       Optional<SaeSelection> sae) {
-    this(modelDir, weights, inputIds, placement, processing, compression, sae, Optional.empty());
+    this(modelDir, weights, inputIds, placement, processing, condition, sae, Optional.empty());
   }
 
   public ForwardRequest {
-    if (compression == null) {
-      throw new IllegalArgumentException("compression is required (Compression.None for none)");
+    if (condition == null) {
+      throw new IllegalArgumentException("condition is required (a Reference for none)");
     }
     if (inputIds.length == 0 || inputIds[0].length == 0) {
       throw new QdmException("input_ids must hold at least one non-empty row");

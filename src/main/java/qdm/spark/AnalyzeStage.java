@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalInt;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -18,7 +17,8 @@ import qdm.analysis.AnalysisTables;
 import qdm.analysis.ConditionInfo;
 import qdm.analysis.ConditionPair;
 import qdm.config.AuditConfig;
-import qdm.config.Condition;
+import qdm.condition.Condition;
+import qdm.condition.Provenance;
 import qdm.tables.Schemas;
 
 /**
@@ -33,24 +33,15 @@ public final class AnalyzeStage {
       Map<String, Double> sparsities) {
     var a = config.analysis();
     List<ConditionInfo> infos = new ArrayList<>();
+    qdm.model.ModelFiles reference = new qdm.model.ModelFiles(
+        java.nio.file.Path.of(Paths.local(config.model().path())),
+        config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
     for (Condition c : conditions) {
-      OptionalInt bits = c instanceof Condition.Rtn r ? OptionalInt.of(r.bits())
-          : OptionalInt.empty();
-      String source;
-      if (c instanceof Condition.Reference) {
-        source = "reference";
-      } else if (c instanceof Condition.MatchedPrune m) {
-        source = "simulated prune, perplexity-matched to " + m.target();
-      } else if (c instanceof Condition.Checkpoint k) {
-        Checkpoint ck = checkpoint(config, k);
-        bits = ck.bits();
-        source = "checkpoint " + ck.description() + ": " + k.path();
-      } else {
-        source = "simulated " + c.compression();
-      }
+      Provenance p = c.provenance(reference);
       OptionalDouble sparsity = sparsities.containsKey(c.name())
           ? OptionalDouble.of(sparsities.get(c.name())) : OptionalDouble.empty();
-      infos.add(new ConditionInfo(c.name(), c.method(), bits, sparsity, Optional.of(source)));
+      infos.add(new ConditionInfo(c.name(), p.method(), p.bits(), sparsity,
+          Optional.of(p.source())));
     }
     List<ConditionPair> pairs = a.overlap().stream()
         .map(p -> new ConditionPair(p.get(0), p.get(1))).toList();
@@ -60,21 +51,6 @@ public final class AnalyzeStage {
         a.survivedAbove(), a.damagedBelow(), pairs,
         a.predictorCondition().isEmpty() ? Optional.empty() : Optional.of(a.predictorCondition()),
         a.folds(), a.seed(), nullRun, infos);
-  }
-
-  /** A checkpoint condition's format description and bits. */
-  record Checkpoint(String description, OptionalInt bits) {}
-
-  static Checkpoint checkpoint(AuditConfig config, Condition.Checkpoint k) {
-    qdm.model.ModelFiles reference = new qdm.model.ModelFiles(
-        java.nio.file.Path.of(Paths.local(config.model().path())),
-        config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
-    qdm.model.ModelConfig model = qdm.model.Model.readConfig(reference);
-    try (var store = qdm.model.Model.openCheckpoint(qdm.model.CheckpointFiles.resolve(
-        Paths.local(k.path()), k.format(), reference))) {
-      return new Checkpoint(qdm.model.CheckpointSource.describe(store),
-          qdm.model.CheckpointSource.bits(store, model));
-    }
   }
 
   /** Runs the analysis and writes its tables; returns facts for the manifest. */

@@ -15,7 +15,7 @@ import org.apache.spark.sql.SparkSession;
 import qdm.QdmException;
 import qdm.analysis.AnalysisTables;
 import qdm.config.AuditConfig;
-import qdm.config.Condition;
+import qdm.condition.Condition;
 import qdm.data.Window;
 import qdm.tokenize.Tokenizer;
 
@@ -60,15 +60,11 @@ public final class AuditJob {
       order.add(nullRun(config));
     }
     for (Condition c : config.conditions()) {
-      if (c != config.reference() && !(c instanceof Condition.MatchedPrune)) {
+      if (c != config.reference() && !c.isSearched()) {
         order.add(c);
       }
     }
-    for (Condition c : config.conditions()) {
-      if (c instanceof Condition.MatchedPrune) {
-        order.add(c);
-      }
-    }
+    order.addAll(Condition.matched(config.conditions()));
     return order;
   }
 
@@ -357,11 +353,9 @@ public final class AuditJob {
         + "|" + fileStamp(Path.of(Paths.local(config.model().path())));
     String sae = Paths.local(config.sae().path()) + "|" + config.sae().format() + "|"
         + preflight.hook() + "|" + fileStamp(Path.of(Paths.local(config.sae().path())));
-    Object condition = c instanceof Condition.MatchedPrune m
-        ? m + "|" + earlier.get(m.target())
-        : c instanceof Condition.Checkpoint k
-            ? c.compression() + "|" + fileStamp(Path.of(Paths.local(k.path())))
-            : c.compression();
+    // a matched condition's weights depend on its target's results; a checkpoint's on its files
+    String condition = c + c.dependsOn().map(t -> "|" + earlier.get(t)).orElse("")
+        + c.files().map(f -> "|" + fileStamp(Path.of(Paths.local(f)))).orElse("");
     return StageLedger.fingerprint("encode", tokenizeFp, modelFiles, config.model().dtype(),
         config.model().processing(), sae,
         c.name(), condition, config.windows().sliding().enabled());
@@ -400,10 +394,9 @@ public final class AuditJob {
       }
       RunProgress.at(step);
       Map<String, Object> facts = new LinkedHashMap<>();
-      String compression = c.compression();
-      EncodeSpec spec = EncodeSpec.of(config, c.name(), compression, true, local, threads,
-          preflight.hook());
-      if (c instanceof Condition.MatchedPrune m) {
+      EncodeSpec spec = EncodeSpec.of(config, c, true, local, threads, preflight.hook());
+      String compression = c.spec();
+      if (c instanceof Condition.MatchedPruning m) {
         MatchedSearch.Outcome o = MatchedSearch.run(spark, layout, stage, m, spec.nllOnly(),
             config.windows().chunkLength(), perTask());
         long searchTokens = Math.max(1, m.search().maxTokens() / config.windows().chunkLength())
@@ -413,8 +406,9 @@ public final class AuditJob {
             .drop("condition").coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
         layout.commit(scratch, new org.apache.hadoop.fs.Path(layout.table("matched_search"),
             "condition=" + c.name()));
-        compression = m.at(o.chosen());
-        spec = spec.withCompression(compression);
+        Condition chosen = m.at(o.chosen());
+        compression = chosen.spec();
+        spec = spec.withCondition(chosen);
         facts.put("sparsity", o.chosen());
         facts.put("target_ppl", o.targetPpl());
         LOG.info(String.format(Locale.ROOT, "%s: chose sparsity %.4f", c.name(), o.chosen()));
@@ -437,8 +431,8 @@ public final class AuditJob {
       Optional<Double> s = ledger.read("encode/" + c.name())
           .filter(m -> m.getAsJsonObject("facts").has("sparsity"))
           .map(m -> m.getAsJsonObject("facts").get("sparsity").getAsDouble());
-      if (c instanceof Condition.Prune p) {
-        s = Optional.of(p.sparsity());
+      if (c.sparsity().isPresent()) {
+        s = Optional.of(c.sparsity().getAsDouble());
       }
       s.ifPresent(v -> out.put(c.name(), v));
     }

@@ -81,7 +81,7 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
         spec.localMaster());
     ExecutorCache.Loaded loaded = ExecutorCache.get(spec, placement);
     List<Row> out = new ArrayList<>();
-    try (ExecutorCache.Lease lease = loaded.lease(spec.compression())) {
+    try (ExecutorCache.Lease lease = loaded.lease(spec.condition())) {
       List<Row> batch = new ArrayList<>();
       while (windows.hasNext()) {
         Row w = windows.next();

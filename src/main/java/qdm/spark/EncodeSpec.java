@@ -2,14 +2,15 @@ package qdm.spark;
 
 import java.io.Serializable;
 import java.util.Optional;
+import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 
 /**
  * Everything an executor needs to encode windows for one condition: shipped with the task
- * closure, so it holds only strings and numbers.
+ * closure, so it holds only strings, numbers and the (serializable) condition.
  *
  * @param processing {@code none} or {@code transformerlens}, applied at load
- * @param compression the condition's compression in {@code --compress} syntax
+ * @param condition the condition whose weights the pass uses (never a matched one unsearched)
  * @param codes true: emit SAE codes and NLL (chunk windows); false: NLL only (sliding windows)
  * @param localMaster whether Spark runs in local mode (device = gpu then means GPU 0)
  * @param threads libtorch intra-op threads per task (0: {@code spark.task.cpus})
@@ -22,8 +23,7 @@ public record EncodeSpec(
     String saePath,
     String saeFormat,
     String hook,
-    String condition,
-    String compression,
+    Condition condition,
     boolean codes,
     String device,
     boolean localMaster,
@@ -34,8 +34,7 @@ public record EncodeSpec(
   private static final long serialVersionUID = 1L;
 
   /** The spec of {@code condition} under {@code config}. */
-  public static EncodeSpec of(AuditConfig config, String condition, String compression,
-      boolean codes, boolean localMaster, int threads, String resolvedHook) {
+  public static EncodeSpec of(AuditConfig config, Condition condition, boolean codes, boolean localMaster, int threads, String resolvedHook) {
     return new EncodeSpec(
         Paths.local(config.model().path()),
         config.model().weights().map(Paths::local).orElse(""),
@@ -45,7 +44,6 @@ public record EncodeSpec(
         config.sae().format(),
         resolvedHook,
         condition,
-        compression,
         codes,
         config.execution().device(),
         localMaster,
@@ -54,16 +52,16 @@ public record EncodeSpec(
         config.execution().weightCacheBytes().orElse(0L));
   }
 
-  /** The same spec for another compression (the probes of a matched search). */
-  public EncodeSpec withCompression(String other) {
-    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook, condition, other,
+  /** The same spec for another condition (a matched one at a sparsity: the search's probes). */
+  public EncodeSpec withCondition(Condition other) {
+    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook, other,
         codes, device, localMaster, batchSize, threads, weightCacheBytes);
   }
 
   /** The same spec emitting NLL only (sliding windows, search probes). */
   public EncodeSpec nllOnly() {
-    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook, condition,
-        compression, false, device, localMaster, batchSize, threads, weightCacheBytes);
+    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook,
+        condition, false, device, localMaster, batchSize, threads, weightCacheBytes);
   }
 
   /** The weights override, if any. */

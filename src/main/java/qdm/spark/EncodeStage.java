@@ -56,7 +56,7 @@ public final class EncodeStage {
 
   /** Encodes chunk windows (codes + NLL) and, if {@code slide}, sliding windows (NLL). */
   public Result run(EncodeSpec chunkSpec, EncodeSpec slideSpec, int perTask, boolean slide) {
-    String condition = chunkSpec.condition();
+    String condition = chunkSpec.condition().name();
     long start = System.nanoTime();
     Path staging = layout.scratch("encoded-" + condition);
     Dataset<Row> chunks = windows(Schemas.CHUNK, perTask);

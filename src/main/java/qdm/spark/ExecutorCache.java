@@ -11,10 +11,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import qdm.compress.Compressed;
-import qdm.compress.Compression;
+import qdm.condition.Condition;
+import qdm.condition.ConditionWeights;
+import qdm.condition.ReferenceModel;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
+import qdm.model.Processing;
 import qdm.model.Runtime;
 import qdm.model.Transformer;
 import qdm.sae.Sae;
@@ -59,10 +62,9 @@ public final class ExecutorCache {
         new java.util.concurrent.atomic.AtomicInteger();
     private NDManager root;
     private Model model;
+    private ReferenceModel reference;
     private Sae sae;
     private long budget;
-    private EncodeSpec spec;
-    private Placement placement;
     private final LinkedHashMap<String, Entry> conditions = new LinkedHashMap<>(16, 0.75f, true);
 
     synchronized void ensureLoaded(EncodeSpec spec, Placement placement) {
@@ -70,13 +72,12 @@ public final class ExecutorCache {
         return;
       }
       long start = System.nanoTime();
-      this.spec = spec;
-      this.placement = placement;
       root = Runtime.newManager(placement.device());
       ModelFiles files = new ModelFiles(Path.of(spec.modelDir()),
           spec.weightsOverride().map(Path::of));
-      model = Model.load(files, root, placement.device(), placement.dtype(),
-          qdm.model.Processing.parse(spec.processing()));
+      Processing processing = Processing.parse(spec.processing());
+      model = Model.load(files, root, placement.device(), placement.dtype(), processing);
+      reference = new ReferenceModel(model, files, processing, root, placement);
       sae = Sae.load(Path.of(spec.saePath()), SaeFormat.parse(spec.saeFormat()),
           Optional.of(spec.hook()), root);
       budget = spec.weightCacheBytes() > 0 ? spec.weightCacheBytes() : 2 * model.weights().bytes();
@@ -94,69 +95,41 @@ public final class ExecutorCache {
     }
 
     /**
-     * The forward pass of {@code compression} over this base model, derived on first use; the
-     * caller must {@link Lease#close() close} the lease when done.
+     * The forward pass of {@code condition} over this base model, derived on first use (keyed by
+     * its spec, so the null run shares the reference's entry); the caller must
+     * {@link Lease#close() close} the lease when done.
      */
-    Lease lease(String compression) {
+    Lease lease(Condition condition) {
+      String key = condition.spec();
       Entry e;
       synchronized (this) {
-        e = conditions.get(compression);
+        e = conditions.get(key);
         if (e == null) {
           e = new Entry();
-          conditions.put(compression, e);
+          conditions.put(key, e);
         }
         e.users++;
       }
       try {
         synchronized (e) {
           if (e.transformer == null) {
-            if (qdm.config.Condition.CheckpointSpec.is(compression)) {
-              long start = System.nanoTime();
-              e.compressed = loadCheckpoint(compression);
-              e.transformer = model.withWeights(e.compressed.weights());
-              e.bytes = e.compressed.weights().bytes();
-              LOG.info(String.format("loaded checkpoint %s in %.1f s", compression,
-                  (System.nanoTime() - start) / 1e9));
-              return leaseOf(compression, e);
-            }
-            Compression c = Compression.parse(compression);
-            if (c instanceof Compression.None) {
-              e.transformer = model.transformer();
-            } else {
-              long start = System.nanoTime();
-              e.compressed = c.apply(model.weights());
-              e.transformer = model.withWeights(e.compressed.weights());
-              e.bytes = e.compressed.weights().bytes() - sharedBytes(e.compressed);
-              LOG.info(String.format("%s in %.1f s", e.compressed.report().summary(),
-                  (System.nanoTime() - start) / 1e9));
+            long start = System.nanoTime();
+            e.compressed = ConditionWeights.derive(condition, reference);
+            e.transformer = model.withWeights(e.compressed.weights());
+            e.bytes = e.compressed.weights().bytes() - sharedBytes(e.compressed);
+            if (!condition.isReference()) {
+              LOG.info(String.format("%s: %s in %.1f s", condition.spec(),
+                  e.compressed.report().summary(), (System.nanoTime() - start) / 1e9));
             }
           }
         }
       } catch (RuntimeException ex) {
-        release(compression, e);
+        release(e);
         throw ex;
       }
-      return leaseOf(compression, e);
-    }
-
-    private Lease leaseOf(String compression, Entry e) {
+      Entry leased = e;
       evictOverBudget();
-      return new Lease(e.transformer, () -> release(compression, e));
-    }
-
-    /**
-     * A checkpoint condition's weights, dequantized from its files, on this model's device and
-     * with this model's processing: the reference's architecture and config.
-     */
-    private Compressed loadCheckpoint(String compression) {
-      var cs = qdm.config.Condition.CheckpointSpec.parse(compression);
-      ModelFiles reference = new ModelFiles(Path.of(spec.modelDir()),
-          spec.weightsOverride().map(Path::of));
-      ModelFiles files = qdm.model.CheckpointFiles.resolve(cs.path(), cs.format(), reference);
-      Model loaded = Model.load(files, root, placement.device(), placement.dtype(),
-          qdm.model.Processing.parse(spec.processing()));
-      return new Compressed(loaded.weights(), new qdm.compress.CompressionReport(
-          "checkpoint", List.of(), 0, 0, 0, 0, 0));
+      return new Lease(e.transformer, () -> release(leased));
     }
 
     private long sharedBytes(Compressed c) {
@@ -170,7 +143,7 @@ public final class ExecutorCache {
       return shared;
     }
 
-    private synchronized void release(String compression, Entry e) {
+    private synchronized void release(Entry e) {
       e.users--;
       evictOverBudget();
     }
@@ -182,7 +155,7 @@ public final class ExecutorCache {
         if (total <= budget) {
           break;
         }
-        if (x.getValue().users == 0 && x.getValue().compressed != null) {
+        if (x.getValue().users == 0 && x.getValue().compressed != null && x.getValue().bytes > 0) {
           evict.add(x.getKey());
           total -= x.getValue().bytes;
         }

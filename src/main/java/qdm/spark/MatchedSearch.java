@@ -18,11 +18,11 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
-import qdm.config.Condition;
+import qdm.condition.Condition;
 import qdm.tables.Schemas;
 
 /**
- * Matched-perplexity pruning (PAPER.md 8): bisection of the sparsity so the pruned model's
+ * Matched-perplexity pruning (docs/method.md §8): bisection of the sparsity so the pruned model's
  * chunked perplexity matches a target condition's, over the first {@code max-tokens} tokens of the
  * chunk windows. Each probe is one Spark job; every probe is recorded.
  *
@@ -82,7 +82,7 @@ public final class MatchedSearch {
    * published chunk NLL over the same windows.
    */
   public static Outcome run(SparkSession spark, RunLayout layout, EncodeStage stage,
-      Condition.MatchedPrune matched, EncodeSpec probeTemplate, int chunkLength, int perTask) {
+      Condition.MatchedPruning matched, EncodeSpec probeTemplate, int chunkLength, int perTask) {
     long windows = Math.max(1, matched.search().maxTokens() / chunkLength);
     double targetPpl = perplexity(spark.read().schema(Schemas.TOKEN_NLL)
         .parquet(layout.table("token_nll").toString())
@@ -95,7 +95,7 @@ public final class MatchedSearch {
     LOG.info(String.format(Locale.ROOT, "%s: searching the sparsity matching %s (ppl %.3f) on "
         + "%,d tokens", matched.name(), matched.target(), targetPpl, tokens));
     return bisect(matched.search(), targetPpl, sparsity -> {
-      EncodeSpec spec = probeTemplate.withCompression(matched.at(sparsity));
+      EncodeSpec spec = probeTemplate.withCondition(matched.at(sparsity));
       LongAccumulator done = spark.sparkContext().longAccumulator("probe " + sparsity);
       double ppl;
       try (Progress p = new Progress(String.format(Locale.ROOT, "%s probe sparsity %.4f",
@@ -110,7 +110,7 @@ public final class MatchedSearch {
   }
 
   /** Rows of {@link #SCHEMA} for an outcome. */
-  public static List<Row> rows(Condition.MatchedPrune matched, Outcome o, long tokens) {
+  public static List<Row> rows(Condition.MatchedPruning matched, Outcome o, long tokens) {
     List<Row> rows = new ArrayList<>();
     for (Probe p : o.probes()) {
       rows.add(RowFactory.create(matched.name(), matched.target(), p.step(), p.sparsity(),

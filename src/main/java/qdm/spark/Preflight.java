@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import qdm.QdmException;
+import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.hub.HowToGet;
 import qdm.hub.HubUri;
@@ -198,10 +199,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
    */
   private static void checkpoints(AuditConfig config, ModelFiles reference, ModelConfig model,
       List<String> problems, List<String> notes) {
-    for (qdm.config.Condition c : config.conditions()) {
-      if (!(c instanceof qdm.config.Condition.Checkpoint k)) {
-        continue;
-      }
+    for (Condition.Checkpoint k : Condition.checkpoints(config.conditions())) {
       String key = "qdm.conditions." + k.name();
       if (pending(k.path(), key + ".path", notes)) {
         continue;

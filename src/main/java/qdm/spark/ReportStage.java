@@ -7,6 +7,7 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.report.Csv;
 import qdm.report.HtmlReport;
@@ -96,10 +97,7 @@ public final class ReportStage {
     qdm.model.ModelFiles reference = new qdm.model.ModelFiles(
         java.nio.file.Path.of(Paths.local(config.model().path())),
         config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
-    for (qdm.config.Condition c : config.conditions()) {
-      if (!(c instanceof qdm.config.Condition.Checkpoint k)) {
-        continue;
-      }
+    for (Condition.Checkpoint k : Condition.checkpoints(config.conditions())) {
       try (var ref = qdm.model.Model.openCheckpoint(reference);
           var ck = qdm.model.Model.openCheckpoint(qdm.model.CheckpointFiles.resolve(
               Paths.local(k.path()), k.format(), reference))) {
@@ -135,9 +133,9 @@ public final class ReportStage {
     m.put("d_model", p.model().hiddenSize());
     m.put("processing", config.model().processing());
     Map<String, String> conventions = new LinkedHashMap<>();
-    for (qdm.config.Condition c : config.conditions()) {
-      if (!(c instanceof qdm.config.Condition.Reference)) {
-        conventions.put(c.name(), c.convention());
+    for (Condition c : config.conditions()) {
+      if (!c.isReference()) {
+        conventions.put(c.name(), c.convention().toString());
       }
     }
     m.put("convention", conventions);

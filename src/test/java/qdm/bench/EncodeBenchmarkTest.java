@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import qdm.QdmException;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.config.Condition;
+import qdm.condition.Condition;
 import qdm.model.Runtime;
 
 /** The encode benchmark's config and SAE calibration (the timed run itself is not a test). */
@@ -37,8 +37,8 @@ class EncodeBenchmarkTest {
     assertEquals(4096, c.corpus().maxTokens());
     assertEquals(512, c.windows().chunkLength());
     assertEquals("local[2]", c.spark().master());
-    assertTrue(c.conditions().get(2).compression().toString().contains("0.3"),
-        c.conditions().get(2).compression().toString());
+    assertTrue(c.conditions().get(2).spec().contains("0.3"),
+        c.conditions().get(2).spec());
   }
 
   @Test

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.config.Condition;
+import qdm.condition.Condition;
 import qdm.testing.Cli;
 import qdm.testing.FakeHub;
 import qdm.testing.TinyAudit;
@@ -47,7 +47,7 @@ class PaperConfigsTest {
     for (AuditConfig c : List.of(p, g)) {
       assertEquals(List.of("fp", "rtn8", "rtn7", "rtn6", "rtn5", "rtn4", "prune-matched"),
           c.conditions().stream().map(Condition::name).toList());
-      assertEquals("rtn6", ((Condition.MatchedPrune) c.condition("prune-matched").orElseThrow())
+      assertEquals("rtn6", ((Condition.MatchedPruning) c.condition("prune-matched").orElseThrow())
           .target());
       assertEquals(List.of(List.of("rtn6", "prune-matched")), c.analysis().overlap());
       assertEquals("rtn6", c.analysis().predictorCondition());
@@ -117,7 +117,7 @@ class PaperConfigsTest {
     AuditConfig gpt2 = AuditConfigs.load(Path.of("conf/gpt2-small.conf"), List.of());
     assertEquals("transformerlens", gpt2.model().processing());
     assertEquals("blocks.6.hook_resid_pre", gpt2.sae().hook().orElseThrow());
-    assertEquals("rtn:6:tl", gpt2.condition("rtn6").orElseThrow().compression());
+    assertEquals("rtn:6:tl", gpt2.condition("rtn6").orElseThrow().spec());
     AuditConfig llama = AuditConfigs.load(Path.of("conf/llama-3.1-8b.conf"), List.of());
     assertEquals("none", llama.model().processing());
     assertEquals("llamascope", llama.sae().format());

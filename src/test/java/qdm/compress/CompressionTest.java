@@ -1,5 +1,12 @@
 package qdm.compress;
 
+import qdm.condition.ConditionSyntax;
+import qdm.condition.Condition;
+import qdm.condition.ConditionWeights;
+import qdm.condition.ReferenceModel;
+import qdm.model.Processing;
+import qdm.model.Placement;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -50,22 +57,21 @@ class CompressionTest {
       "rtn:4:asym:g128, rtn4-g128-asym",
       "' rtn:3:g64:asym:targets=embed+decoder ', rtn3-g64-asym@decoder+embed",
       "rtn:2:targets=head, rtn2@head",
-      "prune:0.3, prune0.3",
-      "prune:0.30:global, prune0.3-global",
-      "prune:0.175, prune0.175",
+      "prune:0.3, prune30",
+      "prune:0.30:global, prune30-global",
+      "prune:0.175, prune17.5",
       "prune:0, prune0",
-      "prune:0.5:targets=decoder+embed+head:global, prune0.5-global@decoder+embed+head"})
+      "prune:0.5:targets=decoder+embed+head:global, prune50-global@decoder+embed+head"})
   void parsesToCanonicalNames(String spec, String name) {
-    assertEquals(name, Compression.parse(spec).name());
+    assertEquals(name, ConditionSyntax.parse(spec).name());
   }
 
   @Test
   void parsesToTheRecords() {
     assertEquals(new Rtn(4, 128, true, Set.of(TensorRole.DECODER_LINEAR)),
-        Compression.parse("rtn:4:g128:asym"));
+        ConditionSyntax.compression("rtn:4:g128:asym"));
     assertEquals(new MagnitudePruning(0.3, true, Set.of(TensorRole.DECODER_LINEAR,
-        TensorRole.LM_HEAD)), Compression.parse("prune:0.3:global:targets=decoder+lm_head"));
-    assertEquals(new Compression.None(), Compression.parse("none"));
+        TensorRole.LM_HEAD)), ConditionSyntax.compression("prune:0.3:global:targets=decoder+lm_head"));
   }
 
   @ParameterizedTest
@@ -90,14 +96,14 @@ class CompressionTest {
       "prune:-0.1| [0, 1)",
       "prune:0.3:g128| unknown option 'g128'"})
   void rejectsBadSpecs(String spec, String message) {
-    String m = assertThrows(QdmException.class, () -> Compression.parse(spec)).getMessage();
+    String m = assertThrows(QdmException.class, () -> ConditionSyntax.compression(spec)).getMessage();
     assertTrue(m.contains(message), m);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"rtn:4:g4:asym", "rtn:3", "prune:0.3", "prune:0.45:global"})
   void reportMatchesANaiveComputation(String spec) {
-    Compression compression = Compression.parse(spec);
+    Compression compression = ConditionSyntax.compression(spec);
     Random random = new Random(21);
     try (TinyWeights tiny = new TinyWeights(2, DataType.FLOAT32);
         Weights base = tiny.withLinear((name, n) -> {
@@ -127,7 +133,7 @@ class CompressionTest {
         }
       }
       CompressionReport r = c.report();
-      assertEquals(compression.name(), r.compression());
+      assertEquals(compression.method().id(), r.compression());
       assertEquals(names, r.tensors());
       assertEquals(params, r.parameters());
       assertEquals(zeros, r.zeros());
@@ -136,14 +142,15 @@ class CompressionTest {
       assertEquals(max, r.maxAbsError(), 0.0);
       double relative = Math.sqrt(squaredError / squaredNorm);
       assertEquals(relative, r.relativeError(), 1e-5 * relative);
-      assertTrue(r.summary().startsWith(compression.name() + ": 8 tensors, "), r.summary());
+      assertTrue(r.summary().startsWith(compression.method().id() + ": 8 tensors, "), r.summary());
     }
   }
 
   @Test
   void noneSharesEverything() {
     try (TinyWeights tiny = new TinyWeights(1, DataType.FLOAT32);
-        Compressed c = new Compression.None().apply(tiny.model.weights())) {
+        Compressed c = ConditionWeights.derive(new Condition.Reference("fp"),
+            new ReferenceModel(tiny.model, null, Processing.NONE, null, Placement.CPU))) {
       for (String name : tiny.model.weights().names()) {
         assertSame(tiny.model.weights().get(name), c.weights().get(name), name);
       }

@@ -181,10 +181,10 @@ class MagnitudePruningTest {
           float[] w = TinyWeights.host(tiny.model.weights(), name);
           long k = p.count(p.global() ? c.report().parameters() : w.length);
           if (k == 0) {
-            assertArrayEquals(w, TinyWeights.host(c.weights(), name), p.name() + " " + name);
+            assertArrayEquals(w, TinyWeights.host(c.weights(), name), p + " " + name);
           }
         }
-        assertEquals(0.0, c.report().maxAbsError(), p.name());
+        assertEquals(0.0, c.report().maxAbsError(), p.toString());
       }
     }
   }

@@ -118,7 +118,7 @@ class RtnTest {
     for (float[] w : List.of(TinyWeights.normal(rows * rowLength, 1.0, random),
         adversarial(rows, rowLength, random))) {
       float[] got = quantize(rtn, w, rows, rowLength);
-      assertArrayEquals(naive(w, rowLength, bits, group, asym), got, rtn.name() + " vs naive");
+      assertArrayEquals(naive(w, rowLength, bits, group, asym), got, rtn + " vs naive");
       int g = group == 0 ? rowLength : group;
       for (int start = 0; start < w.length; start += g) {
         Set<Float> levels = new HashSet<>();

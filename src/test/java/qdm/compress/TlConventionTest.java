@@ -1,5 +1,7 @@
 package qdm.compress;
 
+import qdm.condition.ConditionSyntax;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,8 +46,8 @@ class TlConventionTest {
   void rtnTlHasOneScalePerDHeadIndexAndMatchesANaiveQuantization() {
     try (TinyWeights t = new TinyWeights(1, DataType.FLOAT32);
         Weights base = randomQkv(t, 3);
-        Compressed tl = Compression.parse("rtn:4:tl").apply(base);
-        Compressed hf = Compression.parse("rtn:4").apply(base)) {
+        Compressed tl = ConditionSyntax.compression("rtn:4:tl").apply(base);
+        Compressed hf = ConditionSyntax.compression("rtn:4").apply(base)) {
       float[] w = TinyWeights.host(base, QKV);
       float[] got = TinyWeights.host(tl.weights(), QKV);
       int qmax = 7;
@@ -75,7 +77,7 @@ class TlConventionTest {
       assertEquals(DH, scales.size(), "W_Q has one scale per d_head index");
       // the HF convention takes one per row (head and d_head index): the two differ
       assertTrue(!Arrays.equals(got, TinyWeights.host(hf.weights(), QKV)));
-      assertEquals("rtn4-tl", Compression.parse("rtn:4:tl").name());
+      assertEquals("rtn4-tl", ConditionSyntax.parse("rtn:4:tl").name());
     }
   }
 
@@ -83,7 +85,7 @@ class TlConventionTest {
   void pruneTlThresholdsWqWkWvSeparately() {
     try (TinyWeights t = new TinyWeights(1, DataType.FLOAT32);
         Weights base = randomQkv(t, 5);
-        Compressed tl = Compression.parse("prune:0.3:tl").apply(base)) {
+        Compressed tl = ConditionSyntax.compression("prune:0.3:tl").apply(base)) {
       float[] w = TinyWeights.host(base, QKV);
       float[] got = TinyWeights.host(tl.weights(), QKV);
       for (int s = 0; s < 3; s++) {
@@ -110,7 +112,7 @@ class TlConventionTest {
           }
         }
       }
-      assertEquals("prune0.3-tl", Compression.parse("prune:0.3:tl").name());
+      assertEquals("prune30-tl", ConditionSyntax.parse("prune:0.3:tl").name());
     }
   }
 
@@ -118,8 +120,8 @@ class TlConventionTest {
   void tensorsWhoseRowsAreTlChannelsAreCompressedAsUnderHf() {
     try (TinyWeights t = new TinyWeights(1, DataType.FLOAT32);
         Weights base = randomQkv(t, 7);
-        Compressed tl = Compression.parse("rtn:5:tl").apply(base);
-        Compressed hf = Compression.parse("rtn:5").apply(base)) {
+        Compressed tl = ConditionSyntax.compression("rtn:5:tl").apply(base);
+        Compressed hf = ConditionSyntax.compression("rtn:5").apply(base)) {
       for (String name : new String[] {"gpt_neox.layers.0.attention.dense.weight",
           "gpt_neox.layers.0.mlp.dense_h_to_4h.weight",
           "gpt_neox.layers.0.mlp.dense_4h_to_h.weight"}) {
@@ -135,7 +137,7 @@ class TlConventionTest {
     try (NDManager root = Runtime.newManager(Device.cpu());
         Model m = Model.load(ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(),
             DataType.FLOAT32);
-        Compressed tl = Compression.parse("rtn:6:tl").apply(m.weights())) {
+        Compressed tl = ConditionSyntax.compression("rtn:6:tl").apply(m.weights())) {
       int d = 64;
       int dh = 16;
       for (String[] p : new String[][] {{"q_proj", "4"}, {"k_proj", "2"}}) {

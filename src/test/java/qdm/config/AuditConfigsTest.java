@@ -1,5 +1,7 @@
 package qdm.config;
 
+import qdm.condition.Condition;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,8 +35,8 @@ class AuditConfigsTest {
     assertEquals(List.of("fp", "rtn8", "rtn7", "rtn6", "rtn5", "rtn4", "prune-matched"),
         c.conditions().stream().map(Condition::name).toList());
     assertEquals("fp", c.reference().name());
-    assertEquals("rtn:6", c.condition("rtn6").orElseThrow().compression());
-    var matched = assertInstanceOf(Condition.MatchedPrune.class,
+    assertEquals("rtn:6", c.condition("rtn6").orElseThrow().spec());
+    var matched = assertInstanceOf(Condition.MatchedPruning.class,
         c.condition("prune-matched").orElseThrow());
     assertEquals(new Condition.Search(0.0, 0.8, 6, 100_000), matched.search());
     assertEquals(List.of(List.of("rtn6", "prune-matched")), c.analysis().overlap());
@@ -65,10 +67,10 @@ class AuditConfigsTest {
         ]
         qdm.analysis { overlap = [[q4g, p]], predictor.condition = q4g }
         """);
-    assertEquals("none", c.condition("base").orElseThrow().compression());
-    assertEquals("rtn:4:g32:asym", c.condition("q4g").orElseThrow().compression());
-    assertEquals("rtn:8:targets=decoder+embed+head", c.condition("q8e").orElseThrow().compression());
-    assertEquals("prune:0.25:global", c.condition("p").orElseThrow().compression());
+    assertEquals("none", c.condition("base").orElseThrow().spec());
+    assertEquals("rtn:4:g32:asym", c.condition("q4g").orElseThrow().spec());
+    assertEquals("rtn:8:targets=decoder+embed+head", c.condition("q8e").orElseThrow().spec());
+    assertEquals("prune:0.25:global", c.condition("p").orElseThrow().spec());
   }
 
   @Test
@@ -96,7 +98,7 @@ class AuditConfigsTest {
         }
         """);
     for (String key : List.of("qdm.run-name", "qdm.corpus.paths", "qdm.windows.sliding.stride",
-        "qdm.execution.batch-size", "duplicate condition name 'fp'", "must be in 2..8, got 9",
+        "qdm.execution.batch-size", "duplicate condition name 'fp'", "must be between 2 and 8, got 9",
         "'nope' is not a defined condition")) {
       assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
     }
@@ -221,12 +223,12 @@ class AuditConfigsTest {
     assertEquals("transformerlens", c.model().processing());
     assertEquals(List.of("fp", "rtn6", "rtn6-hf", "p", "prune12.5-hf", "prune-matched-rtn6"),
         c.conditions().stream().map(Condition::name).toList());
-    assertEquals("rtn:6:tl", c.condition("rtn6").orElseThrow().compression());
-    assertEquals("rtn:6", c.condition("rtn6-hf").orElseThrow().compression());
-    assertEquals("prune:0.3:tl", c.condition("p").orElseThrow().compression());
-    var matched = assertInstanceOf(Condition.MatchedPrune.class,
+    assertEquals("rtn:6:tl", c.condition("rtn6").orElseThrow().spec());
+    assertEquals("rtn:6", c.condition("rtn6-hf").orElseThrow().spec());
+    assertEquals("prune:0.3:tl", c.condition("p").orElseThrow().spec());
+    var matched = assertInstanceOf(Condition.MatchedPruning.class,
         c.condition("prune-matched-rtn6").orElseThrow());
-    assertEquals("prune:0.2:tl", matched.at(0.2));
+    assertEquals("prune:0.2:tl", matched.at(0.2).spec());
     // the default convention is hf, and an hf condition's name then has no suffix
     AuditConfig d = parse(MINIMAL + "qdm.conditions = [{method = none}, "
         + "{method = rtn, bits = 4, convention = tl}, {method = rtn, bits = 4}]");

@@ -1,5 +1,8 @@
 package qdm.drift;
 
+import qdm.condition.ConditionSyntax;
+import qdm.condition.ReferenceModel;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import qdm.compress.Compressed;
 import qdm.compress.Compression;
 import qdm.config.AuditConfigs;
-import qdm.config.Condition;
+import qdm.condition.Condition;
 import qdm.io.HostTensor;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
@@ -52,13 +55,15 @@ class DriftProbeTest {
     }
     conditions = new ArrayList<>(AuditConfigs.parse(audit.config("d", 512), List.of(), "d.conf")
         .conditions()); // fp, rtn8, rtn3, prune-matched
-    conditions.add(new Condition.Prune("prune50", 0.5, false, List.of(), "hf"));
+    conditions.add(ConditionSyntax.parse("prune:0.5")); // named prune50
     List<String> progress = new ArrayList<>();
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
         Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
             Placement.CPU.dtype());
         Sae sae = Sae.load(audit.sae(), SaeFormat.AUTO, Optional.empty(), root)) {
-      report = DriftProbe.run(model, sae, windows, conditions, 4, progress::add); // 4 + 2
+      report = DriftProbe.run(new ReferenceModel(model, ModelFiles.of(audit.model()),
+          qdm.model.Processing.NONE, root, Placement.CPU), sae, windows, conditions, 4,
+          progress::add); // 4 + 2
     }
     assertEquals(3, progress.size(), String.join("\n", progress));
   }
@@ -72,10 +77,10 @@ class DriftProbeTest {
     assertEquals(6, report.windows());
     assertEquals(6 * 32, report.tokens());
 
-    ForwardOutput fp = probe(Compression.parse("none"));
+    ForwardOutput fp = probe(ConditionSyntax.parse("none"));
     assertEquals(perplexity(fp), report.fpPerplexity(), 1e-4 * report.fpPerplexity());
     for (ConditionDrift d : report.conditions()) {
-      ForwardOutput c = probe(Compression.parse(d.compression()));
+      ForwardOutput c = probe(ConditionSyntax.parse(d.compression()));
       // hook blocks.1.hook_resid_post = hidden_states.2 (not the last block: no final norm)
       assertEquals(relative(fp.get("hidden_states.2"), c.get("hidden_states.2")),
           d.residualChange(), 1e-4 * d.residualChange() + 1e-7, d.condition());
@@ -151,7 +156,7 @@ class DriftProbeTest {
     assertTrue(row.contains(expected), row + " lacks " + expected);
   }
 
-  private static ForwardOutput probe(Compression compression) {
+  private static ForwardOutput probe(Condition compression) {
     long[][] ids = new long[windows.size()][];
     for (int w = 0; w < ids.length; w++) {
       ids[w] = java.util.Arrays.stream(windows.get(w)).asLongStream().toArray();
@@ -184,7 +189,7 @@ class DriftProbeTest {
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
         Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
             Placement.CPU.dtype());
-        Compressed c = Compression.parse(compression).apply(model.weights())) {
+        Compressed c = ConditionSyntax.compression(compression).apply(model.weights())) {
       return c.report().relativeError();
     }
   }

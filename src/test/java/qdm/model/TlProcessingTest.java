@@ -1,5 +1,7 @@
 package qdm.model;
 
+import qdm.condition.Condition;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,7 +88,7 @@ class TlProcessingTest {
     Path dir = Reference.model(model);
     return ForwardProbe.run(new ForwardRequest(dir, Optional.empty(),
         ForwardRequest.readInputIds(dir.resolve("inputs.json")), Placement.CPU, processing,
-        new Compression.None(), Optional.empty()));
+        new Condition.Reference("fp"), Optional.empty()));
   }
 
   @Test
@@ -141,7 +143,7 @@ class TlProcessingTest {
 
   private static ForwardOutput run(Path dir, long[][] ids, Processing processing) {
     return ForwardProbe.run(new ForwardRequest(dir, Optional.empty(), ids, Placement.CPU,
-        processing, new Compression.None(), Optional.empty()));
+        processing, new Condition.Reference("fp"), Optional.empty()));
   }
 
   private static double maxAbsRowMean(HostTensor t) {

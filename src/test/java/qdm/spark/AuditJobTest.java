@@ -1,5 +1,7 @@
 package qdm.spark;
 
+import qdm.condition.ConditionSyntax;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,7 +117,7 @@ class AuditJobTest {
         Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
             Placement.CPU.dtype());
         Sae sae = Sae.load(audit.sae(), SaeFormat.AUTO, Optional.empty(), root);
-        Compressed rtn3 = Compression.parse("rtn:3").apply(model.weights())) {
+        Compressed rtn3 = ConditionSyntax.compression("rtn:3").apply(model.weights())) {
       check(windows, "fp", model.transformer(), sae);
       check(windows, "rtn3", model.withWeights(rtn3.weights()), sae);
     }

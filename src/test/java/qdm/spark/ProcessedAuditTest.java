@@ -45,7 +45,7 @@ class ProcessedAuditTest {
     for (int i = 0; i < 2; i++) {
       AuditConfig c = AuditConfigs.parse(conf(a, "p-" + processing[i], processing[i]), List.of(),
           "tiny.conf");
-      assertEquals("rtn:6:tl", c.condition("rtn6").orElseThrow().compression());
+      assertEquals("rtn:6:tl", c.condition("rtn6").orElseThrow().spec());
       AuditJob job = new AuditJob(spark, c, Preflight.check(c), false);
       job.run(List.of());
       layouts[i] = job.layout();
