@@ -118,8 +118,8 @@ public final class ExecutorCache {
             e.transformer = model.withWeights(e.compressed.weights());
             e.bytes = e.compressed.weights().bytes() - sharedBytes(e.compressed);
             if (!condition.isReference()) {
-              LOG.info(String.format("%s: %s in %.1f s", condition.spec(),
-                  e.compressed.report().summary(), (System.nanoTime() - start) / 1e9));
+              LOG.info(String.format("%s (%s) in %.1f s", e.compressed.report().summary(),
+                  condition.spec(), (System.nanoTime() - start) / 1e9));
             }
           }
         }
