@@ -6,18 +6,30 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The tables of the {@code analyze} stage (schemas in {@code qdm.tables.AnalysisSchemas}),
- * ready to be written. {@code featureStats} and {@code featureSurvival} are persisted (small:
- * one row per feature, and per condition and feature) so writing every table computes the
- * expensive join once; {@link #unpersist()} releases them.
+ * The tables of the {@code analyze} stage (schemas in {@code qdm.tables.AnalysisSchemas}), ready to
+ * be written. {@code featureStats} and {@code featureSurvival} are persisted (small: one row per
+ * feature, and per condition and feature) so writing every table computes the expensive join once;
+ * {@link #unpersist()} releases them.
  */
-public record AnalysisTables(Dataset<Row> featureStats, Dataset<Row> featureSurvival,
-    Dataset<Row> conditions, Dataset<Row> quartiles, Dataset<Row> overlap,
-    Dataset<Row> predictor, Dataset<Row> predictorRoc) {
+public record AnalysisTables(
+    Dataset<Row> featureStats,
+    Dataset<Row> featureSurvival,
+    Dataset<Row> conditions,
+    Dataset<Row> quartiles,
+    Dataset<Row> overlap,
+    Dataset<Row> predictor,
+    Dataset<Row> predictorRoc) {
 
   /** The names {@link #byName()} uses, in its order. */
-  public static final java.util.List<String> NAMES = java.util.List.of("feature_stats",
-      "feature_survival", "conditions", "quartiles", "overlap", "predictor", "predictor_roc");
+  public static final java.util.List<String> NAMES =
+      java.util.List.of(
+          "feature_stats",
+          "feature_survival",
+          "conditions",
+          "quartiles",
+          "overlap",
+          "predictor",
+          "predictor_roc");
 
   /** Table name (as in DESIGN.md's outputs) to table, in a fixed order. */
   public Map<String, Dataset<Row>> byName() {

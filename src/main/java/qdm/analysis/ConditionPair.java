@@ -10,8 +10,8 @@ public record ConditionPair(String a, String b) {
       throw new QdmException("analysis.overlap: a pair names an empty condition");
     }
     if (a.equals(b)) {
-      throw new QdmException("analysis.overlap: pair [" + a + ", " + b
-          + "] compares a condition with itself");
+      throw new QdmException(
+          "analysis.overlap: pair [" + a + ", " + b + "] compares a condition with itself");
     }
   }
 }

@@ -21,14 +21,14 @@ import qdm.tables.Schemas;
  *
  * <ul>
  *   <li>{@code ppl_chunked} = exp(sum of NLL / scored tokens) over chunk windows (token-weighted).
- *   <li>{@code ppl_chunked_batch_mean} = exp(mean over chunk windows of the window's mean NLL):
- *       the paper's exp(mean of per-batch mean losses) with one window per batch. Chunk windows
- *       all score the same number of tokens, so this also equals the paper's figure for any
- *       batch size that divides the number of windows.
+ *   <li>{@code ppl_chunked_batch_mean} = exp(mean over chunk windows of the window's mean NLL): the
+ *       paper's exp(mean of per-batch mean losses) with one window per batch. Chunk windows all
+ *       score the same number of tokens, so this also equals the paper's figure for any batch size
+ *       that divides the number of windows.
  *   <li>{@code ppl_sliding} = exp(sum of NLL / scored tokens) over slide windows.
  *   <li>Δ% = 100 (ppl / reference ppl - 1).
- *   <li>Class percentages, mean r and the exact median r (average of the two middle values for
- *       an even count) over active features.
+ *   <li>Class percentages, mean r and the exact median r (average of the two middle values for an
+ *       even count) over active features.
  * </ul>
  */
 public final class ConditionSummary {
@@ -38,43 +38,58 @@ public final class ConditionSummary {
    * @param featureSurvival the {@link FeatureSurvival} table
    * @param tokenNll the {@code token_nll} table (kinds chunk and slide)
    */
-  public static Dataset<Row> compute(Dataset<Row> featureSurvival, Dataset<Row> tokenNll,
-      AnalysisSettings s) {
+  public static Dataset<Row> compute(
+      Dataset<Row> featureSurvival, Dataset<Row> tokenNll, AnalysisSettings s) {
     Column[] sumR = ExactSum.of(col("pearson"), "sum_r");
     Column cls = col("class");
-    Dataset<Row> classes = featureSurvival.filter(col("active"))
-        .groupBy("condition")
-        .agg(count(lit(1)).as("n_active"),
-            count(when(cls.equalTo(AnalysisSchemas.SURVIVED), 1)).as("n_survived"),
-            count(when(cls.equalTo(AnalysisSchemas.BLURRED), 1)).as("n_blurred"),
-            count(when(cls.equalTo(AnalysisSchemas.DAMAGED), 1)).as("n_damaged"),
-            percentile(col("pearson"), lit(0.5)).as("median_r"),
-            sumR[0], sumR[1], sumR[2])
-        .withColumn("sum_r", ExactSum.value("sum_r"));
+    Dataset<Row> classes =
+        featureSurvival
+            .filter(col("active"))
+            .groupBy("condition")
+            .agg(
+                count(lit(1)).as("n_active"),
+                count(when(cls.equalTo(AnalysisSchemas.SURVIVED), 1)).as("n_survived"),
+                count(when(cls.equalTo(AnalysisSchemas.BLURRED), 1)).as("n_blurred"),
+                count(when(cls.equalTo(AnalysisSchemas.DAMAGED), 1)).as("n_damaged"),
+                percentile(col("pearson"), lit(0.5)).as("median_r"),
+                sumR[0],
+                sumR[1],
+                sumR[2])
+            .withColumn("sum_r", ExactSum.value("sum_r"));
 
     Dataset<Row> nll = Inputs.tokenNll(tokenNll);
     Dataset<Row> chunk = nll.filter(col("kind").equalTo(Schemas.CHUNK));
-    Dataset<Row> windowMeans = meanNll(chunk.groupBy("condition", "window_id"), "nll")
-        .select(col("condition"), col("mean_nll").as("window_nll"));
-    Dataset<Row> perplexities = Conditions.table(featureSurvival.sparkSession(), s)
-        .join(perplexity(chunk, "nll", "ppl_chunked"), new String[] {"condition"}, "left")
-        .join(perplexity(windowMeans, "window_nll", "ppl_chunked_batch_mean"),
-            new String[] {"condition"}, "left")
-        .join(perplexity(nll.filter(col("kind").equalTo(Schemas.SLIDE)), "nll", "ppl_sliding"),
-            new String[] {"condition"}, "left");
-    Dataset<Row> reference = perplexities.filter(col("condition").equalTo(s.reference()))
-        .select(col("ppl_chunked").as("ref_chunked"), col("ppl_sliding").as("ref_sliding"));
+    Dataset<Row> windowMeans =
+        meanNll(chunk.groupBy("condition", "window_id"), "nll")
+            .select(col("condition"), col("mean_nll").as("window_nll"));
+    Dataset<Row> perplexities =
+        Conditions.table(featureSurvival.sparkSession(), s)
+            .join(perplexity(chunk, "nll", "ppl_chunked"), new String[] {"condition"}, "left")
+            .join(
+                perplexity(windowMeans, "window_nll", "ppl_chunked_batch_mean"),
+                new String[] {"condition"},
+                "left")
+            .join(
+                perplexity(nll.filter(col("kind").equalTo(Schemas.SLIDE)), "nll", "ppl_sliding"),
+                new String[] {"condition"},
+                "left");
+    Dataset<Row> reference =
+        perplexities
+            .filter(col("condition").equalTo(s.reference()))
+            .select(col("ppl_chunked").as("ref_chunked"), col("ppl_sliding").as("ref_sliding"));
 
     Column nActive = coalesce(col("n_active"), lit(0L));
-    Dataset<Row> table = perplexities.crossJoin(reference)
-        .join(classes, new String[] {"condition"}, "left")
-        .withColumn("delta_ppl_pct", deltaPct(col("ppl_chunked"), col("ref_chunked")))
-        .withColumn("delta_ppl_sliding_pct", deltaPct(col("ppl_sliding"), col("ref_sliding")))
-        .withColumn("n_active", nActive)
-        .withColumn("survived_pct", pct(col("n_survived"), nActive))
-        .withColumn("blurred_pct", pct(col("n_blurred"), nActive))
-        .withColumn("damaged_pct", pct(col("n_damaged"), nActive))
-        .withColumn("mean_r", when(nActive.gt(0), col("sum_r").divide(nActive)));
+    Dataset<Row> table =
+        perplexities
+            .crossJoin(reference)
+            .join(classes, new String[] {"condition"}, "left")
+            .withColumn("delta_ppl_pct", deltaPct(col("ppl_chunked"), col("ref_chunked")))
+            .withColumn("delta_ppl_sliding_pct", deltaPct(col("ppl_sliding"), col("ref_sliding")))
+            .withColumn("n_active", nActive)
+            .withColumn("survived_pct", pct(col("n_survived"), nActive))
+            .withColumn("blurred_pct", pct(col("n_blurred"), nActive))
+            .withColumn("damaged_pct", pct(col("n_damaged"), nActive))
+            .withColumn("mean_r", when(nActive.gt(0), col("sum_r").divide(nActive)));
     return Inputs.output(table, AnalysisSchemas.CONDITIONS, "ordinal");
   }
 
@@ -87,9 +102,11 @@ public final class ConditionSummary {
   /** The grouping columns and {@code mean_nll}, an order-free mean of {@code value}. */
   private static Dataset<Row> meanNll(RelationalGroupedDataset groups, String value) {
     Column[] sum = ExactSum.of(col(value), "sum_nll");
-    return groups.agg(count(lit(1)).as("n_nll"), sum[0], sum[1], sum[2])
+    return groups
+        .agg(count(lit(1)).as("n_nll"), sum[0], sum[1], sum[2])
         .withColumn("mean_nll", ExactSum.value("sum_nll").divide(col("n_nll")))
-        .drop(ExactSum.columns("sum_nll")).drop("n_nll");
+        .drop(ExactSum.columns("sum_nll"))
+        .drop("n_nll");
   }
 
   private static Column deltaPct(Column ppl, Column reference) {

@@ -37,17 +37,28 @@ final class Inputs {
     require(codes, "codes", "condition", "window_id", "position", "feature", "activation");
     Column feature = col("feature").cast("int");
     Column act = col("activation").cast("double");
-    Column bad = feature.lt(0).or(feature.geq(s.dSae())).or(isnan(act))
-        .or(abs(act).geq(MAX_ACTIVATION));
-    Column message = concat(
-        lit(BAD_ROW + "feature must be in [0, " + s.dSae() + ") and |activation| finite and"
-            + " < 2^24; bad row (condition, window_id, position, feature, activation) = ("),
-        concat_ws(", ", col("condition"), col("window_id").cast("string"),
-            col("position").cast("string"), feature.cast("string"), act.cast("string")),
-        lit(")"));
+    Column bad =
+        feature.lt(0).or(feature.geq(s.dSae())).or(isnan(act)).or(abs(act).geq(MAX_ACTIVATION));
+    Column message =
+        concat(
+            lit(
+                BAD_ROW
+                    + "feature must be in [0, "
+                    + s.dSae()
+                    + ") and |activation| finite and"
+                    + " < 2^24; bad row (condition, window_id, position, feature, activation) = ("),
+            concat_ws(
+                ", ",
+                col("condition"),
+                col("window_id").cast("string"),
+                col("position").cast("string"),
+                feature.cast("string"),
+                act.cast("string")),
+            lit(")"));
     return codes
         .filter(col("condition").isin(s.conditionNames().toArray()))
-        .select(col("condition").cast("string").as("condition"),
+        .select(
+            col("condition").cast("string").as("condition"),
             col("window_id").cast("long").as("window_id"),
             col("position").cast("int").as("position"),
             feature.as("feature"),
@@ -55,8 +66,8 @@ final class Inputs {
   }
 
   /**
-   * The user-facing error for a job failure raised by the {@link #codes} guard (Spark wraps it
-   * in its own exception types), or {@code e} itself for anything else.
+   * The user-facing error for a job failure raised by the {@link #codes} guard (Spark wraps it in
+   * its own exception types), or {@code e} itself for anything else.
    */
   static RuntimeException userError(RuntimeException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -74,8 +85,10 @@ final class Inputs {
   /** The token_nll columns the analysis reads. */
   static Dataset<Row> tokenNll(Dataset<Row> tokenNll) {
     require(tokenNll, "token_nll", "condition", "kind", "window_id", "nll");
-    return tokenNll.select(col("condition").cast("string").as("condition"),
-        col("kind").cast("string").as("kind"), col("window_id").cast("long").as("window_id"),
+    return tokenNll.select(
+        col("condition").cast("string").as("condition"),
+        col("kind").cast("string").as("kind"),
+        col("window_id").cast("long").as("window_id"),
         col("nll").cast("double").as("nll"));
   }
 
@@ -95,12 +108,15 @@ final class Inputs {
 
   /**
    * An output table: one partition sorted by {@code order} (a fixed row order, one file when
-   * written, one task for whatever reads it: these tables are small, one row per feature at
-   * most per condition), then exactly the schema's columns.
+   * written, one task for whatever reads it: these tables are small, one row per feature at most
+   * per condition), then exactly the schema's columns.
    */
   static Dataset<Row> output(Dataset<Row> table, StructType schema, String... order) {
-    return conform(table.repartition(1).sortWithinPartitions(
-        Arrays.stream(order).map(c -> col(c)).toArray(Column[]::new)), schema);
+    return conform(
+        table
+            .repartition(1)
+            .sortWithinPartitions(Arrays.stream(order).map(c -> col(c)).toArray(Column[]::new)),
+        schema);
   }
 
   /** Selects exactly the schema's columns, in order, cast to its types. */

@@ -11,10 +11,10 @@ import org.apache.spark.sql.Row;
 import qdm.QdmException;
 
 /**
- * The FP-vs-FP null run (docs/method.md §11): the reference compared with itself (or with a
- * second reference-like condition) must give r = 1 for every active feature. A failure means
- * the pipeline does not measure what it claims: duplicated codes rows, mismatched windows, a
- * non-deterministic encoder.
+ * The FP-vs-FP null run (docs/method.md §11): the reference compared with itself (or with a second
+ * reference-like condition) must give r = 1 for every active feature. A failure means the pipeline
+ * does not measure what it claims: duplicated codes rows, mismatched windows, a non-deterministic
+ * encoder.
  */
 public final class NullRun {
   /** Default tolerance on |r - 1|. */
@@ -23,11 +23,14 @@ public final class NullRun {
   private NullRun() {}
 
   /** feature, pearson of the active features of {@code condition} with |r - 1| > tolerance. */
-  public static Dataset<Row> offenders(Dataset<Row> featureSurvival, String condition,
-      double tolerance) {
+  public static Dataset<Row> offenders(
+      Dataset<Row> featureSurvival, String condition, double tolerance) {
     return featureSurvival
-        .filter(col("condition").equalTo(condition).and(col("active"))
-            .and(abs(col("pearson").minus(lit(1.0))).gt(tolerance)))
+        .filter(
+            col("condition")
+                .equalTo(condition)
+                .and(col("active"))
+                .and(abs(col("pearson").minus(lit(1.0))).gt(tolerance)))
         .select("feature", "pearson")
         .orderBy("feature");
   }
@@ -38,12 +41,21 @@ public final class NullRun {
     long count = bad.count();
     if (count > 0) {
       List<Row> first = bad.limit(10).collectAsList();
-      throw new QdmException("null run failed: condition '" + condition + "' vs the reference"
-          + " gives r != 1 (|r - 1| > " + tolerance + ") for " + count + " active feature(s), "
-          + "first " + first.stream().map(r -> "feature " + r.getInt(0) + " r=" + r.getDouble(1))
-              .collect(Collectors.joining(", "))
-          + "; check the codes for duplicate (window_id, position, feature) rows and that every"
-          + " condition encoded the same windows");
+      throw new QdmException(
+          "null run failed: condition '"
+              + condition
+              + "' vs the reference"
+              + " gives r != 1 (|r - 1| > "
+              + tolerance
+              + ") for "
+              + count
+              + " active feature(s), "
+              + "first "
+              + first.stream()
+                  .map(r -> "feature " + r.getInt(0) + " r=" + r.getDouble(1))
+                  .collect(Collectors.joining(", "))
+              + "; check the codes for duplicate (window_id, position, feature) rows and that every"
+              + " condition encoded the same windows");
     }
   }
 }

@@ -15,12 +15,12 @@ import java.util.List;
 import org.apache.spark.sql.Column;
 
 /**
- * Pearson r from float64 sufficient statistics (docs/method.md §4):
- * {@code r = (n Sxy - Sx Sy) / sqrt(max((n Sxx - Sx^2)(n Syy - Sy^2), 1e-12))}, clipped to
- * [-1, 1]. A side that is constant over all n observations gets {@code whenConstant}: the
- * formula is 0 / sqrt(1e-12) there only in exact arithmetic, and rounding in the numerator of a
- * constant non-zero side can leave a large spurious r, so constancy is decided from exact
- * facts (count, min, max) and never from the rounded variance.
+ * Pearson r from float64 sufficient statistics (docs/method.md §4): {@code r = (n Sxy - Sx Sy) /
+ * sqrt(max((n Sxx - Sx^2)(n Syy - Sy^2), 1e-12))}, clipped to [-1, 1]. A side that is constant over
+ * all n observations gets {@code whenConstant}: the formula is 0 / sqrt(1e-12) there only in exact
+ * arithmetic, and rounding in the numerator of a constant non-zero side can leave a large spurious
+ * r, so constancy is decided from exact facts (count, min, max) and never from the rounded
+ * variance.
  */
 final class Pearson {
   private Pearson() {}
@@ -30,8 +30,15 @@ final class Pearson {
    * @param constant true where either side is constant
    * @param whenConstant the value for a constant side (0 for features, null for overlap)
    */
-  static Column r(Column n, Column sx, Column sy, Column sxx, Column syy, Column sxy,
-      Column constant, Column whenConstant) {
+  static Column r(
+      Column n,
+      Column sx,
+      Column sy,
+      Column sxx,
+      Column syy,
+      Column sxy,
+      Column constant,
+      Column whenConstant) {
     Column num = n.multiply(sxy).minus(sx.multiply(sy));
     Column varX = n.multiply(sxx).minus(sx.multiply(sx));
     Column varY = n.multiply(syy).minus(sy.multiply(sy));
@@ -41,8 +48,8 @@ final class Pearson {
   }
 
   /**
-   * Whether a variable observed as {@code nonZero} non-zero values in [min, max] over n
-   * positions (the rest zeros) is constant.
+   * Whether a variable observed as {@code nonZero} non-zero values in [min, max] over n positions
+   * (the rest zeros) is constant.
    */
   static Column constant(Column nonZero, Column min, Column max, Column n) {
     return nonZero.equalTo(0).or(nonZero.equalTo(n).and(min.equalTo(max)));
@@ -68,10 +75,18 @@ final class Pearson {
 
   /** r from the aggregates of {@link #sums} over {@code n} rows; null if a side is constant. */
   static Column fromSums(String prefix, Column n) {
-    Column constant = col(prefix + "_min_x").equalTo(col(prefix + "_max_x"))
-        .or(col(prefix + "_min_y").equalTo(col(prefix + "_max_y")));
-    return r(n.cast("double"), ExactSum.value(prefix + "_x"), ExactSum.value(prefix + "_y"),
-        ExactSum.value(prefix + "_xx"), ExactSum.value(prefix + "_yy"),
-        ExactSum.value(prefix + "_xy"), constant, lit(null));
+    Column constant =
+        col(prefix + "_min_x")
+            .equalTo(col(prefix + "_max_x"))
+            .or(col(prefix + "_min_y").equalTo(col(prefix + "_max_y")));
+    return r(
+        n.cast("double"),
+        ExactSum.value(prefix + "_x"),
+        ExactSum.value(prefix + "_y"),
+        ExactSum.value(prefix + "_xx"),
+        ExactSum.value(prefix + "_yy"),
+        ExactSum.value(prefix + "_xy"),
+        constant,
+        lit(null));
   }
 }

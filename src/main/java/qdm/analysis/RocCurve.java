@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * A ROC curve from scores and binary labels: one point per distinct threshold (ties move
- * diagonally, so the trapezoid area under the points is the Mann-Whitney AUC with ties counted
- * one half), thinned to at most a given number of points for plotting.
+ * diagonally, so the trapezoid area under the points is the Mann-Whitney AUC with ties counted one
+ * half), thinned to at most a given number of points for plotting.
  */
 public final class RocCurve {
   private RocCurve() {}
@@ -60,8 +60,8 @@ public final class RocCurve {
   public static double area(List<double[]> points) {
     double a = 0;
     for (int i = 1; i < points.size(); i++) {
-      a += (points.get(i)[0] - points.get(i - 1)[0])
-          * (points.get(i)[1] + points.get(i - 1)[1]) / 2;
+      a +=
+          (points.get(i)[0] - points.get(i - 1)[0]) * (points.get(i)[1] + points.get(i - 1)[1]) / 2;
     }
     return a;
   }

@@ -52,15 +52,25 @@ public final class EncodeBenchmark {
    * @param dSae SAE features
    * @param l0 features firing per token, on average
    * @param layer the SAE's block ({@code blocks.L.hook_resid_post})
-   * @param conditions compressed conditions after {@code fp}: {@code rtnN} or {@code pruneP}
-   *     (P percent sparsity)
+   * @param conditions compressed conditions after {@code fp}: {@code rtnN} or {@code pruneP} (P
+   *     percent sparsity)
    * @param corpus text file to tokenize
    * @param tokenizer a {@code tokenizer.json} whose ids fit the model's vocabulary
    * @param workDir where the model, SAE and run outputs go
    * @param master Spark master
    */
-  public record Options(int tokens, int chunkLength, int batchSize, int dSae, int l0, int layer,
-      List<String> conditions, Path corpus, Path tokenizer, Path workDir, String master) {
+  public record Options(
+      int tokens,
+      int chunkLength,
+      int batchSize,
+      int dSae,
+      int l0,
+      int layer,
+      List<String> conditions,
+      Path corpus,
+      Path tokenizer,
+      Path workDir,
+      String master) {
     public Options {
       if (tokens < chunkLength || chunkLength < 2) {
         throw new QdmException("--tokens must be at least --chunk-length, which must be >= 2");
@@ -73,8 +83,10 @@ public final class EncodeBenchmark {
       }
       for (Path p : List.of(corpus, tokenizer)) {
         if (!Files.isRegularFile(p)) {
-          throw new QdmException(p + ": no such file (run from the repository root, or pass "
-              + "--corpus / --tokenizer)");
+          throw new QdmException(
+              p
+                  + ": no such file (run from the repository root, or pass "
+                  + "--corpus / --tokenizer)");
         }
       }
       conditions.forEach(EncodeBenchmark::conditionHocon); // fails early on a bad name
@@ -82,8 +94,8 @@ public final class EncodeBenchmark {
   }
 
   /** Figures of one run. */
-  public record Result(long tokensPerCondition, int conditions, double encodeSeconds,
-      double cpuCores) {
+  public record Result(
+      long tokensPerCondition, int conditions, double encodeSeconds, double cpuCores) {
     public double tokenConditionsPerSecond() {
       return tokensPerCondition * conditions / encodeSeconds;
     }
@@ -99,7 +111,9 @@ public final class EncodeBenchmark {
     long t0 = System.nanoTime();
     writeModel(model, config, o.tokenizer());
     writeSae(sae, model, o);
-    log.printf(Locale.ROOT, "qdm bench encode: wrote the random model and SAE in %.1f s%n",
+    log.printf(
+        Locale.ROOT,
+        "qdm bench encode: wrote the random model and SAE in %.1f s%n",
         (System.nanoTime() - t0) / 1e9);
 
     AuditConfig audit = AuditConfigs.parse(hocon(o, model, sae), List.of(), "bench encode");
@@ -128,8 +142,8 @@ public final class EncodeBenchmark {
 
   /**
    * A standard SAE with normal W_enc and W_dec (std 1/sqrt(d_in)), b_dec 0, and b_enc set per
-   * feature to minus the (1 - l0/d_sae) quantile of its pre-activation over the model's
-   * residuals on sample tokens, so each feature fires on about that fraction of tokens.
+   * feature to minus the (1 - l0/d_sae) quantile of its pre-activation over the model's residuals
+   * on sample tokens, so each feature fires on about that fraction of tokens.
    */
   static void writeSae(Path dir, Path modelDir, Options o) {
     int dIn = ForwardBenchmark.pythia70m().hiddenSize();
@@ -147,21 +161,37 @@ public final class EncodeBenchmark {
       for (int i = 0; i < ids.length; i++) {
         ids[i] = random.nextInt(4096);
       }
-      NDArray x = m.transformer().forward(b.create(ids, new Shape(4, 512)),
-          Capture.residualAt(o.layer())).residPost(o.layer()).reshape(sampleTokens, dIn);
-      bEnc = firingBias(x.matMul(b.create(wEnc.data(), new Shape(dIn, dSae))),
-          (double) o.l0() / dSae);
+      NDArray x =
+          m.transformer()
+              .forward(b.create(ids, new Shape(4, 512)), Capture.residualAt(o.layer()))
+              .residPost(o.layer())
+              .reshape(sampleTokens, dIn);
+      bEnc =
+          firingBias(x.matMul(b.create(wEnc.data(), new Shape(dIn, dSae))), (double) o.l0() / dSae);
     }
-    SaeWeights weights = new SaeWeights("standard", wEnc, new HostTensor(new long[] {dSae}, bEnc),
-        wDec, new HostTensor(new long[] {dIn}, new float[dIn]), 0);
-    SaeLensWriter.write(dir, weights, new SaeLensWriter.Meta("pythia-70m-shaped (random)",
-        "blocks." + o.layer() + ".hook_resid_post", o.layer(), o.chunkLength(), false,
-        "random calibration tokens"));
+    SaeWeights weights =
+        new SaeWeights(
+            "standard",
+            wEnc,
+            new HostTensor(new long[] {dSae}, bEnc),
+            wDec,
+            new HostTensor(new long[] {dIn}, new float[dIn]),
+            0);
+    SaeLensWriter.write(
+        dir,
+        weights,
+        new SaeLensWriter.Meta(
+            "pythia-70m-shaped (random)",
+            "blocks." + o.layer() + ".hook_resid_post",
+            o.layer(),
+            o.chunkLength(),
+            false,
+            "random calibration tokens"));
   }
 
   /**
-   * Per-column biases {@code b} such that {@code pre[:, j] + b[j] > 0} on about a fraction
-   * {@code rate} of the rows of {@code pre} [n, d]: minus each column's (1 - rate) quantile.
+   * Per-column biases {@code b} such that {@code pre[:, j] + b[j] > 0} on about a fraction {@code
+   * rate} of the rows of {@code pre} [n, d]: minus each column's (1 - rate) quantile.
    */
   static float[] firingBias(NDArray pre, double rate) {
     long n = pre.getShape().get(0);
@@ -180,7 +210,9 @@ public final class EncodeBenchmark {
   static String hocon(Options o, Path model, Path sae) {
     StringBuilder conditions = new StringBuilder("{ name = fp, method = none }\n");
     o.conditions().forEach(c -> conditions.append(conditionHocon(c)).append('\n'));
-    return String.format(Locale.ROOT, """
+    return String.format(
+        Locale.ROOT,
+        """
         qdm {
           run-name = bench-encode
           output = %s
@@ -194,8 +226,16 @@ public final class EncodeBenchmark {
           execution.batch-size = %d
           spark.master = %s
         }
-        """, quote(o.workDir().resolve("out")), quote(model), quote(sae), quote(o.corpus()),
-        o.tokens(), o.chunkLength(), conditions, o.batchSize(), quote(o.master()));
+        """,
+        quote(o.workDir().resolve("out")),
+        quote(model),
+        quote(sae),
+        quote(o.corpus()),
+        o.tokens(),
+        o.chunkLength(),
+        conditions,
+        o.batchSize(),
+        quote(o.master()));
   }
 
   /** {@code rtnN} (N-bit round-to-nearest) or {@code pruneP} (P% magnitude pruning). */
@@ -204,11 +244,14 @@ public final class EncodeBenchmark {
       return "{ name = " + name + ", method = rtn, bits = " + name.substring(3) + " }";
     }
     if (name.matches("prune[1-9][0-9]?")) {
-      return "{ name = " + name + ", method = prune, sparsity = "
-          + Integer.parseInt(name.substring(5)) / 100.0 + " }";
+      return "{ name = "
+          + name
+          + ", method = prune, sparsity = "
+          + Integer.parseInt(name.substring(5)) / 100.0
+          + " }";
     }
-    throw new QdmException("--conditions: '" + name + "' is not rtnN (N in 2..8) or pruneP "
-        + "(P percent, 1..99)");
+    throw new QdmException(
+        "--conditions: '" + name + "' is not rtnN (N in 2..8) or pruneP " + "(P percent, 1..99)");
   }
 
   private static String quote(Object o) {

@@ -39,8 +39,8 @@ public final class ForwardBenchmark {
    * @param iterations timed passes of each kind
    * @param threads libtorch intra-op threads, or 0 for the engine's default (one per core)
    */
-  public record Options(int batch, int seqLen, int stopLayer, int warmup, int iterations,
-      int threads) {
+  public record Options(
+      int batch, int seqLen, int stopLayer, int warmup, int iterations, int threads) {
     public Options {
       if (threads < 0) {
         throw new QdmException("--threads must be >= 0 (0: the engine's default)");
@@ -56,9 +56,9 @@ public final class ForwardBenchmark {
 
   /**
    * Seconds of each timed run: wall clock, and the process's CPU time divided by the engine's
-   * thread count. On an idle machine the two agree; on a shared one the CPU-time figure is what
-   * the run would take with its cores to itself, so it is reported too (and used for a second
-   * fraction) when other processes compete for the cores.
+   * thread count. On an idle machine the two agree; on a shared one the CPU-time figure is what the
+   * run would take with its cores to itself, so it is reported too (and used for a second fraction)
+   * when other processes compete for the cores.
    */
   public record Timing(double[] wall, double[] cpu) {
     public Timing {
@@ -120,20 +120,20 @@ public final class ForwardBenchmark {
 
   /** Pythia-70M's shape: 6 layers, d_model 512, 8 heads, d_mlp 2048, vocab 50304. */
   public static GptNeoXConfig pythia70m() {
-    return new GptNeoXConfig(50304, 512, 6, 8, 2048, 16, 10000, 1e-5f, true, true, false,
-        qdm.model.Activation.GELU);
+    return new GptNeoXConfig(
+        50304, 512, 6, 8, 2048, 16, 10000, 1e-5f, true, true, false, qdm.model.Activation.GELU);
   }
 
   /**
    * Floating point operations per token of a forward pass over {@code seqLen} tokens, running
    * {@code layers} blocks, with or without the unembedding: 2 per multiply-add of every decoder
-   * linear weight and of the LM head, plus the attention products QK^T and PV, each
-   * {@code 2 * seqLen * attentionWidth} per token and layer. The attention terms count the full
-   * T x T score matrix, which is what the implementation computes (the causal mask is additive).
-   * Elementwise ops, norms and softmax are not counted.
+   * linear weight and of the LM head, plus the attention products QK^T and PV, each {@code 2 *
+   * seqLen * attentionWidth} per token and layer. The attention terms count the full T x T score
+   * matrix, which is what the implementation computes (the causal mask is additive). Elementwise
+   * ops, norms and softmax are not counted.
    */
-  public static double flopsPerToken(ModelConfig config, long attentionWidth, int seqLen,
-      int layers, boolean head) {
+  public static double flopsPerToken(
+      ModelConfig config, long attentionWidth, int seqLen, int layers, boolean head) {
     double perLayerParams = 0;
     double headParams = 0;
     for (TensorSpec spec : config.tensors()) {
@@ -171,8 +171,7 @@ public final class ForwardBenchmark {
   }
 
   /** Times {@code options.iterations()} forward passes capturing {@code capture}. */
-  public static Timing time(Transformer model, NDManager parent, Options options,
-      Capture capture) {
+  public static Timing time(Transformer model, NDManager parent, Options options, Capture capture) {
     long[] ids = new long[options.batch() * options.seqLen()];
     java.util.Random random = new java.util.Random(1);
     for (int i = 0; i < ids.length; i++) {
@@ -196,7 +195,8 @@ public final class ForwardBenchmark {
         }
       }
     }
-    return new Timing(runs.stream().mapToDouble(r -> r[0]).toArray(),
+    return new Timing(
+        runs.stream().mapToDouble(r -> r[0]).toArray(),
         runs.stream().mapToDouble(r -> r[1]).toArray());
   }
 
@@ -207,37 +207,55 @@ public final class ForwardBenchmark {
       throw new QdmException("--stop-layer must be in [0, " + config.numLayers() + ")");
     }
     long tokens = (long) options.batch() * options.seqLen();
-    out.printf(Locale.ROOT, "model: GPT-NeoX %d layers, d_model %d, %d heads, d_mlp %d, vocab %d,"
-            + " random weights, float32 on CPU%n", config.numLayers(), config.hiddenSize(),
-        config.numHeads(), config.intermediateSize(), config.vocabSize());
+    out.printf(
+        Locale.ROOT,
+        "model: GPT-NeoX %d layers, d_model %d, %d heads, d_mlp %d, vocab %d,"
+            + " random weights, float32 on CPU%n",
+        config.numLayers(),
+        config.hiddenSize(),
+        config.numHeads(),
+        config.intermediateSize(),
+        config.vocabSize());
     try (NDManager root = Runtime.newManager(Device.cpu());
         Model model = Model.random(config, root, Device.cpu(), DataType.FLOAT32, 0.02f, 1)) {
       if (options.threads() > 0) {
         ai.djl.pytorch.jni.JniUtils.setNumThreads(options.threads());
       }
-      out.printf(Locale.ROOT, "batch %d x T %d = %d tokens per pass; %d warmup, %d timed passes"
+      out.printf(
+          Locale.ROOT,
+          "batch %d x T %d = %d tokens per pass; %d warmup, %d timed passes"
               + " each; torch intra-op threads: %d; OMP_WAIT_POLICY=%s; %d cores; load average"
-              + " %.1f%n", options.batch(), options.seqLen(), tokens, options.warmup(),
-          options.iterations(), ai.djl.pytorch.jni.JniUtils.getNumThreads(),
+              + " %.1f%n",
+          options.batch(),
+          options.seqLen(),
+          tokens,
+          options.warmup(),
+          options.iterations(),
+          ai.djl.pytorch.jni.JniUtils.getNumThreads(),
           System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"),
           java.lang.Runtime.getRuntime().availableProcessors(),
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-              .getSystemLoadAverage());
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       // The matmul figure is taken before, between and after the forward timings and the best
       // one is the reference, so a busy machine lowers the fractions rather than raising them.
       double[] peak = {0, 0}; // wall, CPU time
-      Runnable matmuls = () -> {
-        double flopsA = 2.0 * 4096 * 512 * 2048;
-        double flopsB = 2.0 * 2048 * 2048 * 2048;
-        Timing a = timeMatmul(root, 4096, 512, 2048, 5);
-        Timing b = timeMatmul(root, 2048, 2048, 2048, 5);
-        peak[0] = Math.max(peak[0], Math.max(flopsA / a.bestWall(), flopsB / b.bestWall()) / 1e9);
-        peak[1] = Math.max(peak[1], Math.max(flopsA / a.bestCpu(), flopsB / b.bestCpu()) / 1e9);
-        out.printf(Locale.ROOT, "matmul float32 (DJL, best of 5), GFLOP/s wall (CPU time):"
-                + " [4096x512]x[512x2048] %.1f (%.1f), [2048x2048]x[2048x2048] %.1f (%.1f)%n",
-            flopsA / a.bestWall() / 1e9, flopsA / a.bestCpu() / 1e9,
-            flopsB / b.bestWall() / 1e9, flopsB / b.bestCpu() / 1e9);
-      };
+      Runnable matmuls =
+          () -> {
+            double flopsA = 2.0 * 4096 * 512 * 2048;
+            double flopsB = 2.0 * 2048 * 2048 * 2048;
+            Timing a = timeMatmul(root, 4096, 512, 2048, 5);
+            Timing b = timeMatmul(root, 2048, 2048, 2048, 5);
+            peak[0] =
+                Math.max(peak[0], Math.max(flopsA / a.bestWall(), flopsB / b.bestWall()) / 1e9);
+            peak[1] = Math.max(peak[1], Math.max(flopsA / a.bestCpu(), flopsB / b.bestCpu()) / 1e9);
+            out.printf(
+                Locale.ROOT,
+                "matmul float32 (DJL, best of 5), GFLOP/s wall (CPU time):"
+                    + " [4096x512]x[512x2048] %.1f (%.1f), [2048x2048]x[2048x2048] %.1f (%.1f)%n",
+                flopsA / a.bestWall() / 1e9,
+                flopsA / a.bestCpu() / 1e9,
+                flopsB / b.bestWall() / 1e9,
+                flopsB / b.bestCpu() / 1e9);
+          };
       matmuls.run();
       Transformer t = model.transformer();
       long width = config.hiddenSize();
@@ -245,28 +263,58 @@ public final class ForwardBenchmark {
       matmuls.run();
       Timing truncated = time(t, root, options, Capture.residualAt(options.stopLayer()));
       matmuls.run();
-      out.printf(Locale.ROOT, "reference matmul figure (best of the above): %.1f GFLOP/s wall,"
-          + " %.1f GFLOP/s by CPU time%n", peak[0], peak[1]);
-      report(out, "full forward + NLL (Capture.nllOnly)", full, tokens,
-          flopsPerToken(config, width, options.seqLen(), config.numLayers(), true), peak);
-      report(out, "forward stopped after block " + options.stopLayer() + " (Capture.residualAt)",
-          truncated, tokens,
-          flopsPerToken(config, width, options.seqLen(), options.stopLayer() + 1, false), peak);
+      out.printf(
+          Locale.ROOT,
+          "reference matmul figure (best of the above): %.1f GFLOP/s wall,"
+              + " %.1f GFLOP/s by CPU time%n",
+          peak[0],
+          peak[1]);
+      report(
+          out,
+          "full forward + NLL (Capture.nllOnly)",
+          full,
+          tokens,
+          flopsPerToken(config, width, options.seqLen(), config.numLayers(), true),
+          peak);
+      report(
+          out,
+          "forward stopped after block " + options.stopLayer() + " (Capture.residualAt)",
+          truncated,
+          tokens,
+          flopsPerToken(config, width, options.seqLen(), options.stopLayer() + 1, false),
+          peak);
     }
   }
 
-  private static void report(PrintStream out, String what, Timing timing, long tokens,
-      double flopsPerToken, double[] peak) {
+  private static void report(
+      PrintStream out,
+      String what,
+      Timing timing,
+      long tokens,
+      double flopsPerToken,
+      double[] peak) {
     double wallTokens = tokens / timing.medianWall();
     double cpuTokens = tokens / timing.medianCpu();
     double wallGflops = wallTokens * flopsPerToken / 1e9;
     double cpuGflops = cpuTokens * flopsPerToken / 1e9;
     out.printf(Locale.ROOT, "%s: %.1f MFLOP/token%n", what, flopsPerToken / 1e6);
-    out.printf(Locale.ROOT, "  wall:     median %.3f s/pass (best %.3f), %.0f tokens/s, %.1f"
-            + " GFLOP/s = %.1f%% of the matmul figure%n", timing.medianWall(), timing.bestWall(),
-        wallTokens, wallGflops, 100 * wallGflops / peak[0]);
-    out.printf(Locale.ROOT, "  CPU time: median %.3f s/pass (best %.3f), %.0f tokens/s, %.1f"
-            + " GFLOP/s = %.1f%% of the matmul figure%n", timing.medianCpu(), timing.bestCpu(),
-        cpuTokens, cpuGflops, 100 * cpuGflops / peak[1]);
+    out.printf(
+        Locale.ROOT,
+        "  wall:     median %.3f s/pass (best %.3f), %.0f tokens/s, %.1f"
+            + " GFLOP/s = %.1f%% of the matmul figure%n",
+        timing.medianWall(),
+        timing.bestWall(),
+        wallTokens,
+        wallGflops,
+        100 * wallGflops / peak[0]);
+    out.printf(
+        Locale.ROOT,
+        "  CPU time: median %.3f s/pass (best %.3f), %.0f tokens/s, %.1f"
+            + " GFLOP/s = %.1f%% of the matmul figure%n",
+        timing.medianCpu(),
+        timing.bestCpu(),
+        cpuTokens,
+        cpuGflops,
+        100 * cpuGflops / peak[1]);
   }
 }

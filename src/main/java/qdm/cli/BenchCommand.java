@@ -3,9 +3,17 @@ package qdm.cli;
 import picocli.CommandLine.Command;
 
 /** {@code qdm bench}: benchmarks that print figures (never run as tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Benchmarks that print throughput figures.",
-    subcommands = {BenchForwardCommand.class, CompressBenchCommand.class,
-        SaeBenchCommand.class, AnalysisBench.class, EncodeBenchCommand.class,
-        FiniteBenchCommand.class, DequantBenchCommand.class})
+    subcommands = {
+      BenchForwardCommand.class,
+      CompressBenchCommand.class,
+      SaeBenchCommand.class,
+      AnalysisBench.class,
+      EncodeBenchCommand.class,
+      FiniteBenchCommand.class,
+      DequantBenchCommand.class
+    })
 final class BenchCommand {}

@@ -17,33 +17,42 @@ import qdm.model.TensorSpec;
 
 /**
  * {@code qdm bench dequant}: how fast a checkpoint of any format QDM reads (GGUF, GPTQ, AWQ,
- * compressed-tensors, bitsandbytes, dense) dequantizes, streamed tensor by tensor in pieces as
- * the loader reads it, and the most heap it took: the figure behind "a 5 GB GGUF does not need
- * 5 GB of heap".
+ * compressed-tensors, bitsandbytes, dense) dequantizes, streamed tensor by tensor in pieces as the
+ * loader reads it, and the most heap it took: the figure behind "a 5 GB GGUF does not need 5 GB of
+ * heap".
  */
-@Command(name = "dequant", mixinStandardHelpOptions = true,
-    description = {"Time the dequantization of a checkpoint (every tensor the architecture "
-        + "reads, streamed in 1 M-element pieces) and report the peak heap."})
+@Command(
+    name = "dequant",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Time the dequantization of a checkpoint (every tensor the architecture "
+          + "reads, streamed in 1 M-element pieces) and report the peak heap."
+    })
 final class DequantBenchCommand implements Callable<Integer> {
   private static final int PIECE = 1 << 20;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR",
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
       description = "The model directory (its config.json gives the architecture).")
   Path model;
 
-  @Option(names = "--weights", paramLabel = "FILE",
-      description = "A weights file of that architecture (.gguf, quantized or dense "
-          + "safetensors) instead of the directory's.")
+  @Option(
+      names = "--weights",
+      paramLabel = "FILE",
+      description =
+          "A weights file of that architecture (.gguf, quantized or dense "
+              + "safetensors) instead of the directory's.")
   Path weights;
 
-  @Option(names = "--format", paramLabel = "FORMAT",
-      description = "Override the detected format.")
+  @Option(names = "--format", paramLabel = "FORMAT", description = "Override the detected format.")
   String format;
 
   @Override
   public Integer call() {
-    ModelFiles files = new ModelFiles(model, Optional.ofNullable(weights),
-        Optional.ofNullable(format));
+    ModelFiles files =
+        new ModelFiles(model, Optional.ofNullable(weights), Optional.ofNullable(format));
     var config = Model.readConfig(files);
     for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
       p.resetPeakUsage();
@@ -78,10 +87,17 @@ final class DequantBenchCommand implements Callable<Integer> {
       }
     }
     System.out.printf(Locale.ROOT, "dequant: %s, %s%n", files.weights(), what);
-    System.out.printf(Locale.ROOT, "  %,d elements (%.2f GB as float32) in %.1f s: %.1f M "
-        + "elements/s; peak heap %d MiB of %d MiB (checksum %.3g)%n", elements,
-        elements * 4 / 1e9, seconds, elements / seconds / 1e6, peak >> 20,
-        Runtime.getRuntime().maxMemory() >> 20, checksum);
+    System.out.printf(
+        Locale.ROOT,
+        "  %,d elements (%.2f GB as float32) in %.1f s: %.1f M "
+            + "elements/s; peak heap %d MiB of %d MiB (checksum %.3g)%n",
+        elements,
+        elements * 4 / 1e9,
+        seconds,
+        elements / seconds / 1e6,
+        peak >> 20,
+        Runtime.getRuntime().maxMemory() >> 20,
+        checksum);
     return 0;
   }
 }

@@ -33,41 +33,51 @@ import qdm.spark.TokenizeStage;
 import qdm.tokenize.Tokenizer;
 
 /**
- * {@code qdm drift CONF}: how far each condition of an audit moves the weights, the residual at
- * the SAE's hook and the SAE's codes, on the first windows of the audit's corpus, in one JVM and
+ * {@code qdm drift CONF}: how far each condition of an audit moves the weights, the residual at the
+ * SAE's hook and the SAE's codes, on the first windows of the audit's corpus, in one JVM and
  * without writing anything. See {@link DriftProbe}.
  */
 @Command(
     name = "drift",
     mixinStandardHelpOptions = true,
     description = {
-        "Measure how far each condition moves weights, residual and SAE codes, on a sample.",
-        "Runs the config's model and SAE over the first windows of its corpus, on this machine,",
-        "and prints, per condition, ||x_c - x_fp|| / ||x_fp|| of the compressed weights, of the",
-        "residual at the SAE's hook and of the SAE's codes, and the perplexity; plus how",
-        "outlier-heavy the weights are (row max|w| / row RMS, kurtosis), which decides how",
-        "coarse per-row RTN is. Writes nothing."})
+      "Measure how far each condition moves weights, residual and SAE codes, on a sample.",
+      "Runs the config's model and SAE over the first windows of its corpus, on this machine,",
+      "and prints, per condition, ||x_c - x_fp|| / ||x_fp|| of the compressed weights, of the",
+      "residual at the SAE's hook and of the SAE's codes, and the perplexity; plus how",
+      "outlier-heavy the weights are (row max|w| / row RMS, kurtosis), which decides how",
+      "coarse per-row RTN is. Writes nothing."
+    })
 final class DriftCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "CONF", description = "HOCON config file (see conf/).")
   Path config;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE",
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
       description = "Override a config value (as for run). Repeatable.")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--windows", defaultValue = "16",
-      description = "Chunk windows in the sample, from the start of the corpus "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--windows",
+      defaultValue = "16",
+      description =
+          "Chunk windows in the sample, from the start of the corpus "
+              + "(default: ${DEFAULT-VALUE}).")
   int windows;
 
-  @Option(names = "--processing", paramLabel = "P",
-      description = "none or transformerlens: overrides the config's qdm.model.processing "
-          + "(what is done to the weights at load, before compression).")
+  @Option(
+      names = "--processing",
+      paramLabel = "P",
+      description =
+          "none or transformerlens: overrides the config's qdm.model.processing "
+              + "(what is done to the weights at load, before compression).")
   String processing;
 
-  @Option(names = "--tensors", description = "Also print the outlier statistics of every "
-      + "target tensor.")
+  @Option(
+      names = "--tensors",
+      description = "Also print the outlier statistics of every " + "target tensor.")
   boolean tensors;
 
   @Override
@@ -82,8 +92,9 @@ final class DriftCommand implements Callable<Integer> {
     AuditConfig base = AuditConfigs.load(config, given);
     // tokenize only what the sample needs
     List<String> sampled = new ArrayList<>(given);
-    sampled.add("qdm.corpus.max-tokens = " + Math.min(base.corpus().maxTokens(),
-        (long) windows * base.windows().chunkLength()));
+    sampled.add(
+        "qdm.corpus.max-tokens = "
+            + Math.min(base.corpus().maxTokens(), (long) windows * base.windows().chunkLength()));
     AuditConfig c = RunCommand.localCopies(AuditConfigs.load(config, sampled), true);
     Preflight preflight = Preflight.check(c);
     Path modelDir = Path.of(Paths.local(c.model().path()));
@@ -100,28 +111,48 @@ final class DriftCommand implements Callable<Integer> {
         }
       }
     }
-    Placement placement = TaskPlacement.choose(c.execution().device(), c.model().dtype(),
-        Optional.empty(), true);
-    System.err.printf(Locale.ROOT, "qdm drift: %s and its SAE at %s on %s, %d windows of %d "
-        + "tokens%n", c.model().path(), preflight.hook(), placement, sample.size(),
+    Placement placement =
+        TaskPlacement.choose(c.execution().device(), c.model().dtype(), Optional.empty(), true);
+    System.err.printf(
+        Locale.ROOT,
+        "qdm drift: %s and its SAE at %s on %s, %d windows of %d " + "tokens%n",
+        c.model().path(),
+        preflight.hook(),
+        placement,
+        sample.size(),
         c.windows().chunkLength());
     DriftReport report;
     try (NDManager root = Runtime.newManager(placement.device())) {
       ModelFiles files = new ModelFiles(modelDir, c.model().weights().map(Path::of));
       Processing processing = Processing.parse(c.model().processing());
-      try (Model model = Model.load(files, root, placement.device(), placement.dtype(),
-              processing);
-          Sae sae = Sae.load(Path.of(Paths.local(c.sae().path())),
-              SaeFormat.parse(c.sae().format()), Optional.of(preflight.hook()), root)) {
-        report = DriftProbe.run(new ReferenceModel(model, files, processing, root, placement),
-            sae, sample, c.conditions(), c.execution().batchSize(),
-            line -> System.err.println("qdm drift: " + line));
+      try (Model model =
+              Model.load(files, root, placement.device(), placement.dtype(), processing);
+          Sae sae =
+              Sae.load(
+                  Path.of(Paths.local(c.sae().path())),
+                  SaeFormat.parse(c.sae().format()),
+                  Optional.of(preflight.hook()),
+                  root)) {
+        report =
+            DriftProbe.run(
+                new ReferenceModel(model, files, processing, root, placement),
+                sae,
+                sample,
+                c.conditions(),
+                c.execution().batchSize(),
+                line -> System.err.println("qdm drift: " + line));
       }
     }
-    System.out.printf(Locale.ROOT, "model processing: %s; convention: %s%n",
-        c.model().processing(), String.join(", ", c.conditions().stream()
-            .filter(x -> !x.isReference())
-            .map(x -> x.name() + " " + x.convention()).toList()));
+    System.out.printf(
+        Locale.ROOT,
+        "model processing: %s; convention: %s%n",
+        c.model().processing(),
+        String.join(
+            ", ",
+            c.conditions().stream()
+                .filter(x -> !x.isReference())
+                .map(x -> x.name() + " " + x.convention())
+                .toList()));
     System.out.print(report.render());
     if (tensors) {
       System.out.println();

@@ -13,56 +13,84 @@ import qdm.QdmException;
 import qdm.bench.EncodeBenchmark;
 
 /** {@code qdm bench encode}: the encode stage's tokens x conditions per second. */
-@Command(name = "encode", mixinStandardHelpOptions = true,
-    description = {"Encode-stage throughput in tokens x conditions per second.",
-        "The real stage in Spark local mode on a Pythia-70M-shaped model and a",
-        "32k-feature SAE with random weights, over the bundled held-out text. Model",
-        "loading, compressed copies, NLL head, SAE codes and Parquet writes all count.",
-        "Run from the repository root."})
+@Command(
+    name = "encode",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Encode-stage throughput in tokens x conditions per second.",
+      "The real stage in Spark local mode on a Pythia-70M-shaped model and a",
+      "32k-feature SAE with random weights, over the bundled held-out text. Model",
+      "loading, compressed copies, NLL head, SAE codes and Parquet writes all count.",
+      "Run from the repository root."
+    })
 final class EncodeBenchCommand implements Callable<Integer> {
 
-  @Option(names = "--tokens", defaultValue = "8192",
+  @Option(
+      names = "--tokens",
+      defaultValue = "8192",
       description = "Tokens encoded per condition (${DEFAULT-VALUE}).")
   int tokens;
 
-  @Option(names = "--conditions", split = ",", defaultValue = "rtn8,rtn4",
+  @Option(
+      names = "--conditions",
+      split = ",",
+      defaultValue = "rtn8,rtn4",
       description = "Conditions after fp: rtnN or pruneP (${DEFAULT-VALUE}).")
   List<String> conditions = new ArrayList<>();
 
-  @Option(names = "--chunk-length", defaultValue = "512",
+  @Option(
+      names = "--chunk-length",
+      defaultValue = "512",
       description = "Tokens per window (${DEFAULT-VALUE}).")
   int chunkLength;
 
-  @Option(names = "--batch-size", defaultValue = "8",
+  @Option(
+      names = "--batch-size",
+      defaultValue = "8",
       description = "Windows per forward pass (${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--d-sae", defaultValue = "32768",
+  @Option(
+      names = "--d-sae",
+      defaultValue = "32768",
       description = "SAE features (${DEFAULT-VALUE}).")
   int dSae;
 
-  @Option(names = "--l0", defaultValue = "60",
+  @Option(
+      names = "--l0",
+      defaultValue = "60",
       description = "Features firing per token, on average (${DEFAULT-VALUE}).")
   int l0;
 
-  @Option(names = "--layer", defaultValue = "3",
+  @Option(
+      names = "--layer",
+      defaultValue = "3",
       description = "SAE hook block, blocks.L.hook_resid_post (${DEFAULT-VALUE}).")
   int layer;
 
-  @Option(names = "--corpus", defaultValue = "assets/demo/corpus/heldout.txt",
+  @Option(
+      names = "--corpus",
+      defaultValue = "assets/demo/corpus/heldout.txt",
       description = "Text to tokenize (${DEFAULT-VALUE}).")
   Path corpus;
 
-  @Option(names = "--tokenizer", defaultValue = "assets/demo/model/tokenizer.json",
+  @Option(
+      names = "--tokenizer",
+      defaultValue = "assets/demo/model/tokenizer.json",
       description = "tokenizer.json for the random model (${DEFAULT-VALUE}).")
   Path tokenizer;
 
-  @Option(names = "--master", defaultValue = "local[*]",
+  @Option(
+      names = "--master",
+      defaultValue = "local[*]",
       description = "Spark master (${DEFAULT-VALUE}).")
   String master;
 
-  @Option(names = "--work-dir", description = "Where model, SAE and outputs go (default: a "
-      + "temporary directory, deleted afterwards).")
+  @Option(
+      names = "--work-dir",
+      description =
+          "Where model, SAE and outputs go (default: a "
+              + "temporary directory, deleted afterwards).")
   Path workDir;
 
   @Override
@@ -73,18 +101,44 @@ final class EncodeBenchCommand implements Callable<Integer> {
       throw new QdmException("--work-dir " + dir + ": must be empty or absent");
     }
     try {
-      EncodeBenchmark.Options o = new EncodeBenchmark.Options(tokens, chunkLength, batchSize, dSae,
-          l0, layer, conditions, corpus, tokenizer, dir, master);
+      EncodeBenchmark.Options o =
+          new EncodeBenchmark.Options(
+              tokens,
+              chunkLength,
+              batchSize,
+              dSae,
+              l0,
+              layer,
+              conditions,
+              corpus,
+              tokenizer,
+              dir,
+              master);
       EncodeBenchmark.Result r = EncodeBenchmark.run(o, System.err);
-      System.out.printf(Locale.ROOT, "encode stage: Pythia-70M shape, SAE d_sae %d (L0 ~%d) at "
-          + "blocks.%d.hook_resid_post, windows of %d, batch %d, master %s%n", dSae, l0, layer,
-          chunkLength, batchSize, master);
-      System.out.printf(Locale.ROOT, "%,d tokens x %d conditions in %.1f s: %.0f tokens x "
-          + "conditions/s (%.1f s per 1k tokens per condition)%n", r.tokensPerCondition(),
-          r.conditions(), r.encodeSeconds(), r.tokenConditionsPerSecond(),
+      System.out.printf(
+          Locale.ROOT,
+          "encode stage: Pythia-70M shape, SAE d_sae %d (L0 ~%d) at "
+              + "blocks.%d.hook_resid_post, windows of %d, batch %d, master %s%n",
+          dSae,
+          l0,
+          layer,
+          chunkLength,
+          batchSize,
+          master);
+      System.out.printf(
+          Locale.ROOT,
+          "%,d tokens x %d conditions in %.1f s: %.0f tokens x "
+              + "conditions/s (%.1f s per 1k tokens per condition)%n",
+          r.tokensPerCondition(),
+          r.conditions(),
+          r.encodeSeconds(),
+          r.tokenConditionsPerSecond(),
           1000 / r.tokenConditionsPerSecond());
-      System.out.printf(Locale.ROOT, "cpu used: %.2f cores on average over the stage (%d "
-          + "available)%n", r.cpuCores(), java.lang.Runtime.getRuntime().availableProcessors());
+      System.out.printf(
+          Locale.ROOT,
+          "cpu used: %.2f cores on average over the stage (%d " + "available)%n",
+          r.cpuCores(),
+          java.lang.Runtime.getRuntime().availableProcessors());
     } finally {
       if (temporary) {
         qdm.io.TempDirs.deleteQuietly(dir);

@@ -20,25 +20,35 @@ import qdm.io.SafetensorsFile;
 import qdm.io.TempDirs;
 
 /**
- * {@code qdm bench finite}: the cost of the preflight's finiteness scan on a checkpoint shard of
- * a real size (default 5 GiB of BF16, as Hugging Face shards are), written here with random
- * finite values: seconds, GB/s and the heap the scan needed.
+ * {@code qdm bench finite}: the cost of the preflight's finiteness scan on a checkpoint shard of a
+ * real size (default 5 GiB of BF16, as Hugging Face shards are), written here with random finite
+ * values: seconds, GB/s and the heap the scan needed.
  */
-@Command(name = "finite", mixinStandardHelpOptions = true,
-    description = {"Time the finiteness scan (NaN / Inf check) of a large safetensors shard.",
-        "Writes a shard of random finite BF16 (or F32) values, then scans it twice."})
+@Command(
+    name = "finite",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Time the finiteness scan (NaN / Inf check) of a large safetensors shard.",
+      "Writes a shard of random finite BF16 (or F32) values, then scans it twice."
+    })
 final class FiniteBenchCommand implements Callable<Integer> {
 
-  @Option(names = "--gib", defaultValue = "5", description = "Shard size in GiB "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--gib",
+      defaultValue = "5",
+      description = "Shard size in GiB " + "(default: ${DEFAULT-VALUE}).")
   double gib;
 
-  @Option(names = "--dtype", defaultValue = "BF16", description = "BF16, F16 or F32 "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dtype",
+      defaultValue = "BF16",
+      description = "BF16, F16 or F32 " + "(default: ${DEFAULT-VALUE}).")
   String dtype;
 
-  @Option(names = "--dir", description = "Where the shard goes (default: a temporary "
-      + "directory, deleted afterwards).")
+  @Option(
+      names = "--dir",
+      description =
+          "Where the shard goes (default: a temporary " + "directory, deleted afterwards).")
   Path dir;
 
   @Override
@@ -47,14 +57,19 @@ final class FiniteBenchCommand implements Callable<Integer> {
     if (!dtype.matches("BF16|F16|F32") || !(gib > 0)) {
       throw new qdm.QdmException("--dtype must be BF16, F16 or F32 and --gib positive");
     }
-    Path work = dir != null ? Files.createDirectories(dir)
-        : Files.createTempDirectory("qdm-bench-finite");
+    Path work =
+        dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("qdm-bench-finite");
     Path shard = work.resolve("model-00001-of-00001.safetensors");
     try {
       long t0 = System.nanoTime();
       long bytes = write(shard, (long) (gib * (1L << 30)), width);
-      System.out.printf(Locale.ROOT, "finite: wrote %s (%.2f GiB of %s) in %.1f s%n", shard,
-          bytes / (double) (1L << 30), dtype, (System.nanoTime() - t0) / 1e9);
+      System.out.printf(
+          Locale.ROOT,
+          "finite: wrote %s (%.2f GiB of %s) in %.1f s%n",
+          shard,
+          bytes / (double) (1L << 30),
+          dtype,
+          (System.nanoTime() - t0) / 1e9);
       for (int pass = 1; pass <= 2; pass++) {
         System.gc();
         long heapBefore = usedHeap();
@@ -63,9 +78,16 @@ final class FiniteBenchCommand implements Callable<Integer> {
           FiniteTensors.requireAll(st);
         }
         double s = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "  scan %d: %.1f s, %.2f GB/s, %.1f M elements/s, heap "
-            + "in use %d MiB before, %d MiB after (max heap %d MiB)%n", pass, s, bytes / s / 1e9,
-            bytes / width / s / 1e6, heapBefore >> 20, usedHeap() >> 20,
+        System.out.printf(
+            Locale.ROOT,
+            "  scan %d: %.1f s, %.2f GB/s, %.1f M elements/s, heap "
+                + "in use %d MiB before, %d MiB after (max heap %d MiB)%n",
+            pass,
+            s,
+            bytes / s / 1e9,
+            bytes / width / s / 1e6,
+            heapBefore >> 20,
+            usedHeap() >> 20,
             Runtime.getRuntime().maxMemory() >> 20);
       }
     } finally {
@@ -111,12 +133,19 @@ final class FiniteBenchCommand implements Callable<Integer> {
       float v = (float) (r.nextGaussian() * 0.02);
       switch (width) {
         case 4 -> block.putFloat(v);
-        default -> block.putShort(dtype.equals("BF16") ? (short) (Float.floatToIntBits(v) >>> 16)
-            : qdm.io.Floats.floatToF16(v));
+        default ->
+            block.putShort(
+                dtype.equals("BF16")
+                    ? (short) (Float.floatToIntBits(v) >>> 16)
+                    : qdm.io.Floats.floatToF16(v));
       }
     }
-    try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            shard,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
       head.putLong(padded).put(json);
       while (head.hasRemaining()) {

@@ -5,12 +5,12 @@ import qdm.spark.RunProgress;
 import sun.misc.Signal;
 
 /**
- * Ctrl-C (SIGINT) and SIGTERM end a QDM process with one line instead of hundreds of lines of
- * Spark stack traces from the tasks being torn down: what was interrupted, and what to do. The
- * process then stops at once (exit 130 for SIGINT, 143 for SIGTERM, the shell's convention)
- * without waiting for Spark to cancel its tasks; that is safe because nothing a stage publishes
- * is visible until it is complete (scratch space, then a rename), so a re-run resumes from the
- * last complete step. The process's temporary directory goes with it ({@link ScratchSpace}).
+ * Ctrl-C (SIGINT) and SIGTERM end a QDM process with one line instead of hundreds of lines of Spark
+ * stack traces from the tasks being torn down: what was interrupted, and what to do. The process
+ * then stops at once (exit 130 for SIGINT, 143 for SIGTERM, the shell's convention) without waiting
+ * for Spark to cancel its tasks; that is safe because nothing a stage publishes is visible until it
+ * is complete (scratch space, then a rename), so a re-run resumes from the last complete step. The
+ * process's temporary directory goes with it ({@link ScratchSpace}).
  */
 final class Interrupts {
   private Interrupts() {}
@@ -31,9 +31,13 @@ final class Interrupts {
     String step = RunProgress.current();
     String what = command.isEmpty() ? "qdm" : "qdm " + command;
     System.err.println();
-    System.err.println(what + ": interrupted" + (step.isEmpty() ? "" : " during " + step)
-        + (command.equals("run") ? "; re-run the same command to resume (complete stages are "
-            + "kept)" : "; nothing was written"));
+    System.err.println(
+        what
+            + ": interrupted"
+            + (step.isEmpty() ? "" : " during " + step)
+            + (command.equals("run")
+                ? "; re-run the same command to resume (complete stages are " + "kept)"
+                : "; nothing was written"));
     System.err.flush();
     ScratchSpace.deleteOwn();
     Runtime.getRuntime().halt(signal.equals("INT") ? 130 : 143);

@@ -7,19 +7,26 @@ import qdm.io.ScratchSpace;
 import qdm.model.Runtime;
 
 /**
- * The {@code qdm} command line: {@code jobs/qdm} locally and the main class under
- * {@code spark-submit}. Bad input ({@link QdmException}) prints one message and exits with its
- * code (2); bugs print a stack trace and exit with 1.
+ * The {@code qdm} command line: {@code jobs/qdm} locally and the main class under {@code
+ * spark-submit}. Bad input ({@link QdmException}) prints one message and exits with its code (2);
+ * bugs print a stack trace and exit with 1.
  */
 @Command(
     name = "qdm",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Audit what compression does to a language model's sparse-autoencoder features.",
-    subcommands = {RunCommand.class, ForwardCommand.class, InspectCommand.class,
-        VerifyCommand.class, DriftCommand.class, TrainSaeCommand.class, DemoCommand.class,
-        BenchCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      ForwardCommand.class,
+      InspectCommand.class,
+      VerifyCommand.class,
+      DriftCommand.class,
+      TrainSaeCommand.class,
+      DemoCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
 
   public static void main(String[] args) {
@@ -38,23 +45,29 @@ public final class Main {
   /** The configured picocli command line. */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      QdmException q = findQdm(e);
-      if (q != null) {
-        cmd.getErr().println("qdm: " + q.getMessage());
-        debug(e);
-        return q.exitCode();
-      }
-      java.io.IOException io = find(e, java.io.IOException.class);
-      if (io != null) {
-        // the filesystem refused (disk full, permissions, a vanished mount): not a bug in QDM
-        cmd.getErr().println("qdm: input/output error: " + io.getMessage()
-            + (System.getenv("QDM_DEBUG") == null ? " (QDM_DEBUG=1 shows the stack trace)" : ""));
-        debug(e);
-        return QdmException.BAD_INPUT;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          QdmException q = findQdm(e);
+          if (q != null) {
+            cmd.getErr().println("qdm: " + q.getMessage());
+            debug(e);
+            return q.exitCode();
+          }
+          java.io.IOException io = find(e, java.io.IOException.class);
+          if (io != null) {
+            // the filesystem refused (disk full, permissions, a vanished mount): not a bug in QDM
+            cmd.getErr()
+                .println(
+                    "qdm: input/output error: "
+                        + io.getMessage()
+                        + (System.getenv("QDM_DEBUG") == null
+                            ? " (QDM_DEBUG=1 shows the stack trace)"
+                            : ""));
+            debug(e);
+            return QdmException.BAD_INPUT;
+          }
+          throw e;
+        });
     return cli;
   }
 

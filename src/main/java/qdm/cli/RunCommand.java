@@ -10,9 +10,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import qdm.QdmException;
+import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.condition.Condition;
 import qdm.hub.Hub;
 import qdm.hub.HubPaths;
 import qdm.hub.HubSettings;
@@ -23,35 +23,42 @@ import qdm.spark.RunProgress;
 import qdm.spark.Sessions;
 
 /**
- * {@code qdm run CONF}: the audit. Validates the whole configuration first (and with
- * {@code --dry-run} stops there), then runs the stages in order.
+ * {@code qdm run CONF}: the audit. Validates the whole configuration first (and with {@code
+ * --dry-run} stops there), then runs the stages in order.
  */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-        "Run the audit of a config: tokenize, encode, analyze, report.",
-        "Outputs go to <output>/<run-name>/. Complete stages whose inputs did not change are",
-        "skipped, so a failed run resumes where it stopped."})
+      "Run the audit of a config: tokenize, encode, analyze, report.",
+      "Outputs go to <output>/<run-name>/. Complete stages whose inputs did not change are",
+      "skipped, so a failed run resumes where it stopped."
+    })
 final class RunCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "CONF", description = "HOCON config file (see conf/).")
   Path config;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE",
-      description = "Override a config value (HOCON syntax; the 'qdm.' prefix is optional). "
-          + "Repeatable.")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Override a config value (HOCON syntax; the 'qdm.' prefix is optional). " + "Repeatable.")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--stage", paramLabel = "STAGE",
-      description = "Run only these stages (tokenize, encode, analyze, report); repeatable. "
-          + "Earlier stages must be complete.")
+  @Option(
+      names = "--stage",
+      paramLabel = "STAGE",
+      description =
+          "Run only these stages (tokenize, encode, analyze, report); repeatable. "
+              + "Earlier stages must be complete.")
   List<String> stages = new ArrayList<>();
 
   @Option(names = "--force", description = "Re-run stages even if complete with the same inputs.")
   boolean force;
 
-  @Option(names = "--dry-run",
+  @Option(
+      names = "--dry-run",
       description = "Validate the config, the model, the SAE and the corpus paths; run nothing.")
   boolean dryRun;
 
@@ -59,8 +66,8 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() {
     for (String s : stages) {
       if (!AuditJob.STAGES.contains(s)) {
-        throw new QdmException("--stage " + s + ": expected one of "
-            + String.join(", ", AuditJob.STAGES));
+        throw new QdmException(
+            "--stage " + s + ": expected one of " + String.join(", ", AuditJob.STAGES));
       }
     }
     RunProgress.at("preflight");
@@ -81,7 +88,9 @@ final class RunCommand implements Callable<Integer> {
       System.out.println(ConditionTable.render(spark, job.layout()));
       System.out.println();
     }
-    System.out.printf(Locale.ROOT, "qdm run: done in %.1f s (%s); outputs in %s%n",
+    System.out.printf(
+        Locale.ROOT,
+        "qdm run: done in %.1f s (%s); outputs in %s%n",
         (System.nanoTime() - start) / 1e9,
         stages.isEmpty() ? "all stages" : "stages " + String.join(", ", stages),
         job.layout().root());
@@ -92,35 +101,66 @@ final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * The config with local copies in place of its hf:// locations (downloaded now if
-   * {@code download}, else only those already cached), resolved here on the driver so the
-   * preflight checks and the executors open the same local files.
+   * The config with local copies in place of its hf:// locations (downloaded now if {@code
+   * download}, else only those already cached), resolved here on the driver so the preflight checks
+   * and the executors open the same local files.
    */
   static AuditConfig localCopies(AuditConfig c, boolean download) {
     var h = c.hub();
-    Hub hub = new Hub(HubSettings.of(h.cache(), h.endpoint(), h.offline(), System.getenv()),
-        System.err::println);
+    Hub hub =
+        new Hub(
+            HubSettings.of(h.cache(), h.endpoint(), h.offline(), System.getenv()),
+            System.err::println);
     return c.mapPaths(new HubPaths(hub, download)::map);
   }
 
   static String plan(AuditConfig c, Preflight p) {
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "qdm run %s: model %s (%s), SAE %s (%s)%n",
-        c.runName(), c.model().path(), (p.model() == null ? "not downloaded yet"
-            : String.format(Locale.ROOT, "%s, %d layers, d %d", p.model().modelType(),
-                p.model().numLayers(), p.model().hiddenSize()))
-            + (c.model().processing().equals("none") ? ""
-                : ", processing " + c.model().processing()),
-        c.sae().path(), p.sae() == null ? "not downloaded yet"
-            : String.format(Locale.ROOT, "%s, %d features at %s", p.sae().architecture(),
-                p.sae().dSae(), p.hook())));
-    s.append(String.format(Locale.ROOT, "  corpus %s, up to %,d tokens in windows of %d%s%n",
-        String.join(", ", c.corpus().paths()), c.corpus().maxTokens(),
-        c.windows().chunkLength(), c.windows().sliding().enabled()
-            ? String.format(Locale.ROOT, "; sliding %d/%d", c.windows().sliding().length(),
-                c.windows().sliding().stride())
-                + c.windows().sliding().corpus().map(sc -> " over "
-                    + String.join(", ", sc.paths())).orElse("") : ""));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "qdm run %s: model %s (%s), SAE %s (%s)%n",
+            c.runName(),
+            c.model().path(),
+            (p.model() == null
+                    ? "not downloaded yet"
+                    : String.format(
+                        Locale.ROOT,
+                        "%s, %d layers, d %d",
+                        p.model().modelType(),
+                        p.model().numLayers(),
+                        p.model().hiddenSize()))
+                + (c.model().processing().equals("none")
+                    ? ""
+                    : ", processing " + c.model().processing()),
+            c.sae().path(),
+            p.sae() == null
+                ? "not downloaded yet"
+                : String.format(
+                    Locale.ROOT,
+                    "%s, %d features at %s",
+                    p.sae().architecture(),
+                    p.sae().dSae(),
+                    p.hook())));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "  corpus %s, up to %,d tokens in windows of %d%s%n",
+            String.join(", ", c.corpus().paths()),
+            c.corpus().maxTokens(),
+            c.windows().chunkLength(),
+            c.windows().sliding().enabled()
+                ? String.format(
+                        Locale.ROOT,
+                        "; sliding %d/%d",
+                        c.windows().sliding().length(),
+                        c.windows().sliding().stride())
+                    + c.windows()
+                        .sliding()
+                        .corpus()
+                        .map(sc -> " over " + String.join(", ", sc.paths()))
+                        .orElse("")
+                : ""));
     s.append("  conditions:");
     for (Condition cond : AuditJob.encodeOrder(c)) {
       s.append(' ').append(cond.name());

@@ -20,46 +20,66 @@ import qdm.sae.SparseCodes;
  * {@code qdm bench sae}: SAE encode throughput on random weights and inputs, including the
  * extraction of the sparse codes to the host (what the encode stage does per batch).
  */
-@Command(name = "sae", mixinStandardHelpOptions = true,
-    description = {"SAE encode throughput, sparse extraction to the host included.",
-        "Tokens/s and GFLOP/s of the encoder matmul. Defaults: the Pythia-70M SAE shape",
-        "(d_in 512 x d_sae 32768) at batch 8 x 512 tokens."})
+@Command(
+    name = "sae",
+    mixinStandardHelpOptions = true,
+    description = {
+      "SAE encode throughput, sparse extraction to the host included.",
+      "Tokens/s and GFLOP/s of the encoder matmul. Defaults: the Pythia-70M SAE shape",
+      "(d_in 512 x d_sae 32768) at batch 8 x 512 tokens."
+    })
 final class SaeBenchCommand implements Callable<Integer> {
 
   @Option(names = "--d-in", defaultValue = "512", description = "Input width (${DEFAULT-VALUE}).")
   int dIn;
 
-  @Option(names = "--d-sae", defaultValue = "32768",
+  @Option(
+      names = "--d-sae",
+      defaultValue = "32768",
       description = "Number of features (${DEFAULT-VALUE}).")
   int dSae;
 
-  @Option(names = "--batch", defaultValue = "8", description = "Sequences per batch "
-      + "(${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "8",
+      description = "Sequences per batch " + "(${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--seq", defaultValue = "512", description = "Tokens per sequence "
-      + "(${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seq",
+      defaultValue = "512",
+      description = "Tokens per sequence " + "(${DEFAULT-VALUE}).")
   int seq;
 
-  @Option(names = "--arch", defaultValue = "standard",
+  @Option(
+      names = "--arch",
+      defaultValue = "standard",
       description = "standard, jumprelu or topk (${DEFAULT-VALUE}).")
   String arch;
 
-  @Option(names = "--l0", defaultValue = "64",
-      description = "Features firing per token on the random inputs (topk: k) "
-          + "(${DEFAULT-VALUE}).")
+  @Option(
+      names = "--l0",
+      defaultValue = "64",
+      description =
+          "Features firing per token on the random inputs (topk: k) " + "(${DEFAULT-VALUE}).")
   int l0;
 
-  @Option(names = "--iters", defaultValue = "5", description = "Timed batches "
-      + "(${DEFAULT-VALUE}).")
+  @Option(
+      names = "--iters",
+      defaultValue = "5",
+      description = "Timed batches " + "(${DEFAULT-VALUE}).")
   int iters;
 
-  @Option(names = "--warmup", defaultValue = "2", description = "Untimed batches first "
-      + "(${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup",
+      defaultValue = "2",
+      description = "Untimed batches first " + "(${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N "
-      + "(${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu, gpu or gpu:N " + "(${DEFAULT-VALUE}).")
   String device;
 
   @Override
@@ -69,8 +89,12 @@ final class SaeBenchCommand implements Callable<Integer> {
     double flops = 2.0 * tokens * dIn * dSae; // the encoder matmul; decode is not timed
     try (NDManager root = Runtime.newManager(d);
         Sae sae = RandomSae.create(arch, dIn, dSae, l0, root, 1234)) {
-      System.out.printf(Locale.ROOT, "qdm bench sae: %s (%d cores), %s%n", d,
-          java.lang.Runtime.getRuntime().availableProcessors(), sae);
+      System.out.printf(
+          Locale.ROOT,
+          "qdm bench sae: %s (%d cores), %s%n",
+          d,
+          java.lang.Runtime.getRuntime().availableProcessors(),
+          sae);
       java.lang.management.OperatingSystemMXBean os =
           java.lang.management.ManagementFactory.getOperatingSystemMXBean();
       long cpu0 = CpuClock.processNanos();
@@ -96,18 +120,37 @@ final class SaeBenchCommand implements Callable<Integer> {
         }
       }
       double perBatch = sparseSeconds / iters;
-      System.out.printf(Locale.ROOT, "shape d_in %d x d_sae %d, batch %d x %d = %d tokens, "
-          + "%d timed batches after %d warm-up%n", dIn, dSae, batch, seq, tokens, iters, warmup);
-      System.out.printf(Locale.ROOT, "encode + sparse to host: %.1f ms/batch, %.0f tokens/s, "
-          + "%.1f GFLOP/s (L0 %.1f)%n", perBatch * 1e3, tokens / perBatch,
-          flops / perBatch / 1e9, (double) nonZeros / iters / tokens);
-      System.out.printf(Locale.ROOT, "dense encode on the device: %.1f ms/batch, %.0f tokens/s,"
-          + " %.1f GFLOP/s%n", denseSeconds / iters * 1e3, tokens / (denseSeconds / iters),
+      System.out.printf(
+          Locale.ROOT,
+          "shape d_in %d x d_sae %d, batch %d x %d = %d tokens, "
+              + "%d timed batches after %d warm-up%n",
+          dIn,
+          dSae,
+          batch,
+          seq,
+          tokens,
+          iters,
+          warmup);
+      System.out.printf(
+          Locale.ROOT,
+          "encode + sparse to host: %.1f ms/batch, %.0f tokens/s, " + "%.1f GFLOP/s (L0 %.1f)%n",
+          perBatch * 1e3,
+          tokens / perBatch,
+          flops / perBatch / 1e9,
+          (double) nonZeros / iters / tokens);
+      System.out.printf(
+          Locale.ROOT,
+          "dense encode on the device: %.1f ms/batch, %.0f tokens/s," + " %.1f GFLOP/s%n",
+          denseSeconds / iters * 1e3,
+          tokens / (denseSeconds / iters),
           flops / (denseSeconds / iters) / 1e9);
       // on a shared machine the figures above scale with the CPU this process actually got
       double cores = CpuClock.coresSince(cpu0, wall0);
-      System.out.printf(Locale.ROOT, "cpu used: %.2f cores on average; system load average "
-          + "%.1f%n", cores, os.getSystemLoadAverage());
+      System.out.printf(
+          Locale.ROOT,
+          "cpu used: %.2f cores on average; system load average " + "%.1f%n",
+          cores,
+          os.getSystemLoadAverage());
     }
     return 0;
   }

@@ -24,11 +24,10 @@ import qdm.tables.Schemas;
  * {@code spark.range} and seeded hashes (deterministic, nothing held on the driver).
  *
  * <p>Every token fires {@code l0} distinct features {@code (base + j * 7919) mod d} (a prime
- * stride: distinct while d is not a multiple of 7919). Condition c (0 = reference) moves a
- * fraction {@code 0.01 c} of a token's slots to features the reference did not fire there, and
- * scales the rest by {@code 1 + noise}, uniform noise of relative size up to
- * {@code 0.1 c^2 (f mod 10 + 1) / 10}, so the conditions span survived, blurred and damaged
- * features.
+ * stride: distinct while d is not a multiple of 7919). Condition c (0 = reference) moves a fraction
+ * {@code 0.01 c} of a token's slots to features the reference did not fire there, and scales the
+ * rest by {@code 1 + noise}, uniform noise of relative size up to {@code 0.1 c^2 (f mod 10 + 1) /
+ * 10}, so the conditions span survived, blurred and damaged features.
  */
 final class SyntheticCodes {
   private static final long STRIDE = 7919;
@@ -42,8 +41,8 @@ final class SyntheticCodes {
 
   SyntheticCodes(long tokens, int features, int l0, int windowLength, int conditions) {
     if (2L * l0 >= features || features % STRIDE == 0) {
-      throw new IllegalArgumentException("need 2 * l0 < features, features not a multiple of "
-          + STRIDE);
+      throw new IllegalArgumentException(
+          "need 2 * l0 < features, features not a multiple of " + STRIDE);
     }
     this.tokens = tokens;
     this.features = features;
@@ -65,8 +64,9 @@ final class SyntheticCodes {
     List<ConditionInfo> info = new ArrayList<>();
     info.add(ConditionInfo.of("fp", "none"));
     for (int c = 1; c < conditions.size(); c++) {
-      info.add(new ConditionInfo(conditions.get(c), "synthetic", OptionalInt.of(9 - c),
-          OptionalDouble.empty()));
+      info.add(
+          new ConditionInfo(
+              conditions.get(c), "synthetic", OptionalInt.of(9 - c), OptionalDouble.empty()));
     }
     return info;
   }
@@ -92,12 +92,14 @@ final class SyntheticCodes {
     Column feature = pmod(base.plus(slot.multiply(STRIDE)), lit((long) features));
     Column u = uniform(3, t, j);
     Column x = lit(0.05).plus(u.multiply(u).multiply(5.0));
-    Column sigma = c.multiply(c).multiply(0.1).multiply(pmod(feature, lit(10L)).plus(1))
-        .divide(10.0);
+    Column sigma =
+        c.multiply(c).multiply(0.1).multiply(pmod(feature, lit(10L)).plus(1)).divide(10.0);
     Column noise = uniform(4, t, j, c).minus(0.5).multiply(2.0);
     Column act = greatest(x.multiply(lit(1.0).plus(sigma.multiply(noise))), lit(1e-3));
-    return spark.range(perCondition * conditions.size())
-        .select(conditionName(c).as("condition"),
+    return spark
+        .range(perCondition * conditions.size())
+        .select(
+            conditionName(c).as("condition"),
             t.divide(windowLength).cast("long").as("window_id"),
             pmod(t, lit((long) windowLength)).cast("int").as("position"),
             pmod(xxhash64(lit(5L), t), lit(50000L)).cast("int").as("token_id"),
@@ -116,9 +118,11 @@ final class SyntheticCodes {
     Column c = id.divide(tokens).cast("long");
     Column t = pmod(id, lit(tokens));
     Column position = pmod(t, lit((long) windowLength));
-    return spark.range(tokens * conditions.size())
+    return spark
+        .range(tokens * conditions.size())
         .filter(position.lt(windowLength - 1))
-        .select(conditionName(c).as("condition"),
+        .select(
+            conditionName(c).as("condition"),
             lit(Schemas.CHUNK).as("kind"),
             t.divide(windowLength).cast("long").as("window_id"),
             position.cast("int").as("position"),

@@ -9,12 +9,12 @@ import qdm.QdmException;
  * The exact k-th smallest |w| over any number of tensors, without sorting or concatenating them.
  *
  * <p>Non-negative float32 values order like their bit patterns read as ints. A bisection over bit
- * patterns keeps an interval (a, b] with count(|w| <= a) < k <= count(|w| <= b), one counting
- * pass (block by block on the tensors' device) per step, until the interval holds at most
- * {@link #GATHER} elements; those are then copied to the host, and the answer is the right one
- * of them (quickselect). Memory is one block's temporaries plus the gathered elements, however
- * many parameters there are (Gemma-2-2B's 2e9 decoder weights included). Up to {@link #GATHER}
- * elements in all are simply copied to the host (one pass, no counting).
+ * patterns keeps an interval (a, b] with count(|w| <= a) < k <= count(|w| <= b), one counting pass
+ * (block by block on the tensors' device) per step, until the interval holds at most {@link
+ * #GATHER} elements; those are then copied to the host, and the answer is the right one of them
+ * (quickselect). Memory is one block's temporaries plus the gathered elements, however many
+ * parameters there are (Gemma-2-2B's 2e9 decoder weights included). Up to {@link #GATHER} elements
+ * in all are simply copied to the host (one pass, no counting).
  */
 final class KthSmallest {
   /** The most elements copied to the host for the final selection (4 MiB). */
@@ -26,14 +26,13 @@ final class KthSmallest {
    * The k-th smallest absolute value (1-based) over all elements of {@code tensors} (keyed by name
    * for messages), computed block by block under children of {@code scratch}.
    */
-  static float ofAbs(Map<String, NDArray> tensors, long k, RowBlocks blocks,
-      NDManager scratch) {
+  static float ofAbs(Map<String, NDArray> tensors, long k, RowBlocks blocks, NDManager scratch) {
     return ofAbs(tensors, k, blocks, GATHER, scratch);
   }
 
   /** As above, selecting on the host once at most {@code gatherLimit} candidates remain. */
-  static float ofAbs(Map<String, NDArray> tensors, long k, RowBlocks blocks, int gatherLimit,
-      NDManager scratch) {
+  static float ofAbs(
+      Map<String, NDArray> tensors, long k, RowBlocks blocks, int gatherLimit, NDManager scratch) {
     long total = tensors.values().stream().mapToLong(NDArray::size).sum();
     if (k < 1 || k > total) {
       throw new IllegalArgumentException("k = " + k + " outside [1, " + total + "]");
@@ -44,8 +43,8 @@ final class KthSmallest {
     float max = 0f;
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
       float[] m = {0f};
-      blocks.forEach(e.getValue(), scratch,
-          (w32, scope) -> m[0] = Math.max(m[0], w32.abs().max().getFloat()));
+      blocks.forEach(
+          e.getValue(), scratch, (w32, scope) -> m[0] = Math.max(m[0], w32.abs().max().getFloat()));
       checkFinite(e.getKey(), m[0]);
       max = Math.max(max, m[0]);
     }
@@ -112,28 +111,31 @@ final class KthSmallest {
   }
 
   /** Number of elements with |w| <= t, compared in float32. */
-  static long countAtMost(Map<String, NDArray> tensors, float t, RowBlocks blocks,
-      NDManager scratch) {
+  static long countAtMost(
+      Map<String, NDArray> tensors, float t, RowBlocks blocks, NDManager scratch) {
     long[] count = {0};
     for (NDArray w : tensors.values()) {
-      blocks.forEach(w, scratch,
-          (w32, scope) -> count[0] += w32.abs().lte(t).countNonzero().getLong());
+      blocks.forEach(
+          w, scratch, (w32, scope) -> count[0] += w32.abs().lte(t).countNonzero().getLong());
     }
     return count[0];
   }
 
   /** All |w| of the tensors (n in total) on the host, after checking they are finite. */
-  private static float[] hostAbs(Map<String, NDArray> tensors, int n, RowBlocks blocks,
-      NDManager scratch) {
+  private static float[] hostAbs(
+      Map<String, NDArray> tensors, int n, RowBlocks blocks, NDManager scratch) {
     float[] out = new float[n];
     int[] filled = {0};
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
       int start = filled[0];
-      blocks.forEach(e.getValue(), scratch, (w32, scope) -> {
-        float[] values = w32.abs().toFloatArray();
-        System.arraycopy(values, 0, out, filled[0], values.length);
-        filled[0] += values.length;
-      });
+      blocks.forEach(
+          e.getValue(),
+          scratch,
+          (w32, scope) -> {
+            float[] values = w32.abs().toFloatArray();
+            System.arraycopy(values, 0, out, filled[0], values.length);
+            filled[0] += values.length;
+          });
       float max = 0f;
       for (int i = start; i < filled[0]; i++) {
         max = Math.max(max, out[i]); // NaN propagates
@@ -145,29 +147,35 @@ final class KthSmallest {
 
   private static void checkFinite(String tensor, float maxAbs) {
     if (!Float.isFinite(maxAbs)) {
-      throw new QdmException("tensor '" + tensor + "' holds NaN or infinite values; "
-          + "magnitude pruning needs finite weights");
+      throw new QdmException(
+          "tensor '"
+              + tensor
+              + "' holds NaN or infinite values; "
+              + "magnitude pruning needs finite weights");
     }
   }
 
   /** The {@code n} values |w| in (bits a, bits b] (a = -1: from 0), to the host. */
-  private static float[] gather(Map<String, NDArray> tensors, long a, long b, int n,
-      RowBlocks blocks, NDManager scratch) {
+  private static float[] gather(
+      Map<String, NDArray> tensors, long a, long b, int n, RowBlocks blocks, NDManager scratch) {
     float lower = Float.intBitsToFloat((int) Math.max(a, 0));
     float upper = Float.intBitsToFloat((int) b);
     float[] out = new float[n];
     int[] filled = {0};
     for (NDArray w : tensors.values()) {
-      blocks.forEach(w, scratch, (w32, scope) -> {
-        NDArray abs = w32.abs();
-        NDArray in = abs.lte(upper);
-        if (a >= 0) {
-          in = in.logicalAnd(abs.gt(lower));
-        }
-        float[] values = abs.booleanMask(in).toFloatArray();
-        System.arraycopy(values, 0, out, filled[0], values.length);
-        filled[0] += values.length;
-      });
+      blocks.forEach(
+          w,
+          scratch,
+          (w32, scope) -> {
+            NDArray abs = w32.abs();
+            NDArray in = abs.lte(upper);
+            if (a >= 0) {
+              in = in.logicalAnd(abs.gt(lower));
+            }
+            float[] values = abs.booleanMask(in).toFloatArray();
+            System.arraycopy(values, 0, out, filled[0], values.length);
+            filled[0] += values.length;
+          });
     }
     if (filled[0] != n) {
       throw new IllegalStateException("gathered " + filled[0] + " values, counted " + n);

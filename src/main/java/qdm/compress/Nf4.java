@@ -8,14 +8,14 @@ import qdm.model.TensorRole;
 import qdm.model.Weights;
 
 /**
- * bitsandbytes' 4-bit NormalFloat quantization, simulated (the weights stay floats): the tensor
- * is cut into blocks of {@code blocksize} consecutive elements (row-major, as bitsandbytes
- * flattens a weight), each scaled by its absolute maximum, and every element replaced by the
- * nearest of the 16 NF4 values times that maximum (ties go up, as bitsandbytes' decision tree
- * compares {@code x > midpoint}). With {@code doubleQuant} the block maxima are themselves
- * quantized as bitsandbytes' double quantization does: their mean subtracted, then blocks of 256
- * scaled by their absolute maximum onto bitsandbytes' signed dynamic 8-bit map. The simulation of
- * a checkpoint written by {@code load_in_4bit} (compare both in one audit).
+ * bitsandbytes' 4-bit NormalFloat quantization, simulated (the weights stay floats): the tensor is
+ * cut into blocks of {@code blocksize} consecutive elements (row-major, as bitsandbytes flattens a
+ * weight), each scaled by its absolute maximum, and every element replaced by the nearest of the 16
+ * NF4 values times that maximum (ties go up, as bitsandbytes' decision tree compares {@code x >
+ * midpoint}). With {@code doubleQuant} the block maxima are themselves quantized as bitsandbytes'
+ * double quantization does: their mean subtracted, then blocks of 256 scaled by their absolute
+ * maximum onto bitsandbytes' signed dynamic 8-bit map. The simulation of a checkpoint written by
+ * {@code load_in_4bit} (compare both in one audit).
  *
  * @param blocksize elements per scale (bitsandbytes' default 64)
  * @param doubleQuant quantize the scales too ({@code bnb_4bit_use_double_quant})
@@ -25,26 +25,51 @@ public record Nf4(int blocksize, boolean doubleQuant, Set<TensorRole> targets)
   private static final long serialVersionUID = 1L;
 
   /** {@code nf4[:bBLOCK][:dq][:targets=...]}. */
-  public static final Method METHOD = new Method("nf4",
-      "bitsandbytes NF4, blocksize 64 by default, :dq double quantization of the scales",
-      List.of(
-          Param.prefixed("blocksize", "blocksize", "b", "BLOCK", 64,
-              v -> (int) v >= 2 && Integer.bitCount((int) v) == 1 ? null
-                  : "must be a power of two (bitsandbytes uses 64 to 4096), got " + v),
-          Param.flag("double-quant", "dq"), Param.targets()),
-      s -> new Nf4(s.integer("blocksize"), s.flag("double-quant"), s.roles("targets")));
+  public static final Method METHOD =
+      new Method(
+          "nf4",
+          "bitsandbytes NF4, blocksize 64 by default, :dq double quantization of the scales",
+          List.of(
+              Param.prefixed(
+                  "blocksize",
+                  "blocksize",
+                  "b",
+                  "BLOCK",
+                  64,
+                  v ->
+                      (int) v >= 2 && Integer.bitCount((int) v) == 1
+                          ? null
+                          : "must be a power of two (bitsandbytes uses 64 to 4096), got " + v),
+              Param.flag("double-quant", "dq"),
+              Param.targets()),
+          s -> new Nf4(s.integer("blocksize"), s.flag("double-quant"), s.roles("targets")));
 
   /** bitsandbytes' NF4 code values. */
-  static final float[] CODE = {-1.0f, -0.6961928009986877f, -0.5250730514526367f,
-      -0.39491748809814453f, -0.28444138169288635f, -0.18477343022823334f,
-      -0.09105003625154495f, 0.0f, 0.07958029955625534f, 0.16093020141124725f,
-      0.24611230194568634f, 0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f,
-      0.7229568362236023f, 1.0f};
+  static final float[] CODE = {
+    -1.0f,
+    -0.6961928009986877f,
+    -0.5250730514526367f,
+    -0.39491748809814453f,
+    -0.28444138169288635f,
+    -0.18477343022823334f,
+    -0.09105003625154495f,
+    0.0f,
+    0.07958029955625534f,
+    0.16093020141124725f,
+    0.24611230194568634f,
+    0.33791524171829224f,
+    0.44070982933044434f,
+    0.5626170039176941f,
+    0.7229568362236023f,
+    1.0f
+  };
 
   public Nf4 {
     if (blocksize < 2 || Integer.bitCount(blocksize) != 1) {
-      throw new QdmException("nf4 blocksize must be a power of two (bitsandbytes uses 64 to "
-          + "4096), got " + blocksize);
+      throw new QdmException(
+          "nf4 blocksize must be a power of two (bitsandbytes uses 64 to "
+              + "4096), got "
+              + blocksize);
     }
     targets = Targets.check(targets);
   }
@@ -61,13 +86,18 @@ public record Nf4(int blocksize, boolean doubleQuant, Set<TensorRole> targets)
 
   @Override
   public Compressed apply(Weights base) {
-    return WeightRewrite.apply(base, targets, METHOD.id(), (name, src) -> {
-      long rowLength = RowBlocks.rowLength(src);
-      WeightRewrite.Rows rows = this::quantize;
-      // double quantization groups 256 block maxima: it needs the whole tensor, as does a
-      // block that spans rows
-      return doubleQuant || rowLength % blocksize != 0 ? WeightRewrite.whole(rows) : rows;
-    }, RowBlocks.DEFAULT);
+    return WeightRewrite.apply(
+        base,
+        targets,
+        METHOD.id(),
+        (name, src) -> {
+          long rowLength = RowBlocks.rowLength(src);
+          WeightRewrite.Rows rows = this::quantize;
+          // double quantization groups 256 block maxima: it needs the whole tensor, as does a
+          // block that spans rows
+          return doubleQuant || rowLength % blocksize != 0 ? WeightRewrite.whole(rows) : rows;
+        },
+        RowBlocks.DEFAULT);
   }
 
   /** Quantizes a float32 block (whole blocks of the flattened tensor) and returns w_hat. */
@@ -104,9 +134,9 @@ public record Nf4(int blocksize, boolean doubleQuant, Set<TensorRole> targets)
   }
 
   /**
-   * bitsandbytes' double quantization of block maxima: the mean subtracted, blocks of 256 onto
-   * the signed dynamic 8-bit map ({@code create_dynamic_map}: 7 exponent bits, sign, linear
-   * fractions between 0.1 and 1 at each power of ten), mean added back.
+   * bitsandbytes' double quantization of block maxima: the mean subtracted, blocks of 256 onto the
+   * signed dynamic 8-bit map ({@code create_dynamic_map}: 7 exponent bits, sign, linear fractions
+   * between 0.1 and 1 at each power of ten), mean added back.
    */
   static final class DynamicMap {
     static final float[] VALUES = build();

@@ -6,11 +6,11 @@ import java.util.function.Function;
 import qdm.model.TensorRole;
 
 /**
- * One parameter of a simulated compression method, declared once for both syntaxes a condition
- * is written in: the HOCON object of {@code conditions = [...]} (under {@link #key()}) and the
- * {@code --compress} string (by {@link #form()}: a value right after the method, {@code :gN},
- * {@code :asym}, {@code :targets=...}, {@code :tl}). Parsing, rendering, canonical names, error
- * messages and help text are all derived from these declarations ({@code qdm.condition}).
+ * One parameter of a simulated compression method, declared once for both syntaxes a condition is
+ * written in: the HOCON object of {@code conditions = [...]} (under {@link #key()}) and the {@code
+ * --compress} string (by {@link #form()}: a value right after the method, {@code :gN}, {@code
+ * :asym}, {@code :targets=...}, {@code :tl}). Parsing, rendering, canonical names, error messages
+ * and help text are all derived from these declarations ({@code qdm.condition}).
  *
  * @param key the HOCON key ({@code bits}, {@code group-size}) and the key of {@link Settings}
  * @param label the parameter in prose ({@code group size}), for messages
@@ -20,14 +20,22 @@ import qdm.model.TensorRole;
  * @param absent its value when not written
  * @param check null when a value is acceptable, else what was expected ("must be ...")
  */
-public record Param(String key, String label, Form form, String token, String placeholder,
-    Object absent, Function<Object, String> check) {
+public record Param(
+    String key,
+    String label,
+    Form form,
+    String token,
+    String placeholder,
+    Object absent,
+    Function<Object, String> check) {
 
   /** How a parameter is written. */
   public enum Form {
     /** An integer right after the method: {@code rtn:4}; named {@code rtn4}. */
     INTEGER,
-    /** A fraction right after the method: {@code prune:0.3}; named as a percentage, {@code prune30}. */
+    /**
+     * A fraction right after the method: {@code prune:0.3}; named as a percentage, {@code prune30}.
+     */
     FRACTION,
     /** An integer after a prefix: {@code :g128}; named {@code -g128}; left out when absent. */
     PREFIXED,
@@ -40,20 +48,25 @@ public record Param(String key, String label, Form form, String token, String pl
   }
 
   /** An integer right after the method name. */
-  public static Param integer(String key, String label, String placeholder,
-      Function<Object, String> check) {
+  public static Param integer(
+      String key, String label, String placeholder, Function<Object, String> check) {
     return new Param(key, label, Form.INTEGER, "", placeholder, null, check);
   }
 
   /** A fraction right after the method name. */
-  public static Param fraction(String key, String label, String placeholder,
-      Function<Object, String> check) {
+  public static Param fraction(
+      String key, String label, String placeholder, Function<Object, String> check) {
     return new Param(key, label, Form.FRACTION, "", placeholder, null, check);
   }
 
   /** An optional integer written {@code :TOKEN<n>}. */
-  public static Param prefixed(String key, String label, String token, String placeholder,
-      int absent, Function<Object, String> check) {
+  public static Param prefixed(
+      String key,
+      String label,
+      String token,
+      String placeholder,
+      int absent,
+      Function<Object, String> check) {
     return new Param(key, label, Form.PREFIXED, token, placeholder, absent, check);
   }
 
@@ -64,14 +77,13 @@ public record Param(String key, String label, Form form, String token, String pl
 
   /** The tensor roles compressed ({@link Targets}), by default the decoder's linear weights. */
   public static Param targets() {
-    return new Param("targets", "targets", Form.TARGETS, "targets=", "",
-        Compression.DEFAULT_TARGETS, v -> null);
+    return new Param(
+        "targets", "targets", Form.TARGETS, "targets=", "", Compression.DEFAULT_TARGETS, v -> null);
   }
 
   /** The {@link Convention}; absent means the configuration's default. */
   public static Param convention() {
-    return new Param("convention", "convention", Form.CONVENTION, "", "", Convention.HF,
-        v -> null);
+    return new Param("convention", "convention", Form.CONVENTION, "", "", Convention.HF, v -> null);
   }
 
   /** Whether the value must be written (a value right after the method). */
@@ -85,8 +97,8 @@ public record Param(String key, String label, Form form, String token, String pl
       case INTEGER, FRACTION -> placeholder;
       case PREFIXED -> "[:" + token + placeholder + "]";
       case FLAG -> "[:" + token + "]";
-      case TARGETS -> "[:targets=" + String.join("+", Targets.words(Set.of(TensorRole.values())))
-          + "]";
+      case TARGETS ->
+          "[:targets=" + String.join("+", Targets.words(Set.of(TensorRole.values()))) + "]";
       case CONVENTION -> "[:tl|:hf]";
     };
   }

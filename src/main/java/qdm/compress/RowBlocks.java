@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.DataType;
 /**
  * Walks a weight tensor as float32 blocks of whole rows [rows, rowLength], each under its own
  * scratch manager, so a rewrite never holds more than one block's temporaries, and never attaches
- * anything to the weights' long-lived manager. A row is everything after the first axis: one
- * output feature of an [out, in] weight.
+ * anything to the weights' long-lived manager. A row is everything after the first axis: one output
+ * feature of an [out, in] weight.
  *
  * @param elements the most elements per block (at least one whole row is always taken)
  */
@@ -42,8 +42,8 @@ record RowBlocks(long elements) {
   }
 
   /**
-   * The sum of a float32 block [rows, rowLength]: each row summed in float32, the rows in
-   * float64, so that sums over large tensors keep their precision.
+   * The sum of a float32 block [rows, rowLength]: each row summed in float32, the rows in float64,
+   * so that sums over large tensors keep their precision.
    */
   static double sum(NDArray block) {
     return block.sum(new int[] {1}).toType(DataType.FLOAT64, false).sum().getDouble();
@@ -57,9 +57,10 @@ record RowBlocks(long elements) {
     for (long r0 = 0; r0 < rows; r0 += rowsPerBlock) {
       long n = Math.min(rowsPerBlock, rows - r0);
       try (NDManager scope = parent.newSubManager()) {
-        NDArray block = w.getShape().dimension() == 0
-            ? w.reshape(1, 1)
-            : w.get(scope, new NDIndex("{}:{}", r0, r0 + n)).reshape(n, rowLength);
+        NDArray block =
+            w.getShape().dimension() == 0
+                ? w.reshape(1, 1)
+                : w.get(scope, new NDIndex("{}:{}", r0, r0 + n)).reshape(n, rowLength);
         block.attach(scope);
         visitor.visit(block.toType(DataType.FLOAT32, false), scope);
       }

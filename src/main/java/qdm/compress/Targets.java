@@ -10,14 +10,15 @@ import qdm.QdmException;
 import qdm.model.TensorRole;
 
 /**
- * The tensor roles a compression may target and their one vocabulary: {@code decoder},
- * {@code embed}, {@code head} (the long forms {@code decoder_linear}, {@code embedding(s)},
- * {@code lm_head} / {@code lm-head} are read too), in spec strings, config lists and names.
+ * The tensor roles a compression may target and their one vocabulary: {@code decoder}, {@code
+ * embed}, {@code head} (the long forms {@code decoder_linear}, {@code embedding(s)}, {@code
+ * lm_head} / {@code lm-head} are read too), in spec strings, config lists and names.
  */
 public final class Targets {
   /** Roles that are weight matrices [out, in]; norms and biases are never compressed. */
-  public static final Set<TensorRole> ALLOWED = Collections.unmodifiableSet(
-      EnumSet.of(TensorRole.DECODER_LINEAR, TensorRole.EMBEDDING, TensorRole.LM_HEAD));
+  public static final Set<TensorRole> ALLOWED =
+      Collections.unmodifiableSet(
+          EnumSet.of(TensorRole.DECODER_LINEAR, TensorRole.EMBEDDING, TensorRole.LM_HEAD));
 
   /** The order roles are written in. */
   private static final List<TensorRole> ORDER =
@@ -28,13 +29,17 @@ public final class Targets {
   /** An unmodifiable copy of {@code targets}, after checking it is non-empty and allowed. */
   public static Set<TensorRole> check(Set<TensorRole> targets) {
     if (targets == null || targets.isEmpty()) {
-      throw new QdmException("compression targets must name at least one of "
-          + String.join(", ", words(ALLOWED)));
+      throw new QdmException(
+          "compression targets must name at least one of " + String.join(", ", words(ALLOWED)));
     }
     for (TensorRole role : targets) {
       if (!ALLOWED.contains(role)) {
-        throw new QdmException("compression target " + role + " is not a weight matrix; "
-            + "expected one of " + String.join(", ", words(ALLOWED)));
+        throw new QdmException(
+            "compression target "
+                + role
+                + " is not a weight matrix; "
+                + "expected one of "
+                + String.join(", ", words(ALLOWED)));
       }
     }
     return Collections.unmodifiableSet(EnumSet.copyOf(targets));

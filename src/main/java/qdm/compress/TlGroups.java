@@ -5,8 +5,8 @@ import ai.djl.ndarray.types.Shape;
 import qdm.model.TlLayout;
 
 /**
- * An HF tensor rearranged as the TransformerLens convention groups it: a matrix whose rows are
- * the TL scale groups ({@link TlLayout}), and back.
+ * An HF tensor rearranged as the TransformerLens convention groups it: a matrix whose rows are the
+ * TL scale groups ({@link TlLayout}), and back.
  */
 final class TlGroups {
   private TlGroups() {}
@@ -14,7 +14,8 @@ final class TlGroups {
   /** {@code w} (any shape with the layout's element count) as [groups, elements per group]. */
   static NDArray of(NDArray w, TlLayout layout) {
     long groups = layout.groups();
-    return w.reshape(new Shape(layout.view())).transpose(layout.permutation())
+    return w.reshape(new Shape(layout.view()))
+        .transpose(layout.permutation())
         .reshape(groups, w.size() / groups);
   }
 

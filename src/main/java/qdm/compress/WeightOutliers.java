@@ -10,8 +10,8 @@ import qdm.model.Weights;
 
 /**
  * How far a weight matrix's rows are from what one per-row RTN scale handles well. RTN's step is
- * max|row| / qmax, so a row whose largest weight is many times its RMS spends most of its levels
- * on one outlier and rounds everything else coarsely; trained language models have such rows,
+ * max|row| / qmax, so a row whose largest weight is many times its RMS spends most of its levels on
+ * one outlier and rounds everything else coarsely; trained language models have such rows,
  * Gaussian-like weights do not (their peak-to-RMS is about 3 to 4.5 for rows of a few hundred to a
  * few thousand weights). Kurtosis says the same for the whole tensor (3 for a Gaussian).
  *
@@ -22,22 +22,32 @@ import qdm.model.Weights;
  * @param maxPeakToRms the largest max|w| / RMS(w) of any row
  * @param kurtosis E[(w - mean)^4] / variance^2 over the whole tensor (0 for a constant tensor)
  */
-public record WeightOutliers(String tensor, long rows, long rowLength, double meanPeakToRms,
-    double maxPeakToRms, double kurtosis) {
+public record WeightOutliers(
+    String tensor,
+    long rows,
+    long rowLength,
+    double meanPeakToRms,
+    double maxPeakToRms,
+    double kurtosis) {
 
   /** The statistics of every distinct tensor of {@code weights} with one of {@code roles}. */
   public static List<WeightOutliers> of(Weights weights, Set<TensorRole> roles) {
     List<WeightOutliers> out = new ArrayList<>();
-    WeightRewrite.targets(weights, roles).forEach((name, w) -> out.add(of(name, w,
-        weights.manager(), RowBlocks.DEFAULT)));
+    WeightRewrite.targets(weights, roles)
+        .forEach((name, w) -> out.add(of(name, w, weights.manager(), RowBlocks.DEFAULT)));
     return out;
   }
 
   static WeightOutliers of(String name, NDArray w, NDManager parent, RowBlocks blocks) {
     Moments m = new Moments();
     blocks.forEach(w, parent, (w32, scope) -> m.add(w32));
-    return new WeightOutliers(name, RowBlocks.rows(w), RowBlocks.rowLength(w),
-        m.ratedRows == 0 ? 0 : m.ratioSum / m.ratedRows, m.ratioMax, m.kurtosis());
+    return new WeightOutliers(
+        name,
+        RowBlocks.rows(w),
+        RowBlocks.rowLength(w),
+        m.ratedRows == 0 ? 0 : m.ratioSum / m.ratedRows,
+        m.ratioMax,
+        m.kurtosis());
   }
 
   /** Raw moments in float64 and per-row peak-to-RMS ratios, accumulated block by block. */
@@ -76,8 +86,8 @@ public record WeightOutliers(String tensor, long rows, long rowLength, double me
       if (!(variance > 0)) {
         return 0;
       }
-      double m4 = s4 / n - 4 * mean * s3 / n + 6 * mean * mean * s2 / n
-          - 3 * mean * mean * mean * mean;
+      double m4 =
+          s4 / n - 4 * mean * s3 / n + 6 * mean * mean * s2 / n - 3 * mean * mean * mean * mean;
       return m4 / (variance * variance);
     }
   }

@@ -16,9 +16,9 @@ import qdm.model.TensorRole;
 import qdm.model.Weights;
 
 /**
- * The machinery every compression shares: picks the target tensors by role, rewrites each one
- * block of rows at a time in float32 (casting float16 weights up and the result back), derives
- * the new {@link Weights} and measures what changed for the {@link CompressionReport}.
+ * The machinery every compression shares: picks the target tensors by role, rewrites each one block
+ * of rows at a time in float32 (casting float16 weights up and the result back), derives the new
+ * {@link Weights} and measures what changed for the {@link CompressionReport}.
  */
 final class WeightRewrite {
 
@@ -73,57 +73,76 @@ final class WeightRewrite {
    * with its name and the whole base tensor (in its own dtype), and returns how to rewrite its
    * blocks, or null to leave it unchanged (it is then shared, but still counted in the report).
    */
-  static Compressed apply(Weights base, Set<TensorRole> roles, String compression,
-      BiFunction<String, NDArray, Rows> plan, RowBlocks blocks) {
+  static Compressed apply(
+      Weights base,
+      Set<TensorRole> roles,
+      String compression,
+      BiFunction<String, NDArray, Rows> plan,
+      RowBlocks blocks) {
     Map<String, NDArray> targets = targets(base, roles);
     Map<NDArray, String> targetName = new IdentityHashMap<>();
     targets.forEach((name, a) -> targetName.put(a, name));
     Map<NDArray, NDArray> done = new IdentityHashMap<>();
     Stats stats = new Stats();
-    Weights derived = base.derive((name, child) -> {
-      NDArray src = base.get(name);
-      if (!targetName.containsKey(src)) {
-        return null;
-      }
-      if (!done.containsKey(src)) {
-        done.put(src, rewrite(src, plan.apply(targetName.get(src), src), blocks, child, stats));
-      }
-      return done.get(src);
-    });
-    return new Compressed(derived, new CompressionReport(compression,
-        List.copyOf(targets.keySet()), stats.parameters, stats.zeros,
-        stats.parameters == 0 ? 0 : stats.absErrorSum / stats.parameters, stats.maxAbsError,
-        stats.squaredNorm == 0 ? 0 : Math.sqrt(stats.squaredErrorSum / stats.squaredNorm)));
+    Weights derived =
+        base.derive(
+            (name, child) -> {
+              NDArray src = base.get(name);
+              if (!targetName.containsKey(src)) {
+                return null;
+              }
+              if (!done.containsKey(src)) {
+                done.put(
+                    src, rewrite(src, plan.apply(targetName.get(src), src), blocks, child, stats));
+              }
+              return done.get(src);
+            });
+    return new Compressed(
+        derived,
+        new CompressionReport(
+            compression,
+            List.copyOf(targets.keySet()),
+            stats.parameters,
+            stats.zeros,
+            stats.parameters == 0 ? 0 : stats.absErrorSum / stats.parameters,
+            stats.maxAbsError,
+            stats.squaredNorm == 0 ? 0 : Math.sqrt(stats.squaredErrorSum / stats.squaredNorm)));
   }
 
   /** Rewrites one tensor under {@code child}; null when {@code rows} is null (unchanged). */
-  private static NDArray rewrite(NDArray src, Rows rows, RowBlocks blocks, NDManager child,
-      Stats stats) {
+  private static NDArray rewrite(
+      NDArray src, Rows rows, RowBlocks blocks, NDManager child, Stats stats) {
     stats.parameters += src.size();
     if (rows == null) {
-      blocks.forEach(src, child, (w32, scope) -> {
-        stats.zeros += countZeros(w32);
-        stats.squaredNorm += RowBlocks.sum(w32.square());
-      });
+      blocks.forEach(
+          src,
+          child,
+          (w32, scope) -> {
+            stats.zeros += countZeros(w32);
+            stats.squaredNorm += RowBlocks.sum(w32.square());
+          });
       return null;
     }
     DataType dtype = src.getDataType();
     RowBlocks walk = rows.wholeTensor() ? RowBlocks.WHOLE : blocks;
     try (NDManager parts = child.newSubManager()) {
       List<NDArray> done = new ArrayList<>();
-      walk.forEach(src, child, (w32, scope) -> {
-        NDArray out = rows.apply(w32).toType(dtype, false);
-        // Measure the weights as the model will see them: after the cast back to dtype.
-        NDArray seen = out.toType(DataType.FLOAT32, false);
-        stats.zeros += countZeros(seen);
-        NDArray err = seen.sub(w32).abs();
-        stats.maxAbsError = Math.max(stats.maxAbsError, err.max().getFloat());
-        stats.absErrorSum += RowBlocks.sum(err);
-        stats.squaredErrorSum += RowBlocks.sum(err.square());
-        stats.squaredNorm += RowBlocks.sum(w32.square());
-        out.attach(parts);
-        done.add(out);
-      });
+      walk.forEach(
+          src,
+          child,
+          (w32, scope) -> {
+            NDArray out = rows.apply(w32).toType(dtype, false);
+            // Measure the weights as the model will see them: after the cast back to dtype.
+            NDArray seen = out.toType(DataType.FLOAT32, false);
+            stats.zeros += countZeros(seen);
+            NDArray err = seen.sub(w32).abs();
+            stats.maxAbsError = Math.max(stats.maxAbsError, err.max().getFloat());
+            stats.absErrorSum += RowBlocks.sum(err);
+            stats.squaredErrorSum += RowBlocks.sum(err.square());
+            stats.squaredNorm += RowBlocks.sum(w32.square());
+            out.attach(parts);
+            done.add(out);
+          });
       NDArray whole = done.size() == 1 ? done.get(0) : NDArrays.concat(new NDList(done), 0);
       NDArray shaped = whole.reshape(src.getShape());
       shaped.attach(child);

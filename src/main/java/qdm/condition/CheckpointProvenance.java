@@ -15,10 +15,14 @@ final class CheckpointProvenance {
 
   static Provenance of(Condition.Checkpoint k, ModelFiles reference) {
     ModelConfig model = Model.readConfig(reference);
-    try (var store = Model.openCheckpoint(CheckpointFiles.resolve(Paths.local(k.path()),
-        k.format(), reference))) {
-      return new Provenance(k.method(), CheckpointSource.bits(store, model),
-          OptionalDouble.empty(), Convention.HF,
+    try (var store =
+        Model.openCheckpoint(
+            CheckpointFiles.resolve(Paths.local(k.path()), k.format(), reference))) {
+      return new Provenance(
+          k.method(),
+          CheckpointSource.bits(store, model),
+          OptionalDouble.empty(),
+          Convention.HF,
           "checkpoint " + CheckpointSource.describe(store) + ": " + k.path());
     }
   }

@@ -12,9 +12,9 @@ import qdm.compress.MagnitudePruning;
 import qdm.model.ModelFiles;
 
 /**
- * One condition of an audit: where a model's weights come from. Every condition runs over the
- * same token windows and is encoded by the same SAEs; the forward pass, the SAE and the analysis
- * never know which kind it was.
+ * One condition of an audit: where a model's weights come from. Every condition runs over the same
+ * token windows and is encoded by the same SAEs; the forward pass, the SAE and the analysis never
+ * know which kind it was.
  *
  * <ul>
  *   <li>{@link Reference}: the model as loaded (processed if the config says so);
@@ -25,21 +25,23 @@ import qdm.model.ModelFiles;
  *   <li>{@link Checkpoint}: a compressed checkpoint someone else produced, dequantized on load.
  * </ul>
  *
- * <p>Conditions are serializable values: the executor receives the condition itself.
- * {@link ConditionSyntax} reads and writes them in both syntaxes and gives the canonical names;
- * {@link ConditionWeights} turns one into weights.
+ * <p>Conditions are serializable values: the executor receives the condition itself. {@link
+ * ConditionSyntax} reads and writes them in both syntaxes and gives the canonical names; {@link
+ * ConditionWeights} turns one into weights.
  */
 public sealed interface Condition extends Serializable {
 
   /** The condition's name: a directory-safe identifier unique within the audit. */
   String name();
 
-  /** {@code none}, a simulated method's id ({@code rtn}, {@code prune}, ...) or {@code checkpoint}. */
+  /**
+   * {@code none}, a simulated method's id ({@code rtn}, {@code prune}, ...) or {@code checkpoint}.
+   */
   String method();
 
   /**
-   * The condition in {@code --compress} syntax ({@code none}, {@code rtn:4:g32:asym},
-   * {@code checkpoint:gguf:PATH}); {@code prune:?} for a matched condition before its search.
+   * The condition in {@code --compress} syntax ({@code none}, {@code rtn:4:g32:asym}, {@code
+   * checkpoint:gguf:PATH}); {@code prune:?} for a matched condition before its search.
    */
   String spec();
 
@@ -84,12 +86,11 @@ public sealed interface Condition extends Serializable {
   }
 
   /**
-   * What the tables say about it: method, bits, sparsity and source text. A checkpoint's bits
-   * and format are read from its files, with the reference's config ({@code reference}).
+   * What the tables say about it: method, bits, sparsity and source text. A checkpoint's bits and
+   * format are read from its files, with the reference's config ({@code reference}).
    */
   default Provenance provenance(ModelFiles reference) {
-    return new Provenance(method(), bits(), sparsity(), convention(),
-        "simulated " + spec());
+    return new Provenance(method(), bits(), sparsity(), convention(), "simulated " + spec());
   }
 
   /** The uncompressed model. */
@@ -142,14 +143,13 @@ public sealed interface Condition extends Serializable {
     @Override
     public OptionalDouble sparsity() {
       var s = compression.settings();
-      return s.has("sparsity") ? OptionalDouble.of(s.fraction("sparsity"))
-          : OptionalDouble.empty();
+      return s.has("sparsity") ? OptionalDouble.of(s.fraction("sparsity")) : OptionalDouble.empty();
     }
   }
 
   /**
-   * Magnitude pruning whose sparsity is searched so its perplexity matches another condition's
-   * (the paper's "pruning matched to INT6").
+   * Magnitude pruning whose sparsity is searched so its perplexity matches another condition's (the
+   * paper's "pruning matched to INT6").
    *
    * @param template the pruning to search (its sparsity is ignored)
    */
@@ -182,7 +182,11 @@ public sealed interface Condition extends Serializable {
 
     @Override
     public Provenance provenance(ModelFiles reference) {
-      return new Provenance(method(), bits(), sparsity(), convention(),
+      return new Provenance(
+          method(),
+          bits(),
+          sparsity(),
+          convention(),
           "simulated prune, perplexity-matched to " + target);
     }
 
@@ -193,10 +197,10 @@ public sealed interface Condition extends Serializable {
   }
 
   /**
-   * A compressed checkpoint the user ships (GPTQ, AWQ, compressed-tensors, bitsandbytes, GGUF,
-   * or dense safetensors of any dtype), dequantized on load and run as it is: QDM compresses
-   * nothing. {@code path} is a model directory (with its own config.json), a weights file of the
-   * reference's architecture, or an {@code hf://} location.
+   * A compressed checkpoint the user ships (GPTQ, AWQ, compressed-tensors, bitsandbytes, GGUF, or
+   * dense safetensors of any dtype), dequantized on load and run as it is: QDM compresses nothing.
+   * {@code path} is a model directory (with its own config.json), a weights file of the reference's
+   * architecture, or an {@code hf://} location.
    *
    * @param formatId a {@code qdm.io.quant.WeightFormat} id, or {@code auto} to detect it
    */
@@ -246,13 +250,17 @@ public sealed interface Condition extends Serializable {
 
   /** The checkpoint conditions of {@code conditions}, in order. */
   static List<Checkpoint> checkpoints(List<Condition> conditions) {
-    return conditions.stream().filter(c -> c instanceof Checkpoint).map(c -> (Checkpoint) c)
+    return conditions.stream()
+        .filter(c -> c instanceof Checkpoint)
+        .map(c -> (Checkpoint) c)
         .toList();
   }
 
   /** The matched conditions of {@code conditions}, in order. */
   static List<MatchedPruning> matched(List<Condition> conditions) {
-    return conditions.stream().filter(c -> c instanceof MatchedPruning)
-        .map(c -> (MatchedPruning) c).toList();
+    return conditions.stream()
+        .filter(c -> c instanceof MatchedPruning)
+        .map(c -> (MatchedPruning) c)
+        .toList();
   }
 }

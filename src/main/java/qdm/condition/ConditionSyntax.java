@@ -30,25 +30,28 @@ import qdm.model.TensorRole;
  * The one grammar of conditions, in its two syntaxes, and the one naming rule.
  *
  * <p>The spec string of {@code forward --compress} and of condition sources:
+ *
  * <pre>
  *   none | fp
  *   METHOD[:VALUE][:OPTION]...      e.g. rtn:4:g128:asym:targets=decoder+embed:tl
  * </pre>
- * and the HOCON object of {@code conditions = [...]}: {@code { name = ..., method = rtn, bits =
- * 4, group-size = 128, asymmetric = true, targets = [embeddings], convention = tl }}, plus
- * {@code match-perplexity-of} and {@code search} (matched pruning) and {@code path} and
- * {@code format} (checkpoints). Both read the same {@link Param} declarations of the registered
- * {@link SimulatedMethods}, check values with the same rules and give the same messages.
  *
- * <p>Canonical names (a condition without {@code name}): the method and its value
- * ({@code rtn4}; a fraction as a percentage, {@code prune30}), then {@code -gN} / {@code -asym}
- * style options, {@code @decoder+embed} for other targets, and {@code -tl} / {@code -hf} when the
- * convention is not the default one ({@code compression.convention}; {@code hf} for
- * {@code forward}); {@code fp}; {@code prune-matched-TARGET}; {@code checkpoint-LAST_PATH_ELEMENT}.
+ * and the HOCON object of {@code conditions = [...]}: {@code { name = ..., method = rtn, bits = 4,
+ * group-size = 128, asymmetric = true, targets = [embeddings], convention = tl }}, plus {@code
+ * match-perplexity-of} and {@code search} (matched pruning) and {@code path} and {@code format}
+ * (checkpoints). Both read the same {@link Param} declarations of the registered {@link
+ * SimulatedMethods}, check values with the same rules and give the same messages.
+ *
+ * <p>Canonical names (a condition without {@code name}): the method and its value ({@code rtn4}; a
+ * fraction as a percentage, {@code prune30}), then {@code -gN} / {@code -asym} style options,
+ * {@code @decoder+embed} for other targets, and {@code -tl} / {@code -hf} when the convention is
+ * not the default one ({@code compression.convention}; {@code hf} for {@code forward}); {@code fp};
+ * {@code prune-matched-TARGET}; {@code checkpoint-LAST_PATH_ELEMENT}.
  */
 public final class ConditionSyntax {
   /** Directory-safe names. */
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
   private static final Set<String> SEARCH_KEYS = Set.of("low", "high", "steps", "max-tokens");
   private static final String MATCH = "match-perplexity-of";
 
@@ -94,9 +97,17 @@ public final class ConditionSyntax {
     }
     String s = spec.trim().toLowerCase(Locale.ROOT);
     List<String> parts = List.of(s.split(":", -1));
-    Method m = SimulatedMethods.get(parts.get(0)).orElseThrow(() -> new QdmException(
-        "compression '" + spec + "': unknown method '" + parts.get(0) + "'; expected "
-            + syntaxes()));
+    Method m =
+        SimulatedMethods.get(parts.get(0))
+            .orElseThrow(
+                () ->
+                    new QdmException(
+                        "compression '"
+                            + spec
+                            + "': unknown method '"
+                            + parts.get(0)
+                            + "'; expected "
+                            + syntaxes()));
     Map<String, Object> values = new LinkedHashMap<>();
     Set<String> seen = new HashSet<>();
     int next = 1;
@@ -105,61 +116,98 @@ public final class ConditionSyntax {
         continue;
       }
       if (next >= parts.size()) {
-        throw new QdmException("compression '" + spec + "': " + p.label() + " missing; "
-            + "expected " + m.syntax());
+        throw new QdmException(
+            "compression '" + spec + "': " + p.label() + " missing; " + "expected " + m.syntax());
       }
       values.put(p.key(), number(spec, m, p, parts.get(next++)));
     }
     for (String option : parts.subList(next, parts.size())) {
-      Param p = option(m, option).orElseThrow(() -> new QdmException("compression '" + spec
-          + "': unknown option '" + option + "'; expected " + m.syntax()));
-      String what = switch (p.form()) {
-        case CONVENTION -> "convention (tl or hf)";
-        case TARGETS -> "targets";
-        default -> p.token();
-      };
+      Param p =
+          option(m, option)
+              .orElseThrow(
+                  () ->
+                      new QdmException(
+                          "compression '"
+                              + spec
+                              + "': unknown option '"
+                              + option
+                              + "'; expected "
+                              + m.syntax()));
+      String what =
+          switch (p.form()) {
+            case CONVENTION -> "convention (tl or hf)";
+            case TARGETS -> "targets";
+            default -> p.token();
+          };
       if (!seen.add(p.key())) {
-        throw new QdmException("compression '" + spec + "': option '" + what + "' given twice; "
-            + "expected " + m.syntax());
+        throw new QdmException(
+            "compression '"
+                + spec
+                + "': option '"
+                + what
+                + "' given twice; "
+                + "expected "
+                + m.syntax());
       }
-      values.put(p.key(), switch (p.form()) {
-        case FLAG -> true;
-        case CONVENTION -> Convention.parse(option, "compression '" + spec + "'");
-        case TARGETS -> specTargets(spec, option.substring("targets=".length()));
-        default -> number(spec, m, p, option.substring(p.token().length()));
-      });
+      values.put(
+          p.key(),
+          switch (p.form()) {
+            case FLAG -> true;
+            case CONVENTION -> Convention.parse(option, "compression '" + spec + "'");
+            case TARGETS -> specTargets(spec, option.substring("targets=".length()));
+            default -> number(spec, m, p, option.substring(p.token().length()));
+          });
     }
-    return build(m, values, Convention.HF, (key, message) -> {
-      throw new QdmException(m.id() + " " + m.param(key).map(Param::label).orElse(key) + " "
-          + message);
-    });
+    return build(
+        m,
+        values,
+        Convention.HF,
+        (key, message) -> {
+          throw new QdmException(
+              m.id() + " " + m.param(key).map(Param::label).orElse(key) + " " + message);
+        });
   }
 
   /** The parameter an option word sets: a flag, a convention, targets or a prefixed number. */
   private static java.util.Optional<Param> option(Method m, String option) {
     for (Param p : m.params()) {
-      boolean match = switch (p.form()) {
-        case FLAG -> option.equals(p.token());
-        case CONVENTION -> option.equals("tl") || option.equals("hf");
-        case TARGETS -> option.startsWith("targets=");
-        default -> false;
-      };
+      boolean match =
+          switch (p.form()) {
+            case FLAG -> option.equals(p.token());
+            case CONVENTION -> option.equals("tl") || option.equals("hf");
+            case TARGETS -> option.startsWith("targets=");
+            default -> false;
+          };
       if (match) {
         return java.util.Optional.of(p);
       }
     }
-    return m.params().stream().filter(p -> p.form() == Param.Form.PREFIXED
-        && option.startsWith(p.token()) && option.length() > p.token().length()).findFirst();
+    return m.params().stream()
+        .filter(
+            p ->
+                p.form() == Param.Form.PREFIXED
+                    && option.startsWith(p.token())
+                    && option.length() > p.token().length())
+        .findFirst();
   }
 
   private static Object number(String spec, Method m, Param p, String text) {
     try {
-      return p.form() == Param.Form.FRACTION ? (Object) Double.parseDouble(text)
+      return p.form() == Param.Form.FRACTION
+          ? (Object) Double.parseDouble(text)
           : (Object) Integer.parseInt(text);
     } catch (NumberFormatException e) {
-      throw new QdmException("compression '" + spec + "': " + p.label() + " '" + text + "' is "
-          + (p.form() == Param.Form.FRACTION ? "not a number" : "not an integer")
-          + "; expected " + m.syntax());
+      throw new QdmException(
+          "compression '"
+              + spec
+              + "': "
+              + p.label()
+              + " '"
+              + text
+              + "' is "
+              + (p.form() == Param.Form.FRACTION ? "not a number" : "not an integer")
+              + "; expected "
+              + m.syntax());
     }
   }
 
@@ -168,9 +216,13 @@ public final class ConditionSyntax {
     for (String word : list.split("\\+", -1)) {
       TensorRole r = Targets.role(word);
       if (r == null) {
-        throw new QdmException("compression '" + spec + "': unknown target '" + word
-            + "'; expected a '+'-separated list of "
-            + String.join(", ", Targets.words(Targets.ALLOWED)));
+        throw new QdmException(
+            "compression '"
+                + spec
+                + "': unknown target '"
+                + word
+                + "'; expected a '+'-separated list of "
+                + String.join(", ", Targets.words(Targets.ALLOWED)));
       }
       roles.add(r);
     }
@@ -178,16 +230,18 @@ public final class ConditionSyntax {
   }
 
   /**
-   * Fills absent parameters, checks each value and builds the compression; problems go to
-   * {@code problems} (which may throw), and null comes back when there were any.
+   * Fills absent parameters, checks each value and builds the compression; problems go to {@code
+   * problems} (which may throw), and null comes back when there were any.
    */
-  private static Compression build(Method m, Map<String, Object> values,
-      Convention defaultConvention, Problems problems) {
+  private static Compression build(
+      Method m, Map<String, Object> values, Convention defaultConvention, Problems problems) {
     Map<String, Object> all = new LinkedHashMap<>();
     boolean ok = true;
     for (Param p : m.params()) {
-      Object v = values.containsKey(p.key()) ? values.get(p.key())
-          : p.form() == Param.Form.CONVENTION ? defaultConvention : p.absent();
+      Object v =
+          values.containsKey(p.key())
+              ? values.get(p.key())
+              : p.form() == Param.Form.CONVENTION ? defaultConvention : p.absent();
       if (v == null) {
         problems.add(p.key(), "is required for method = " + m.id() + " (" + m.syntax() + ")");
         ok = false;
@@ -222,8 +276,8 @@ public final class ConditionSyntax {
         case FRACTION -> b.append(':').append(plain((Double) v));
         case PREFIXED -> b.append(v.equals(p.absent()) ? "" : ":" + p.token() + v);
         case FLAG -> b.append((Boolean) v ? ":" + p.token() : "");
-        case TARGETS -> b.append(v.equals(p.absent()) ? ""
-            : ":targets=" + Targets.describe(s.roles(p.key())));
+        case TARGETS ->
+            b.append(v.equals(p.absent()) ? "" : ":targets=" + Targets.describe(s.roles(p.key())));
         case CONVENTION -> b.append(v == Convention.TL ? ":tl" : "");
       }
     }
@@ -240,8 +294,8 @@ public final class ConditionSyntax {
       if (p.form() == Param.Form.INTEGER) {
         b.append(v);
       } else if (p.form() == Param.Form.FRACTION) {
-        b.append(BigDecimal.valueOf((Double) v).movePointRight(2).stripTrailingZeros()
-            .toPlainString());
+        b.append(
+            BigDecimal.valueOf((Double) v).movePointRight(2).stripTrailingZeros().toPlainString());
       }
     }
     return b + options(c, defaultConvention);
@@ -256,18 +310,18 @@ public final class ConditionSyntax {
       switch (p.form()) {
         case PREFIXED -> b.append(v.equals(p.absent()) ? "" : "-" + p.token() + v);
         case FLAG -> b.append((Boolean) v ? "-" + p.token() : "");
-        case TARGETS -> b.append(v.equals(p.absent()) ? ""
-            : "@" + Targets.describe(s.roles(p.key())));
+        case TARGETS ->
+            b.append(v.equals(p.absent()) ? "" : "@" + Targets.describe(s.roles(p.key())));
         case CONVENTION -> b.append(v == defaultConvention ? "" : "-" + v);
-        default -> { }
+        default -> {}
       }
     }
     return b.toString();
   }
 
   /** The canonical name of a matched pruning condition: {@code prune-matched-rtn6}. */
-  static String matchedName(String target, MagnitudePruning template,
-      Convention defaultConvention) {
+  static String matchedName(
+      String target, MagnitudePruning template, Convention defaultConvention) {
     return "prune-matched-" + target + options(template, defaultConvention);
   }
 
@@ -281,16 +335,14 @@ public final class ConditionSyntax {
 
   /** Bisection midpoints like 0.6000000000000001 print as 0.6. */
   private static String plain(double v) {
-    return BigDecimal.valueOf(v).round(new MathContext(12)).stripTrailingZeros()
-        .toPlainString();
+    return BigDecimal.valueOf(v).round(new MathContext(12)).stripTrailingZeros().toPlainString();
   }
 
   // ---- the HOCON object -------------------------------------------------------------------
 
   /** Every key a condition object may have. */
   public static Set<String> keys() {
-    Set<String> keys = new TreeSet<>(List.of("name", "method", MATCH, "search", "path",
-        "format"));
+    Set<String> keys = new TreeSet<>(List.of("name", "method", MATCH, "search", "path", "format"));
     SimulatedMethods.all().forEach(m -> m.params().forEach(p -> keys.add(p.key())));
     return keys;
   }
@@ -313,8 +365,12 @@ public final class ConditionSyntax {
     Reader r = new Reader(o, problems);
     String name = r.string("name");
     if (name != null && !NAME.matcher(name).matches()) {
-      problems.add("name", "must be letters, digits, '.', '_' or '-' (it names a directory), "
-          + "got '" + name + "'");
+      problems.add(
+          "name",
+          "must be letters, digits, '.', '_' or '-' (it names a directory), "
+              + "got '"
+              + name
+              + "'");
     }
     String method = r.string("method");
     if (method == null) {
@@ -333,8 +389,8 @@ public final class ConditionSyntax {
     } else {
       java.util.Optional<Method> m = SimulatedMethods.get(method);
       if (m.isEmpty()) {
-        problems.add("method", "must be " + String.join(", ", methods()) + ", got '" + method
-            + "'");
+        problems.add(
+            "method", "must be " + String.join(", ", methods()) + ", got '" + method + "'");
         return null;
       }
       m.get().params().forEach(p -> allowed.add(p.key()));
@@ -348,8 +404,8 @@ public final class ConditionSyntax {
     return c;
   }
 
-  private static Condition simulated(Reader r, Method m, String name,
-      Convention defaultConvention, Problems problems) {
+  private static Condition simulated(
+      Reader r, Method m, String name, Convention defaultConvention, Problems problems) {
     Map<String, Object> values = new LinkedHashMap<>();
     boolean matched = r.o.hasPath(MATCH);
     for (Param p : m.params()) {
@@ -364,8 +420,8 @@ public final class ConditionSyntax {
     }
     if (m.id().equals("prune")) {
       if (matched == values.containsKey("sparsity")) {
-        problems.add("sparsity", "give exactly one of sparsity or " + MATCH
-            + " for method = prune");
+        problems.add(
+            "sparsity", "give exactly one of sparsity or " + MATCH + " for method = prune");
         return null;
       }
       if (!matched && r.o.hasPath("search")) {
@@ -383,8 +439,11 @@ public final class ConditionSyntax {
       String target = r.string(MATCH);
       Condition.Search search = search(r, problems);
       MagnitudePruning template = (MagnitudePruning) c;
-      return new Condition.MatchedPruning(name != null ? name
-          : matchedName(target, template, defaultConvention), target, search, template);
+      return new Condition.MatchedPruning(
+          name != null ? name : matchedName(target, template, defaultConvention),
+          target,
+          search,
+          template);
     }
     return new Condition.Simulated(name != null ? name : name(c, defaultConvention), c);
   }
@@ -392,8 +451,10 @@ public final class ConditionSyntax {
   private static Condition checkpoint(Reader r, String name, Problems problems) {
     String path = r.string("path");
     if (path == null || path.isBlank()) {
-      problems.add("path", "is required for method = checkpoint (a model directory, a .gguf "
-          + "or .safetensors file, or hf://owner/name@revision[/file])");
+      problems.add(
+          "path",
+          "is required for method = checkpoint (a model directory, a .gguf "
+              + "or .safetensors file, or hf://owner/name@revision[/file])");
       return null;
     }
     path = path.trim();
@@ -428,8 +489,8 @@ public final class ConditionSyntax {
         s = r.o.getConfig("search");
         for (String k : s.root().keySet()) {
           if (!SEARCH_KEYS.contains(k)) {
-            problems.add("search." + k, "unknown key (search keys: low, high, steps, "
-                + "max-tokens)");
+            problems.add(
+                "search." + k, "unknown key (search keys: low, high, steps, " + "max-tokens)");
           }
         }
         low = s.hasPath("low") ? s.getDouble("low") : low;
@@ -437,8 +498,11 @@ public final class ConditionSyntax {
         steps = s.hasPath("steps") ? s.getInt("steps") : steps;
         tokens = s.hasPath("max-tokens") ? s.getLong("max-tokens") : tokens;
       } catch (ConfigException e) {
-        problems.add("search", "must be { low = ..., high = ..., steps = ..., max-tokens = ... }"
-            + " with numbers: " + e.getMessage().replaceFirst("^.*?: ", ""));
+        problems.add(
+            "search",
+            "must be { low = ..., high = ..., steps = ..., max-tokens = ... }"
+                + " with numbers: "
+                + e.getMessage().replaceFirst("^.*?: ", ""));
         return d;
       }
     }
@@ -496,8 +560,12 @@ public final class ConditionSyntax {
           case CONVENTION -> {
             String v = o.getString(k).trim().toLowerCase(Locale.ROOT);
             if (!v.equals("hf") && !v.equals("tl")) {
-              problems.add(k, "must be hf (the checkpoint's tensors) or tl (the paper's "
-                  + "TransformerLens parameters), got '" + o.getString(k) + "'");
+              problems.add(
+                  k,
+                  "must be hf (the checkpoint's tensors) or tl (the paper's "
+                      + "TransformerLens parameters), got '"
+                      + o.getString(k)
+                      + "'");
               yield null;
             }
             yield Convention.parse(v, k);
@@ -508,8 +576,12 @@ public final class ConditionSyntax {
             for (String t : o.getStringList(k)) {
               TensorRole role = Targets.role(t);
               if (role == null) {
-                problems.add(k, "may list embeddings, lm-head (decoder linear weights are "
-                    + "always compressed), got '" + t + "'");
+                problems.add(
+                    k,
+                    "may list embeddings, lm-head (decoder linear weights are "
+                        + "always compressed), got '"
+                        + t
+                        + "'");
                 yield null;
               }
               roles.add(role);
@@ -518,13 +590,15 @@ public final class ConditionSyntax {
           }
         };
       } catch (ConfigException e) {
-        problems.add(k, switch (p.form()) {
-          case INTEGER, PREFIXED -> "must be an integer";
-          case FRACTION -> "must be a number";
-          case FLAG -> "must be true or false";
-          case CONVENTION -> "must be hf or tl";
-          case TARGETS -> "must be a list such as [embeddings, lm-head]";
-        });
+        problems.add(
+            k,
+            switch (p.form()) {
+              case INTEGER, PREFIXED -> "must be an integer";
+              case FRACTION -> "must be a number";
+              case FLAG -> "must be true or false";
+              case CONVENTION -> "must be hf or tl";
+              case TARGETS -> "must be a list such as [embeddings, lm-head]";
+            });
         return null;
       }
     }

@@ -10,18 +10,18 @@ import qdm.model.Model;
 import qdm.spark.Paths;
 
 /**
- * The one place a condition becomes weights, over a loaded reference: the reference's own
- * tensors, a simulated compression of them, or a checkpoint's dequantized tensors read with the
- * reference's config and processing. Executors, {@code drift}, {@code forward} and the matched
- * search's probes all come here.
+ * The one place a condition becomes weights, over a loaded reference: the reference's own tensors,
+ * a simulated compression of them, or a checkpoint's dequantized tensors read with the reference's
+ * config and processing. Executors, {@code drift}, {@code forward} and the matched search's probes
+ * all come here.
  */
 public final class ConditionWeights {
   private ConditionWeights() {}
 
   /**
    * The weights of {@code c}; close them when done (that frees only what was created for them,
-   * never the reference's tensors). A checkpoint's report has no error statistics (measuring
-   * them reads every tensor to the host): {@link #measured} has them.
+   * never the reference's tensors). A checkpoint's report has no error statistics (measuring them
+   * reads every tensor to the host): {@link #measured} has them.
    */
   public static Compressed derive(Condition c, ReferenceModel ref) {
     if (c instanceof Condition.Simulated s) {
@@ -37,12 +37,13 @@ public final class ConditionWeights {
       return new Compressed(load(k, ref).weights(), empty(k.name()));
     }
     if (c instanceof Condition.MatchedPruning m) {
-      throw new IllegalStateException(m.name() + ": a matched condition has weights only at a "
-          + "searched sparsity (MatchedPruning.at)");
+      throw new IllegalStateException(
+          m.name()
+              + ": a matched condition has weights only at a "
+              + "searched sparsity (MatchedPruning.at)");
     }
     // the reference: its own tensors, nothing to free
-    return new Compressed(ref.model().weights().derive((name, manager) -> null),
-        empty(c.name()));
+    return new Compressed(ref.model().weights().derive((name, manager) -> null), empty(c.name()));
   }
 
   private static CompressionReport empty(String name) {
@@ -55,12 +56,18 @@ public final class ConditionWeights {
     if (c.files().isEmpty()) {
       return out;
     }
-    return new Compressed(out.weights(), CompressionReport.between(c.name(),
-        ref.model().weights(), out.weights(), Compression.DEFAULT_TARGETS));
+    return new Compressed(
+        out.weights(),
+        CompressionReport.between(
+            c.name(), ref.model().weights(), out.weights(), Compression.DEFAULT_TARGETS));
   }
 
   private static Model load(Condition.Checkpoint k, ReferenceModel ref) {
-    return Model.load(CheckpointFiles.resolve(Paths.local(k.path()), k.format(), ref.files()),
-        ref.manager(), ref.placement().device(), ref.placement().dtype(), ref.processing());
+    return Model.load(
+        CheckpointFiles.resolve(Paths.local(k.path()), k.format(), ref.files()),
+        ref.manager(),
+        ref.placement().device(),
+        ref.placement().dtype(),
+        ref.processing());
   }
 }

@@ -11,9 +11,9 @@ import qdm.compress.Nf4;
 import qdm.compress.Rtn;
 
 /**
- * The registry of simulated compression methods, keyed by {@link Method#id()}: what the
- * condition grammar accepts as a {@code method} and as the first word of a spec. Adding a method
- * is its compression class (with its {@link Method}) and one line here.
+ * The registry of simulated compression methods, keyed by {@link Method#id()}: what the condition
+ * grammar accepts as a {@code method} and as the first word of a spec. Adding a method is its
+ * compression class (with its {@link Method}) and one line here.
  */
 public final class SimulatedMethods {
   private static final Map<String, Method> METHODS = new LinkedHashMap<>();
@@ -29,7 +29,8 @@ public final class SimulatedMethods {
   /** Adds {@code method}; its id must be new and must not be a condition kind's word. */
   public static synchronized void register(Method method) {
     String id = method.id();
-    if (!id.matches("[a-z][a-z0-9_]*") || METHODS.containsKey(id)
+    if (!id.matches("[a-z][a-z0-9_]*")
+        || METHODS.containsKey(id)
         || List.of("none", "fp", "checkpoint").contains(id)) {
       throw new IllegalArgumentException("cannot register a compression method as '" + id + "'");
     }

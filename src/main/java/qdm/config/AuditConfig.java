@@ -8,8 +8,8 @@ import java.util.OptionalLong;
 import qdm.condition.Condition;
 
 /**
- * A whole audit, validated: one model, one SAE, one corpus and N conditions. Built only by
- * {@link AuditConfigs#load}, which checks every key before any compute.
+ * A whole audit, validated: one model, one SAE, one corpus and N conditions. Built only by {@link
+ * AuditConfigs#load}, which checks every key before any compute.
  *
  * @param source the config file (for messages and provenance)
  * @param text the effective configuration (file, defaults and overrides) as HOCON, for provenance
@@ -36,8 +36,11 @@ public record AuditConfig(
 
   /** The reference condition: the first with {@code method = none}. */
   public Condition.Reference reference() {
-    return conditions.stream().filter(Condition::isReference)
-        .map(c -> (Condition.Reference) c).findFirst().orElseThrow();
+    return conditions.stream()
+        .filter(Condition::isReference)
+        .map(c -> (Condition.Reference) c)
+        .findFirst()
+        .orElseThrow();
   }
 
   /** The condition named {@code name}. */
@@ -47,18 +50,23 @@ public record AuditConfig(
 
   /** The model directory and weight override. */
   /**
-   * @param processing {@code none} or {@code transformerlens}: what is done to the weights at
-   *     load (see {@code qdm.model.Processing})
+   * @param processing {@code none} or {@code transformerlens}: what is done to the weights at load
+   *     (see {@code qdm.model.Processing})
    */
-  public record ModelSettings(String path, Optional<String> weights, String dtype,
-      String processing) {}
+  public record ModelSettings(
+      String path, Optional<String> weights, String dtype, String processing) {}
 
   /** The SAE location, format and hook (null hook: from the SAE's config). */
   public record SaeSettings(String path, String format, Optional<String> hook) {}
 
   /** Where the text comes from and how much of it is tokenized. */
-  public record CorpusSettings(List<String> paths, String format, String textColumn,
-      String separator, long maxTokens, boolean bos) {
+  public record CorpusSettings(
+      List<String> paths,
+      String format,
+      String textColumn,
+      String separator,
+      long maxTokens,
+      boolean bos) {
     public CorpusSettings {
       paths = List.copyOf(paths);
     }
@@ -73,8 +81,13 @@ public record AuditConfig(
    * @param corpus a corpus of its own for the sliding windows (the paper: WikiText-2 test for
    *     Gemma); empty: the sliding windows read the same token stream as the chunk windows
    */
-  public record Sliding(boolean enabled, int length, int stride, boolean bos,
-      OptionalLong maxTokens, Optional<SlidingCorpus> corpus) {}
+  public record Sliding(
+      boolean enabled,
+      int length,
+      int stride,
+      boolean bos,
+      OptionalLong maxTokens,
+      Optional<SlidingCorpus> corpus) {}
 
   /** The files of a separate sliding-window corpus (joined with {@code corpus.separator}). */
   public record SlidingCorpus(List<String> paths, String format, String textColumn) {
@@ -84,11 +97,14 @@ public record AuditConfig(
   }
 
   /**
-   * Where the model, SAE and corpus files come from, for messages when they are missing: an
-   * {@code hf://} location, optionally followed by a note ({@code model.source} etc.). Corpus
-   * lists are empty or parallel to the paths. Hints only: they change no output.
+   * Where the model, SAE and corpus files come from, for messages when they are missing: an {@code
+   * hf://} location, optionally followed by a note ({@code model.source} etc.). Corpus lists are
+   * empty or parallel to the paths. Hints only: they change no output.
    */
-  public record Sources(Optional<String> model, Optional<String> sae, List<String> corpus,
+  public record Sources(
+      Optional<String> model,
+      Optional<String> sae,
+      List<String> corpus,
       List<String> slidingCorpus) {
     public Sources {
       corpus = List.copyOf(corpus);
@@ -107,43 +123,87 @@ public record AuditConfig(
   }
 
   /**
-   * This config with every file location passed through {@code m}: {@code qdm.model.path},
-   * {@code qdm.model.weights}, {@code qdm.sae.path}, {@code qdm.corpus.paths} and
-   * {@code qdm.windows.sliding.corpus.paths}. Used to put downloaded local copies in place of
-   * {@code hf://} locations; {@link #text()} keeps what the user wrote.
+   * This config with every file location passed through {@code m}: {@code qdm.model.path}, {@code
+   * qdm.model.weights}, {@code qdm.sae.path}, {@code qdm.corpus.paths} and {@code
+   * qdm.windows.sliding.corpus.paths}. Used to put downloaded local copies in place of {@code
+   * hf://} locations; {@link #text()} keeps what the user wrote.
    */
   public AuditConfig mapPaths(PathMapper m) {
-    var mo = new ModelSettings(m.map("qdm.model.path", model.path()),
-        model.weights().map(w -> m.map("qdm.model.weights", w)), model.dtype(),
-        model.processing());
+    var mo =
+        new ModelSettings(
+            m.map("qdm.model.path", model.path()),
+            model.weights().map(w -> m.map("qdm.model.weights", w)),
+            model.dtype(),
+            model.processing());
     var sa = new SaeSettings(m.map("qdm.sae.path", sae.path()), sae.format(), sae.hook());
-    var co = new CorpusSettings(corpus.paths().stream().map(p -> m.map("qdm.corpus.paths", p))
-        .toList(), corpus.format(), corpus.textColumn(), corpus.separator(), corpus.maxTokens(),
-        corpus.bos());
+    var co =
+        new CorpusSettings(
+            corpus.paths().stream().map(p -> m.map("qdm.corpus.paths", p)).toList(),
+            corpus.format(),
+            corpus.textColumn(),
+            corpus.separator(),
+            corpus.maxTokens(),
+            corpus.bos());
     Sliding sl = windows.sliding();
-    var sliding = new Sliding(sl.enabled(), sl.length(), sl.stride(), sl.bos(), sl.maxTokens(),
-        sl.corpus().map(c -> new SlidingCorpus(c.paths().stream()
-            .map(p -> m.map("qdm.windows.sliding.corpus.paths", p)).toList(), c.format(),
-            c.textColumn())));
-    List<Condition> mapped = conditions.stream()
-        .map(c -> c.mapFiles(p -> m.map("qdm.conditions." + c.name() + ".path", p))).toList();
-    return new AuditConfig(runName, output, mo, sa, co,
-        new WindowSettings(windows.chunkLength(), sliding), mapped, analysis, execution,
-        spark, sources, hub, source, text);
+    var sliding =
+        new Sliding(
+            sl.enabled(),
+            sl.length(),
+            sl.stride(),
+            sl.bos(),
+            sl.maxTokens(),
+            sl.corpus()
+                .map(
+                    c ->
+                        new SlidingCorpus(
+                            c.paths().stream()
+                                .map(p -> m.map("qdm.windows.sliding.corpus.paths", p))
+                                .toList(),
+                            c.format(),
+                            c.textColumn())));
+    List<Condition> mapped =
+        conditions.stream()
+            .map(c -> c.mapFiles(p -> m.map("qdm.conditions." + c.name() + ".path", p)))
+            .toList();
+    return new AuditConfig(
+        runName,
+        output,
+        mo,
+        sa,
+        co,
+        new WindowSettings(windows.chunkLength(), sliding),
+        mapped,
+        analysis,
+        execution,
+        spark,
+        sources,
+        hub,
+        source,
+        text);
   }
 
   /** Analysis thresholds and what to compare. */
-  public record AnalysisConfig(double activeFiringRate, double survivedAbove,
-      double damagedBelow, List<List<String>> overlap, String predictorCondition, int folds,
-      long seed, boolean nullRun) {
+  public record AnalysisConfig(
+      double activeFiringRate,
+      double survivedAbove,
+      double damagedBelow,
+      List<List<String>> overlap,
+      String predictorCondition,
+      int folds,
+      long seed,
+      boolean nullRun) {
     public AnalysisConfig {
       overlap = overlap.stream().map(List::copyOf).toList();
     }
   }
 
   /** How executors run the model. Empty optionals mean "auto". */
-  public record ExecutionSettings(int batchSize, String device, OptionalLong weightCacheBytes,
-      OptionalInt windowsPerTask, OptionalInt threadsPerTask) {}
+  public record ExecutionSettings(
+      int batchSize,
+      String device,
+      OptionalLong weightCacheBytes,
+      OptionalInt windowsPerTask,
+      OptionalInt threadsPerTask) {}
 
   /** Spark master for runs outside spark-submit, and extra Spark settings. */
   public record SparkSettings(String master, Map<String, String> conf) {

@@ -31,20 +31,23 @@ import qdm.condition.ConditionSyntax;
 import qdm.hub.HubUri;
 
 /**
- * Reads an audit configuration: a HOCON file over the defaults in {@code qdm/defaults.conf},
- * with {@code --set key=value} overrides on top, validated completely before anything runs.
+ * Reads an audit configuration: a HOCON file over the defaults in {@code qdm/defaults.conf}, with
+ * {@code --set key=value} overrides on top, validated completely before anything runs.
  *
- * <p>Every problem found is reported at once, each naming the file and line, the key, and what
- * was expected; unknown keys are rejected (with the nearest known key as a hint), so a typo
- * never silently falls back to a default.
+ * <p>Every problem found is reported at once, each naming the file and line, the key, and what was
+ * expected; unknown keys are rejected (with the nearest known key as a hint), so a typo never
+ * silently falls back to a default.
  */
 public final class AuditConfigs {
   private static final String ROOT = "qdm";
   private static final Pattern NAME = ConditionSyntax.NAME;
+
   /** Master URLs Spark accepts (SparkContext's own forms). */
-  private static final Pattern MASTER = Pattern.compile("local|local\\[([1-9][0-9]*|\\*)"
-      + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
-      + "|spark://\\S+|yarn|k8s://\\S+|mesos://\\S+");
+  private static final Pattern MASTER =
+      Pattern.compile(
+          "local|local\\[([1-9][0-9]*|\\*)"
+              + "(,\\s*[0-9]+)?]|local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]"
+              + "|spark://\\S+|yarn|k8s://\\S+|mesos://\\S+");
 
   private AuditConfigs() {}
 
@@ -55,8 +58,9 @@ public final class AuditConfigs {
     }
     Config user;
     try {
-      user = ConfigFactory.parseFile(file.toFile(),
-          ConfigParseOptions.defaults().setAllowMissing(false));
+      user =
+          ConfigFactory.parseFile(
+              file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
     } catch (ConfigException e) {
       throw new QdmException(file + ": cannot parse: " + e.getMessage());
     }
@@ -67,8 +71,9 @@ public final class AuditConfigs {
   public static AuditConfig parse(String hocon, List<String> overrides, String sourceName) {
     Config user;
     try {
-      user = ConfigFactory.parseString(hocon,
-          ConfigParseOptions.defaults().setOriginDescription(sourceName));
+      user =
+          ConfigFactory.parseString(
+              hocon, ConfigParseOptions.defaults().setOriginDescription(sourceName));
     } catch (ConfigException e) {
       throw new QdmException(sourceName + ": cannot parse: " + e.getMessage());
     }
@@ -96,19 +101,19 @@ public final class AuditConfigs {
   }
 
   /**
-   * Settings that change how or where a run executes but not what it computes (a run directory
-   * that was moved or copied is still the same run).
+   * Settings that change how or where a run executes but not what it computes (a run directory that
+   * was moved or copied is still the same run).
    */
-  private static final Pattern NOT_OUTPUT = Pattern.compile(
-      "qdm\\.(execution|spark|hub)\\..*|qdm\\..*\\.source|qdm\\.source|qdm\\.output"
-          + "|qdm\\.run-name");
+  private static final Pattern NOT_OUTPUT =
+      Pattern.compile(
+          "qdm\\.(execution|spark|hub)\\..*|qdm\\..*\\.source|qdm\\.source|qdm\\.output"
+              + "|qdm\\.run-name");
 
   /**
-   * The settings that differ between two resolved configs (the text of
-   * {@link AuditConfig#text()} or a run's {@code config.conf}) and can change a run's outputs,
-   * as {@code key: A vs B} lines; execution, Spark and hub settings and source hints are left
-   * out, since a run computes the same tables under any of them; so are the output location and
-   * the run's name.
+   * The settings that differ between two resolved configs (the text of {@link AuditConfig#text()}
+   * or a run's {@code config.conf}) and can change a run's outputs, as {@code key: A vs B} lines;
+   * execution, Spark and hub settings and source hints are left out, since a run computes the same
+   * tables under any of them; so are the output location and the run's name.
    */
   public static List<String> outputDifferences(String a, String b) {
     Config ca = ConfigFactory.parseString(a);
@@ -142,11 +147,13 @@ public final class AuditConfigs {
       key = ROOT + "." + key;
     }
     try {
-      return ConfigFactory.parseString(key + " = " + (value.isEmpty() ? "\"\"" : value),
+      return ConfigFactory.parseString(
+          key + " = " + (value.isEmpty() ? "\"\"" : value),
           ConfigParseOptions.defaults().setOriginDescription("--set " + override));
     } catch (ConfigException e) {
       // a bare string with characters HOCON does not allow unquoted
-      return ConfigFactory.parseString(key + " = " + ConfigUtil.quoteString(value),
+      return ConfigFactory.parseString(
+          key + " = " + ConfigUtil.quoteString(value),
           ConfigParseOptions.defaults().setOriginDescription("--set " + override));
     }
   }
@@ -155,8 +162,10 @@ public final class AuditConfigs {
     for (Map.Entry<String, ConfigValue> e : layered.entrySet()) {
       List<String> parts = ConfigUtil.splitPath(e.getKey());
       if (!parts.get(0).equals(ROOT)) {
-        problems.add(e.getValue().origin(), e.getKey(), "unknown key: settings live under "
-            + "'qdm { ... }'");
+        problems.add(
+            e.getValue().origin(),
+            e.getKey(),
+            "unknown key: settings live under " + "'qdm { ... }'");
         continue;
       }
       if (parts.size() >= 3 && parts.get(1).equals("spark") && parts.get(2).equals("conf")) {
@@ -186,9 +195,13 @@ public final class AuditConfigs {
         best = k;
       }
     }
-    return best != null && bestDistance <= 3 ? " (did you mean " + parentPath + "." + best + "?)"
-        : " (known keys under " + parentPath + ": "
-            + String.join(", ", defaults.getObject(parentPath).keySet()) + ")";
+    return best != null && bestDistance <= 3
+        ? " (did you mean " + parentPath + "." + best + "?)"
+        : " (known keys under "
+            + parentPath
+            + ": "
+            + String.join(", ", defaults.getObject(parentPath).keySet())
+            + ")";
   }
 
   static int editDistance(String a, String b) {
@@ -221,8 +234,8 @@ public final class AuditConfigs {
     }
 
     /**
-     * Records a problem with {@code key}; only the first one per key is kept, since a later one
-     * is a consequence of the first (a value that did not parse fails its range check too).
+     * Records a problem with {@code key}; only the first one per key is kept, since a later one is
+     * a consequence of the first (a value that did not parse fails its range check too).
      */
     void add(ConfigOrigin origin, String key, String message) {
       if (!keys.add(key)) {
@@ -234,7 +247,8 @@ public final class AuditConfigs {
       }
       if (origin != null && origin.lineNumber() > 0 && origin.filename() != null) {
         where = origin.filename() + ":" + origin.lineNumber();
-      } else if (origin != null && origin.description() != null
+      } else if (origin != null
+          && origin.description() != null
           && origin.description().startsWith("--set")) {
         where = origin.description().replaceFirst(": [0-9]+$", "");
       } else if (origin != null && origin.lineNumber() > 0) {
@@ -248,8 +262,8 @@ public final class AuditConfigs {
         throw new QdmException(lines.get(0));
       }
       if (!lines.isEmpty()) {
-        throw new QdmException(lines.size() + " problems in the configuration:\n  "
-            + String.join("\n  ", lines));
+        throw new QdmException(
+            lines.size() + " problems in the configuration:\n  " + String.join("\n  ", lines));
       }
     }
 
@@ -263,6 +277,7 @@ public final class AuditConfigs {
     private final Config c;
     private final Problems problems;
     private final String source;
+
     /** {@code qdm.compression.convention}: the conditions' convention unless they say. */
     private Convention defaultConvention = Convention.HF;
 
@@ -275,112 +290,172 @@ public final class AuditConfigs {
     AuditConfig read() {
       String runName = requiredString("qdm.run-name");
       if (runName != null && !NAME.matcher(runName).matches()) {
-        bad("qdm.run-name", "must be letters, digits, '.', '_' or '-' (it names a directory), "
-            + "got '" + runName + "'");
+        bad(
+            "qdm.run-name",
+            "must be letters, digits, '.', '_' or '-' (it names a directory), "
+                + "got '"
+                + runName
+                + "'");
       }
       String output = requiredString("qdm.output");
 
-      var model = new AuditConfig.ModelSettings(requiredString("qdm.model.path"),
-          optionalString("qdm.model.weights"),
-          oneOf("qdm.model.dtype", "auto", "float32", "float16"),
-          oneOf("qdm.model.processing", "none", "transformerlens"));
+      var model =
+          new AuditConfig.ModelSettings(
+              requiredString("qdm.model.path"),
+              optionalString("qdm.model.weights"),
+              oneOf("qdm.model.dtype", "auto", "float32", "float16"),
+              oneOf("qdm.model.processing", "none", "transformerlens"));
       String convention = oneOf("qdm.compression.convention", names(Convention.values()));
-      defaultConvention = convention == null ? Convention.HF
-          : Convention.parse(convention, "qdm.compression.convention");
-      var sae = new AuditConfig.SaeSettings(requiredString("qdm.sae.path"),
-          oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify",
-              "llamascope"),
-          optionalString("qdm.sae.hook"));
+      defaultConvention =
+          convention == null
+              ? Convention.HF
+              : Convention.parse(convention, "qdm.compression.convention");
+      var sae =
+          new AuditConfig.SaeSettings(
+              requiredString("qdm.sae.path"),
+              oneOf("qdm.sae.format", "auto", "saelens", "gemmascope", "sparsify", "llamascope"),
+              optionalString("qdm.sae.hook"));
 
       List<String> paths = stringList("qdm.corpus.paths");
       if (paths.isEmpty()) {
         bad("qdm.corpus.paths", "must list at least one file or directory");
       }
       long maxTokens = positiveLong("qdm.corpus.max-tokens");
-      var corpus = new AuditConfig.CorpusSettings(paths,
-          oneOf("qdm.corpus.format", "auto", "text", "jsonl", "parquet"),
-          requiredString("qdm.corpus.text-column"), string("qdm.corpus.separator"), maxTokens,
-          bool("qdm.corpus.bos"));
+      var corpus =
+          new AuditConfig.CorpusSettings(
+              paths,
+              oneOf("qdm.corpus.format", "auto", "text", "jsonl", "parquet"),
+              requiredString("qdm.corpus.text-column"),
+              string("qdm.corpus.separator"),
+              maxTokens,
+              bool("qdm.corpus.bos"));
 
       int chunk = intAtLeast("qdm.windows.chunk-length", 2);
       if (maxTokens > 0 && chunk > 0 && maxTokens < chunk) {
-        bad("qdm.corpus.max-tokens", "must be at least one chunk (" + chunk + " tokens), got "
-            + maxTokens);
+        bad(
+            "qdm.corpus.max-tokens",
+            "must be at least one chunk (" + chunk + " tokens), got " + maxTokens);
       }
       int slideLength = intAtLeast("qdm.windows.sliding.length", 2);
       int stride = intAtLeast("qdm.windows.sliding.stride", 1);
       if (slideLength > 0 && stride >= slideLength) {
-        bad("qdm.windows.sliding.stride", "must be smaller than the window length "
-            + slideLength + " (each window must overlap the previous one), got " + stride);
+        bad(
+            "qdm.windows.sliding.stride",
+            "must be smaller than the window length "
+                + slideLength
+                + " (each window must overlap the previous one), got "
+                + stride);
       }
-      OptionalLong slideTokens = c.getIsNull("qdm.windows.sliding.max-tokens")
-          ? OptionalLong.empty() : OptionalLong.of(positiveLong("qdm.windows.sliding.max-tokens"));
+      OptionalLong slideTokens =
+          c.getIsNull("qdm.windows.sliding.max-tokens")
+              ? OptionalLong.empty()
+              : OptionalLong.of(positiveLong("qdm.windows.sliding.max-tokens"));
       Optional<AuditConfig.SlidingCorpus> slideCorpus = Optional.empty();
       List<String> slideSources = List.of();
       if (!c.getIsNull("qdm.windows.sliding.corpus.paths")) {
         List<String> slidePaths = stringList("qdm.windows.sliding.corpus.paths");
         if (slidePaths.isEmpty()) {
-          bad("qdm.windows.sliding.corpus.paths", "must list at least one file or directory "
-              + "(or be null: the sliding windows then read the chunk windows' corpus)");
+          bad(
+              "qdm.windows.sliding.corpus.paths",
+              "must list at least one file or directory "
+                  + "(or be null: the sliding windows then read the chunk windows' corpus)");
         }
-        slideCorpus = Optional.of(new AuditConfig.SlidingCorpus(slidePaths,
-            oneOf("qdm.windows.sliding.corpus.format", "auto", "text", "jsonl", "parquet"),
-            requiredString("qdm.windows.sliding.corpus.text-column")));
+        slideCorpus =
+            Optional.of(
+                new AuditConfig.SlidingCorpus(
+                    slidePaths,
+                    oneOf("qdm.windows.sliding.corpus.format", "auto", "text", "jsonl", "parquet"),
+                    requiredString("qdm.windows.sliding.corpus.text-column")));
         slideSources = sourceList("qdm.windows.sliding.corpus.source", slidePaths.size());
       } else if (!c.getIsNull("qdm.windows.sliding.corpus.source")) {
-        bad("qdm.windows.sliding.corpus.source", "applies only with "
-            + "qdm.windows.sliding.corpus.paths");
+        bad(
+            "qdm.windows.sliding.corpus.source",
+            "applies only with " + "qdm.windows.sliding.corpus.paths");
       }
-      var windows = new AuditConfig.WindowSettings(chunk, new AuditConfig.Sliding(
-          bool("qdm.windows.sliding.enabled"), slideLength, stride,
-          bool("qdm.windows.sliding.bos"), slideTokens, slideCorpus));
-      var sources = new AuditConfig.Sources(source("qdm.model.source"),
-          source("qdm.sae.source"), sourceList("qdm.corpus.source", paths.size()),
-          slideSources);
+      var windows =
+          new AuditConfig.WindowSettings(
+              chunk,
+              new AuditConfig.Sliding(
+                  bool("qdm.windows.sliding.enabled"),
+                  slideLength,
+                  stride,
+                  bool("qdm.windows.sliding.bos"),
+                  slideTokens,
+                  slideCorpus));
+      var sources =
+          new AuditConfig.Sources(
+              source("qdm.model.source"),
+              source("qdm.sae.source"),
+              sourceList("qdm.corpus.source", paths.size()),
+              slideSources);
       Optional<String> endpoint = optionalString("qdm.hub.endpoint");
       if (endpoint.isPresent() && !endpoint.get().matches("(?i)https?://[^\\s/]+(/\\S*)?")) {
-        bad("qdm.hub.endpoint", "must be an http:// or https:// URL, got '" + endpoint.get()
-            + "'");
+        bad("qdm.hub.endpoint", "must be an http:// or https:// URL, got '" + endpoint.get() + "'");
       }
-      var hub = new AuditConfig.HubConfig(optionalString("qdm.hub.cache"), endpoint,
-          bool("qdm.hub.offline"));
+      var hub =
+          new AuditConfig.HubConfig(
+              optionalString("qdm.hub.cache"), endpoint, bool("qdm.hub.offline"));
       for (String key : List.of("qdm.model.path", "qdm.model.weights", "qdm.sae.path")) {
         if (!c.getIsNull(key)) {
           hubLocation(key, c.getString(key));
         }
       }
       paths.forEach(p -> hubLocation("qdm.corpus.paths", p));
-      slideCorpus.ifPresent(sc -> sc.paths()
-          .forEach(p -> hubLocation("qdm.windows.sliding.corpus.paths", p)));
+      slideCorpus.ifPresent(
+          sc -> sc.paths().forEach(p -> hubLocation("qdm.windows.sliding.corpus.paths", p)));
 
       List<Condition> conditions = conditions();
       var analysis = analysis(conditions);
 
-      var execution = new AuditConfig.ExecutionSettings(intAtLeast("qdm.execution.batch-size", 1),
-          oneOf("qdm.execution.device", "auto", "cpu", "gpu"),
-          autoBytes("qdm.execution.weight-cache-bytes"),
-          autoInt("qdm.execution.windows-per-task"), autoInt("qdm.execution.threads-per-task"));
+      var execution =
+          new AuditConfig.ExecutionSettings(
+              intAtLeast("qdm.execution.batch-size", 1),
+              oneOf("qdm.execution.device", "auto", "cpu", "gpu"),
+              autoBytes("qdm.execution.weight-cache-bytes"),
+              autoInt("qdm.execution.windows-per-task"),
+              autoInt("qdm.execution.threads-per-task"));
 
       Map<String, String> sparkConf = new LinkedHashMap<>();
       if (c.hasPath("qdm.spark.conf")) {
         for (Map.Entry<String, ConfigValue> e : c.getConfig("qdm.spark.conf").entrySet()) {
-          sparkConf.put(String.join(".", ConfigUtil.splitPath(e.getKey())),
+          sparkConf.put(
+              String.join(".", ConfigUtil.splitPath(e.getKey())),
               String.valueOf(e.getValue().unwrapped()));
         }
       }
       String master = requiredString("qdm.spark.master");
       if (master != null && !MASTER.matcher(master).matches()) {
-        bad("qdm.spark.master", "must be a Spark master URL: local, local[N], local[*], "
-            + "local[N,F], spark://HOST:PORT, yarn or k8s://URL; got '" + master + "'");
+        bad(
+            "qdm.spark.master",
+            "must be a Spark master URL: local, local[N], local[*], "
+                + "local[N,F], spark://HOST:PORT, yarn or k8s://URL; got '"
+                + master
+                + "'");
       }
       var spark = new AuditConfig.SparkSettings(master, sparkConf);
-      String text = c.getConfig(ROOT).atKey(ROOT).root().render(
-          ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
+      String text =
+          c.getConfig(ROOT)
+              .atKey(ROOT)
+              .root()
+              .render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
       if (!problems.isEmpty()) {
         return null;
       }
-      return new AuditConfig(runName, output, model, sae, corpus, windows, conditions, analysis,
-          execution, spark, sources, hub, source, text);
+      return new AuditConfig(
+          runName,
+          output,
+          model,
+          sae,
+          corpus,
+          windows,
+          conditions,
+          analysis,
+          execution,
+          spark,
+          sources,
+          hub,
+          source,
+          text);
     }
 
     private List<Condition> conditions() {
@@ -404,43 +479,69 @@ public final class AuditConfigs {
         ConfigObject obj = (ConfigObject) list.get(i);
         for (String k : obj.keySet()) {
           if (!known.contains(k)) {
-            problems.add(obj.get(k).origin(), at + "." + k, "unknown key (condition keys: "
-                + String.join(", ", known) + ")");
+            problems.add(
+                obj.get(k).origin(),
+                at + "." + k,
+                "unknown key (condition keys: " + String.join(", ", known) + ")");
           }
         }
         Config o = obj.toConfig();
         // a given name is checked for duplicates even when the rest of the condition is wrong
-        String given = o.hasPath("name") && obj.get("name").valueType() == ConfigValueType.STRING
-            ? o.getString("name") : null;
+        String given =
+            o.hasPath("name") && obj.get("name").valueType() == ConfigValueType.STRING
+                ? o.getString("name")
+                : null;
         if (given != null && !names.add(given)) {
           problems.add(obj.origin(), at + ".name", "duplicate condition name '" + given + "'");
         }
-        Condition cond = ConditionSyntax.read(o, defaultConvention, (k, message) -> problems.add(
-            o.hasPath(k) ? o.getValue(k).origin() : obj.origin(), at + "." + k, message));
+        Condition cond =
+            ConditionSyntax.read(
+                o,
+                defaultConvention,
+                (k, message) ->
+                    problems.add(
+                        o.hasPath(k) ? o.getValue(k).origin() : obj.origin(),
+                        at + "." + k,
+                        message));
         if (cond == null) {
           continue;
         }
         if (given == null && !names.add(cond.name())) {
-          problems.add(obj.origin(), at + ".name", "duplicate condition name '" + cond.name()
-              + "'");
+          problems.add(
+              obj.origin(), at + ".name", "duplicate condition name '" + cond.name() + "'");
         }
         out.add(cond);
       }
       if (list.isEmpty()) {
-        bad(key, "is empty: list at least the reference condition, e.g. conditions = [ { name = "
-            + "fp, method = none }, { name = rtn4, method = rtn, bits = 4 } ]");
+        bad(
+            key,
+            "is empty: list at least the reference condition, e.g. conditions = [ { name = "
+                + "fp, method = none }, { name = rtn4, method = rtn, bits = 4 } ]");
       } else if (!out.isEmpty() && out.stream().noneMatch(Condition::isReference)) {
         bad(key, "needs a reference condition with method = none");
       }
       for (Condition.MatchedPruning m : Condition.matched(out)) {
-        Optional<Condition> target = out.stream().filter(x -> x.name().equals(m.target()))
-            .findFirst();
+        Optional<Condition> target =
+            out.stream().filter(x -> x.name().equals(m.target())).findFirst();
         if (target.isEmpty()) {
-          bad(key, "condition '" + m.name() + "': match-perplexity-of = '" + m.target()
-              + "' is not a defined condition (" + names(out) + ")");
+          bad(
+              key,
+              "condition '"
+                  + m.name()
+                  + "': match-perplexity-of = '"
+                  + m.target()
+                  + "' is not a defined condition ("
+                  + names(out)
+                  + ")");
         } else if (target.get().isSearched()) {
-          bad(key, "condition '" + m.name() + "': match-perplexity-of must name a condition "
-              + "with a fixed compression, not another matched one ('" + m.target() + "')");
+          bad(
+              key,
+              "condition '"
+                  + m.name()
+                  + "': match-perplexity-of must name a condition "
+                  + "with a fixed compression, not another matched one ('"
+                  + m.target()
+                  + "')");
         }
       }
       return out;
@@ -451,8 +552,9 @@ public final class AuditConfigs {
       double survived = doubleIn("qdm.analysis.survived-above", -1, 1);
       double damaged = doubleIn("qdm.analysis.damaged-below", -1, 1);
       if (damaged > survived) {
-        bad("qdm.analysis.damaged-below", "must not exceed survived-above (" + survived
-            + "), got " + damaged);
+        bad(
+            "qdm.analysis.damaged-below",
+            "must not exceed survived-above (" + survived + "), got " + damaged);
       }
       List<List<String>> overlap = new ArrayList<>();
       String okey = "qdm.analysis.overlap";
@@ -483,24 +585,38 @@ public final class AuditConfigs {
       String pkey = "qdm.analysis.predictor.condition";
       String predictor = requiredString(pkey);
       if ("auto".equals(predictor)) {
-        predictor = Condition.matched(conditions).stream()
-            .map(Condition.MatchedPruning::target).findFirst()
-            .or(() -> conditions.stream().filter(x -> !x.isReference())
-                .map(Condition::name).findFirst())
-            .orElse(null);
+        predictor =
+            Condition.matched(conditions).stream()
+                .map(Condition.MatchedPruning::target)
+                .findFirst()
+                .or(
+                    () ->
+                        conditions.stream()
+                            .filter(x -> !x.isReference())
+                            .map(Condition::name)
+                            .findFirst())
+                .orElse(null);
       } else if (predictor != null
           && conditions.stream().noneMatch(x -> x.name().equals(c.getString(pkey)))) {
         bad(pkey, "condition '" + predictor + "' is not defined (" + names(conditions) + ")");
       }
       int folds = intAtLeast("qdm.analysis.predictor.folds", 2);
       long seed = longValue("qdm.analysis.predictor.seed");
-      return new AuditConfig.AnalysisConfig(active, survived, damaged, overlap,
-          predictor == null ? "" : predictor, folds, seed, bool("qdm.analysis.null-run"));
+      return new AuditConfig.AnalysisConfig(
+          active,
+          survived,
+          damaged,
+          overlap,
+          predictor == null ? "" : predictor,
+          folds,
+          seed,
+          bool("qdm.analysis.null-run"));
     }
 
     /** The lower-case names of an enum's constants: the allowed values of its key. */
     private static String[] names(Enum<?>[] values) {
-      return java.util.Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT))
+      return java.util.Arrays.stream(values)
+          .map(v -> v.name().toLowerCase(Locale.ROOT))
           .toArray(String[]::new);
     }
 
@@ -539,8 +655,9 @@ public final class AuditConfigs {
         return java.util.Collections.nCopies(paths, v.get(0));
       }
       if (v.size() != paths) {
-        bad(key, "must give one source for all paths or one per path (" + paths + "), got "
-            + v.size());
+        bad(
+            key,
+            "must give one source for all paths or one per path (" + paths + "), got " + v.size());
         return List.of();
       }
       return v;

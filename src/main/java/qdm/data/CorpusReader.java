@@ -26,11 +26,11 @@ import qdm.QdmException;
 /**
  * Reads a corpus as an ordered sequence of documents, from any filesystem Spark reads.
  *
- * <p>Formats: {@code text} (each file is one document, strict UTF-8), {@code jsonl} (each line
- * an object whose text field is a document; see {@link CorpusText} for what is refused) and {@code parquet} (each row's text column is a document; this is how
- * WikiText and most hub datasets are stored). Order is deterministic: paths in the given order,
- * the files of a directory by name, rows in file order. Hidden files ({@code _} or {@code .}) are
- * skipped.
+ * <p>Formats: {@code text} (each file is one document, strict UTF-8), {@code jsonl} (each line an
+ * object whose text field is a document; see {@link CorpusText} for what is refused) and {@code
+ * parquet} (each row's text column is a document; this is how WikiText and most hub datasets are
+ * stored). Order is deterministic: paths in the given order, the files of a directory by name, rows
+ * in file order. Hidden files ({@code _} or {@code .}) are skipped.
  */
 public final class CorpusReader {
   private final SparkSession spark;
@@ -118,8 +118,8 @@ public final class CorpusReader {
 
   /**
    * The documents of one file. Text and JSON lines are read here, strictly, through the Hadoop
-   * filesystem (decompressing {@code .gz}, {@code .bz2}... as Spark would): see
-   * {@link CorpusText}. Parquet is read through Spark; a null text is an error naming the row.
+   * filesystem (decompressing {@code .gz}, {@code .bz2}... as Spark would): see {@link CorpusText}.
+   * Parquet is read through Spark; a null text is an error naming the row.
    */
   private Iterator<String> read(Path file) {
     String f = formatOf(file);
@@ -147,8 +147,10 @@ public final class CorpusReader {
     try (InputStream in = open(file)) {
       return in.readAllBytes();
     } catch (OutOfMemoryError e) {
-      throw new QdmException(file + ": too large to read as one text document (a text file is "
-          + "one document; split it, or use jsonl or parquet with one document per row)");
+      throw new QdmException(
+          file
+              + ": too large to read as one text document (a text file is "
+              + "one document; split it, or use jsonl or parquet with one document per row)");
     } catch (IOException e) {
       throw new QdmException(file + ": cannot read the corpus file: " + e.getMessage(), e);
     }
@@ -160,19 +162,32 @@ public final class CorpusReader {
     try {
       rows = spark.read().parquet(p);
     } catch (RuntimeException e) {
-      throw new QdmException(p + ": not a readable Parquet file: "
-          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+      throw new QdmException(
+          p
+              + ": not a readable Parquet file: "
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse(""),
+          e);
     }
     StructField field;
     try {
       field = rows.schema().apply(textColumn);
     } catch (IllegalArgumentException e) {
-      throw new QdmException(p + ": no column '" + textColumn + "' (columns: "
-          + String.join(", ", rows.schema().fieldNames()) + "); set qdm.corpus.text-column");
+      throw new QdmException(
+          p
+              + ": no column '"
+              + textColumn
+              + "' (columns: "
+              + String.join(", ", rows.schema().fieldNames())
+              + "); set qdm.corpus.text-column");
     }
     if (!field.dataType().equals(DataTypes.StringType)) {
-      throw new QdmException(p + ": column '" + textColumn + "' is "
-          + field.dataType().simpleString() + ", expected a string");
+      throw new QdmException(
+          p
+              + ": column '"
+              + textColumn
+              + "' is "
+              + field.dataType().simpleString()
+              + ", expected a string");
     }
     Iterator<Row> it = rows.select(textColumn).toLocalIterator();
     return new Iterator<>() {
@@ -187,8 +202,14 @@ public final class CorpusReader {
       public String next() {
         Row r = it.next();
         if (r.isNullAt(0)) {
-          throw new QdmException(p + ": row " + row + " (0-based) has a null '" + textColumn + "' (a "
-              + "document must be a string; filter the nulls out of the file)");
+          throw new QdmException(
+              p
+                  + ": row "
+                  + row
+                  + " (0-based) has a null '"
+                  + textColumn
+                  + "' (a "
+                  + "document must be a string; filter the nulls out of the file)");
         }
         row++;
         return r.getString(0);

@@ -27,12 +27,12 @@ import qdm.io.JsonErrors;
  * The documents of one corpus file, decoded strictly: a corpus that is not what it claims to be
  * fails with the file and the place, instead of being audited as something else.
  *
- * <p>Text must be valid UTF-8 without NUL bytes (a NUL means a binary file: an archive, a
- * Parquet file with a {@code .txt} name, a model checkpoint), and is never repaired with
- * replacement characters. JSON lines must each be one JSON object whose text field is a string;
- * a malformed line, a line without the field or with a null or non-string value fails with its
- * line number, since skipping it would audit fewer tokens than the user asked for. Lines that
- * hold only whitespace (a trailing newline) are not documents and are passed over.
+ * <p>Text must be valid UTF-8 without NUL bytes (a NUL means a binary file: an archive, a Parquet
+ * file with a {@code .txt} name, a model checkpoint), and is never repaired with replacement
+ * characters. JSON lines must each be one JSON object whose text field is a string; a malformed
+ * line, a line without the field or with a null or non-string value fails with its line number,
+ * since skipping it would audit fewer tokens than the user asked for. Lines that hold only
+ * whitespace (a trailing newline) are not documents and are passed over.
  */
 public final class CorpusText {
   private CorpusText() {}
@@ -41,35 +41,46 @@ public final class CorpusText {
   public static String decodeText(byte[] bytes, String file) {
     for (int i = 0; i < bytes.length; i++) {
       if (bytes[i] == 0) {
-        throw new QdmException(file + ": byte offset " + i + " is a NUL byte: not a text file "
-            + "(binary data?); a text corpus must be UTF-8 text (set qdm.corpus.format for "
-            + "jsonl or parquet files)");
+        throw new QdmException(
+            file
+                + ": byte offset "
+                + i
+                + " is a NUL byte: not a text file "
+                + "(binary data?); a text corpus must be UTF-8 text (set qdm.corpus.format for "
+                + "jsonl or parquet files)");
       }
     }
     return decode(bytes, 0, bytes.length, file, 0, "");
   }
 
   /**
-   * Strict UTF-8 of {@code bytes[from, from + length)}; {@code base} is the byte offset of
-   * {@code from} in the file and {@code where} extra context (a line number) for messages.
+   * Strict UTF-8 of {@code bytes[from, from + length)}; {@code base} is the byte offset of {@code
+   * from} in the file and {@code where} extra context (a line number) for messages.
    */
-  static String decode(byte[] bytes, int from, int length, String file, long base,
-      String where) {
-    CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+  static String decode(byte[] bytes, int from, int length, String file, long base, String where) {
+    CharsetDecoder d =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes, from, length);
-    CharBuffer out = CharBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8,
-        (long) length + 16));
+    CharBuffer out = CharBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, (long) length + 16));
     CoderResult r = d.decode(in, out, true);
     if (r.isUnderflow()) {
       r = d.flush(out);
     }
     if (r.isError()) {
       long offset = base + in.position() - from;
-      throw new QdmException(file + ": byte offset " + offset + where + " is not valid UTF-8 "
-          + "(byte 0x" + String.format("%02x", bytes[in.position()] & 0xff) + "); a text "
-          + "corpus must be UTF-8: convert it (iconv -f <encoding> -t utf-8) or remove the file");
+      throw new QdmException(
+          file
+              + ": byte offset "
+              + offset
+              + where
+              + " is not valid UTF-8 "
+              + "(byte 0x"
+              + String.format("%02x", bytes[in.position()] & 0xff)
+              + "); a text "
+              + "corpus must be UTF-8: convert it (iconv -f <encoding> -t utf-8) or remove the file");
     }
     out.flip();
     return out.toString();
@@ -130,8 +141,13 @@ public final class CorpusText {
         String where = " (line " + lineNo + ")";
         for (int i = 0; i < bytes.length; i++) {
           if (bytes[i] == 0) {
-            throw new QdmException(file + ": byte offset " + (start + i) + where + " is a NUL "
-                + "byte: not a JSON lines file (binary data?)");
+            throw new QdmException(
+                file
+                    + ": byte offset "
+                    + (start + i)
+                    + where
+                    + " is a NUL "
+                    + "byte: not a JSON lines file (binary data?)");
           }
         }
         String text = decode(bytes, 0, bytes.length, file, start, where);
@@ -150,26 +166,40 @@ public final class CorpusText {
       r.setStrictness(Strictness.STRICT);
       e = JsonParser.parseReader(r);
       if (r.peek() != JsonToken.END_DOCUMENT) {
-        throw new QdmException(at + ": more than one JSON value on the line (a JSON lines file "
-            + "has one object per line)");
+        throw new QdmException(
+            at
+                + ": more than one JSON value on the line (a JSON lines file "
+                + "has one object per line)");
       }
     } catch (JsonParseException | IOException ex) {
-      throw new QdmException(at + ": not valid JSON: " + JsonErrors.describe(
-          ex instanceof RuntimeException re ? re : new RuntimeException(ex.getMessage())));
+      throw new QdmException(
+          at
+              + ": not valid JSON: "
+              + JsonErrors.describe(
+                  ex instanceof RuntimeException re ? re : new RuntimeException(ex.getMessage())));
     }
     if (!e.isJsonObject()) {
-      throw new QdmException(at + ": expected a JSON object with a \"" + field
-          + "\" string, got " + abbreviate(e.toString()));
+      throw new QdmException(
+          at
+              + ": expected a JSON object with a \""
+              + field
+              + "\" string, got "
+              + abbreviate(e.toString()));
     }
     JsonObject o = e.getAsJsonObject();
     JsonElement v = o.get(field);
     if (v == null) {
-      throw new QdmException(at + ": no field \"" + field + "\" (fields: "
-          + String.join(", ", o.keySet()) + "); set qdm.corpus.text-column to the text field");
+      throw new QdmException(
+          at
+              + ": no field \""
+              + field
+              + "\" (fields: "
+              + String.join(", ", o.keySet())
+              + "); set qdm.corpus.text-column to the text field");
     }
     if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
-      throw new QdmException(at + ": field \"" + field + "\" is " + abbreviate(v.toString())
-          + ", expected a string");
+      throw new QdmException(
+          at + ": field \"" + field + "\" is " + abbreviate(v.toString()) + ", expected a string");
     }
     return v.getAsString();
   }

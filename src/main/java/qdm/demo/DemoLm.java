@@ -36,10 +36,10 @@ import qdm.train.TrainingRecord;
 import qdm.train.UnigramBaseline;
 
 /**
- * The demo language model, end to end: a byte-level BPE tokenizer learned from the training part
- * of the demo corpus, a GPT-NeoX model trained on it ({@link LmTrainer}), written as a Hugging
- * Face model directory, then loaded back from disk and scored on the held-out part next to a
- * unigram baseline.
+ * The demo language model, end to end: a byte-level BPE tokenizer learned from the training part of
+ * the demo corpus, a GPT-NeoX model trained on it ({@link LmTrainer}), written as a Hugging Face
+ * model directory, then loaded back from disk and scored on the held-out part next to a unigram
+ * baseline.
  */
 public final class DemoLm {
   private DemoLm() {}
@@ -51,16 +51,28 @@ public final class DemoLm {
    * @param out model directory to write
    * @param evalTokens held-out tokens scored during training (all of them at the end)
    */
-  public record Spec(Path corpus, Path out, int vocab, int layers, int dModel, int heads,
-      int context, LmOptions train, int threads, int evalTokens) {
+  public record Spec(
+      Path corpus,
+      Path out,
+      int vocab,
+      int layers,
+      int dModel,
+      int heads,
+      int context,
+      LmOptions train,
+      int threads,
+      int evalTokens) {
 
     public Spec {
       if (heads < 1 || dModel % heads != 0) {
         throw new QdmException("--heads " + heads + " must divide --d-model " + dModel);
       }
       if ((dModel / heads) % 8 != 0) {
-        throw new QdmException("head dim " + dModel / heads + " (--d-model / --heads) must be "
-            + "a multiple of 8 (a quarter of it rotates, in pairs)");
+        throw new QdmException(
+            "head dim "
+                + dModel / heads
+                + " (--d-model / --heads) must be "
+                + "a multiple of 8 (a quarter of it rotates, in pairs)");
       }
       if (layers < 1) {
         throw new QdmException("--layers must be at least 1, got " + layers);
@@ -73,14 +85,30 @@ public final class DemoLm {
     /** The GPT-NeoX configuration: Pythia's layout (parallel residual, rotary_pct 0.25). */
     public GptNeoXConfig config(int vocabSize) {
       int headDim = dModel / heads;
-      return new GptNeoXConfig(vocabSize, dModel, layers, heads, 4 * dModel, headDim / 4,
-          10000, 1e-5f, true, true, false, Activation.fromHf("gelu"));
+      return new GptNeoXConfig(
+          vocabSize,
+          dModel,
+          layers,
+          heads,
+          4 * dModel,
+          headDim / 4,
+          10000,
+          1e-5f,
+          true,
+          true,
+          false,
+          Activation.fromHf("gelu"));
     }
   }
 
   /** The figures the run reports. */
-  public record Report(int vocab, long trainTokens, long heldOutTokens, long scoredTokens,
-      double perplexity, double unigramPerplexity) {}
+  public record Report(
+      int vocab,
+      long trainTokens,
+      long heldOutTokens,
+      long scoredTokens,
+      double perplexity,
+      double unigramPerplexity) {}
 
   /** Builds the tokenizer and the model into {@code spec.out()} and scores it. */
   public static Report run(Spec spec, PrintStream log) {
@@ -89,7 +117,10 @@ public final class DemoLm {
     String trainText = read(spec.corpus().resolve(DemoCorpus.TRAIN));
     String heldOutText = read(spec.corpus().resolve(DemoCorpus.HELD_OUT));
 
-    log.printf(Locale.ROOT, "tokenizer: byte-level BPE, %d ids, from %s%n", spec.vocab(),
+    log.printf(
+        Locale.ROOT,
+        "tokenizer: byte-level BPE, %d ids, from %s%n",
+        spec.vocab(),
         spec.corpus().resolve(DemoCorpus.TRAIN));
     Path tokenizerFile = spec.out().resolve(ModelFiles.TOKENIZER);
     new BpeTrainer(spec.vocab()).train(trainText).write(tokenizerFile);
@@ -101,32 +132,38 @@ public final class DemoLm {
       heldOut = ints(tokenizer.encode(heldOutText));
       vocab = spec.vocab();
     }
-    log.printf(Locale.ROOT, "tokens: %,d training, %,d held-out%n", train.length,
-        heldOut.length);
+    log.printf(Locale.ROOT, "tokens: %,d training, %,d held-out%n", train.length, heldOut.length);
 
     GptNeoXConfig config = spec.config(vocab);
-    int[] evalPrefix = Arrays.copyOf(heldOut, Math.min(heldOut.length,
-        spec.evalTokens()));
-    Map<String, HostTensor> weights = LmTrainer.train(config,
-        LmTrainer.initialWeights(config, spec.train().seed()), train, evalPrefix, spec.train(),
-        log);
+    int[] evalPrefix = Arrays.copyOf(heldOut, Math.min(heldOut.length, spec.evalTokens()));
+    Map<String, HostTensor> weights =
+        LmTrainer.train(
+            config,
+            LmTrainer.initialWeights(config, spec.train().seed()),
+            train,
+            evalPrefix,
+            spec.train(),
+            log);
     NeoxCheckpoint.write(spec.out(), config, weights, spec.context(), 0, 0);
 
     // score the model as written, through the loader the audit uses
     List<Window> windows = Windowing.chunks(heldOut, spec.context());
     double perplexity;
     try (NDManager root = Runtime.newManager(Device.cpu());
-        Model model = Model.load(ModelFiles.of(spec.out()), root, Device.cpu(),
-            DataType.FLOAT32)) {
-      perplexity = Perplexity.over(model.transformer(), windows, spec.train().batch())
-          .perplexity();
+        Model model = Model.load(ModelFiles.of(spec.out()), root, Device.cpu(), DataType.FLOAT32)) {
+      perplexity = Perplexity.over(model.transformer(), windows, spec.train().batch()).perplexity();
     }
     double unigram = UnigramBaseline.perplexity(train, vocab, windows);
     long scored = (long) windows.size() * (spec.context() - 1);
-    Report report = new Report(vocab, train.length, heldOut.length, scored, perplexity,
+    Report report = new Report(vocab, train.length, heldOut.length, scored, perplexity, unigram);
+    log.printf(
+        Locale.ROOT,
+        "held-out perplexity %.2f over %,d tokens (%d chunks of %d); " + "unigram baseline %.2f%n",
+        perplexity,
+        scored,
+        windows.size(),
+        spec.context(),
         unigram);
-    log.printf(Locale.ROOT, "held-out perplexity %.2f over %,d tokens (%d chunks of %d); "
-        + "unigram baseline %.2f%n", perplexity, scored, windows.size(), spec.context(), unigram);
     writeReport(spec, config, report);
     return report;
   }
@@ -142,15 +179,15 @@ public final class DemoLm {
     o.addProperty("unigram_perplexity", r.unigramPerplexity());
     o.add("options", new GsonBuilder().create().toJsonTree(spec.train()));
     o.addProperty("threads", spec.threads());
-    o.addProperty("parameters", config.tensors().stream()
-        .mapToLong(t -> TensorInfo.numel(t.shape())).sum());
+    o.addProperty(
+        "parameters", config.tensors().stream().mapToLong(t -> TensorInfo.numel(t.shape())).sum());
     TrainingRecord.write(spec.out(), o);
   }
 
   static String read(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new QdmException(file + ": not found (jobs/qdm demo fetch-corpus builds the demo "
-          + "corpus)");
+      throw new QdmException(
+          file + ": not found (jobs/qdm demo fetch-corpus builds the demo " + "corpus)");
     }
     try {
       return Files.readString(file, StandardCharsets.UTF_8);

@@ -9,8 +9,8 @@ import java.util.zip.GZIPInputStream;
 import qdm.QdmException;
 
 /**
- * Reads the regular files of a gzipped tar archive (an npm package tarball) into memory. Only
- * what npm writes is supported: ustar headers, with the name prefix field.
+ * Reads the regular files of a gzipped tar archive (an npm package tarball) into memory. Only what
+ * npm writes is supported: ustar headers, with the name prefix field.
  */
 public final class TarGz {
   private static final int BLOCK = 512;

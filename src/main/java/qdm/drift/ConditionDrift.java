@@ -1,9 +1,9 @@
 package qdm.drift;
 
 /**
- * How far one compressed condition moves the model away from the full-precision one, on the
- * sample of a {@link DriftProbe}. Each change is a ratio of Frobenius norms over the whole sample
- * (every token position together): {@code ||A_c - A_fp|| / ||A_fp||}.
+ * How far one compressed condition moves the model away from the full-precision one, on the sample
+ * of a {@link DriftProbe}. Each change is a ratio of Frobenius norms over the whole sample (every
+ * token position together): {@code ||A_c - A_fp|| / ||A_fp||}.
  *
  * @param condition the condition's name
  * @param compression the compression, in {@code --compress} syntax
@@ -12,5 +12,10 @@ package qdm.drift;
  * @param codeChange change of the SAE's feature activations (dense, zeros included)
  * @param perplexity the condition's perplexity over the sample (token-weighted)
  */
-public record ConditionDrift(String condition, String compression, double weightError,
-    double residualChange, double codeChange, double perplexity) {}
+public record ConditionDrift(
+    String condition,
+    String compression,
+    double weightError,
+    double residualChange,
+    double codeChange,
+    double perplexity) {}

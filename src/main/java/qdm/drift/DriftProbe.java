@@ -22,15 +22,15 @@ import qdm.sae.Sae;
 
 /**
  * A quick look, on one machine, at how far each condition of an audit moves the model before the
- * audit's features are measured: the relative change of the weights, of the residual stream at
- * the SAE's hook and of the SAE's codes, and the perplexity, over a small sample of the audit's
+ * audit's features are measured: the relative change of the weights, of the residual stream at the
+ * SAE's hook and of the SAE's codes, and the perplexity, over a small sample of the audit's
  * windows; plus how outlier-heavy the weights are ({@link WeightOutliers}), which is what decides
  * how coarse per-row RTN is.
  *
  * <p>It answers "why does my audit look like this" (a model whose features all survive 4-bit RTN
  * has weights without outliers and a residual that moves a few percent) and "which conditions are
- * worth a cluster run", in seconds. The full-precision residual and codes of the sample are kept
- * on the host between conditions, so each condition is one forward pass over the sample.
+ * worth a cluster run", in seconds. The full-precision residual and codes of the sample are kept on
+ * the host between conditions, so each condition is one forward pass over the sample.
  */
 public final class DriftProbe {
   private DriftProbe() {}
@@ -43,15 +43,19 @@ public final class DriftProbe {
    * @param batchSize windows per forward pass
    * @param progress receives one line per finished condition
    */
-  public static DriftReport run(ReferenceModel ref, Sae sae, List<int[]> windows,
-      List<Condition> conditions, int batchSize, Consumer<String> progress) {
+  public static DriftReport run(
+      ReferenceModel ref,
+      Sae sae,
+      List<int[]> windows,
+      List<Condition> conditions,
+      int batchSize,
+      Consumer<String> progress) {
     Model model = ref.model();
     if (windows.isEmpty()) {
       throw new IllegalArgumentException("no windows to measure");
     }
     qdm.model.HookPoint layer = sae.hook();
-    List<WeightOutliers> outliers = WeightOutliers.of(model.weights(),
-        Compression.DEFAULT_TARGETS);
+    List<WeightOutliers> outliers = WeightOutliers.of(model.weights(), Compression.DEFAULT_TARGETS);
     List<List<int[]>> batches = batches(windows, batchSize);
     List<Pass> reference = new ArrayList<>();
     NllTotal fpNll = new NllTotal();
@@ -78,32 +82,51 @@ public final class DriftProbe {
           residual.add(reference.get(i).residual, p.residual);
           codes.add(reference.get(i).codes, p.codes);
         }
-        ConditionDrift d = new ConditionDrift(c.name(),
-            c.files().isPresent() ? c.method() : c.spec(),
-            compressed.report().relativeError(), residual.relative(), codes.relative(),
-            nll.perplexity());
+        ConditionDrift d =
+            new ConditionDrift(
+                c.name(),
+                c.files().isPresent() ? c.method() : c.spec(),
+                compressed.report().relativeError(),
+                residual.relative(),
+                codes.relative(),
+                nll.perplexity());
         drifts.add(d);
-        progress.accept(String.format(java.util.Locale.ROOT,
-            "%s: residual %.2f%%, codes %.2f%%", c.name(), 100 * d.residualChange(),
-            100 * d.codeChange()));
+        progress.accept(
+            String.format(
+                java.util.Locale.ROOT,
+                "%s: residual %.2f%%, codes %.2f%%",
+                c.name(),
+                100 * d.residualChange(),
+                100 * d.codeChange()));
       }
     }
     long tokens = windows.stream().mapToLong(w -> w.length).sum();
-    return new DriftReport(sae.hook().toString(), windows.size(), tokens, fpNll.perplexity(),
-        outliers, drifts, skipped);
+    return new DriftReport(
+        sae.hook().toString(),
+        windows.size(),
+        tokens,
+        fpNll.perplexity(),
+        outliers,
+        drifts,
+        skipped);
   }
 
   /** The residual at the hook and the SAE's dense codes of one batch, on the host, in float32. */
   private record Pass(float[] residual, float[] codes) {}
 
-  private static Pass pass(Model model, Transformer t, Sae sae, qdm.model.HookPoint layer, List<int[]> batch,
+  private static Pass pass(
+      Model model,
+      Transformer t,
+      Sae sae,
+      qdm.model.HookPoint layer,
+      List<int[]> batch,
       NllTotal nll) {
     int length = batch.get(0).length;
     long[] ids = new long[batch.size() * length];
     for (int b = 0; b < batch.size(); b++) {
       if (batch.get(b).length != length) {
-        throw new IllegalArgumentException("windows of different lengths: " + length + " and "
-            + batch.get(b).length);
+        throw new IllegalArgumentException(
+            "windows of different lengths: " + length + " and " + batch.get(b).length);
       }
       for (int i = 0; i < length; i++) {
         ids[b * length + i] = batch.get(b)[i];

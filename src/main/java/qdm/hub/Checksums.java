@@ -20,8 +20,8 @@ final class Checksums {
 
   /** Git's blob id: hex SHA-1 of {@code "blob <size>\0"} followed by the bytes. */
   static String gitBlobId(Path file) throws IOException {
-    return digest(file, "SHA-1",
-        ("blob " + Files.size(file) + "\0").getBytes(StandardCharsets.US_ASCII));
+    return digest(
+        file, "SHA-1", ("blob " + Files.size(file) + "\0").getBytes(StandardCharsets.US_ASCII));
   }
 
   private static String digest(Path file, String algorithm, byte[] prefix) throws IOException {

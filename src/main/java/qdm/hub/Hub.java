@@ -24,22 +24,25 @@ import java.util.function.Consumer;
 import qdm.QdmException;
 
 /**
- * Hugging Face Hub files on local disk: a download cache that is filled only when asked (an
- * {@code hf://} path in a config is the asking) and used with no request at all afterwards.
+ * Hugging Face Hub files on local disk: a download cache that is filled only when asked (an {@code
+ * hf://} path in a config is the asking) and used with no request at all afterwards.
  *
  * <p>Layout under the cache directory, one folder per repository:
+ *
  * <pre>
  *   models--owner--name/refs/main               the commit 'main' resolved to
  *   models--owner--name/snapshots/COMMIT/...    the files, at their paths in the repository
  *   models--owner--name/complete/COMMIT/KEY.json  which files make one hf:// path complete
  * </pre>
- * A file gets its final name only after its size and checksum (SHA-256 for LFS files, the git
- * blob id otherwise) match the hub's listing; until then it is {@code NAME.part}, which a later
- * attempt continues with an HTTP range request. A checksum mismatch deletes the part file.
+ *
+ * A file gets its final name only after its size and checksum (SHA-256 for LFS files, the git blob
+ * id otherwise) match the hub's listing; until then it is {@code NAME.part}, which a later attempt
+ * continues with an HTTP range request. A checksum mismatch deletes the part file.
  */
 public final class Hub {
   /** Transfer attempts per file (each continues where the previous one broke off). */
   static final int ATTEMPTS = 6;
+
   private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
   private static final Gson GSON = new Gson();
 
@@ -48,8 +51,8 @@ public final class Hub {
     /** Every file. */
     ALL,
     /**
-     * The files of a Hugging Face model directory QDM reads: top-level {@code *.json} and
-     * {@code *.safetensors}; other weight formats ({@code .bin}, {@code .gguf}, ...) are skipped.
+     * The files of a Hugging Face model directory QDM reads: top-level {@code *.json} and {@code
+     * *.safetensors}; other weight formats ({@code .bin}, {@code .gguf}, ...) are skipped.
      */
     MODEL
   }
@@ -76,8 +79,8 @@ public final class Hub {
 
   /** The local copy of {@code uri} if it is completely in the cache; makes no request. */
   public Optional<Path> cached(HubUri uri, Selection selection) {
-    Optional<String> commit = uri.pinned() ? Optional.of(uri.revision().toLowerCase(Locale.ROOT))
-        : readRef(uri);
+    Optional<String> commit =
+        uri.pinned() ? Optional.of(uri.revision().toLowerCase(Locale.ROOT)) : readRef(uri);
     if (commit.isEmpty()) {
       return Optional.empty();
     }
@@ -110,8 +113,14 @@ public final class Hub {
   public Path fetch(HubUri uri, Selection selection, String askedBy) {
     Optional<Path> hit = cached(uri, selection);
     if (hit.isPresent()) {
-      log.accept("qdm: " + askedBy + " = " + uri + ": using the cached copy " + hit.get()
-          + " (no request made)");
+      log.accept(
+          "qdm: "
+              + askedBy
+              + " = "
+              + uri
+              + ": using the cached copy "
+              + hit.get()
+              + " (no request made)");
       return hit.get();
     }
     HubClient.Listing listing = client().listing(uri);
@@ -119,10 +128,19 @@ public final class Hub {
     List<HubFile> files = select(uri, listing, selection);
     long bytes = files.stream().mapToLong(f -> Math.max(0, f.size())).sum();
     Path snapshot = snapshot(uri, commit);
-    log.accept(String.format(Locale.ROOT, "qdm: %s = %s: downloading %d file(s), %.1f MB, from "
-        + "%s (commit %s) into %s; the hf:// path asks for this download, a local path "
-        + "avoids it", askedBy, uri, files.size(), bytes / 1e6, settings.endpoint(), commit,
-        snapshot));
+    log.accept(
+        String.format(
+            Locale.ROOT,
+            "qdm: %s = %s: downloading %d file(s), %.1f MB, from "
+                + "%s (commit %s) into %s; the hf:// path asks for this download, a local path "
+                + "avoids it",
+            askedBy,
+            uri,
+            files.size(),
+            bytes / 1e6,
+            settings.endpoint(),
+            commit,
+            snapshot));
     for (HubFile f : files) {
       download(uri, commit, f, snapshot.resolve(f.path()));
     }
@@ -138,12 +156,13 @@ public final class Hub {
     int skipped = 0;
     for (HubFile f : listing.files()) {
       String p = f.path();
-      boolean under = uri.path().isEmpty() || p.equals(uri.path())
-          || p.startsWith(uri.path() + "/");
+      boolean under =
+          uri.path().isEmpty() || p.equals(uri.path()) || p.startsWith(uri.path() + "/");
       if (!under) {
         continue;
       }
-      if (uri.path().isEmpty() && selection == Selection.MODEL
+      if (uri.path().isEmpty()
+          && selection == Selection.MODEL
           && (p.contains("/") || !(p.endsWith(".json") || p.endsWith(".safetensors")))) {
         skipped++;
         continue;
@@ -151,17 +170,37 @@ public final class Hub {
       out.add(f);
     }
     if (out.isEmpty()) {
-      List<String> top = listing.files().stream()
-          .map(f -> f.path().contains("/") ? f.path().substring(0, f.path().indexOf('/') + 1)
-              : f.path())
-          .distinct().limit(12).toList();
-      throw new QdmException(uri + ": nothing at '" + uri.path() + "' in " + uri.repo()
-          + " at commit " + listing.commit() + " (the repository holds: "
-          + String.join(", ", top) + (top.size() == 12 ? ", ..." : "") + ")");
+      List<String> top =
+          listing.files().stream()
+              .map(
+                  f ->
+                      f.path().contains("/")
+                          ? f.path().substring(0, f.path().indexOf('/') + 1)
+                          : f.path())
+              .distinct()
+              .limit(12)
+              .toList();
+      throw new QdmException(
+          uri
+              + ": nothing at '"
+              + uri.path()
+              + "' in "
+              + uri.repo()
+              + " at commit "
+              + listing.commit()
+              + " (the repository holds: "
+              + String.join(", ", top)
+              + (top.size() == 12 ? ", ..." : "")
+              + ")");
     }
     if (skipped > 0) {
-      log.accept("qdm: " + uri + ": skipping " + skipped + " file(s) QDM does not read "
-          + "(only the top-level *.json and *.safetensors of a model repository)");
+      log.accept(
+          "qdm: "
+              + uri
+              + ": skipping "
+              + skipped
+              + " file(s) QDM does not read "
+              + "(only the top-level *.json and *.safetensors of a model repository)");
     }
     return out;
   }
@@ -173,8 +212,9 @@ public final class Hub {
       try {
         Files.createDirectories(target.getParent());
         Path lockFile = target.resolveSibling(target.getFileName() + ".lock");
-        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE); FileLock lock = ch.lock()) {
+        try (FileChannel ch =
+                FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.lock()) {
           if (Files.isRegularFile(target) && (f.size() < 0 || Files.size(target) == f.size())) {
             return; // completed and verified earlier (another run or process)
           }
@@ -186,8 +226,8 @@ public final class Hub {
           Files.deleteIfExists(lockFile);
         }
       } catch (IOException e) {
-        throw new QdmException(uri.withPath(f.path()) + ": cannot write " + target + ": "
-            + e.getMessage(), e);
+        throw new QdmException(
+            uri.withPath(f.path()) + ": cannot write " + target + ": " + e.getMessage(), e);
       }
     }
   }
@@ -204,8 +244,9 @@ public final class Hub {
         return;
       }
       if (have > 0) {
-        log.accept(String.format(Locale.ROOT, "qdm: %s: resuming at byte %,d of %,d",
-            f.path(), have, f.size()));
+        log.accept(
+            String.format(
+                Locale.ROOT, "qdm: %s: resuming at byte %,d of %,d", f.path(), have, f.size()));
       }
       try {
         client().download(uri, commit, f, part, have);
@@ -214,15 +255,27 @@ public final class Hub {
         }
       } catch (IOException e) {
         last = e;
-        log.accept("qdm: " + f.path() + ": the transfer broke off after "
-            + (Files.exists(part) ? Files.size(part) : 0) + " bytes (" + e.getMessage()
-            + "); continuing");
+        log.accept(
+            "qdm: "
+                + f.path()
+                + ": the transfer broke off after "
+                + (Files.exists(part) ? Files.size(part) : 0)
+                + " bytes ("
+                + e.getMessage()
+                + "); continuing");
       }
     }
-    throw new QdmException(uri.withPath(f.path()) + ": incomplete after " + ATTEMPTS
-        + " attempts (" + (Files.exists(part) ? Files.size(part) : 0) + " of " + f.size()
-        + " bytes); run again to continue from " + part
-        + (last == null ? "" : " (last error: " + last.getMessage() + ")"));
+    throw new QdmException(
+        uri.withPath(f.path())
+            + ": incomplete after "
+            + ATTEMPTS
+            + " attempts ("
+            + (Files.exists(part) ? Files.size(part) : 0)
+            + " of "
+            + f.size()
+            + " bytes); run again to continue from "
+            + part
+            + (last == null ? "" : " (last error: " + last.getMessage() + ")"));
   }
 
   private void verify(HubUri uri, HubFile f, Path part) throws IOException {
@@ -243,9 +296,16 @@ public final class Hub {
     }
     if (!expected.equals(actual)) {
       Files.deleteIfExists(part);
-      throw new QdmException(uri.withPath(f.path()) + ": checksum mismatch: the hub lists "
-          + kind + " " + expected + " but the download has " + actual + "; the download was "
-          + "deleted (run again to retry)");
+      throw new QdmException(
+          uri.withPath(f.path())
+              + ": checksum mismatch: the hub lists "
+              + kind
+              + " "
+              + expected
+              + " but the download has "
+              + actual
+              + "; the download was "
+              + "deleted (run again to retry)");
     }
   }
 
@@ -277,23 +337,22 @@ public final class Hub {
   }
 
   private Path manifest(HubUri uri, String commit, Selection selection) {
-    String key = (uri.path().isEmpty() ? "_root" : uri.path().replace('/', '!'))
-        + (uri.path().isEmpty() ? "." + selection.name().toLowerCase(Locale.ROOT) : "");
+    String key =
+        (uri.path().isEmpty() ? "_root" : uri.path().replace('/', '!'))
+            + (uri.path().isEmpty() ? "." + selection.name().toLowerCase(Locale.ROOT) : "");
     return repoDir(uri).resolve("complete").resolve(commit).resolve(key + ".json");
   }
 
   private Optional<String> readRef(HubUri uri) {
     try {
       Path r = ref(uri);
-      return Files.isRegularFile(r) ? Optional.of(Files.readString(r).trim())
-          : Optional.empty();
+      return Files.isRegularFile(r) ? Optional.of(Files.readString(r).trim()) : Optional.empty();
     } catch (IOException e) {
       return Optional.empty();
     }
   }
 
-  private void writeManifest(HubUri uri, String commit, Selection selection,
-      List<HubFile> files) {
+  private void writeManifest(HubUri uri, String commit, Selection selection, List<HubFile> files) {
     JsonObject m = new JsonObject();
     m.addProperty("uri", uri.toString());
     m.addProperty("commit", commit);
@@ -311,8 +370,7 @@ public final class Hub {
   private static void writeAtomically(Path target, String text) {
     try {
       Files.createDirectories(target.getParent());
-      Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(),
-          ".tmp");
+      Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
       Files.writeString(tmp, text, StandardCharsets.UTF_8);
       move(tmp, target);
     } catch (IOException e) {

@@ -24,11 +24,11 @@ import java.util.Optional;
 import qdm.QdmException;
 
 /**
- * The two hub requests QDM makes: the file listing of a repository revision
- * ({@code GET /api/{models|datasets}/{repo}/revision/{rev}?blobs=true}, which also gives the
- * commit a branch points to) and a file download ({@code GET /{repo}/resolve/{commit}/{path}},
- * with a {@code Range} header to continue a partial file). Redirects are followed by hand so
- * the token is sent only to the endpoint's own host, never to the storage it redirects to.
+ * The two hub requests QDM makes: the file listing of a repository revision ({@code GET
+ * /api/{models|datasets}/{repo}/revision/{rev}?blobs=true}, which also gives the commit a branch
+ * points to) and a file download ({@code GET /{repo}/resolve/{commit}/{path}}, with a {@code Range}
+ * header to continue a partial file). Redirects are followed by hand so the token is sent only to
+ * the endpoint's own host, never to the storage it redirects to.
  */
 final class HubClient {
   private static final int MAX_REDIRECTS = 5;
@@ -37,11 +37,12 @@ final class HubClient {
 
   HubClient(HubSettings settings) {
     this.settings = settings;
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(30))
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(30))
+            .build();
   }
 
   /** A revision's commit and files. */
@@ -49,15 +50,23 @@ final class HubClient {
 
   /** Lists the files of {@code uri}'s repository at its revision. */
   Listing listing(HubUri uri) {
-    URI url = URI.create(settings.endpoint() + "/api/" + uri.collection() + "/" + uri.repo()
-        + "/revision/" + encode(uri.revision()) + "?blobs=true");
+    URI url =
+        URI.create(
+            settings.endpoint()
+                + "/api/"
+                + uri.collection()
+                + "/"
+                + uri.repo()
+                + "/revision/"
+                + encode(uri.revision())
+                + "?blobs=true");
     HttpResponse<InputStream> r = send(url, Optional.empty(), uri);
     String body;
     try (InputStream in = r.body()) {
       body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new QdmException(uri + ": reading the file list from " + url + " failed: "
-          + e.getMessage(), e);
+      throw new QdmException(
+          uri + ": reading the file list from " + url + " failed: " + e.getMessage(), e);
     }
     try {
       JsonObject o = JsonParser.parseString(body).getAsJsonObject();
@@ -75,53 +84,82 @@ final class HubClient {
             size = lfs.get("size").getAsLong();
           }
         }
-        Optional<String> blob = Optional.ofNullable(s.get("blobId"))
-            .filter(JsonElement::isJsonPrimitive).map(JsonElement::getAsString);
-        files.add(new HubFile(s.get("rfilename").getAsString(), size, sha256,
-            sha256.isPresent() ? Optional.empty() : blob));
+        Optional<String> blob =
+            Optional.ofNullable(s.get("blobId"))
+                .filter(JsonElement::isJsonPrimitive)
+                .map(JsonElement::getAsString);
+        files.add(
+            new HubFile(
+                s.get("rfilename").getAsString(),
+                size,
+                sha256,
+                sha256.isPresent() ? Optional.empty() : blob));
       }
       return new Listing(commit, files);
-    } catch (JsonParseException | IllegalStateException | NullPointerException
+    } catch (JsonParseException
+        | IllegalStateException
+        | NullPointerException
         | UnsupportedOperationException e) {
-      throw new QdmException(uri + ": " + url + " did not answer with a repository listing "
-          + "(expected JSON with 'sha' and 'siblings'): " + e.getMessage(), e);
+      throw new QdmException(
+          uri
+              + ": "
+              + url
+              + " did not answer with a repository listing "
+              + "(expected JSON with 'sha' and 'siblings'): "
+              + e.getMessage(),
+          e);
     }
   }
 
   /**
    * Writes the bytes of {@code file} from offset {@code have} to the end of {@code part} (or the
-   * whole file, replacing {@code part}, when the server ignores the range); throws
-   * {@link IOException} when the transfer breaks off, leaving what arrived for a retry.
+   * whole file, replacing {@code part}, when the server ignores the range); throws {@link
+   * IOException} when the transfer breaks off, leaving what arrived for a retry.
    */
-  void download(HubUri uri, String commit, HubFile file, Path part, long have)
-      throws IOException {
-    URI url = URI.create(settings.endpoint() + "/" + (uri.dataset() ? "datasets/" : "")
-        + uri.repo() + "/resolve/" + commit + "/" + encodePath(file.path()));
-    HttpResponse<InputStream> r = send(url, have > 0 ? Optional.of(have) : Optional.empty(),
-        uri.withPath(file.path()));
+  void download(HubUri uri, String commit, HubFile file, Path part, long have) throws IOException {
+    URI url =
+        URI.create(
+            settings.endpoint()
+                + "/"
+                + (uri.dataset() ? "datasets/" : "")
+                + uri.repo()
+                + "/resolve/"
+                + commit
+                + "/"
+                + encodePath(file.path()));
+    HttpResponse<InputStream> r =
+        send(url, have > 0 ? Optional.of(have) : Optional.empty(), uri.withPath(file.path()));
     boolean append = r.statusCode() == 206;
     if (have > 0 && !append && r.statusCode() != 200) {
       r.body().close();
       throw new IOException("unexpected status " + r.statusCode() + " for a range request");
     }
     try (InputStream in = r.body();
-        OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+        OutputStream out =
+            Files.newOutputStream(
+                part,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
       in.transferTo(out);
     }
   }
 
   private HttpResponse<InputStream> send(URI url, Optional<Long> from, HubUri what) {
     if (settings.offline()) {
-      throw new QdmException(what + ": needed from the hub, but hub access is off "
-          + "(qdm.hub.offline or HF_HUB_OFFLINE) and the cache " + settings.cache()
-          + " does not hold it");
+      throw new QdmException(
+          what
+              + ": needed from the hub, but hub access is off "
+              + "(qdm.hub.offline or HF_HUB_OFFLINE) and the cache "
+              + settings.cache()
+              + " does not hold it");
     }
     URI current = url;
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(current).timeout(Duration.ofMinutes(30))
-          .header("User-Agent", "qdm");
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(current)
+              .timeout(Duration.ofMinutes(30))
+              .header("User-Agent", "qdm");
       if (settings.token().isPresent() && sameHost(current, settings.endpoint())) {
         b.header("Authorization", "Bearer " + settings.token().get());
       }
@@ -130,9 +168,15 @@ final class HubClient {
       try {
         r = http.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
       } catch (IOException e) {
-        throw new QdmException(what + ": cannot reach " + current + " (" + e.getMessage()
-            + "); set HF_ENDPOINT or qdm.hub.endpoint for a mirror, or download the files "
-            + "yourself and give a local path", e);
+        throw new QdmException(
+            what
+                + ": cannot reach "
+                + current
+                + " ("
+                + e.getMessage()
+                + "); set HF_ENDPOINT or qdm.hub.endpoint for a mirror, or download the files "
+                + "yourself and give a local path",
+            e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new QdmException(what + ": interrupted", e);
@@ -154,10 +198,12 @@ final class HubClient {
 
   private static String explain(int status) {
     return switch (status) {
-      case 401, 403 -> " (a gated or private repository: accept its terms on the hub's page "
-          + "and set HF_TOKEN to an access token of that account)";
-      case 404 -> " (no such repository, revision or file; check the owner/name, the @revision "
-          + "and the path)";
+      case 401, 403 ->
+          " (a gated or private repository: accept its terms on the hub's page "
+              + "and set HF_TOKEN to an access token of that account)";
+      case 404 ->
+          " (no such repository, revision or file; check the owner/name, the @revision "
+              + "and the path)";
       case 416 -> " (the requested range is past the end of the file)";
       case 429 -> " (rate limited; try again later or set HF_TOKEN)";
       default -> "";
@@ -173,7 +219,8 @@ final class HubClient {
   }
 
   private static boolean sameHost(URI a, URI b) {
-    return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+    return a.getHost() != null
+        && a.getHost().equalsIgnoreCase(b.getHost())
         && a.getPort() == b.getPort()
         && String.valueOf(a.getScheme()).equalsIgnoreCase(String.valueOf(b.getScheme()));
   }

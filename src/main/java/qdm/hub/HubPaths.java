@@ -7,11 +7,11 @@ import java.util.Optional;
 
 /**
  * Puts local copies in place of the {@code hf://} locations of a job's config, on the driver,
- * before anything checks or opens the files: executors then open the local path (so on a
- * cluster the cache must be on a filesystem they all mount). Plain paths pass through.
+ * before anything checks or opens the files: executors then open the local path (so on a cluster
+ * the cache must be on a filesystem they all mount). Plain paths pass through.
  *
- * <p>With {@code download} false (a dry run) nothing is requested: a location not yet in the
- * cache is kept as written (the preflight then notes it as not checked).
+ * <p>With {@code download} false (a dry run) nothing is requested: a location not yet in the cache
+ * is kept as written (the preflight then notes it as not checked).
  */
 public final class HubPaths {
   private final Hub hub;
@@ -35,10 +35,12 @@ public final class HubPaths {
     HubUri uri = HubUri.parse(path);
     // a model directory (the reference, or a checkpoint condition's) takes the files QDM reads;
     // a path to one file (a .gguf among a repository's many quantizations) takes that file
-    boolean checkpointDir = key.startsWith("qdm.conditions.") && !uri.toString().endsWith(".gguf")
-        && !uri.toString().endsWith(".safetensors");
-    Hub.Selection selection = key.equals("qdm.model.path") || checkpointDir
-        ? Hub.Selection.MODEL : Hub.Selection.ALL;
+    boolean checkpointDir =
+        key.startsWith("qdm.conditions.")
+            && !uri.toString().endsWith(".gguf")
+            && !uri.toString().endsWith(".safetensors");
+    Hub.Selection selection =
+        key.equals("qdm.model.path") || checkpointDir ? Hub.Selection.MODEL : Hub.Selection.ALL;
     String local;
     if (download) {
       local = hub.fetch(uri, selection, key).toString();

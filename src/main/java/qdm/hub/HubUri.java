@@ -11,9 +11,9 @@ import qdm.QdmException;
  * revision (branch, tag or commit; {@code main} when absent) and an optional path inside the
  * repository (a file or a folder; empty for the whole repository).
  *
- * <p>Examples: {@code hf://EleutherAI/pythia-70m-deduped@main},
- * {@code hf://google/gemma-scope-2b-pt-res@main/layer_12/width_16k/average_l0_82},
- * {@code hf://datasets/Salesforce/wikitext@main/wikitext-2-raw-v1/test-00000-of-00001.parquet}.
+ * <p>Examples: {@code hf://EleutherAI/pythia-70m-deduped@main}, {@code
+ * hf://google/gemma-scope-2b-pt-res@main/layer_12/width_16k/average_l0_82}, {@code
+ * hf://datasets/Salesforce/wikitext@main/wikitext-2-raw-v1/test-00000-of-00001.parquet}.
  *
  * @param dataset true for a dataset repository, false for a model repository
  * @param repo {@code owner/name}
@@ -23,26 +23,41 @@ import qdm.QdmException;
 public record HubUri(boolean dataset, String repo, String revision, String path) {
   /** The scheme prefix. */
   public static final String SCHEME = "hf://";
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Pattern REVISION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
-  private static final Pattern FORM = Pattern.compile(
-      "([^/@]+)/([^/@]+)(?:@([^/]+))?(?:/(.*))?");
+  private static final Pattern FORM = Pattern.compile("([^/@]+)/([^/@]+)(?:@([^/]+))?(?:/(.*))?");
 
   public HubUri {
     if (!NAME.matcher(repo.substring(0, Math.max(0, repo.indexOf('/')))).matches()
         || !NAME.matcher(repo.substring(repo.indexOf('/') + 1)).matches()) {
-      throw new QdmException(SCHEME + repo + ": the repository must be owner/name (letters, "
-          + "digits, '.', '_' or '-')");
+      throw new QdmException(
+          SCHEME
+              + repo
+              + ": the repository must be owner/name (letters, "
+              + "digits, '.', '_' or '-')");
     }
     if (!REVISION.matcher(revision).matches()) {
-      throw new QdmException(SCHEME + repo + "@" + revision + ": the revision must be a branch, "
-          + "tag or commit (letters, digits, '.', '_' or '-')");
+      throw new QdmException(
+          SCHEME
+              + repo
+              + "@"
+              + revision
+              + ": the revision must be a branch, "
+              + "tag or commit (letters, digits, '.', '_' or '-')");
     }
     for (String part : path.isEmpty() ? new String[0] : path.split("/", -1)) {
       if (part.isEmpty() || part.equals(".") || part.equals("..")) {
-        throw new QdmException(SCHEME + repo + "@" + revision + "/" + path + ": the path inside "
-            + "the repository must be plain names separated by single '/'");
+        throw new QdmException(
+            SCHEME
+                + repo
+                + "@"
+                + revision
+                + "/"
+                + path
+                + ": the path inside "
+                + "the repository must be plain names separated by single '/'");
       }
     }
   }
@@ -72,8 +87,11 @@ public record HubUri(boolean dataset, String repo, String revision, String path)
     if (!m.matches()) {
       throw new QdmException(s + ": expected hf://[datasets/]owner/name[@revision][/path]");
     }
-    return new HubUri(dataset, m.group(1) + "/" + m.group(2),
-        m.group(3) == null ? "main" : m.group(3), m.group(4) == null ? "" : m.group(4));
+    return new HubUri(
+        dataset,
+        m.group(1) + "/" + m.group(2),
+        m.group(3) == null ? "main" : m.group(3),
+        m.group(4) == null ? "" : m.group(4));
   }
 
   /** True if the revision is already a commit id (nothing to look up). */
@@ -103,7 +121,11 @@ public record HubUri(boolean dataset, String repo, String revision, String path)
 
   @Override
   public String toString() {
-    return SCHEME + (dataset ? "datasets/" : "") + repo + "@" + revision
+    return SCHEME
+        + (dataset ? "datasets/" : "")
+        + repo
+        + "@"
+        + revision
         + (path.isEmpty() ? "" : "/" + path);
   }
 }

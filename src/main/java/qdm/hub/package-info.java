@@ -1,9 +1,10 @@
 /**
- * Model, SAE and corpus files from the Hugging Face Hub: {@code hf://owner/name@rev/path}
- * locations ({@link qdm.hub.HubUri}) downloaded once into a local cache ({@link qdm.hub.Hub}),
- * resumable and checksummed, then used offline.
+ * Model, SAE and corpus files from the Hugging Face Hub: {@code hf://owner/name@rev/path} locations
+ * ({@link qdm.hub.HubUri}) downloaded once into a local cache ({@link qdm.hub.Hub}), resumable and
+ * checksummed, then used offline.
  *
  * <p>Use (what {@code qdm run} does on the driver before its preflight):
+ *
  * <pre>{@code
  * var settings = HubSettings.of(cache, endpoint, offline, System.getenv());
  * Hub hub = new Hub(settings, System.err::println);

@@ -6,12 +6,12 @@ import java.util.Collection;
 /**
  * Finiteness of checkpoint tensors, checked before QDM computes with them.
  *
- * <p>One NaN in a weight makes every logit after it NaN, and one in an SAE's encoder silently
- * turns the features it touches into "damaged" ones: an audit would run to the end and print
- * plausible tables. So every float tensor QDM loads is scanned, and the first non-finite element
- * fails the run with the file, the tensor and the element's index. The scan streams the tensor
- * in blocks through {@link TensorStore#readFloats} (memory-mapped for safetensors), so a 5 GB
- * shard needs one block of heap, not 5 GB.
+ * <p>One NaN in a weight makes every logit after it NaN, and one in an SAE's encoder silently turns
+ * the features it touches into "damaged" ones: an audit would run to the end and print plausible
+ * tables. So every float tensor QDM loads is scanned, and the first non-finite element fails the
+ * run with the file, the tensor and the element's index. The scan streams the tensor in blocks
+ * through {@link TensorStore#readFloats} (memory-mapped for safetensors), so a 5 GB shard needs one
+ * block of heap, not 5 GB.
  */
 public final class FiniteTensors {
   /** Elements per block of a streamed scan (4 MiB of floats). */
@@ -60,13 +60,23 @@ public final class FiniteTensors {
    * The error for element {@code flat} of a tensor: file, tensor, value and its index in the
    * tensor's shape.
    */
-  public static TensorFormatException notFinite(Path file, TensorInfo info, long flat,
-      float value) {
+  public static TensorFormatException notFinite(
+      Path file, TensorInfo info, long flat, float value) {
     String what = Float.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
-    return new TensorFormatException(file, info.name(), info.shapeString() + " holds " + what
-        + " at index " + index(info.shape(), flat) + " (element " + flat + " of " + info.numel()
-        + "); QDM computes only with finite weights: the file is corrupt or was saved from a "
-        + "diverged run");
+    return new TensorFormatException(
+        file,
+        info.name(),
+        info.shapeString()
+            + " holds "
+            + what
+            + " at index "
+            + index(info.shape(), flat)
+            + " (element "
+            + flat
+            + " of "
+            + info.numel()
+            + "); QDM computes only with finite weights: the file is corrupt or was saved from a "
+            + "diverged run");
   }
 
   /** {@code flat} as a multi-dimensional index of {@code shape}, e.g. {@code [3, 17]}. */

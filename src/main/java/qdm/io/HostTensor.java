@@ -12,8 +12,12 @@ public record HostTensor(long[] shape, float[] data) {
     shape = shape.clone();
     if (TensorInfo.numel(shape) != data.length) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(shape) + " needs " + TensorInfo.numel(shape)
-              + " values, got " + data.length);
+          "shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + TensorInfo.numel(shape)
+              + " values, got "
+              + data.length);
     }
   }
 
@@ -34,7 +38,8 @@ public record HostTensor(long[] shape, float[] data) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof HostTensor t && Arrays.equals(shape, t.shape)
+    return o instanceof HostTensor t
+        && Arrays.equals(shape, t.shape)
         && Arrays.equals(data, t.data);
   }
 

@@ -4,9 +4,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Gson's parse errors as a user should read them: what is wrong and where ("expected ':' at
- * line 1 column 7"), without the exception class, the advice to parse leniently or the link to
- * Gson's troubleshooting page, which are meant for the programmer calling Gson.
+ * Gson's parse errors as a user should read them: what is wrong and where ("expected ':' at line 1
+ * column 7"), without the exception class, the advice to parse leniently or the link to Gson's
+ * troubleshooting page, which are meant for the programmer calling Gson.
  */
 public final class JsonErrors {
   private static final Pattern WHERE = Pattern.compile("at line (\\d+) column (\\d+)");
@@ -31,8 +31,10 @@ public final class JsonErrors {
     } else {
       int cut = m.indexOf(" at line ");
       what = (cut >= 0 ? m.substring(0, cut) : m).trim();
-      what = what.isEmpty() ? "malformed JSON" : Character.toLowerCase(what.charAt(0))
-          + what.substring(1);
+      what =
+          what.isEmpty()
+              ? "malformed JSON"
+              : Character.toLowerCase(what.charAt(0)) + what.substring(1);
     }
     return what + at;
   }

@@ -22,9 +22,9 @@ import java.util.zip.InflaterInputStream;
  *
  * <p>An npz file is a zip of {@code NAME.npy} members; a tensor's name is the member name without
  * {@code .npy}. Members may be stored (memory-mapped in place, any size) or deflated (inflated on
- * read, sequentially). Every member's .npy header is parsed and checked against the member size
- * at open, so a corrupt or unsupported file fails before any compute with a message naming the
- * file and the array. Members that are not {@code .npy} files are not tensors and are left out.
+ * read, sequentially). Every member's .npy header is parsed and checked against the member size at
+ * open, so a corrupt or unsupported file fails before any compute with a message naming the file
+ * and the array. Members that are not {@code .npy} files are not tensors and are left out.
  */
 public final class NpzFile implements TensorStore {
   private static final String SUFFIX = ".npy";
@@ -76,16 +76,22 @@ public final class NpzFile implements TensorStore {
     }
   }
 
-  private static Member member(Path path, FileChannel channel, String name,
-      ZipDirectory.Entry e) throws IOException {
+  private static Member member(Path path, FileChannel channel, String name, ZipDirectory.Entry e)
+      throws IOException {
     NpyHeader.FormatError error = m -> new TensorFormatException(path, name, m);
     if (e.method() != ZipDirectory.STORED && e.method() != ZipDirectory.DEFLATED) {
-      throw error.at("is compressed with zip method " + e.method()
-          + "; only stored (0) and deflated (8) members are supported");
+      throw error.at(
+          "is compressed with zip method "
+              + e.method()
+              + "; only stored (0) and deflated (8) members are supported");
     }
     if (e.method() == ZipDirectory.STORED && e.compressedSize() != e.size()) {
-      throw error.at("is a stored zip member whose sizes disagree (" + e.compressedSize()
-          + " vs " + e.size() + " bytes); corrupt archive");
+      throw error.at(
+          "is a stored zip member whose sizes disagree ("
+              + e.compressedSize()
+              + " vs "
+              + e.size()
+              + " bytes); corrupt archive");
     }
     if (e.size() < NpyHeader.PREAMBLE) {
       throw error.at("is " + e.size() + " bytes, too short for a .npy array");
@@ -114,14 +120,22 @@ public final class NpzFile implements TensorStore {
       throw error.at("has a shape too large to address");
     }
     if (expected != e.size()) {
-      throw error.at("has " + (e.size() - header.dataOffset()) + " data bytes but shape "
-          + java.util.Arrays.toString(header.shape()) + " of " + header.dtype() + " needs "
-          + header.dataBytes() + " (truncated or corrupt)");
+      throw error.at(
+          "has "
+              + (e.size() - header.dataOffset())
+              + " data bytes but shape "
+              + java.util.Arrays.toString(header.shape())
+              + " of "
+              + header.dtype()
+              + " needs "
+              + header.dataBytes()
+              + " (truncated or corrupt)");
     }
-    TensorInfo info = new TensorInfo(name, header.dtype(), header.shape(), 0,
-        header.dataBytes());
-    long dataOffset = e.method() == ZipDirectory.STORED
-        ? e.dataStart() + header.dataOffset() : header.dataOffset();
+    TensorInfo info = new TensorInfo(name, header.dtype(), header.shape(), 0, header.dataBytes());
+    long dataOffset =
+        e.method() == ZipDirectory.STORED
+            ? e.dataStart() + header.dataOffset()
+            : header.dataOffset();
     return new Member(info, e, dataOffset);
   }
 
@@ -143,8 +157,10 @@ public final class NpzFile implements TensorStore {
   private Member member(String name) {
     Member m = members.get(name);
     if (m == null) {
-      throw new TensorFormatException(path, name, "is not in the archive (arrays: "
-          + String.join(", ", members.keySet()) + ")");
+      throw new TensorFormatException(
+          path,
+          name,
+          "is not in the archive (arrays: " + String.join(", ", members.keySet()) + ")");
     }
     return m;
   }
@@ -154,8 +170,8 @@ public final class NpzFile implements TensorStore {
     Member m = member(name);
     TensorInfo info = m.info();
     if (!info.dtype().isFloat()) {
-      throw new TensorFormatException(path, name,
-          "has dtype " + info.dtype() + ", expected a floating point type");
+      throw new TensorFormatException(
+          path, name, "has dtype " + info.dtype() + ", expected a floating point type");
     }
     if (from < 0 || count < 0 || from + count > info.numel()) {
       throw new IndexOutOfBoundsException(
@@ -176,8 +192,8 @@ public final class NpzFile implements TensorStore {
     Member m = member(name);
     TensorInfo info = m.info();
     if (info.dtype().isFloat()) {
-      throw new TensorFormatException(path, name,
-          "has dtype " + info.dtype() + ", expected an integer type");
+      throw new TensorFormatException(
+          path, name, "has dtype " + info.dtype() + ", expected an integer type");
     }
     if (info.byteLength() > Integer.MAX_VALUE) {
       throw new TensorFormatException(path, name, "is too large to read as one array");
@@ -191,17 +207,18 @@ public final class NpzFile implements TensorStore {
   private ByteBuffer bytes(Member m, long from, int length) {
     try {
       if (m.entry().method() == ZipDirectory.STORED) {
-        return channel.map(FileChannel.MapMode.READ_ONLY, m.dataOffset() + from, length)
+        return channel
+            .map(FileChannel.MapMode.READ_ONLY, m.dataOffset() + from, length)
             .order(ByteOrder.LITTLE_ENDIAN);
       }
       return ByteBuffer.wrap(inflated(m, m.dataOffset() + from, length))
           .order(ByteOrder.LITTLE_ENDIAN);
     } catch (EOFException e) {
-      throw new TensorFormatException(path, m.info().name(),
-          "ends early when inflated (truncated or corrupt archive)");
+      throw new TensorFormatException(
+          path, m.info().name(), "ends early when inflated (truncated or corrupt archive)");
     } catch (IOException e) {
-      throw new TensorFormatException(path, "array '" + m.info().name()
-          + "' cannot be read: " + e.getMessage(), e);
+      throw new TensorFormatException(
+          path, "array '" + m.info().name() + "' cannot be read: " + e.getMessage(), e);
     }
   }
 
@@ -243,8 +260,7 @@ public final class NpzFile implements TensorStore {
   }
 
   /** The member's uncompressed bytes as a stream, from uncompressed byte 0. */
-  private static InputStream open(FileChannel channel, ZipDirectory.Entry e)
-      throws IOException {
+  private static InputStream open(FileChannel channel, ZipDirectory.Entry e) throws IOException {
     InputStream raw = new ChannelSlice(channel, e.dataStart(), e.compressedSize());
     if (e.method() == ZipDirectory.STORED) {
       return raw;

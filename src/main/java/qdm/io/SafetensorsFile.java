@@ -29,11 +29,11 @@ import java.util.Set;
  * <p>Layout: an 8-byte little-endian header length N, N bytes of JSON mapping tensor names to
  * {@code {dtype, shape, data_offsets}} (plus an optional {@code __metadata__} object), then the raw
  * little-endian data; offsets are relative to the start of the data. Real checkpoint shards are
- * about 5 GB and a Java buffer holds at most 2 GiB, so data is mapped in pieces of at most
- * {@link #MAP_PIECE} bytes, on demand; nothing but the header is read at open.
+ * about 5 GB and a Java buffer holds at most 2 GiB, so data is mapped in pieces of at most {@link
+ * #MAP_PIECE} bytes, on demand; nothing but the header is read at open.
  *
- * <p>Everything in the header is checked at open, so a corrupt file fails before any compute with
- * a message naming the file and the tensor. Instances are safe to share between threads.
+ * <p>Everything in the header is checked at open, so a corrupt file fails before any compute with a
+ * message naming the file and the tensor. Instances are safe to share between threads.
  */
 public final class SafetensorsFile implements TensorStore {
   /** The largest header accepted (the format's own reference reader uses the same bound). */
@@ -75,8 +75,8 @@ public final class SafetensorsFile implements TensorStore {
   /** As {@link #open(Path)}, mapping at most {@code mapPiece} bytes at once (tests use less). */
   static SafetensorsFile open(Path path, int mapPiece) {
     if (mapPiece < 8 || mapPiece % 8 != 0) {
-      throw new IllegalArgumentException("map piece " + mapPiece + " must be a positive multiple"
-          + " of 8 bytes");
+      throw new IllegalArgumentException(
+          "map piece " + mapPiece + " must be a positive multiple" + " of 8 bytes");
     }
     FileChannel channel;
     try {
@@ -121,8 +121,8 @@ public final class SafetensorsFile implements TensorStore {
       String json = new String(header.array(), StandardCharsets.UTF_8);
       long dataStart = 8 + headerLength;
       Header parsed = parseHeader(path, json, size - dataStart);
-      return new SafetensorsFile(path, channel, dataStart, parsed.tensors, parsed.metadata,
-          mapPiece);
+      return new SafetensorsFile(
+          path, channel, dataStart, parsed.tensors, parsed.metadata, mapPiece);
     } catch (IOException e) {
       closeQuietly(channel);
       throw new TensorFormatException(path, "cannot read: " + e.getMessage(), e);
@@ -140,7 +140,8 @@ public final class SafetensorsFile implements TensorStore {
       // strict: Gson's default parser is lenient and would accept e.g. unquoted names
       root = STRICT_JSON.fromJson(json, JsonElement.class);
     } catch (JsonParseException e) {
-      throw new TensorFormatException(path, "the header is not valid JSON: " + JsonErrors.describe(e));
+      throw new TensorFormatException(
+          path, "the header is not valid JSON: " + JsonErrors.describe(e));
     }
     if (root == null || !root.isJsonObject()) {
       throw new TensorFormatException(path, "the header is not a JSON object");
@@ -152,8 +153,11 @@ public final class SafetensorsFile implements TensorStore {
       if (name.equals("__metadata__")) {
         if (e.getValue().isJsonObject()) {
           for (Map.Entry<String, JsonElement> m : e.getValue().getAsJsonObject().entrySet()) {
-            metadata.put(m.getKey(), m.getValue().isJsonPrimitive()
-                ? m.getValue().getAsString() : m.getValue().toString());
+            metadata.put(
+                m.getKey(),
+                m.getValue().isJsonPrimitive()
+                    ? m.getValue().getAsString()
+                    : m.getValue().toString());
           }
         }
         continue;

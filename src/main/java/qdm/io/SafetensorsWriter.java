@@ -82,8 +82,8 @@ public final class SafetensorsWriter {
       if (absolute.getParent() != null) {
         Files.createDirectories(absolute.getParent());
       }
-      try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp),
-          1 << 20)) {
+      try (OutputStream out =
+          new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         len.putLong(padded);
         out.write(len.array());
@@ -92,8 +92,8 @@ public final class SafetensorsWriter {
           writeData(out, t.data(), dtype);
         }
       }
-      Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       try {
         Files.deleteIfExists(tmp);
@@ -108,10 +108,13 @@ public final class SafetensorsWriter {
     if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
       return f.getReason() + " (" + f.getFile() + ")";
     }
-    return e instanceof java.nio.file.NoSuchFileException ? "no such directory: " + e.getMessage()
-        : e instanceof java.nio.file.AccessDeniedException ? "permission denied: " + e.getMessage()
-        : e instanceof java.nio.file.FileAlreadyExistsException
-            ? "a file is in the way: " + e.getMessage() : String.valueOf(e.getMessage());
+    return e instanceof java.nio.file.NoSuchFileException
+        ? "no such directory: " + e.getMessage()
+        : e instanceof java.nio.file.AccessDeniedException
+            ? "permission denied: " + e.getMessage()
+            : e instanceof java.nio.file.FileAlreadyExistsException
+                ? "a file is in the way: " + e.getMessage()
+                : String.valueOf(e.getMessage());
   }
 
   private static void writeData(OutputStream out, float[] data, DType dtype) throws IOException {

@@ -25,8 +25,8 @@ public final class ShardedSafetensors implements TensorStore {
   private final Map<String, SafetensorsFile> owner;
   private final List<SafetensorsFile> shards;
 
-  private ShardedSafetensors(Path index, Map<String, SafetensorsFile> owner,
-      List<SafetensorsFile> shards) {
+  private ShardedSafetensors(
+      Path index, Map<String, SafetensorsFile> owner, List<SafetensorsFile> shards) {
     this.index = index;
     this.owner = owner;
     this.shards = shards;
@@ -45,7 +45,8 @@ public final class ShardedSafetensors implements TensorStore {
     JsonObject weightMap;
     try {
       JsonElement root = JsonParser.parseString(text);
-      if (!root.isJsonObject() || !root.getAsJsonObject().has("weight_map")
+      if (!root.isJsonObject()
+          || !root.getAsJsonObject().has("weight_map")
           || !root.getAsJsonObject().get("weight_map").isJsonObject()) {
         throw new TensorFormatException(index, "has no \"weight_map\" object");
       }
@@ -60,8 +61,8 @@ public final class ShardedSafetensors implements TensorStore {
       for (Map.Entry<String, JsonElement> e : weightMap.entrySet()) {
         JsonElement value = e.getValue();
         if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
-          throw new TensorFormatException(index, e.getKey(),
-              "has weight_map entry " + value + ", expected a shard file name");
+          throw new TensorFormatException(
+              index, e.getKey(), "has weight_map entry " + value + ", expected a shard file name");
         }
         String shardName = value.getAsString();
         SafetensorsFile shard = files.get(shardName);
@@ -70,8 +71,8 @@ public final class ShardedSafetensors implements TensorStore {
           files.put(shardName, shard);
         }
         if (!shard.contains(e.getKey())) {
-          throw new TensorFormatException(index, e.getKey(),
-              "is mapped to shard " + shardName + ", which does not contain it");
+          throw new TensorFormatException(
+              index, e.getKey(), "is mapped to shard " + shardName + ", which does not contain it");
         }
         owner.put(e.getKey(), shard);
       }
@@ -79,8 +80,8 @@ public final class ShardedSafetensors implements TensorStore {
       files.values().forEach(SafetensorsFile::close);
       throw e;
     }
-    return new ShardedSafetensors(index, Collections.unmodifiableMap(owner),
-        List.copyOf(new ArrayList<>(files.values())));
+    return new ShardedSafetensors(
+        index, Collections.unmodifiableMap(owner), List.copyOf(new ArrayList<>(files.values())));
   }
 
   @Override

@@ -11,9 +11,9 @@ public final class TempDirs {
   private TempDirs() {}
 
   /**
-   * Deletes {@code dir} and everything under it, as far as possible: a leftover scratch
-   * directory is harmless, so a file that cannot be deleted is left rather than failing the
-   * command that made it.
+   * Deletes {@code dir} and everything under it, as far as possible: a leftover scratch directory
+   * is harmless, so a file that cannot be deleted is left rather than failing the command that made
+   * it.
    */
   public static void deleteQuietly(Path dir) {
     if (!Files.exists(dir)) {

@@ -7,8 +7,8 @@ import java.util.Set;
  * Read access to the named tensors of a checkpoint, whatever its files: one safetensors file, a
  * sharded safetensors checkpoint, or an npz archive.
  *
- * <p>Floating point tensors of every stored type are read as float32 (widened in Java), because
- * the forward pass and the SAE compute in float32 or a type derived from it on the device.
+ * <p>Floating point tensors of every stored type are read as float32 (widened in Java), because the
+ * forward pass and the SAE compute in float32 or a type derived from it on the device.
  */
 public interface TensorStore extends AutoCloseable {
 
@@ -16,8 +16,8 @@ public interface TensorStore extends AutoCloseable {
   Path source();
 
   /**
-   * The file that holds tensor {@code name} (a shard of a sharded checkpoint), for messages;
-   * {@link #source()} unless the store spans several files.
+   * The file that holds tensor {@code name} (a shard of a sharded checkpoint), for messages; {@link
+   * #source()} unless the store spans several files.
    */
   default Path fileOf(String name) {
     return source();
@@ -25,9 +25,9 @@ public interface TensorStore extends AutoCloseable {
 
   /**
    * True when tensor {@code name} is a linear layer's weight laid out [out, in] whatever the
-   * architecture's own checkpoint convention: a layer a quantized format stores as a linear
-   * layer and this store dequantizes (GPT-2's Conv1D weights are [in, out] in HF files, but a
-   * GPTQ or GGUF export of GPT-2 holds them as [out, in]). False for plain files.
+   * architecture's own checkpoint convention: a layer a quantized format stores as a linear layer
+   * and this store dequantizes (GPT-2's Conv1D weights are [in, out] in HF files, but a GPTQ or
+   * GGUF export of GPT-2 holds them as [out, in]). False for plain files.
    */
   default boolean storedAsLinear(String name) {
     return false;

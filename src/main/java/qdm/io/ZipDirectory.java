@@ -11,14 +11,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The central directory of a zip archive, read with positional reads on a channel so that
- * archives of any size (zip64) work and stored entries can be memory-mapped in place.
+ * The central directory of a zip archive, read with positional reads on a channel so that archives
+ * of any size (zip64) work and stored entries can be memory-mapped in place.
  *
- * <p>Layout followed (PKWARE APPNOTE): the end-of-central-directory record (signature
- * {@code PK\5\6}) in the last 64 KiB, optionally preceded by a zip64 locator ({@code PK\6\7})
- * pointing at a zip64 end record ({@code PK\6\6}); central directory headers ({@code PK\1\2})
- * whose 0xFFFFFFFF sizes and offsets are replaced by the zip64 extra field (id 1); each entry's
- * data starts after its local header ({@code PK\3\4}, 30 bytes plus name and extra field).
+ * <p>Layout followed (PKWARE APPNOTE): the end-of-central-directory record (signature {@code
+ * PK\5\6}) in the last 64 KiB, optionally preceded by a zip64 locator ({@code PK\6\7}) pointing at
+ * a zip64 end record ({@code PK\6\6}); central directory headers ({@code PK\1\2}) whose 0xFFFFFFFF
+ * sizes and offsets are replaced by the zip64 extra field (id 1); each entry's data starts after
+ * its local header ({@code PK\3\4}, 30 bytes plus name and extra field).
  */
 final class ZipDirectory {
   static final int STORED = 0;
@@ -47,8 +47,12 @@ final class ZipDirectory {
   static Map<String, Entry> read(Path path, FileChannel channel) throws IOException {
     long fileSize = channel.size();
     if (fileSize < EOCD_SIZE) {
-      throw new TensorFormatException(path, "is " + fileSize + " bytes, too short for a zip "
-          + "archive (an .npz file is a zip of .npy arrays)");
+      throw new TensorFormatException(
+          path,
+          "is "
+              + fileSize
+              + " bytes, too short for a zip "
+              + "archive (an .npz file is a zip of .npy arrays)");
     }
     int tailLength = (int) Math.min(fileSize, EOCD_SIZE + 0xFFFF);
     ByteBuffer tail = read(channel, fileSize - tailLength, tailLength);
@@ -61,8 +65,8 @@ final class ZipDirectory {
       }
     }
     if (eocd < 0) {
-      throw new TensorFormatException(path, "has no zip end-of-central-directory record; not a "
-          + "zip archive, or truncated");
+      throw new TensorFormatException(
+          path, "has no zip end-of-central-directory record; not a " + "zip archive, or truncated");
     }
     long entries = tail.getShort(eocd + 10) & 0xFFFF;
     long cdSize = tail.getInt(eocd + 12) & U32_MAX;
@@ -85,16 +89,16 @@ final class ZipDirectory {
       }
     }
     if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize > fileSize || cdSize > Integer.MAX_VALUE) {
-      throw new TensorFormatException(path, "has a zip central directory outside the file "
-          + "(truncated or corrupt)");
+      throw new TensorFormatException(
+          path, "has a zip central directory outside the file " + "(truncated or corrupt)");
     }
     ByteBuffer cd = read(channel, cdOffset, (int) cdSize);
     Map<String, Entry> out = new LinkedHashMap<>();
     int p = 0;
     for (long n = 0; n < entries; n++) {
       if (p + 46 > cdSize || cd.getInt(p) != CENTRAL_SIG) {
-        throw new TensorFormatException(path, "has a corrupt zip central directory (entry " + n
-            + ")");
+        throw new TensorFormatException(
+            path, "has a corrupt zip central directory (entry " + n + ")");
       }
       int flags = cd.getShort(p + 8) & 0xFFFF;
       int method = cd.getShort(p + 10) & 0xFFFF;
@@ -105,13 +109,15 @@ final class ZipDirectory {
       int commentLength = cd.getShort(p + 32) & 0xFFFF;
       long localOffset = cd.getInt(p + 42) & U32_MAX;
       if (p + 46L + nameLength + extraLength + commentLength > cdSize) {
-        throw new TensorFormatException(path, "has a corrupt zip central directory (entry " + n
-            + ")");
+        throw new TensorFormatException(
+            path, "has a corrupt zip central directory (entry " + n + ")");
       }
       byte[] nameBytes = new byte[nameLength];
       cd.get(p + 46, nameBytes);
-      String name = new String(nameBytes, (flags & 0x800) != 0
-          ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+      String name =
+          new String(
+              nameBytes,
+              (flags & 0x800) != 0 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
       // zip64 extra field: 8-byte values for each 32-bit field that holds 0xFFFFFFFF, in order
       int e = p + 46 + nameLength;
       int extraEnd = e + extraLength;
@@ -138,19 +144,19 @@ final class ZipDirectory {
         throw new TensorFormatException(path, "zip entry '" + name + "' is encrypted");
       }
       if (localOffset < 0 || localOffset + 30 > fileSize) {
-        throw new TensorFormatException(path, "zip entry '" + name + "' has a local header "
-            + "outside the file (truncated?)");
+        throw new TensorFormatException(
+            path, "zip entry '" + name + "' has a local header " + "outside the file (truncated?)");
       }
       ByteBuffer local = read(channel, localOffset, 30);
       if (local.getInt(0) != LOCAL_SIG) {
-        throw new TensorFormatException(path, "zip entry '" + name + "' has a corrupt local "
-            + "header");
+        throw new TensorFormatException(
+            path, "zip entry '" + name + "' has a corrupt local " + "header");
       }
-      long dataStart = localOffset + 30 + (local.getShort(26) & 0xFFFF)
-          + (local.getShort(28) & 0xFFFF);
+      long dataStart =
+          localOffset + 30 + (local.getShort(26) & 0xFFFF) + (local.getShort(28) & 0xFFFF);
       if (compressed < 0 || size < 0 || dataStart + compressed > fileSize) {
-        throw new TensorFormatException(path, "zip entry '" + name + "' runs past the end of "
-            + "the file (truncated?)");
+        throw new TensorFormatException(
+            path, "zip entry '" + name + "' runs past the end of " + "the file (truncated?)");
       }
       out.put(name, new Entry(name, method, compressed, size, dataStart));
       p += 46 + nameLength + extraLength + commentLength;

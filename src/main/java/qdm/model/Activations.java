@@ -23,13 +23,22 @@ public final class Activations {
   private final NDArray nll;
   private final Map<HookPoint, NDArray> sites;
 
-  Activations(NDArray embeddings, Map<Integer, NDArray> residPost, NDArray finalNormed,
-      NDArray logits, NDArray nll) {
+  Activations(
+      NDArray embeddings,
+      Map<Integer, NDArray> residPost,
+      NDArray finalNormed,
+      NDArray logits,
+      NDArray nll) {
     this(embeddings, residPost, finalNormed, logits, nll, Map.of());
   }
 
-  Activations(NDArray embeddings, Map<Integer, NDArray> residPost, NDArray finalNormed,
-      NDArray logits, NDArray nll, Map<HookPoint, NDArray> sites) {
+  Activations(
+      NDArray embeddings,
+      Map<Integer, NDArray> residPost,
+      NDArray finalNormed,
+      NDArray logits,
+      NDArray nll,
+      Map<HookPoint, NDArray> sites) {
     this.sites = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(sites));
     this.embeddings = embeddings;
     this.residPost = Collections.unmodifiableMap(new TreeMap<>(residPost));
@@ -48,8 +57,8 @@ public final class Activations {
   }
 
   /**
-   * The activations at {@code hook} [B, T, width], if the capture asked for them (see
-   * {@link Capture#at}).
+   * The activations at {@code hook} [B, T, width], if the capture asked for them (see {@link
+   * Capture#at}).
    */
   public NDArray at(HookPoint hook) {
     if (hook.site() == HookPoint.Site.RESID_POST) {

@@ -38,8 +38,12 @@ public final class Architectures {
   public static Architecture<?> byType(String modelType) {
     Architecture<?> a = BY_TYPE.get(modelType);
     if (a == null) {
-      throw new QdmException("model_type '" + modelType + "' is not supported (supported: "
-          + String.join(", ", BY_TYPE.keySet()) + ")");
+      throw new QdmException(
+          "model_type '"
+              + modelType
+              + "' is not supported (supported: "
+              + String.join(", ", BY_TYPE.keySet())
+              + ")");
     }
     return a;
   }
@@ -49,8 +53,13 @@ public final class Architectures {
     String type = config.string("model_type");
     Architecture<?> a = BY_TYPE.get(type);
     if (a == null) {
-      throw new QdmException(config.file() + ": model_type '" + type
-          + "' is not supported (supported: " + String.join(", ", BY_TYPE.keySet()) + ")");
+      throw new QdmException(
+          config.file()
+              + ": model_type '"
+              + type
+              + "' is not supported (supported: "
+              + String.join(", ", BY_TYPE.keySet())
+              + ")");
     }
     return a;
   }

@@ -34,17 +34,16 @@ public final class Attention {
    * Attention of q [B, H, T, D] over k, v [B, KV, T, D], with H a multiple of KV (grouped-query:
    * query head h reads key/value head h / (H / KV)). Returns [B, T, H * D].
    *
-   * <p>Sequences are processed in groups whose score arrays [b, H, T, T] stay near
-   * {@link #SCORE_BYTES}, each group's intermediates freed before the next (see
-   * {@link Transformer} why large fresh arrays are slow); the result is the same as one pass
-   * over the batch.
+   * <p>Sequences are processed in groups whose score arrays [b, H, T, T] stay near {@link
+   * #SCORE_BYTES}, each group's intermediates freed before the next (see {@link Transformer} why
+   * large fresh arrays are slow); the result is the same as one pass over the batch.
    *
    * @param scale multiplies the scores
    * @param softCap if positive, scores become {@code softCap * tanh(scores / softCap)} (Gemma-2)
    * @param mask additive float32 mask [T, T], added after soft-capping
    */
-  public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
-      float softCap) {
+  public static NDArray attend(
+      NDArray q, NDArray k, NDArray v, NDArray mask, float scale, float softCap) {
     return attend(q, k, v, mask, scale, softCap, SCORE_BYTES);
   }
 
@@ -52,8 +51,8 @@ public final class Attention {
   static final long SCORE_BYTES = 16L << 20;
 
   /** {@link #attend} with score arrays of about {@code budgetBytes} per group of sequences. */
-  static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
-      float softCap, long budgetBytes) {
+  static NDArray attend(
+      NDArray q, NDArray k, NDArray v, NDArray mask, float scale, float softCap, long budgetBytes) {
     Shape qs = q.getShape();
     long batch = qs.get(0);
     long perSequence = 4L * qs.get(1) * qs.get(2) * qs.get(2);
@@ -82,8 +81,8 @@ public final class Attention {
     return out;
   }
 
-  private static NDArray attendAll(NDArray q, NDArray k, NDArray v, NDArray mask, float scale,
-      float softCap) {
+  private static NDArray attendAll(
+      NDArray q, NDArray k, NDArray v, NDArray mask, float scale, float softCap) {
     Shape qs = q.getShape();
     long batch = qs.get(0);
     long heads = qs.get(1);

@@ -8,19 +8,22 @@ import java.util.TreeSet;
  * What a forward pass keeps, and so how far it must run.
  *
  * <p>A pass that needs neither logits, NLL nor the final hidden state stops after the last block
- * whose residual is kept: the SAE-codes pass for a hook at layer 4 of a 6-layer model runs 5
- * blocks and no unembedding.
+ * whose residual is kept: the SAE-codes pass for a hook at layer 4 of a 6-layer model runs 5 blocks
+ * and no unembedding.
  *
  * @param residuals layers whose {@code blocks.L.hook_resid_post} is kept
  * @param hiddenStates keep Hugging Face's {@code output_hidden_states} (embedding output, every
  *     block output, and the final-normed last one)
  * @param logits keep the logits
  * @param nll compute per-token next-token negative log-likelihood
- * @param sites hook sites to keep besides block outputs ({@code hook_attn_out},
- *     {@code hook_mlp_out}, {@code hook_resid_mid}, {@code attn.hook_z},
- *     {@code blocks.0.hook_resid_pre})
+ * @param sites hook sites to keep besides block outputs ({@code hook_attn_out}, {@code
+ *     hook_mlp_out}, {@code hook_resid_mid}, {@code attn.hook_z}, {@code blocks.0.hook_resid_pre})
  */
-public record Capture(Set<Integer> residuals, boolean hiddenStates, boolean logits, boolean nll,
+public record Capture(
+    Set<Integer> residuals,
+    boolean hiddenStates,
+    boolean logits,
+    boolean nll,
     Set<HookPoint> sites) {
 
   public Capture {

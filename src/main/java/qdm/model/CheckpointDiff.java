@@ -14,10 +14,10 @@ import qdm.io.TensorStore;
 
 /**
  * How a checkpoint condition's weights differ from the reference's, tensor by tensor: what the
- * preflight lists ("changes the 28 decoder linear weights, leaves 11 tensors unchanged") and
- * the report tabulates, in the units {@code drift} uses for simulated compressions,
- * {@code ||w_c - w_ref|| / ||w_ref||} (Frobenius, float64). Both stores are streamed in blocks,
- * so comparing a large model needs two blocks of memory.
+ * preflight lists ("changes the 28 decoder linear weights, leaves 11 tensors unchanged") and the
+ * report tabulates, in the units {@code drift} uses for simulated compressions, {@code ||w_c -
+ * w_ref|| / ||w_ref||} (Frobenius, float64). Both stores are streamed in blocks, so comparing a
+ * large model needs two blocks of memory.
  */
 public final class CheckpointDiff {
   private static final int BLOCK = 1 << 20;
@@ -25,8 +25,8 @@ public final class CheckpointDiff {
   private CheckpointDiff() {}
 
   /** One tensor: its role, size and how far the checkpoint moved it. */
-  public record Tensor(String name, TensorRole role, long elements, double relativeError,
-      double maxAbsError) {
+  public record Tensor(
+      String name, TensorRole role, long elements, double relativeError, double maxAbsError) {
     public boolean changed() {
       return maxAbsError > 0;
     }
@@ -40,15 +40,27 @@ public final class CheckpointDiff {
     int problems = 0;
     String first = null;
     for (TensorSpec s : specs) {
-      String name = checkpoint.contains(s.name()) ? s.name()
-          : s.tiedTo().filter(checkpoint::contains).orElse(null);
+      String name =
+          checkpoint.contains(s.name())
+              ? s.name()
+              : s.tiedTo().filter(checkpoint::contains).orElse(null);
       String p = null;
       if (name == null) {
-        p = "it has no tensor '" + s.name() + "' (the reference's is "
-            + Arrays.toString(s.shape()) + ")";
+        p =
+            "it has no tensor '"
+                + s.name()
+                + "' (the reference's is "
+                + Arrays.toString(s.shape())
+                + ")";
       } else if (!Arrays.equals(checkpoint.info(name).shape(), s.shape())) {
-        p = "tensor '" + name + "' is " + checkpoint.info(name).shapeString()
-            + " in the checkpoint but " + Arrays.toString(s.shape()) + " in the reference";
+        p =
+            "tensor '"
+                + name
+                + "' is "
+                + checkpoint.info(name).shapeString()
+                + " in the checkpoint but "
+                + Arrays.toString(s.shape())
+                + " in the reference";
       }
       if (p != null) {
         problems++;
@@ -58,13 +70,15 @@ public final class CheckpointDiff {
     if (first == null) {
       return Optional.empty();
     }
-    return Optional.of("not a checkpoint of the reference model: " + first
-        + (problems > 1 ? " (and " + (problems - 1) + " more tensor(s) differ)" : ""));
+    return Optional.of(
+        "not a checkpoint of the reference model: "
+            + first
+            + (problems > 1 ? " (and " + (problems - 1) + " more tensor(s) differ)" : ""));
   }
 
   /** Every distinct tensor of {@code specs} (a tied one once), reference vs checkpoint. */
-  public static List<Tensor> of(TensorStore reference, TensorStore checkpoint,
-      List<TensorSpec> specs) {
+  public static List<Tensor> of(
+      TensorStore reference, TensorStore checkpoint, List<TensorSpec> specs) {
     List<Tensor> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     float[] a = new float[BLOCK];
@@ -90,8 +104,13 @@ public final class CheckpointDiff {
           max = Math.max(max, Math.abs(d));
         }
       }
-      out.add(new Tensor(s.name(), s.role(), n, norm == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY)
-          : Math.sqrt(diff / norm), max));
+      out.add(
+          new Tensor(
+              s.name(),
+              s.role(),
+              n,
+              norm == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(diff / norm),
+              max));
     }
     return out;
   }
@@ -120,8 +139,10 @@ public final class CheckpointDiff {
   /** Fails when a checkpoint changes nothing at all: almost surely the wrong path. */
   public static void requireSomeChange(String path, List<Tensor> diffs) {
     if (diffs.stream().noneMatch(Tensor::changed)) {
-      throw new QdmException(path + ": every tensor equals the reference's bit for bit; this "
-          + "is the reference model, not a compressed copy of it");
+      throw new QdmException(
+          path
+              + ": every tensor equals the reference's bit for bit; this "
+              + "is the reference model, not a compressed copy of it");
     }
   }
 }

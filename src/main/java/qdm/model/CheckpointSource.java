@@ -14,10 +14,9 @@ import qdm.io.quant.DequantizedStore;
 import qdm.io.quant.GptqStore;
 
 /**
- * What a checkpoint is, for the run banner and the conditions table's {@code source} column:
- * its format with what the format says about itself ("GPTQ 4-bit, group 128", "GGUF Q4_K x 7,
- * Q6_K x 2, F32 x 9", "safetensors BF16") and, where one width describes its linear weights,
- * the bits.
+ * What a checkpoint is, for the run banner and the conditions table's {@code source} column: its
+ * format with what the format says about itself ("GPTQ 4-bit, group 128", "GGUF Q4_K x 7, Q6_K x 2,
+ * F32 x 9", "safetensors BF16") and, where one width describes its linear weights, the bits.
  */
 public final class CheckpointSource {
   private CheckpointSource() {}

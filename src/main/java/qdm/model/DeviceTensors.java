@@ -20,9 +20,9 @@ public final class DeviceTensors {
   private DeviceTensors() {}
 
   /**
-   * Reads one tensor widened to float32 and creates it on the manager's device as
-   * {@code dtype}. A tensor larger than {@link #BLOCK} elements (one Java array tops out at 2^31)
-   * is read in blocks of whole rows along its first axis and concatenated on the device.
+   * Reads one tensor widened to float32 and creates it on the manager's device as {@code dtype}. A
+   * tensor larger than {@link #BLOCK} elements (one Java array tops out at 2^31) is read in blocks
+   * of whole rows along its first axis and concatenated on the device.
    */
   public static NDArray read(TensorStore store, String name, NDManager manager, DataType dtype) {
     TensorInfo info = store.info(name);
@@ -55,12 +55,12 @@ public final class DeviceTensors {
   }
 
   /**
-   * Every tensor that reaches a device is finite: the host block is checked while it is in
-   * memory anyway, so a NaN fails the load naming the file, tensor and index instead of turning
-   * the forward pass's outputs into NaN.
+   * Every tensor that reaches a device is finite: the host block is checked while it is in memory
+   * anyway, so a NaN fails the load naming the file, tensor and index instead of turning the
+   * forward pass's outputs into NaN.
    */
-  private static void requireFinite(TensorStore store, TensorInfo info, float[] block,
-      long offset) {
+  private static void requireFinite(
+      TensorStore store, TensorInfo info, float[] block, long offset) {
     int bad = FiniteTensors.firstNonFinite(block, 0, block.length);
     if (bad >= 0) {
       throw FiniteTensors.notFinite(store.fileOf(info.name()), info, offset + bad, block[bad]);

@@ -87,8 +87,7 @@ public final class JsonFields {
       }
       return i;
     } catch (RuntimeException e) {
-      throw new QdmException(file + ": key '" + key + "' must be an integer, got "
-          + json.get(key));
+      throw new QdmException(file + ": key '" + key + "' must be an integer, got " + json.get(key));
     }
   }
 
@@ -104,13 +103,12 @@ public final class JsonFields {
     try {
       v = json.get(key).getAsDouble();
     } catch (RuntimeException e) {
-      throw new QdmException(file + ": key '" + key + "' must be a number, got "
-          + json.get(key));
+      throw new QdmException(file + ": key '" + key + "' must be a number, got " + json.get(key));
     }
     if (!Double.isFinite(v)) {
       // Python's json module writes NaN and Infinity, which a lenient parser accepts
-      throw new QdmException(file + ": key '" + key + "' must be a finite number, got "
-          + json.get(key));
+      throw new QdmException(
+          file + ": key '" + key + "' must be a finite number, got " + json.get(key));
     }
     return v;
   }
@@ -132,8 +130,14 @@ public final class JsonFields {
 
   /** An error for a key that has a value outside what QDM accepts. */
   public QdmException invalid(String key, String expected) {
-    return new QdmException(file + ": key '" + key + "' is " + (has(key) ? json.get(key) : "missing")
-        + "; expected " + expected);
+    return new QdmException(
+        file
+            + ": key '"
+            + key
+            + "' is "
+            + (has(key) ? json.get(key) : "missing")
+            + "; expected "
+            + expected);
   }
 
   private QdmException missing(String key, String what) {

@@ -37,8 +37,8 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * The checkpoint of {@code files} as its architecture reads it (names and layouts of
-   * {@link ModelConfig#tensors()}); the caller closes it.
+   * The checkpoint of {@code files} as its architecture reads it (names and layouts of {@link
+   * ModelConfig#tensors()}); the caller closes it.
    */
   public static TensorStore openCheckpoint(ModelFiles files) {
     files.checkExists();
@@ -62,12 +62,12 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * As {@link #load(ModelFiles, NDManager, Device, DataType)}, then {@code processing} applied
-   * to the weights (before anything else sees them: compression acts on processed weights).
+   * As {@link #load(ModelFiles, NDManager, Device, DataType)}, then {@code processing} applied to
+   * the weights (before anything else sees them: compression acts on processed weights).
    */
   @SuppressWarnings("unchecked")
-  public static Model load(ModelFiles files, NDManager parent, Device device, DataType dtype,
-      Processing processing) {
+  public static Model load(
+      ModelFiles files, NDManager parent, Device device, DataType dtype, Processing processing) {
     files.checkExists();
     JsonFields json = JsonFields.read(files.config());
     Architecture<ModelConfig> arch = (Architecture<ModelConfig>) Architectures.of(json);
@@ -90,12 +90,12 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * A model of {@code config}'s shape with random weights (normal, std {@code std}; norm weights
-   * 1 and biases 0), for benchmarks and tests that need a model of a real size but no checkpoint.
+   * A model of {@code config}'s shape with random weights (normal, std {@code std}; norm weights 1
+   * and biases 0), for benchmarks and tests that need a model of a real size but no checkpoint.
    */
   @SuppressWarnings("unchecked")
-  public static Model random(ModelConfig config, NDManager parent, Device device, DataType dtype,
-      float std, long seed) {
+  public static Model random(
+      ModelConfig config, NDManager parent, Device device, DataType dtype, float std, long seed) {
     Architecture<ModelConfig> arch =
         (Architecture<ModelConfig>) Architectures.byType(config.modelType());
     NDManager onDevice = parent.newSubManager(device);
@@ -104,11 +104,13 @@ public final class Model implements AutoCloseable {
     java.util.Map<String, TensorSpec> specs = new java.util.LinkedHashMap<>();
     for (TensorSpec spec : config.tensors()) {
       ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(spec.shape());
-      ai.djl.ndarray.NDArray a = switch (spec.role()) {
-        case NORM -> spec.name().endsWith("bias") ? onDevice.zeros(shape) : onDevice.ones(shape);
-        case BIAS -> onDevice.zeros(shape);
-        default -> onDevice.randomNormal(0f, std, shape, DataType.FLOAT32);
-      };
+      ai.djl.ndarray.NDArray a =
+          switch (spec.role()) {
+            case NORM ->
+                spec.name().endsWith("bias") ? onDevice.zeros(shape) : onDevice.ones(shape);
+            case BIAS -> onDevice.zeros(shape);
+            default -> onDevice.randomNormal(0f, std, shape, DataType.FLOAT32);
+          };
       arrays.put(spec.name(), a.toType(dtype, false));
       specs.put(spec.name(), spec);
     }
@@ -118,14 +120,13 @@ public final class Model implements AutoCloseable {
   /**
    * A model of {@code config}'s architecture over arrays the caller made (a trainer's parameters,
    * say), keyed by Hugging Face name with the shapes {@link ModelConfig#tensors()} lists; a tied
-   * tensor may be left out and falls back to the one it is tied to. {@code manager} owns the
-   * arrays and is closed with the model.
+   * tensor may be left out and falls back to the one it is tied to. {@code manager} owns the arrays
+   * and is closed with the model.
    *
    * @throws IllegalArgumentException naming every missing or misshapen tensor
    */
   @SuppressWarnings("unchecked")
-  public static Model over(ModelConfig config, NDManager manager,
-      Map<String, NDArray> arrays) {
+  public static Model over(ModelConfig config, NDManager manager, Map<String, NDArray> arrays) {
     Architecture<ModelConfig> arch =
         (Architecture<ModelConfig>) Architectures.byType(config.modelType());
     Map<String, NDArray> named = new LinkedHashMap<>();

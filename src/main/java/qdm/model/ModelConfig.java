@@ -39,8 +39,8 @@ public interface ModelConfig {
 
   /**
    * Tensors that real checkpoints of this architecture carry but the forward pass does not read
-   * (buffers some transformers versions saved: causal masks, RoPE frequencies). Any other tensor
-   * no {@link #tensors() spec} names is an error, since it means the checkpoint is not the model
+   * (buffers some transformers versions saved: causal masks, RoPE frequencies). Any other tensor no
+   * {@link #tensors() spec} names is an error, since it means the checkpoint is not the model
    * {@code config.json} describes (say, a 4-layer file with {@code num_hidden_layers = 3}).
    */
   default List<Pattern> ignoredTensors() {

@@ -12,16 +12,17 @@ import qdm.io.quant.QuantConfig;
 import qdm.io.quant.WeightFormat;
 
 /**
- * The files of a Hugging Face model directory: {@code config.json}, the weights (one
- * {@code model.safetensors}, a sharded {@code model.safetensors.index.json}, a single
- * {@code .gguf} file, or a file the user picks) and {@code tokenizer.json}; {@code format}
- * overrides the detection of the weights' format ({@link WeightFormat}).
+ * The files of a Hugging Face model directory: {@code config.json}, the weights (one {@code
+ * model.safetensors}, a sharded {@code model.safetensors.index.json}, a single {@code .gguf} file,
+ * or a file the user picks) and {@code tokenizer.json}; {@code format} overrides the detection of
+ * the weights' format ({@link WeightFormat}).
  */
 public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<String> format) {
 
   public ModelFiles(Path dir, Optional<Path> weightsOverride) {
     this(dir, weightsOverride, Optional.empty());
   }
+
   public static final String CONFIG = "config.json";
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
@@ -52,17 +53,23 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
     }
     java.util.List<Path> gguf = new java.util.ArrayList<>();
     try (var list = Files.list(dir)) {
-      list.filter(p -> p.getFileName().toString().endsWith(".gguf")).sorted()
-          .forEach(gguf::add);
+      list.filter(p -> p.getFileName().toString().endsWith(".gguf")).sorted().forEach(gguf::add);
     } catch (java.io.IOException | java.io.UncheckedIOException e) {
       // reported below as no weights
     }
     if (gguf.size() == 1) {
       return gguf.get(0);
     }
-    throw new QdmException(dir + ": no weights found (expected " + SINGLE + ", " + INDEX
-        + (gguf.size() > 1 ? ", or one .gguf file, but there are " + gguf.size() : " or a .gguf"
-        + " file") + "); pass a weights file explicitly");
+    throw new QdmException(
+        dir
+            + ": no weights found (expected "
+            + SINGLE
+            + ", "
+            + INDEX
+            + (gguf.size() > 1
+                ? ", or one .gguf file, but there are " + gguf.size()
+                : " or a .gguf" + " file")
+            + "); pass a weights file explicitly");
   }
 
   /** Checks that the directory and its config exist, before any loading. */
@@ -71,8 +78,8 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
       throw new QdmException(dir + ": model directory not found");
     }
     if (!Files.isRegularFile(config())) {
-      throw new QdmException(config() + ": no such file (a Hugging Face model directory has a "
-          + "config.json)");
+      throw new QdmException(
+          config() + ": no such file (a Hugging Face model directory has a " + "config.json)");
     }
     Path w = weights();
     if (!Files.isRegularFile(w)) {
@@ -81,8 +88,8 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
   }
 
   /**
-   * The quantization config that goes with the weights: from a config.json beside the weights
-   * file (a quantized checkpoint's own), else from this directory's {@code config}.
+   * The quantization config that goes with the weights: from a config.json beside the weights file
+   * (a quantized checkpoint's own), else from this directory's {@code config}.
    */
   public Optional<QuantConfig> quantConfig(JsonFields config) {
     Path w = weights().toAbsolutePath();
@@ -98,8 +105,8 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
       return own;
     }
     // AutoGPTQ and AutoAWQ also wrote their settings to a file of their own
-    for (String[] f : new String[][] {{"quantize_config.json", "gptq"},
-        {"quant_config.json", "awq"}}) {
+    for (String[] f :
+        new String[][] {{"quantize_config.json", "gptq"}, {"quant_config.json", "awq"}}) {
       Path p = w.getParent().resolve(f[0]);
       if (Files.isRegularFile(p)) {
         com.google.gson.JsonObject j = JsonFields.read(p).json().deepCopy();
@@ -121,34 +128,41 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
   }
 
   /**
-   * Opens the weights as float32 tensors under the Hugging Face names of the architecture of
-   * {@code config} (before {@link Architecture#checkpoint}), whatever their format: dense or
-   * sharded safetensors, a quantized safetensors checkpoint, or a GGUF file.
+   * Opens the weights as float32 tensors under the Hugging Face names of the architecture of {@code
+   * config} (before {@link Architecture#checkpoint}), whatever their format: dense or sharded
+   * safetensors, a quantized safetensors checkpoint, or a GGUF file.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   public TensorStore openWeights(JsonFields config) {
     Path w = weights();
-    boolean gguf = format.map(f -> WeightFormat.parse(f, "format") == WeightFormat.GGUF)
-        .orElse(w.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf"));
+    boolean gguf =
+        format
+            .map(f -> WeightFormat.parse(f, "format") == WeightFormat.GGUF)
+            .orElse(
+                w.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf"));
     if (gguf) {
       Architecture arch = Architectures.of(config);
       ModelConfig parsed = arch.parseConfig(config);
       Optional<qdm.io.gguf.GgufNames> names = arch.gguf(parsed);
       if (names.isEmpty()) {
-        throw new QdmException(w + ": QDM has no GGUF tensor mapping for model_type '"
-            + parsed.modelType() + "'");
+        throw new QdmException(
+            w + ": QDM has no GGUF tensor mapping for model_type '" + parsed.modelType() + "'");
       }
       return GgufStore.open(w, names.get());
     }
-    TensorStore raw = w.getFileName().toString().endsWith(".index.json")
-        ? ShardedSafetensors.open(w) : SafetensorsFile.open(w);
+    TensorStore raw =
+        w.getFileName().toString().endsWith(".index.json")
+            ? ShardedSafetensors.open(w)
+            : SafetensorsFile.open(w);
     try {
       WeightFormat f = weightFormat(config, raw);
       if (f == WeightFormat.GGUF) {
         throw new QdmException(w + ": format gguf was given but the file is safetensors");
       }
-      Optional<QuantConfig> q = f == WeightFormat.SAFETENSORS ? Optional.empty()
-          : quantConfig(config).or(() -> WeightFormat.inferred(raw));
+      Optional<QuantConfig> q =
+          f == WeightFormat.SAFETENSORS
+              ? Optional.empty()
+              : quantConfig(config).or(() -> WeightFormat.inferred(raw));
       return f.wrap(raw, q);
     } catch (RuntimeException e) {
       raw.close();

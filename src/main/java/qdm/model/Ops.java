@@ -68,15 +68,15 @@ public final class Ops {
   /**
    * {@code value} as a 0-d float32 tensor under {@code like}'s manager, allocated by libtorch.
    *
-   * <p>Use it instead of DJL's scalar overloads ({@code mul(float)}, {@code muli(float)},
-   * {@code maximum(0f)}...) wherever a gradient may flow. On the CPU those overloads wrap a Java
-   * direct buffer without copying ({@code torch::from_blob}) and close the scalar right after the
-   * op, which releases the buffer to the garbage collector, while autograd has kept the scalar for
-   * the backward pass (the backward of a product needs the other factor). Once the JVM frees the
-   * buffer and the memory is reused, backward reads garbage: wrong gradients or NaN, at a step
-   * that depends on garbage collection. That made seeded LM training runs diverge from each other
-   * (and gave NaN gradients through the chunked NLL). The value and dtype are those of DJL's
-   * overloads, so results are bit for bit the same.
+   * <p>Use it instead of DJL's scalar overloads ({@code mul(float)}, {@code muli(float)}, {@code
+   * maximum(0f)}...) wherever a gradient may flow. On the CPU those overloads wrap a Java direct
+   * buffer without copying ({@code torch::from_blob}) and close the scalar right after the op,
+   * which releases the buffer to the garbage collector, while autograd has kept the scalar for the
+   * backward pass (the backward of a product needs the other factor). Once the JVM frees the buffer
+   * and the memory is reused, backward reads garbage: wrong gradients or NaN, at a step that
+   * depends on garbage collection. That made seeded LM training runs diverge from each other (and
+   * gave NaN gradients through the chunked NLL). The value and dtype are those of DJL's overloads,
+   * so results are bit for bit the same.
    */
   public static NDArray scalar(NDArray like, double value) {
     return like.getManager().full(new Shape(), (float) value, DataType.FLOAT32);
@@ -89,16 +89,16 @@ public final class Ops {
 
   /** GELU, tanh approximation ({@code gelu_pytorch_tanh}, Gemma-2). */
   public static NDArray geluTanh(NDArray x) {
-    NDArray inner = x.pow(scalar(x, 3)).mul(scalar(x, 0.044715f)).add(x)
-        .mul(scalar(x, (float) SQRT_2_OVER_PI));
+    NDArray inner =
+        x.pow(scalar(x, 3)).mul(scalar(x, 0.044715f)).add(x).mul(scalar(x, (float) SQRT_2_OVER_PI));
     return x.mul(inner.tanh().add(scalar(x, 1))).mul(scalar(x, 0.5));
   }
 
   /**
-   * Concatenates {@code parts} along {@code axis}, keeping the autograd graph. DJL's
-   * {@code NDArrays.concat} returns a duplicate of a single part, and the PyTorch engine's
-   * duplicate is detached from the graph, which silently cut the training loss off from the
-   * weights; a single part is returned as is instead.
+   * Concatenates {@code parts} along {@code axis}, keeping the autograd graph. DJL's {@code
+   * NDArrays.concat} returns a duplicate of a single part, and the PyTorch engine's duplicate is
+   * detached from the graph, which silently cut the training loss off from the weights; a single
+   * part is returned as is instead.
    */
   public static NDArray concat(NDList parts, int axis) {
     return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, axis);

@@ -6,8 +6,8 @@ import java.util.Locale;
 import qdm.QdmException;
 
 /**
- * Where a model runs and in which float type: CPU float32, or a GPU in float32 or float16.
- * Parsing the user's words into a placement happens here and nowhere else.
+ * Where a model runs and in which float type: CPU float32, or a GPU in float32 or float16. Parsing
+ * the user's words into a placement happens here and nowhere else.
  */
 public record Placement(Device device, DataType dtype) {
 
@@ -19,14 +19,18 @@ public record Placement(Device device, DataType dtype) {
    */
   public static Placement parse(String device, String dtype) {
     Device d = parseDevice(device);
-    DataType t = switch (dtype.toLowerCase(Locale.ROOT)) {
-      case "auto" -> d.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-      case "float32", "f32", "fp32" -> DataType.FLOAT32;
-      case "float16", "f16", "fp16" -> DataType.FLOAT16;
-      default -> throw new QdmException("dtype '" + dtype
-          + "' is not supported; expected auto, float32 or float16 (bfloat16 weights are "
-          + "widened to float32 on load)");
-    };
+    DataType t =
+        switch (dtype.toLowerCase(Locale.ROOT)) {
+          case "auto" -> d.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+          case "float32", "f32", "fp32" -> DataType.FLOAT32;
+          case "float16", "f16", "fp16" -> DataType.FLOAT16;
+          default ->
+              throw new QdmException(
+                  "dtype '"
+                      + dtype
+                      + "' is not supported; expected auto, float32 or float16 (bfloat16 weights are "
+                      + "widened to float32 on load)");
+        };
     if (!d.isGpu() && t == DataType.FLOAT16) {
       throw new QdmException("dtype float16 needs a GPU; use float32 on the CPU");
     }

@@ -6,15 +6,15 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Rotary position embedding in the "rotate half" layout (GPT-NeoX, Llama, Gemma): the first
- * {@code rotaryDims} dimensions of each head rotate, dimension j paired with j + rotaryDims/2; the
+ * Rotary position embedding in the "rotate half" layout (GPT-NeoX, Llama, Gemma): the first {@code
+ * rotaryDims} dimensions of each head rotate, dimension j paired with j + rotaryDims/2; the
  * remaining dimensions pass through (GPT-NeoX's {@code rotary_pct}).
  *
  * <p>Applied as {@code x * C + (x R) * S} with C, S of shape [T, headDim] and R a signed
  * permutation matrix [headDim, headDim] implementing {@code rotate_half}. Pass-through dimensions
  * have C = 1, S = 0 and zero rows in R, so a partial rotation needs no slicing or concatenation,
- * and the result is exact for them. Angles follow transformers: {@code inv_freq[j] =
- * theta^(-2j / rotaryDims)} and {@code angle = position * inv_freq}, both in float32.
+ * and the result is exact for them. Angles follow transformers: {@code inv_freq[j] = theta^(-2j /
+ * rotaryDims)} and {@code angle = position * inv_freq}, both in float32.
  */
 public final class Rope {
   private final int headDim;

@@ -3,11 +3,11 @@ package qdm.model;
 import java.util.Locale;
 
 /**
- * The rotary inverse frequencies of transformers' {@code ROPE_INIT_FUNCTIONS} (v4.45), in
- * float32 as it computes them: {@code default}, {@code linear} (all frequencies / factor),
- * {@code dynamic} (NTK-aware: the base grows once a sequence is longer than
- * {@code max_position_embeddings}) and {@code llama3} (Llama 3.1: low frequencies / factor,
- * high ones kept, a smooth blend between). Every type here has attention scaling 1.
+ * The rotary inverse frequencies of transformers' {@code ROPE_INIT_FUNCTIONS} (v4.45), in float32
+ * as it computes them: {@code default}, {@code linear} (all frequencies / factor), {@code dynamic}
+ * (NTK-aware: the base grows once a sequence is longer than {@code max_position_embeddings}) and
+ * {@code llama3} (Llama 3.1: low frequencies / factor, high ones kept, a smooth blend between).
+ * Every type here has attention scaling 1.
  *
  * @param type {@code default}, {@code linear}, {@code dynamic} or {@code llama3}
  * @param factor the scaling factor (1 for default)
@@ -16,8 +16,13 @@ import java.util.Locale;
  * @param originalContext llama3's {@code original_max_position_embeddings}
  * @param maxPositions {@code max_position_embeddings} (dynamic)
  */
-public record RopeScaling(String type, double factor, double lowFreqFactor,
-    double highFreqFactor, int originalContext, int maxPositions) {
+public record RopeScaling(
+    String type,
+    double factor,
+    double lowFreqFactor,
+    double highFreqFactor,
+    int originalContext,
+    int maxPositions) {
 
   /** The types this class computes. */
   public static final String SUPPORTED = "default, linear, dynamic, llama3";
@@ -38,10 +43,18 @@ public record RopeScaling(String type, double factor, double lowFreqFactor,
     return switch (type) {
       case "default" -> none();
       case "linear", "dynamic" -> new RopeScaling(type, positive(s, "factor"), 0, 0, 0, maxPos);
-      case "llama3" -> new RopeScaling(type, positive(s, "factor"), s.number("low_freq_factor"),
-          s.number("high_freq_factor"), s.integer("original_max_position_embeddings"), maxPos);
-      default -> throw config.invalid("rope_scaling", "a rope_type QDM implements ("
-          + SUPPORTED + "); '" + type + "' is not");
+      case "llama3" ->
+          new RopeScaling(
+              type,
+              positive(s, "factor"),
+              s.number("low_freq_factor"),
+              s.number("high_freq_factor"),
+              s.integer("original_max_position_embeddings"),
+              maxPos);
+      default ->
+          throw config.invalid(
+              "rope_scaling",
+              "a rope_type QDM implements (" + SUPPORTED + "); '" + type + "' is not");
     };
   }
 
@@ -59,14 +72,15 @@ public record RopeScaling(String type, double factor, double lowFreqFactor,
   }
 
   /**
-   * The inverse frequencies of {@code dims} rotary dimensions (dims / 2 values) with base
-   * {@code theta}, for a sequence of {@code seqLen} tokens.
+   * The inverse frequencies of {@code dims} rotary dimensions (dims / 2 values) with base {@code
+   * theta}, for a sequence of {@code seqLen} tokens.
    */
   public float[] invFreq(int dims, double theta, int seqLen) {
     double base = theta;
     if (type.equals("dynamic") && seqLen > maxPositions) {
-      base = theta * Math.pow(factor * seqLen / maxPositions - (factor - 1),
-          (double) dims / (dims - 2));
+      base =
+          theta
+              * Math.pow(factor * seqLen / maxPositions - (factor - 1), (double) dims / (dims - 2));
     }
     float[] f = defaults(dims, base);
     switch (type) {
@@ -76,7 +90,7 @@ public record RopeScaling(String type, double factor, double lowFreqFactor,
         }
       }
       case "llama3" -> llama3(f);
-      default -> { }
+      default -> {}
     }
     return f;
   }

@@ -5,8 +5,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 
 /**
- * The one place QDM touches DJL's engine setup: it forces offline mode before the engine loads
- * (DJL otherwise probes the network for natives and usage tracking) and hands out managers.
+ * The one place QDM touches DJL's engine setup: it forces offline mode before the engine loads (DJL
+ * otherwise probes the network for natives and usage tracking) and hands out managers.
  */
 public final class Runtime {
   private static final String ENGINE = "PyTorch";

@@ -7,11 +7,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The activations a block hands out from inside itself ({@code hook_attn_out},
- * {@code hook_mlp_out}, {@code hook_resid_mid}, {@code attn.hook_z}) when a capture asks for
- * them. A block offers each site once, before any in-place op can change the array; only the
- * sites asked for are copied out (into the batch's manager, since the block's scratch manager
- * closes with the block), so a pass that wants none pays nothing.
+ * The activations a block hands out from inside itself ({@code hook_attn_out}, {@code
+ * hook_mlp_out}, {@code hook_resid_mid}, {@code attn.hook_z}) when a capture asks for them. A block
+ * offers each site once, before any in-place op can change the array; only the sites asked for are
+ * copied out (into the batch's manager, since the block's scratch manager closes with the block),
+ * so a pass that wants none pays nothing.
  */
 public final class Taps {
   private final Set<HookPoint> wanted;

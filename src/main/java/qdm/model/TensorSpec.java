@@ -9,11 +9,11 @@ import java.util.Optional;
  *
  * @param tiedTo a tensor to use when this one is absent (Gemma-2's {@code lm_head.weight} falls
  *     back to {@code model.embed_tokens.weight}, as in real checkpoints)
- * @param tl the TransformerLens parameters this tensor holds (by default one, whose last axis
- *     is this tensor's first: a TL name equal to the HF name)
+ * @param tl the TransformerLens parameters this tensor holds (by default one, whose last axis is
+ *     this tensor's first: a TL name equal to the HF name)
  */
-public record TensorSpec(String name, long[] shape, TensorRole role, Optional<String> tiedTo,
-    TlLayout tl) {
+public record TensorSpec(
+    String name, long[] shape, TensorRole role, Optional<String> tiedTo, TlLayout tl) {
 
   public TensorSpec {
     shape = shape.clone();
@@ -41,8 +41,12 @@ public record TensorSpec(String name, long[] shape, TensorRole role, Optional<St
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorSpec t && name.equals(t.name) && Arrays.equals(shape, t.shape)
-        && role == t.role && tiedTo.equals(t.tiedTo) && tl.equals(t.tl);
+    return o instanceof TensorSpec t
+        && name.equals(t.name)
+        && Arrays.equals(shape, t.shape)
+        && role == t.role
+        && tiedTo.equals(t.tiedTo)
+        && tl.equals(t.tl);
   }
 
   @Override

@@ -6,9 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The operations of TransformerLens's weight processing written on Hugging Face tensors (a
- * linear weight [out, in], so "the columns" are the inputs): what each architecture's
- * processing class composes in TL's order. Everything in float32.
+ * The operations of TransformerLens's weight processing written on Hugging Face tensors (a linear
+ * weight [out, in], so "the columns" are the inputs): what each architecture's processing class
+ * composes in TL's order. Everything in float32.
  */
 public final class TlFolds {
   private TlFolds() {}
@@ -56,12 +56,12 @@ public final class TlFolds {
   }
 
   /**
-   * RMSNorm folding (TL's {@code fold_layer_norm(fold_biases=False, center_weights=False)}):
-   * the columns of every {@code readers} weight scaled by the norm's scale, the norm made the
-   * identity. {@code onePlus}: Gemma's norms scale by 1 + w, and their identity weight is 0.
+   * RMSNorm folding (TL's {@code fold_layer_norm(fold_biases=False, center_weights=False)}): the
+   * columns of every {@code readers} weight scaled by the norm's scale, the norm made the identity.
+   * {@code onePlus}: Gemma's norms scale by 1 + w, and their identity weight is 0.
    */
-  public static void foldRms(Map<String, NDArray> t, String norm, boolean onePlus,
-      String... readers) {
+  public static void foldRms(
+      Map<String, NDArray> t, String norm, boolean onePlus, String... readers) {
     NDArray w = t.get(norm);
     NDArray scale = onePlus ? w.add(1f) : w;
     for (String r : readers) {
@@ -71,8 +71,8 @@ public final class TlFolds {
   }
 
   /**
-   * TL's {@code center_unembed} on an HF head [vocab, d_model]: each d_model column loses its
-   * mean over the vocabulary (log-probabilities do not change).
+   * TL's {@code center_unembed} on an HF head [vocab, d_model]: each d_model column loses its mean
+   * over the vocabulary (log-probabilities do not change).
    */
   public static NDArray centreUnembed(NDArray head) {
     return centreColumns(head);

@@ -15,23 +15,23 @@ import java.util.function.Function;
 /**
  * A decoder-only transformer over DJL NDArrays: the loop every architecture shares.
  *
- * <p>Subclasses write the architecture (embedding, one block, final norm, unembedding) with
- * their Hugging Face tensor names; this class runs the blocks, captures the residual stream, stops
- * early when nothing later is needed, and computes the next-token NLL.
+ * <p>Subclasses write the architecture (embedding, one block, final norm, unembedding) with their
+ * Hugging Face tensor names; this class runs the blocks, captures the residual stream, stops early
+ * when nothing later is needed, and computes the next-token NLL.
  *
- * <p>Memory: everything a pass returns lives under the manager of {@code ids} (a per-batch
- * manager the caller closes). Each block runs under a scratch manager that is closed when the
- * block ends, so intermediates (attention scores, MLP activations) never pile up over layers.
- * Weights are only ever the second operand of an op ({@code x.matMul(w)}), so nothing is attached
- * to the model's long-lived manager.
+ * <p>Memory: everything a pass returns lives under the manager of {@code ids} (a per-batch manager
+ * the caller closes). Each block runs under a scratch manager that is closed when the block ends,
+ * so intermediates (attention scores, MLP activations) never pile up over layers. Weights are only
+ * ever the second operand of an op ({@code x.matMul(w)}), so nothing is attached to the model's
+ * long-lived manager.
  *
  * <p>Array sizes on the CPU: glibc serves allocations above its mmap threshold (32 MiB at most)
  * with fresh memory maps, every page of which faults on first touch. Measured on 2 cores, those
- * faults, not the arithmetic, dominated elementwise ops over [8, 8, 512, 512] attention scores
- * and even large matmul outputs. So a CPU pass keeps its intermediates to a few tens of MiB,
- * which the allocator recycles: it runs large batches in groups of sequences, attention in
- * groups of sequences ({@link Attention}), and the next-token NLL in chunks of rows, never
- * making the [B, T, V] logits unless they are asked for.
+ * faults, not the arithmetic, dominated elementwise ops over [8, 8, 512, 512] attention scores and
+ * even large matmul outputs. So a CPU pass keeps its intermediates to a few tens of MiB, which the
+ * allocator recycles: it runs large batches in groups of sequences, attention in groups of
+ * sequences ({@link Attention}), and the next-token NLL in chunks of rows, never making the [B, T,
+ * V] logits unless they are asked for.
  */
 public abstract class Transformer {
   /**
@@ -42,8 +42,8 @@ public abstract class Transformer {
   static final long GROUP_TOKENS = 2048;
 
   /**
-   * Logits bytes per NLL chunk: 125 rows of a 50304 vocabulary. 256 rows (51 MiB) ran the head
-   * 1.7x slower on 2 cores; 41 rows made the head matmul too skinny to run at full speed.
+   * Logits bytes per NLL chunk: 125 rows of a 50304 vocabulary. 256 rows (51 MiB) ran the head 1.7x
+   * slower on 2 cores; 41 rows made the head matmul too skinny to run at full speed.
    */
   static final long NLL_CHUNK_BYTES = 24L << 20;
 
@@ -66,8 +66,8 @@ public abstract class Transformer {
 
   /**
    * Block {@code layer}: residual in, residual out. The block offers its inner activations to
-   * {@code taps} ({@link HookPoint.Site#ATTN_OUT}, {@code MLP_OUT}, {@code RESID_MID},
-   * {@code ATTN_Z}) before changing them in place.
+   * {@code taps} ({@link HookPoint.Site#ATTN_OUT}, {@code MLP_OUT}, {@code RESID_MID}, {@code
+   * ATTN_Z}) before changing them in place.
    */
   protected abstract NDArray block(int layer, NDArray x, Positions positions, Taps taps);
 
@@ -86,12 +86,12 @@ public abstract class Transformer {
   }
 
   /**
-   * Runs the model on token ids [B, T] (int64, on the model's device) and returns what
-   * {@code capture} asks for, under the manager of {@code ids}.
+   * Runs the model on token ids [B, T] (int64, on the model's device) and returns what {@code
+   * capture} asks for, under the manager of {@code ids}.
    *
-   * <p>On the CPU a large batch runs as groups of sequences of about {@link #GROUP_TOKENS}
-   * tokens each, whose outputs are concatenated: every op is per sequence, so the result is the
-   * same, while the intermediates stay small enough to be recycled (see the class comment).
+   * <p>On the CPU a large batch runs as groups of sequences of about {@link #GROUP_TOKENS} tokens
+   * each, whose outputs are concatenated: every op is per sequence, so the result is the same,
+   * while the intermediates stay small enough to be recycled (see the class comment).
    */
   public final Activations forward(NDArray ids, Capture capture) {
     return forward(ids, capture, GROUP_TOKENS);
@@ -99,9 +99,9 @@ public abstract class Transformer {
 
   /**
    * {@link #forward(NDArray, Capture)} over the whole batch in one piece, for training: one
-   * autograd graph whose gradient sums run in the same order whatever the batch size, so a
-   * seeded training run gives the same bits as before the CPU grouping existed (the shipped demo
-   * model was trained this way). Memory grows with the batch.
+   * autograd graph whose gradient sums run in the same order whatever the batch size, so a seeded
+   * training run gives the same bits as before the CPU grouping existed (the shipped demo model was
+   * trained this way). Memory grows with the batch.
    */
   public final Activations forwardWhole(NDArray ids, Capture capture) {
     return forward(ids, capture, Long.MAX_VALUE);
@@ -134,18 +134,21 @@ public abstract class Transformer {
       for (HookPoint h : parts.get(0).sites().keySet()) {
         sites.put(h, concat(batch, parts, a -> a.sites().get(h)));
       }
-      return new Activations(concat(batch, parts, Activations::embeddings), residuals,
+      return new Activations(
+          concat(batch, parts, Activations::embeddings),
+          residuals,
           concat(batch, parts, Activations::finalNormed),
           concat(batch, parts, a -> a.logits().orElse(null)),
-          concat(batch, parts, a -> a.nll().orElse(null)), sites);
+          concat(batch, parts, a -> a.nll().orElse(null)),
+          sites);
     } finally {
       managers.forEach(NDManager::close);
     }
   }
 
   /** Concatenates one output of every group along the batch axis, under {@code batch}. */
-  private static NDArray concat(NDManager batch, List<Activations> parts,
-      Function<Activations, NDArray> field) {
+  private static NDArray concat(
+      NDManager batch, List<Activations> parts, Function<Activations, NDArray> field) {
     if (field.apply(parts.get(0)) == null) {
       return null;
     }
@@ -210,17 +213,17 @@ public abstract class Transformer {
   }
 
   /**
-   * Rows of logits computed at once when only the NLL is wanted: about {@link #NLL_CHUNK_BYTES}
-   * of float32 logits, so no [B, T, V] array is ever made (8 x 512 x 50304 floats are 824 MB).
+   * Rows of logits computed at once when only the NLL is wanted: about {@link #NLL_CHUNK_BYTES} of
+   * float32 logits, so no [B, T, V] array is ever made (8 x 512 x 50304 floats are 824 MB).
    */
   static int rowsPerChunk(int vocabSize) {
     return (int) Math.max(1, NLL_CHUNK_BYTES / (4L * vocabSize));
   }
 
   /**
-   * The NLL of every next token from the final-normed hidden state [B, T, d], unembedding
-   * {@code rows} positions at a time, each chunk's logits freed before the next: the same values
-   * as {@link #nextTokenNll} on the full logits, in float32, [B, T - 1].
+   * The NLL of every next token from the final-normed hidden state [B, T, d], unembedding {@code
+   * rows} positions at a time, each chunk's logits freed before the next: the same values as {@link
+   * #nextTokenNll} on the full logits, in float32, [B, T - 1].
    */
   final NDArray nextTokenNllChunked(NDArray normed, NDArray ids, int rows) {
     NDManager batch = ids.getManager();

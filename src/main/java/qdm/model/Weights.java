@@ -70,11 +70,12 @@ public final class Weights implements AutoCloseable {
   }
 
   /**
-   * A set with other arrays and specs, created under a new child of this set's manager: the
-   * result of a transform that changes the layout (TransformerLens processing adds tensors).
-   * {@code build} creates its arrays under the given manager and may reuse this set's arrays.
+   * A set with other arrays and specs, created under a new child of this set's manager: the result
+   * of a transform that changes the layout (TransformerLens processing adds tensors). {@code build}
+   * creates its arrays under the given manager and may reuse this set's arrays.
    */
-  public Weights rebuild(java.util.function.Function<NDManager, Map<String, NDArray>> build,
+  public Weights rebuild(
+      java.util.function.Function<NDManager, Map<String, NDArray>> build,
       Map<String, TensorSpec> newSpecs) {
     NDManager child = manager.newSubManager();
     try {
@@ -87,16 +88,18 @@ public final class Weights implements AutoCloseable {
 
   /** Bytes of all distinct arrays (shared tied tensors counted once). */
   public long bytes() {
-    return arrays.values().stream().distinct()
-        .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
+    return arrays.values().stream()
+        .distinct()
+        .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes())
+        .sum();
   }
 
   /**
    * A new set where each tensor selected by {@code replace} is swapped for the array it returns
    * (created under the new set's manager, a child of this one's); all other tensors are shared.
    *
-   * @param replace given the tensor name and the new manager, returns the replacement, or null
-   *     to keep the tensor as it is
+   * @param replace given the tensor name and the new manager, returns the replacement, or null to
+   *     keep the tensor as it is
    */
   public Weights derive(BiFunction<String, NDManager, NDArray> replace) {
     NDManager child = manager.newSubManager();
@@ -120,12 +123,13 @@ public final class Weights implements AutoCloseable {
 
   /**
    * Replaces this set by another, consuming it: {@code build} computes the new arrays from this
-   * set's (it may return some of them unchanged); they move to a new manager beside this one
-   * (same parent, same device), and this set is closed, freeing every array the new set does
-   * not keep along with {@code build}'s temporaries. For transforms that change almost every
-   * tensor at load time (TransformerLens processing), where a derived set would keep both.
+   * set's (it may return some of them unchanged); they move to a new manager beside this one (same
+   * parent, same device), and this set is closed, freeing every array the new set does not keep
+   * along with {@code build}'s temporaries. For transforms that change almost every tensor at load
+   * time (TransformerLens processing), where a derived set would keep both.
    */
-  public Weights replaceWith(java.util.function.Function<Weights, Map<String, NDArray>> build,
+  public Weights replaceWith(
+      java.util.function.Function<Weights, Map<String, NDArray>> build,
       Map<String, TensorSpec> newSpecs) {
     NDManager sibling = manager.getParentManager().newSubManager(manager.getDevice());
     try {

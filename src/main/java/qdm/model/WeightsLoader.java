@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -29,8 +29,8 @@ public final class WeightsLoader {
   private WeightsLoader() {}
 
   /** Loads all tensors of {@code specs} from {@code store} under a new child of {@code parent}. */
-  public static Weights load(TensorStore store, List<TensorSpec> specs, NDManager parent,
-      DataType dtype) {
+  public static Weights load(
+      TensorStore store, List<TensorSpec> specs, NDManager parent, DataType dtype) {
     check(store, specs);
     NDManager manager = parent.newSubManager();
     try {
@@ -62,9 +62,9 @@ public final class WeightsLoader {
 
   /**
    * Checks a checkpoint against the model {@code config} describes: every spec present with its
-   * shape, and no tensor the architecture does not account for (beyond its
-   * {@link ModelConfig#ignoredTensors() known buffers}, and those only for blocks the config
-   * has). Throws one message listing every problem.
+   * shape, and no tensor the architecture does not account for (beyond its {@link
+   * ModelConfig#ignoredTensors() known buffers}, and those only for blocks the config has). Throws
+   * one message listing every problem.
    */
   public static void check(TensorStore store, ModelConfig config) {
     List<String> problems = new ArrayList<>(problems(store, config.tensors()));
@@ -91,19 +91,27 @@ public final class WeightsLoader {
       }
     }
     if (!extra.isEmpty()) {
-      problems.add(extra.size() + " tensor(s) that config.json does not account for: '"
-          + String.join("', '", extra.subList(0, Math.min(LISTED, extra.size()))) + "'"
-          + (extra.size() > LISTED ? " and " + (extra.size() - LISTED) + " more" : "")
-          + (beyond >= 0 ? " (config.json has num_hidden_layers = " + config.numLayers()
-              + " but the file has tensors of layer " + beyond + ", counting from 0)" : "")
-          + "; the weights are not the model config.json describes");
+      problems.add(
+          extra.size()
+              + " tensor(s) that config.json does not account for: '"
+              + String.join("', '", extra.subList(0, Math.min(LISTED, extra.size())))
+              + "'"
+              + (extra.size() > LISTED ? " and " + (extra.size() - LISTED) + " more" : "")
+              + (beyond >= 0
+                  ? " (config.json has num_hidden_layers = "
+                      + config.numLayers()
+                      + " but the file has tensors of layer "
+                      + beyond
+                      + ", counting from 0)"
+                  : "")
+              + "; the weights are not the model config.json describes");
     }
     throwIfAny(store, problems);
   }
 
   /**
-   * Scans the tensors of {@code specs} (their tied fallbacks where absent) for NaN and
-   * infinities, streamed from the store; see {@link FiniteTensors}.
+   * Scans the tensors of {@code specs} (their tied fallbacks where absent) for NaN and infinities,
+   * streamed from the store; see {@link FiniteTensors}.
    */
   public static void requireFinite(TensorStore store, List<TensorSpec> specs) {
     Set<String> names = new LinkedHashSet<>();
@@ -126,18 +134,27 @@ public final class WeightsLoader {
         if (spec.tiedTo().isPresent() && store.contains(spec.tiedTo().get())) {
           name = spec.tiedTo().get();
         } else {
-          problems.add("missing tensor '" + spec.name() + "' (expected shape "
-              + Arrays.toString(spec.shape()) + ")");
+          problems.add(
+              "missing tensor '"
+                  + spec.name()
+                  + "' (expected shape "
+                  + Arrays.toString(spec.shape())
+                  + ")");
           continue;
         }
       }
       TensorInfo info = store.info(name);
       if (!Arrays.equals(info.shape(), spec.shape())) {
-        problems.add("tensor '" + name + "' has shape " + info.shapeString() + ", expected "
-            + Arrays.toString(spec.shape()));
+        problems.add(
+            "tensor '"
+                + name
+                + "' has shape "
+                + info.shapeString()
+                + ", expected "
+                + Arrays.toString(spec.shape()));
       } else if (!info.dtype().isFloat()) {
-        problems.add("tensor '" + name + "' has dtype " + info.dtype()
-            + ", expected a floating point type");
+        problems.add(
+            "tensor '" + name + "' has dtype " + info.dtype() + ", expected a floating point type");
       }
     }
     return problems;
@@ -148,8 +165,12 @@ public final class WeightsLoader {
       throw new QdmException(store.source() + ": " + problems.get(0));
     }
     if (!problems.isEmpty()) {
-      throw new QdmException(store.source() + ": " + problems.size()
-          + " problem(s) with the checkpoint:\n  " + String.join("\n  ", problems));
+      throw new QdmException(
+          store.source()
+              + ": "
+              + problems.size()
+              + " problem(s) with the checkpoint:\n  "
+              + String.join("\n  ", problems));
     }
   }
 }

@@ -1,9 +1,8 @@
 package qdm.perplexity;
 
 /**
- * A running sum of negative log-likelihoods: token-weighted perplexity is
- * {@code exp(sum / count)}. The paper's batch-mean form averages per-batch means instead and is
- * kept alongside.
+ * A running sum of negative log-likelihoods: token-weighted perplexity is {@code exp(sum / count)}.
+ * The paper's batch-mean form averages per-batch means instead and is kept alongside.
  */
 public final class NllTotal {
   private double sum;

@@ -11,8 +11,8 @@ import qdm.model.Capture;
 import qdm.model.Transformer;
 
 /**
- * Perplexity of a model over a token stream, chunked or sliding-window (see {@link Windowing}).
- * The library form of what the audit job computes in Spark from {@code token_nll}.
+ * Perplexity of a model over a token stream, chunked or sliding-window (see {@link Windowing}). The
+ * library form of what the audit job computes in Spark from {@code token_nll}.
  */
 public final class Perplexity {
   private Perplexity() {}
@@ -23,8 +23,8 @@ public final class Perplexity {
   }
 
   /** Sliding-window perplexity (window {@code length}, stride {@code stride}). */
-  public static NllTotal sliding(Transformer model, int[] stream, int length, int stride,
-      int batch) {
+  public static NllTotal sliding(
+      Transformer model, int[] stream, int length, int stride, int batch) {
     return over(model, Windowing.sliding(stream, length, stride), batch);
   }
 
@@ -33,8 +33,7 @@ public final class Perplexity {
     NllTotal total = new NllTotal();
     List<Window> group = new ArrayList<>();
     for (Window w : windows) {
-      if (!group.isEmpty()
-          && (group.size() == batch || group.get(0).length() != w.length())) {
+      if (!group.isEmpty() && (group.size() == batch || group.get(0).length() != w.length())) {
         score(model, group, total);
         group.clear();
       }

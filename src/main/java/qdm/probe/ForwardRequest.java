@@ -7,11 +7,11 @@ import java.nio.file.Path;
 import java.util.Optional;
 import qdm.QdmException;
 import qdm.condition.Condition;
-import qdm.sae.SaeFormat;
 import qdm.model.JsonFields;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
 import qdm.model.Processing;
+import qdm.sae.SaeFormat;
 
 /**
  * One {@code qdm forward} invocation: which model and weights, which token ids, where to run, and
@@ -21,16 +21,27 @@ import qdm.model.Processing;
  * @param processing applied to the weights at load, before the compression
  * @param condition the reference, or a simulated compression of the loaded weights
  */
-public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-    Placement placement, Processing processing, Condition condition,
-    Optional<SaeSelection> sae, Optional<String> format) {
+public record ForwardRequest(
+    Path modelDir,
+    Optional<Path> weights,
+    long[][] inputIds,
+    Placement placement,
+    Processing processing,
+    Condition condition,
+    Optional<SaeSelection> sae,
+    Optional<String> format) {
 
   /** An SAE to encode the residual stream at its hook with (output {@code sae_acts}). */
   public record SaeSelection(Path path, SaeFormat format, Optional<String> hook) {}
 
   /** A request whose weights' format is detected. */
-  public ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inputIds,
-      Placement placement, Processing processing, Condition condition,
+  public ForwardRequest(
+      Path modelDir,
+      Optional<Path> weights,
+      long[][] inputIds,
+      Placement placement,
+      Processing processing,
+      Condition condition,
       Optional<SaeSelection> sae) {
     this(modelDir, weights, inputIds, placement, processing, condition, sae, Optional.empty());
   }
@@ -44,8 +55,12 @@ public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inp
     }
     for (long[] row : inputIds) {
       if (row.length != inputIds[0].length) {
-        throw new QdmException("input_ids rows must all have the same length (got "
-            + inputIds[0].length + " and " + row.length + ")");
+        throw new QdmException(
+            "input_ids rows must all have the same length (got "
+                + inputIds[0].length
+                + " and "
+                + row.length
+                + ")");
       }
     }
   }
@@ -86,8 +101,8 @@ public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inp
    * {@code "7"}, {@code true} or {@code 1e30} are refused rather than truncated or parsed.
    */
   private static long tokenId(Path file, int row, int column, JsonElement v) {
-    String where = file + ": input_ids[" + row + "][" + column + "] (row " + row + ", column "
-        + column + ")";
+    String where =
+        file + ": input_ids[" + row + "][" + column + "] (row " + row + ", column " + column + ")";
     if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
       throw new QdmException(where + " is " + v + ", expected an integer token id");
     }
@@ -100,8 +115,12 @@ public record ForwardRequest(Path modelDir, Optional<Path> weights, long[][] inp
     try {
       return d.longValueExact();
     } catch (ArithmeticException e) {
-      throw new QdmException(where + " is " + v + ", expected an integer token id (not a "
-          + "fraction, nor beyond 64 bits)");
+      throw new QdmException(
+          where
+              + " is "
+              + v
+              + ", expected an integer token id (not a "
+              + "fraction, nor beyond 64 bits)");
     }
   }
 }

@@ -35,10 +35,18 @@ public final class Charts {
   static final Color SURVIVED = new Color(0x2E, 0x8B, 0x57);
   static final Color BLURRED = new Color(0xF0, 0xA2, 0x02);
   static final Color DAMAGED = new Color(0xC0, 0x39, 0x2B);
-  static final Color[] SERIES = {new Color(0x1F, 0x77, 0xB4), new Color(0xFF, 0x7F, 0x0E),
-      new Color(0x2C, 0xA0, 0x2C), new Color(0xD6, 0x27, 0x28), new Color(0x94, 0x67, 0xBD),
-      new Color(0x8C, 0x56, 0x4B), new Color(0xE3, 0x77, 0xC2), new Color(0x7F, 0x7F, 0x7F),
-      new Color(0xBC, 0xBD, 0x22), new Color(0x17, 0xBE, 0xCF)};
+  static final Color[] SERIES = {
+    new Color(0x1F, 0x77, 0xB4),
+    new Color(0xFF, 0x7F, 0x0E),
+    new Color(0x2C, 0xA0, 0x2C),
+    new Color(0xD6, 0x27, 0x28),
+    new Color(0x94, 0x67, 0xBD),
+    new Color(0x8C, 0x56, 0x4B),
+    new Color(0xE3, 0x77, 0xC2),
+    new Color(0x7F, 0x7F, 0x7F),
+    new Color(0xBC, 0xBD, 0x22),
+    new Color(0x17, 0xBE, 0xCF)
+  };
   static final int WIDTH = 900;
   static final int HEIGHT = 460;
 
@@ -90,8 +98,12 @@ public final class Charts {
     line.setSeriesStroke(0, new BasicStroke(2f));
     plot.setRenderer(1, line);
     plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD);
-    return styled(new JFreeChart("Feature survival and perplexity by condition",
-        JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+    return styled(
+        new JFreeChart(
+            "Feature survival and perplexity by condition",
+            JFreeChart.DEFAULT_TITLE_FONT,
+            plot,
+            true));
   }
 
   /** Survival % per quartile (Q1 lowest) of each FP statistic. */
@@ -109,16 +121,23 @@ public final class Charts {
     for (int i = 0; i < 4; i++) {
       r.setSeriesPaint(i, SERIES[i]);
     }
-    return styled(new JFreeChart("Survival by quartile of each FP statistic ("
-        + condition + ")", JFreeChart.DEFAULT_TITLE_FONT, new CategoryPlot(d, x, y, r), true));
+    return styled(
+        new JFreeChart(
+            "Survival by quartile of each FP statistic (" + condition + ")",
+            JFreeChart.DEFAULT_TITLE_FONT,
+            new CategoryPlot(d, x, y, r),
+            true));
   }
 
   /** ROC curves of the survival predictor, with the chance diagonal. */
   public static JFreeChart roc(List<ReportData.Roc> rocs) {
     XYSeriesCollection d = new XYSeriesCollection();
     for (ReportData.Roc roc : rocs) {
-      XYSeries s = new XYSeries(String.format(java.util.Locale.ROOT, "%s (AUC %.3f)", roc.name(),
-          roc.auc()), false, true);
+      XYSeries s =
+          new XYSeries(
+              String.format(java.util.Locale.ROOT, "%s (AUC %.3f)", roc.name(), roc.auc()),
+              false,
+              true);
       for (int i = 0; i < roc.fpr().length; i++) {
         s.add(roc.fpr()[i], roc.tpr()[i]);
       }
@@ -133,10 +152,13 @@ public final class Charts {
     plot.getRangeAxis().setRange(0, 1);
     XYLineAndShapeRenderer r = (XYLineAndShapeRenderer) plot.getRenderer();
     r.setSeriesPaint(rocs.size(), Color.GRAY);
-    r.setSeriesStroke(rocs.size(), new BasicStroke(1f, BasicStroke.CAP_BUTT,
-        BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
-    return styled(new JFreeChart("Survival predictor ROC (out-of-fold)",
-        JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+    r.setSeriesStroke(
+        rocs.size(),
+        new BasicStroke(
+            1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
+    return styled(
+        new JFreeChart(
+            "Survival predictor ROC (out-of-fold)", JFreeChart.DEFAULT_TITLE_FONT, plot, true));
   }
 
   /** Damage of each active feature under two conditions. */
@@ -160,8 +182,12 @@ public final class Charts {
     r.setSeriesPaint(0, new Color(31, 119, 180, 120));
     r.setSeriesShapesVisible(1, false);
     r.setSeriesPaint(1, Color.GRAY);
-    return styled(new JFreeChart("Damage per feature: " + p.a() + " vs " + p.b(),
-        JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+    return styled(
+        new JFreeChart(
+            "Damage per feature: " + p.a() + " vs " + p.b(),
+            JFreeChart.DEFAULT_TITLE_FONT,
+            plot,
+            true));
   }
 
   /** Distribution of Pearson r over active features, one line per condition (40 bins). */
@@ -183,8 +209,9 @@ public final class Charts {
     }
     XYPlot plot = xy(d, "Pearson r (FP vs condition)", "% of active features", false);
     plot.getDomainAxis().setRange(-1, 1);
-    return styled(new JFreeChart("Distribution of per-feature Pearson r",
-        JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+    return styled(
+        new JFreeChart(
+            "Distribution of per-feature Pearson r", JFreeChart.DEFAULT_TITLE_FONT, plot, true));
   }
 
   private static XYPlot xy(XYSeriesCollection d, String xLabel, String yLabel, boolean shapes) {

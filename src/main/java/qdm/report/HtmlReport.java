@@ -24,7 +24,8 @@ public final class HtmlReport {
       charts.put("charts/sweep.png", Charts.png(Charts.sweep(data.conditions())));
     }
     if (!data.quartiles().isEmpty()) {
-      charts.put("charts/quartiles.png",
+      charts.put(
+          "charts/quartiles.png",
           Charts.png(Charts.quartiles(data.quartileCondition(), data.quartiles())));
     }
     if (!data.rocs().isEmpty()) {
@@ -46,7 +47,9 @@ public final class HtmlReport {
   static String html(ReportData d, Map<String, byte[]> charts) {
     StringBuilder s = new StringBuilder();
     s.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .append("<title>QDM audit: ").append(esc(d.runName())).append("</title>\n<style>")
+        .append("<title>QDM audit: ")
+        .append(esc(d.runName()))
+        .append("</title>\n<style>")
         .append("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;")
         .append("color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em;")
         .append("border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:.6em 0;")
@@ -78,25 +81,33 @@ public final class HtmlReport {
       }
     }
     for (Map.Entry<String, ReportData.Table> t : d.tables().entrySet()) {
-      s.append("<h2>").append(esc(t.getKey())).append("</h2>\n")
+      s.append("<h2>")
+          .append(esc(t.getKey()))
+          .append("</h2>\n")
           .append(table(t.getValue().header(), t.getValue().rows()));
     }
     s.append("<h2>Provenance</h2>\n<table>");
     for (Map.Entry<String, Object> e : d.provenance().entrySet()) {
-      s.append("<tr><td>").append(esc(e.getKey())).append("</td><td style=\"text-align:left\">")
-          .append(esc(String.valueOf(e.getValue()))).append("</td></tr>");
+      s.append("<tr><td>")
+          .append(esc(e.getKey()))
+          .append("</td><td style=\"text-align:left\">")
+          .append(esc(String.valueOf(e.getValue())))
+          .append("</td></tr>");
     }
-    s.append("</table>\n<h2>Configuration</h2>\n<pre>").append(esc(d.configText()))
+    s.append("</table>\n<h2>Configuration</h2>\n<pre>")
+        .append(esc(d.configText()))
         .append("</pre>\n</body></html>\n");
     return s.toString();
   }
 
-  private static void chart(StringBuilder s, Map<String, byte[]> charts, String name,
-      String alt) {
+  private static void chart(StringBuilder s, Map<String, byte[]> charts, String name, String alt) {
     byte[] png = charts.get(name);
     if (png != null) {
-      s.append("<p><img alt=\"").append(esc(alt)).append("\" src=\"data:image/png;base64,")
-          .append(Base64.getEncoder().encodeToString(png)).append("\"></p>\n");
+      s.append("<p><img alt=\"")
+          .append(esc(alt))
+          .append("\" src=\"data:image/png;base64,")
+          .append(Base64.getEncoder().encodeToString(png))
+          .append("\"></p>\n");
     }
   }
 
@@ -107,23 +118,50 @@ public final class HtmlReport {
       if (r == ref || r.survivedPct() == null || r.condition().endsWith("-null")) {
         continue;
       }
-      parts.add(String.format(Locale.ROOT, "%s: %.1f%% survived, perplexity %+.2f%%",
-          r.condition(), r.survivedPct(), r.deltaPplPct() == null ? 0 : r.deltaPplPct()));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "%s: %.1f%% survived, perplexity %+.2f%%",
+              r.condition(),
+              r.survivedPct(),
+              r.deltaPplPct() == null ? 0 : r.deltaPplPct()));
     }
     return (ref == null ? "" : ref.nActive() + " active features in " + ref.condition() + ". ")
-        + String.join("; ", parts) + ".";
+        + String.join("; ", parts)
+        + ".";
   }
 
   static String conditionTable(List<ConditionRow> rows) {
-    List<String> header = List.of("condition", "method", "bits", "sparsity", "ppl (chunked)",
-        "Δppl %", "ppl (sliding)", "survived %", "blurred %", "damaged %", "mean r", "median r");
+    List<String> header =
+        List.of(
+            "condition",
+            "method",
+            "bits",
+            "sparsity",
+            "ppl (chunked)",
+            "Δppl %",
+            "ppl (sliding)",
+            "survived %",
+            "blurred %",
+            "damaged %",
+            "mean r",
+            "median r");
     List<List<String>> body = new ArrayList<>();
     for (ConditionRow r : rows) {
-      body.add(List.of(r.condition(), r.method(), r.bits() == null ? "" : r.bits().toString(),
-          Csv.fixed(r.sparsity(), 4), Csv.fixed(r.ppl(), 3), Csv.fixed(r.deltaPplPct(), 2),
-          Csv.fixed(r.pplSliding(), 3), Csv.fixed(r.survivedPct(), 2),
-          Csv.fixed(r.blurredPct(), 2), Csv.fixed(r.damagedPct(), 2), Csv.fixed(r.meanR(), 3),
-          Csv.fixed(r.medianR(), 3)));
+      body.add(
+          List.of(
+              r.condition(),
+              r.method(),
+              r.bits() == null ? "" : r.bits().toString(),
+              Csv.fixed(r.sparsity(), 4),
+              Csv.fixed(r.ppl(), 3),
+              Csv.fixed(r.deltaPplPct(), 2),
+              Csv.fixed(r.pplSliding(), 3),
+              Csv.fixed(r.survivedPct(), 2),
+              Csv.fixed(r.blurredPct(), 2),
+              Csv.fixed(r.damagedPct(), 2),
+              Csv.fixed(r.meanR(), 3),
+              Csv.fixed(r.medianR(), 3)));
     }
     return table(header, body);
   }
@@ -148,23 +186,34 @@ public final class HtmlReport {
   static String markdown(ReportData d) {
     StringBuilder s = new StringBuilder("# QDM audit: " + d.runName() + "\n\n");
     s.append(headline(d)).append("\n\n");
-    s.append("| condition | method | bits | sparsity | ppl | Δppl % | survived % | blurred % "
-        + "| damaged % | mean r |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    s.append(
+        "| condition | method | bits | sparsity | ppl | Δppl % | survived % | blurred % "
+            + "| damaged % | mean r |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (ConditionRow r : d.conditions()) {
-      s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
-          r.condition(), r.method(), r.bits() == null ? "" : r.bits(),
-          Csv.fixed(r.sparsity(), 4), Csv.fixed(r.ppl(), 3), Csv.fixed(r.deltaPplPct(), 2),
-          Csv.fixed(r.survivedPct(), 2), Csv.fixed(r.blurredPct(), 2),
-          Csv.fixed(r.damagedPct(), 2), Csv.fixed(r.meanR(), 3)));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+              r.condition(),
+              r.method(),
+              r.bits() == null ? "" : r.bits(),
+              Csv.fixed(r.sparsity(), 4),
+              Csv.fixed(r.ppl(), 3),
+              Csv.fixed(r.deltaPplPct(), 2),
+              Csv.fixed(r.survivedPct(), 2),
+              Csv.fixed(r.blurredPct(), 2),
+              Csv.fixed(r.damagedPct(), 2),
+              Csv.fixed(r.meanR(), 3)));
     }
     s.append("\n## Provenance\n\n");
-    d.provenance().forEach((k, v) -> s.append("- ").append(k).append(": ").append(v)
-        .append('\n'));
+    d.provenance().forEach((k, v) -> s.append("- ").append(k).append(": ").append(v).append('\n'));
     return s.toString();
   }
 
   static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
         .replace("\"", "&quot;");
   }
 }

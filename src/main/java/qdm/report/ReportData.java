@@ -29,9 +29,20 @@ public record ReportData(
     Map<String, Object> provenance) {
 
   /** One condition's summary. Nullable boxed fields are absent values. */
-  public record ConditionRow(String condition, String method, Integer bits, Double sparsity,
-      Double ppl, Double deltaPplPct, Double pplSliding, Double survivedPct, Double blurredPct,
-      Double damagedPct, Double meanR, Double medianR, long nActive) {}
+  public record ConditionRow(
+      String condition,
+      String method,
+      Integer bits,
+      Double sparsity,
+      Double ppl,
+      Double deltaPplPct,
+      Double pplSliding,
+      Double survivedPct,
+      Double blurredPct,
+      Double damagedPct,
+      Double meanR,
+      Double medianR,
+      long nActive) {}
 
   /** Survival % in one quartile of one FP statistic. */
   public record QuartileRow(String statistic, int quartile, Double survivedPct, long n) {}

@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.nn.core.Linear;
 
 /**
- * The gated SAE (SAELens {@code gated}, Rajamanoharan et al. 2024): a feature is on where the
- * gate {@code x W_enc + b_gate} is positive, and its value is the magnitude
- * {@code relu(x (W_enc * exp(r_mag)) + b_mag)}; {@code x} preprocessed as every SAE's. The gate
- * bias is the base class's encoder bias, so {@link #preActivations} is the gate.
+ * The gated SAE (SAELens {@code gated}, Rajamanoharan et al. 2024): a feature is on where the gate
+ * {@code x W_enc + b_gate} is positive, and its value is the magnitude {@code relu(x (W_enc *
+ * exp(r_mag)) + b_mag)}; {@code x} preprocessed as every SAE's. The gate bias is the base class's
+ * encoder bias, so {@link #preActivations} is the gate.
  */
 final class GatedSae extends Sae {
   private final NDArray magnitudeRows; // (W_enc * exp(r_mag))^T [d_sae, d_in]

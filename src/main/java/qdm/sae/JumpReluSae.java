@@ -12,8 +12,11 @@ final class JumpReluSae extends ThresholdSae {
 
   JumpReluSae(SaeConfig config, SaeWeights weights) {
     super(config, weights);
-    this.cutoff = weights.threshold().orElseThrow(() -> new IllegalArgumentException(
-        "a jumprelu SAE needs thresholds")).maximum(0f);
+    this.cutoff =
+        weights
+            .threshold()
+            .orElseThrow(() -> new IllegalArgumentException("a jumprelu SAE needs thresholds"))
+            .maximum(0f);
   }
 
   @Override

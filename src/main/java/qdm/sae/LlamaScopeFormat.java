@@ -12,16 +12,16 @@ import qdm.model.HookPoint;
 import qdm.model.JsonFields;
 
 /**
- * Llama Scope (OpenMOSS, {@code fnlp/Llama3_1-8B-Base-LX...}) SAE folders:
- * {@code hyperparams.json} ({@code d_model}, {@code d_sae}, {@code hook_point_in},
- * {@code jump_relu_threshold}, {@code dataset_average_activation_norm.in}) and
- * {@code checkpoints/final.safetensors} ({@code encoder.weight} [d_sae, d_in],
- * {@code encoder.bias}, {@code decoder.weight} [d_in, d_sae], {@code decoder.bias}).
+ * Llama Scope (OpenMOSS, {@code fnlp/Llama3_1-8B-Base-LX...}) SAE folders: {@code hyperparams.json}
+ * ({@code d_model}, {@code d_sae}, {@code hook_point_in}, {@code jump_relu_threshold}, {@code
+ * dataset_average_activation_norm.in}) and {@code checkpoints/final.safetensors} ({@code
+ * encoder.weight} [d_sae, d_in], {@code encoder.bias}, {@code decoder.weight} [d_in, d_sae], {@code
+ * decoder.bias}).
  *
- * <p>Read as SAELens converts them: a JumpReLU SAE with one threshold for every feature, no
- * {@code b_dec} subtracted from the input, and the dataset-wise input normalization
- * {@code x * sqrt(d_in) / average_norm_in} folded into the weights; SAELens scales the stored
- * threshold by that same factor, and so does QDM.
+ * <p>Read as SAELens converts them: a JumpReLU SAE with one threshold for every feature, no {@code
+ * b_dec} subtracted from the input, and the dataset-wise input normalization {@code x * sqrt(d_in)
+ * / average_norm_in} folded into the weights; SAELens scales the stored threshold by that same
+ * factor, and so does QDM.
  */
 final class LlamaScopeFormat implements SaeLoader {
   static final String CONFIG = "hyperparams.json";
@@ -33,8 +33,8 @@ final class LlamaScopeFormat implements SaeLoader {
     JsonFields cfg = JsonFields.read(cfgPath);
     int dIn = cfg.integer("d_model");
     int dSae = cfg.integer("d_sae");
-    HookPoint hook = SaeFiles.hook(Optional.of(cfg.string("hook_point_in")), cfgPath.toString(),
-        given);
+    HookPoint hook =
+        SaeFiles.hook(Optional.of(cfg.string("hook_point_in")), cfgPath.toString(), given);
     double threshold = cfg.number("jump_relu_threshold");
     double averageNorm = cfg.object("dataset_average_activation_norm").number("in");
     if (!(averageNorm > 0)) {
@@ -42,23 +42,40 @@ final class LlamaScopeFormat implements SaeLoader {
     }
     double scale = Math.sqrt(dIn) / averageNorm;
     try (SafetensorsFile st = open(dir)) {
-      new SaeFiles.ShapeCheck(st).require("encoder.weight", dSae, dIn)
-          .require("encoder.bias", dSae).require("decoder.weight", dIn, dSae)
-          .require("decoder.bias", dIn).done("Llama Scope SAE");
+      new SaeFiles.ShapeCheck(st)
+          .require("encoder.weight", dSae, dIn)
+          .require("encoder.bias", dSae)
+          .require("decoder.weight", dIn, dSae)
+          .require("decoder.bias", dIn)
+          .done("Llama Scope SAE");
     }
     if (!(threshold >= 0) || Double.isInfinite(threshold)) {
       throw cfg.invalid("jump_relu_threshold", "a finite non-negative number");
     }
-    return new SaeConfig(dir, SaeFormat.LLAMASCOPE, SaeArchitectures.JUMPRELU, dIn, dSae, hook,
-        cfg.has("model_name") ? Optional.of(cfg.string("model_name")) : Optional.empty(), false,
-        OptionalInt.empty(), scale, SaeInput.PLAIN);
+    return new SaeConfig(
+        dir,
+        SaeFormat.LLAMASCOPE,
+        SaeArchitectures.JUMPRELU,
+        dIn,
+        dSae,
+        hook,
+        cfg.has("model_name") ? Optional.of(cfg.string("model_name")) : Optional.empty(),
+        false,
+        OptionalInt.empty(),
+        scale,
+        SaeInput.PLAIN);
   }
 
   private static SafetensorsFile open(Path dir) {
     Path weights = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(weights)) {
-      throw new QdmException(weights + ": no such file (a Llama Scope SAE folder has "
-          + CONFIG + " and " + WEIGHTS + ")");
+      throw new QdmException(
+          weights
+              + ": no such file (a Llama Scope SAE folder has "
+              + CONFIG
+              + " and "
+              + WEIGHTS
+              + ")");
     }
     return SafetensorsFile.open(weights);
   }
@@ -77,10 +94,15 @@ final class LlamaScopeFormat implements SaeLoader {
       NDArray wEnc = encoder.transpose(); // [d_in, d_sae]
       NDArray wDec = decoder.transpose(); // [d_sae, d_in]
       float threshold = (float) (cfg.number("jump_relu_threshold") * config.inputScale());
-      NDArray thresholds = manager.full(new ai.djl.ndarray.types.Shape(config.dSae()),
-          threshold);
-      return Normalization.fold(new SaeWeights(manager, wEnc, SaeFiles.read(st, "encoder.bias",
-          manager), wDec, SaeFiles.read(st, "decoder.bias", manager), Optional.of(thresholds)),
+      NDArray thresholds = manager.full(new ai.djl.ndarray.types.Shape(config.dSae()), threshold);
+      return Normalization.fold(
+          new SaeWeights(
+              manager,
+              wEnc,
+              SaeFiles.read(st, "encoder.bias", manager),
+              wDec,
+              SaeFiles.read(st, "decoder.bias", manager),
+              Optional.of(thresholds)),
           config.inputScale());
     }
   }

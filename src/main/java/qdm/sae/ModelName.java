@@ -13,9 +13,9 @@ import qdm.model.JsonFields;
  *
  * <p>Names come in several spellings for one model: SAELens writes {@code pythia-70m-deduped},
  * Hugging Face {@code EleutherAI/pythia-70m-deduped}. Two names match when their last path
- * component agrees ignoring case and {@code _}/{@code -}; {@code pythia-70m} and
- * {@code pythia-70m-deduped} stay different models. A name can also name a model family, which
- * is checked against the model's {@code model_type} even when the model's own name is unknown.
+ * component agrees ignoring case and {@code _}/{@code -}; {@code pythia-70m} and {@code
+ * pythia-70m-deduped} stay different models. A name can also name a model family, which is checked
+ * against the model's {@code model_type} even when the model's own name is unknown.
  */
 public final class ModelName {
   private static final Pattern PYTHIA = Pattern.compile("pythia|gpt-neox");
@@ -52,8 +52,8 @@ public final class ModelName {
   }
 
   /**
-   * The name a Hugging Face model directory records for itself: {@code _name_or_path} in its
-   * {@code config.json} when that is a hub id or a plain name (a local path says nothing).
+   * The name a Hugging Face model directory records for itself: {@code _name_or_path} in its {@code
+   * config.json} when that is a hub id or a plain name (a local path says nothing).
    */
   public static Optional<String> of(Path modelDir) {
     Path config = modelDir.resolve("config.json");
@@ -65,8 +65,13 @@ public final class ModelName {
       return Optional.empty();
     }
     String s = v.getAsString().trim();
-    boolean localPath = s.isEmpty() || s.startsWith("/") || s.startsWith(".")
-        || s.startsWith("~") || s.contains("\\") || s.chars().filter(c -> c == '/').count() > 1;
+    boolean localPath =
+        s.isEmpty()
+            || s.startsWith("/")
+            || s.startsWith(".")
+            || s.startsWith("~")
+            || s.contains("\\")
+            || s.chars().filter(c -> c == '/').count() > 1;
     return localPath ? Optional.empty() : Optional.of(s);
   }
 }

@@ -13,13 +13,20 @@ package qdm.sae;
  * @param squaredError sum of ||x - x_hat||^2
  * @param totalVariance sum of ||x - mean(x)||^2
  */
-public record Reconstruction(long tokens, long nonZeros, double squaredError,
-    double totalVariance) {
+public record Reconstruction(
+    long tokens, long nonZeros, double squaredError, double totalVariance) {
 
   public Reconstruction {
     if (tokens < 0 || nonZeros < 0 || squaredError < 0 || totalVariance < 0) {
-      throw new IllegalArgumentException("negative figure in " + tokens + ", " + nonZeros + ", "
-          + squaredError + ", " + totalVariance);
+      throw new IllegalArgumentException(
+          "negative figure in "
+              + tokens
+              + ", "
+              + nonZeros
+              + ", "
+              + squaredError
+              + ", "
+              + totalVariance);
     }
   }
 

@@ -1,6 +1,5 @@
 package qdm.sae;
 
-import qdm.model.HookPoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -12,25 +11,26 @@ import java.util.List;
 import java.util.Optional;
 import qdm.io.FiniteTensors;
 import qdm.io.TensorStore;
+import qdm.model.HookPoint;
 import qdm.model.ModelConfig;
 
 /**
  * A frozen sparse autoencoder on one device: the base every architecture shares. It owns the
  * weights, the input preprocessing, the linear encoder and decoder, the sparse output and the
- * reconstruction figures; an architecture ({@link StandardSae}, {@link JumpReluSae},
- * {@link TopKSae}) writes only its activation rule ({@link #activate}, and optionally a faster
- * way to its non-zeros, {@link #sparseCodes}).
+ * reconstruction figures; an architecture ({@link StandardSae}, {@link JumpReluSae}, {@link
+ * TopKSae}) writes only its activation rule ({@link #activate}, and optionally a faster way to its
+ * non-zeros, {@link #sparseCodes}).
  *
- * <p>Encoding follows SAELens: {@code pre = (float32(x) - b_dec?) W_enc + b_enc},
- * {@code acts = activate(pre)}, {@code x_hat = acts W_dec + b_dec}, with {@code b_dec}
- * subtracted only when {@code apply_b_dec_to_input}, and any input normalization folded into
- * the weights at load (see {@link SaeConfig#inputScale()}).
+ * <p>Encoding follows SAELens: {@code pre = (float32(x) - b_dec?) W_enc + b_enc}, {@code acts =
+ * activate(pre)}, {@code x_hat = acts W_dec + b_dec}, with {@code b_dec} subtracted only when
+ * {@code apply_b_dec_to_input}, and any input normalization folded into the weights at load (see
+ * {@link SaeConfig#inputScale()}).
  *
- * <p>Memory: the weights live under a child of the manager given to {@link #load}, for the
- * SAE's lifetime ({@link #close} frees them). Every result of an encode lives under the manager
- * of its input (a per-batch manager the caller closes): the weights are only ever the second
- * operand of an op, and the host results ({@link SparseCodes}, {@link Reconstruction}) are copied
- * out of a scratch manager that is closed before returning.
+ * <p>Memory: the weights live under a child of the manager given to {@link #load}, for the SAE's
+ * lifetime ({@link #close} frees them). Every result of an encode lives under the manager of its
+ * input (a per-batch manager the caller closes): the weights are only ever the second operand of an
+ * op, and the host results ({@link SparseCodes}, {@link Reconstruction}) are copied out of a
+ * scratch manager that is closed before returning.
  */
 public abstract class Sae implements AutoCloseable {
   private final SaeConfig config;
@@ -45,14 +45,14 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * Reads an SAE's configuration without loading its weights, checking the files fully (config
-   * keys and tensor shapes): the step to run, with {@link SaeConfig#checkCompatible}, before any
+   * Reads an SAE's configuration without loading its weights, checking the files fully (config keys
+   * and tensor shapes): the step to run, with {@link SaeConfig#checkCompatible}, before any
    * compute.
    *
    * @param path the SAE directory (or a Gemma Scope {@code params.npz})
    * @param format the file format, or {@link SaeFormat#AUTO} to detect it
-   * @param hook a TransformerLens hook name, needed when the files do not say where the SAE
-   *     reads; when they do, it must agree
+   * @param hook a TransformerLens hook name, needed when the files do not say where the SAE reads;
+   *     when they do, it must agree
    */
   public static SaeConfig readConfig(Path path, SaeFormat format, Optional<String> hook) {
     SaeFormat concrete = format.resolve(path);
@@ -83,8 +83,7 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /** {@link #readConfig} then {@link #load(SaeConfig, NDManager)}. */
-  public static Sae load(Path path, SaeFormat format, Optional<String> hook,
-      NDManager parent) {
+  public static Sae load(Path path, SaeFormat format, Optional<String> hook, NDManager parent) {
     return load(readConfig(path, format, hook), parent);
   }
 
@@ -128,9 +127,9 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * The encoder input, as SAELens's {@code process_sae_in}: {@code x} [..., d_in] (already cut
-   * to its head, {@link #select}) as float32, normalized at run time if the SAE says so
-   * ({@link SaeInput}), minus {@code b_dec} if {@code apply_b_dec_to_input}.
+   * The encoder input, as SAELens's {@code process_sae_in}: {@code x} [..., d_in] (already cut to
+   * its head, {@link #select}) as float32, normalized at run time if the SAE says so ({@link
+   * SaeInput}), minus {@code b_dec} if {@code apply_b_dec_to_input}.
    */
   public NDArray preprocess(NDArray x) {
     checkWidth(x, config.dIn(), "d_in");
@@ -150,8 +149,12 @@ public abstract class Sae implements AutoCloseable {
       case SaeInput.LAYER_NORM -> {
         // (x - mean) / (std + 1e-5), std with Bessel's correction as torch.std
         NDArray centred = f.sub(f.mean(new int[] {-1}, true));
-        NDArray std = centred.square().sum(new int[] {-1}, true)
-            .div(qdm.model.Ops.scalar(f, config.dIn() - 1)).sqrt();
+        NDArray std =
+            centred
+                .square()
+                .sum(new int[] {-1}, true)
+                .div(qdm.model.Ops.scalar(f, config.dIn() - 1))
+                .sqrt();
         return centred.div(std.add(qdm.model.Ops.scalar(f, 1e-5)));
       }
       default -> {
@@ -161,8 +164,8 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * The part of a captured site the SAE reads: for an SAE on one attention head
-   * ({@code hook_head_index}), that head's d_head slice of the flattened site; else all of it.
+   * The part of a captured site the SAE reads: for an SAE on one attention head ({@code
+   * hook_head_index}), that head's d_head slice of the flattened site; else all of it.
    */
   public NDArray select(NDArray x) {
     if (config.input().headIndex().isEmpty()) {
@@ -182,8 +185,8 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * Pre-activations {@code preprocess(x) W_enc + b_enc}, [..., d_sae]: one fused
-   * multiply-add (torch linear), so the bias costs no extra pass over the largest array.
+   * Pre-activations {@code preprocess(x) W_enc + b_enc}, [..., d_sae]: one fused multiply-add
+   * (torch linear), so the bias costs no extra pass over the largest array.
    */
   public NDArray preActivations(NDArray x) {
     return Linear.linear(preprocess(x), encoderRows, weights.bEnc()).singletonOrThrow();
@@ -193,8 +196,8 @@ public abstract class Sae implements AutoCloseable {
   protected abstract NDArray activate(NDArray pre);
 
   /**
-   * The non-zero activations of pre-activations [N, d_sae], on the host. The default extracts
-   * them from {@link #activate}; an architecture may find them without the dense array.
+   * The non-zero activations of pre-activations [N, d_sae], on the host. The default extracts them
+   * from {@link #activate}; an architecture may find them without the dense array.
    */
   protected SparseCodes sparseCodes(NDArray pre) {
     return sparse(activate(pre));
@@ -223,8 +226,8 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * The non-zero activations of inputs [..., d_in] on the host; token i is row i of the input
-   * with its leading dimensions flattened.
+   * The non-zero activations of inputs [..., d_in] on the host; token i is row i of the input with
+   * its leading dimensions flattened.
    */
   public SparseCodes encodeSparse(NDArray x) {
     try (NDManager scratch = x.getManager().newSubManager()) {
@@ -256,14 +259,14 @@ public abstract class Sae implements AutoCloseable {
         }
       }
       SparseCodes codes = SparseCodes.concat(parts, config.dSae());
-      return new EncodedBatch(codes, new Reconstruction(codes.tokens(), codes.size(), error,
-          variance(input)));
+      return new EncodedBatch(
+          codes, new Reconstruction(codes.tokens(), codes.size(), error, variance(input)));
     }
   }
 
   /**
-   * Tokens encoded at once by {@link #encodeSparse} and {@link #encodeBatch}: bounds the
-   * [tokens, d_sae] intermediates to 2^26 floats (256 MiB), whatever the batch size.
+   * Tokens encoded at once by {@link #encodeSparse} and {@link #encodeBatch}: bounds the [tokens,
+   * d_sae] intermediates to 2^26 floats (256 MiB), whatever the batch size.
    */
   private long chunkRows() {
     return Math.max(1, chunkElements / config.dSae());
@@ -283,9 +286,9 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * The non-zero entries of dense activations [..., d_sae], copied to the host. Only the
-   * non-zeros cross to the host: their flat positions are found on the device, and for batches
-   * below 2^31 activations they travel as 32-bit ints.
+   * The non-zero entries of dense activations [..., d_sae], copied to the host. Only the non-zeros
+   * cross to the host: their flat positions are found on the device, and for batches below 2^31
+   * activations they travel as 32-bit ints.
    */
   public static SparseCodes sparse(NDArray acts) {
     long[] shape = acts.getShape().getShape();
@@ -299,13 +302,14 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * Sparse codes from flat positions (int64, ascending) into a [tokens, dSae] array and the
-   * values there, copied to the host; positions travel as 32-bit ints when they fit.
+   * Sparse codes from flat positions (int64, ascending) into a [tokens, dSae] array and the values
+   * there, copied to the host; positions travel as 32-bit ints when they fit.
    */
   static SparseCodes toHost(NDArray positions, NDArray values, long size, int dSae) {
     int tokens = Math.toIntExact(size / dSae);
-    float[] activation = (values.getDataType() == DataType.FLOAT32 ? values
-        : values.toType(DataType.FLOAT32, false)).toFloatArray();
+    float[] activation =
+        (values.getDataType() == DataType.FLOAT32 ? values : values.toType(DataType.FLOAT32, false))
+            .toFloatArray();
     int n = activation.length;
     int[] token = new int[n];
     int[] feature = new int[n];
@@ -326,8 +330,8 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
-   * Reconstruction figures of one batch: inputs [..., d_in] as captured and their dense
-   * activations [..., d_sae]. Sums are taken in float64 on the device.
+   * Reconstruction figures of one batch: inputs [..., d_in] as captured and their dense activations
+   * [..., d_sae]. Sums are taken in float64 on the device.
    */
   public Reconstruction reconstruction(NDArray x, NDArray acts) {
     try (NDManager scratch = x.getManager().newSubManager()) {
@@ -335,8 +339,11 @@ public abstract class Sae implements AutoCloseable {
       acts.tempAttach(scratch);
       NDArray input = select(x).reshape(-1, config.dIn());
       long nonZeros = acts.countNonzero().toType(DataType.INT64, false).getLong();
-      return new Reconstruction(input.getShape().get(0), nonZeros,
-          squaredError(input, acts.reshape(-1, config.dSae())), variance(input));
+      return new Reconstruction(
+          input.getShape().get(0),
+          nonZeros,
+          squaredError(input, acts.reshape(-1, config.dSae())),
+          variance(input));
     }
   }
 
@@ -356,8 +363,15 @@ public abstract class Sae implements AutoCloseable {
   private void checkWidth(NDArray a, int width, String what) {
     long[] s = a.getShape().getShape();
     if (s.length == 0 || s[s.length - 1] != width) {
-      throw new IllegalArgumentException("expected [..., " + width + "] (" + what + " of "
-          + config.source() + "), got " + a.getShape());
+      throw new IllegalArgumentException(
+          "expected [..., "
+              + width
+              + "] ("
+              + what
+              + " of "
+              + config.source()
+              + "), got "
+              + a.getShape());
     }
   }
 
@@ -368,7 +382,15 @@ public abstract class Sae implements AutoCloseable {
 
   @Override
   public String toString() {
-    return config.architecture() + " SAE " + config.dIn() + " x " + config.dSae() + " at "
-        + config.hook() + " (" + config.source() + ")";
+    return config.architecture()
+        + " SAE "
+        + config.dIn()
+        + " x "
+        + config.dSae()
+        + " at "
+        + config.hook()
+        + " ("
+        + config.source()
+        + ")";
   }
 }

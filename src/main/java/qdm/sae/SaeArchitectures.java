@@ -28,8 +28,14 @@ public final class SaeArchitectures {
   /** Fails, naming {@code source}, if {@code name} is not a registered architecture. */
   static void check(String name, Path source) {
     if (!BY_NAME.containsKey(name)) {
-      throw new QdmException(source + ": SAE architecture '" + name + "' is not supported "
-          + "(supported: " + String.join(", ", BY_NAME.keySet()) + ")");
+      throw new QdmException(
+          source
+              + ": SAE architecture '"
+              + name
+              + "' is not supported "
+              + "(supported: "
+              + String.join(", ", BY_NAME.keySet())
+              + ")");
     }
   }
 

@@ -1,10 +1,8 @@
 package qdm.sae;
 
-import qdm.model.HookPoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import qdm.model.DeviceTensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,11 +13,12 @@ import java.util.Set;
 import qdm.QdmException;
 import qdm.io.TensorInfo;
 import qdm.io.TensorStore;
+import qdm.model.DeviceTensors;
+import qdm.model.HookPoint;
 
 /** What the format loaders share: shape checks, hook resolution and moving tensors to a device. */
 final class SaeFiles {
   /** Elements per host block when copying a tensor to the device. */
-
   private SaeFiles() {}
 
   /**
@@ -39,8 +38,8 @@ final class SaeFiles {
     ShapeCheck require(String name, long... shape) {
       known.add(name);
       if (!store.contains(name)) {
-        problems.add("missing tensor '" + name + "' (expected shape " + Arrays.toString(shape)
-            + ")");
+        problems.add(
+            "missing tensor '" + name + "' (expected shape " + Arrays.toString(shape) + ")");
       } else {
         check(name, shape);
       }
@@ -59,11 +58,16 @@ final class SaeFiles {
     private void check(String name, long[] shape) {
       TensorInfo info = store.info(name);
       if (!Arrays.equals(info.shape(), shape)) {
-        problems.add("tensor '" + name + "' has shape " + info.shapeString() + ", expected "
-            + Arrays.toString(shape));
+        problems.add(
+            "tensor '"
+                + name
+                + "' has shape "
+                + info.shapeString()
+                + ", expected "
+                + Arrays.toString(shape));
       } else if (!info.dtype().isFloat()) {
-        problems.add("tensor '" + name + "' has dtype " + info.dtype()
-            + ", expected a floating point type");
+        problems.add(
+            "tensor '" + name + "' has dtype " + info.dtype() + ", expected a floating point type");
       }
     }
 
@@ -71,13 +75,25 @@ final class SaeFiles {
     void done(String what) {
       for (String name : store.names()) {
         if (!known.contains(name)) {
-          problems.add("unexpected tensor '" + name + "' (a " + what + " has "
-              + String.join(", ", known) + ")");
+          problems.add(
+              "unexpected tensor '"
+                  + name
+                  + "' (a "
+                  + what
+                  + " has "
+                  + String.join(", ", known)
+                  + ")");
         }
       }
       if (!problems.isEmpty()) {
-        throw new QdmException(store.source() + ": " + problems.size() + " problem(s) with the "
-            + what + ":\n  " + String.join("\n  ", problems));
+        throw new QdmException(
+            store.source()
+                + ": "
+                + problems.size()
+                + " problem(s) with the "
+                + what
+                + ":\n  "
+                + String.join("\n  ", problems));
       }
     }
   }
@@ -89,27 +105,38 @@ final class SaeFiles {
    * @param where the file or key the hook came from, for messages
    */
   static HookPoint hook(Optional<String> fromFiles, String where, Optional<HookPoint> given) {
-    Optional<HookPoint> parsed = fromFiles.map(name -> {
-      try {
-        return HookPoint.parse(name);
-      } catch (QdmException e) {
-        throw new QdmException(where + ": " + e.getMessage(), e);
-      }
-    });
+    Optional<HookPoint> parsed =
+        fromFiles.map(
+            name -> {
+              try {
+                return HookPoint.parse(name);
+              } catch (QdmException e) {
+                throw new QdmException(where + ": " + e.getMessage(), e);
+              }
+            });
     if (parsed.isPresent() && given.isPresent() && !parsed.get().equals(given.get())) {
-      throw new QdmException(where + " says the SAE reads " + parsed.get() + ", but hook "
-          + given.get() + " was given");
+      throw new QdmException(
+          where
+              + " says the SAE reads "
+              + parsed.get()
+              + ", but hook "
+              + given.get()
+              + " was given");
     }
-    return parsed.or(() -> given).orElseThrow(() -> new QdmException(where
-        + ": cannot tell which hook the SAE reads; give it explicitly (e.g. "
-        + "blocks.6.hook_resid_post)"));
+    return parsed
+        .or(() -> given)
+        .orElseThrow(
+            () ->
+                new QdmException(
+                    where
+                        + ": cannot tell which hook the SAE reads; give it explicitly (e.g. "
+                        + "blocks.6.hook_resid_post)"));
   }
 
   /** Reads a float tensor onto {@code manager}'s device as float32. */
   static NDArray read(TensorStore store, String name, NDManager manager) {
     return DeviceTensors.read(store, name, manager, DataType.FLOAT32);
   }
-
 
   /** {@code path} as an absolute, normalized string with {@code /} separators, for matching. */
   static String pathText(Path path) {

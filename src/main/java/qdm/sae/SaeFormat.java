@@ -29,8 +29,8 @@ public enum SaeFormat {
         return f;
       }
     }
-    throw new QdmException("SAE format '" + name
-        + "' is not one of auto, saelens, gemmascope, sparsify, llamascope");
+    throw new QdmException(
+        "SAE format '" + name + "' is not one of auto, saelens, gemmascope, sparsify, llamascope");
   }
 
   /** This format, or the detected one for {@link #AUTO}. */
@@ -39,9 +39,9 @@ public enum SaeFormat {
   }
 
   /**
-   * The format of an SAE directory (or an {@code .npz} file): SAELens if it holds
-   * {@code sae_weights.safetensors}, sparsify if it holds {@code sae.safetensors}, Gemma Scope if
-   * it holds {@code params.npz}.
+   * The format of an SAE directory (or an {@code .npz} file): SAELens if it holds {@code
+   * sae_weights.safetensors}, sparsify if it holds {@code sae.safetensors}, Gemma Scope if it holds
+   * {@code params.npz}.
    */
   public static SaeFormat detect(Path path) {
     if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".npz")) {
@@ -73,10 +73,16 @@ public enum SaeFormat {
     } catch (java.io.IOException e) {
       throw new QdmException(path + ": cannot list the SAE directory: " + e.getMessage());
     }
-    throw new QdmException(path + ": cannot tell the SAE format: expected "
-        + SaeLensFormat.WEIGHTS + " + cfg.json (SAELens), " + GemmaScopeFormat.PARAMS
-        + " (Gemma Scope) or " + SparsifyFormat.WEIGHTS + " + cfg.json (sparsify; pick the "
-        + "hookpoint's subdirectory, e.g. layers.6)");
+    throw new QdmException(
+        path
+            + ": cannot tell the SAE format: expected "
+            + SaeLensFormat.WEIGHTS
+            + " + cfg.json (SAELens), "
+            + GemmaScopeFormat.PARAMS
+            + " (Gemma Scope) or "
+            + SparsifyFormat.WEIGHTS
+            + " + cfg.json (sparsify; pick the "
+            + "hookpoint's subdirectory, e.g. layers.6)");
   }
 
   private static boolean isPickle(Path p) {
@@ -89,13 +95,17 @@ public enum SaeFormat {
    * arbitrary code when loaded, and QDM has no Python: the user converts them once.
    */
   private static QdmException pickle(Path p) {
-    return new QdmException(p + ": a PyTorch pickle; QDM does not read pickled SAEs (loading "
-        + "one runs arbitrary code). Convert it to safetensors once, e.g. python -c \"import "
-        + "torch; from safetensors.torch import save_file; save_file({k: v.contiguous() for k, v "
-        + "in torch.load('" + p.getFileName() + "', map_location='cpu').items()}, "
-        + "'sae_weights.safetensors')\", rename the tensors to W_enc [d_in, d_sae], b_enc, "
-        + "W_dec [d_sae, d_in], b_dec and add a SAELens cfg.json (architecture, d_in, d_sae, "
-        + "hook_name)");
+    return new QdmException(
+        p
+            + ": a PyTorch pickle; QDM does not read pickled SAEs (loading "
+            + "one runs arbitrary code). Convert it to safetensors once, e.g. python -c \"import "
+            + "torch; from safetensors.torch import save_file; save_file({k: v.contiguous() for k, v "
+            + "in torch.load('"
+            + p.getFileName()
+            + "', map_location='cpu').items()}, "
+            + "'sae_weights.safetensors')\", rename the tensors to W_enc [d_in, d_sae], b_enc, "
+            + "W_dec [d_sae, d_in], b_dec and add a SAELens cfg.json (architecture, d_in, d_sae, "
+            + "hook_name)");
   }
 
   /** The loader of a concrete format. */

@@ -1,10 +1,10 @@
 package qdm.sae;
 
-import qdm.model.HookPoint;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.Optional;
 import qdm.io.TensorStore;
+import qdm.model.HookPoint;
 
 /** Reads one SAE file format: its configuration first (cheap, checks everything), then weights. */
 interface SaeLoader {
@@ -20,8 +20,8 @@ interface SaeLoader {
   TensorStore open(SaeConfig config);
 
   /**
-   * Loads the weights of {@code config} as float32 onto {@code manager}'s device, in the
-   * canonical layout (W_enc [d_in, d_sae], W_dec [d_sae, d_in]) with any normalization folded.
+   * Loads the weights of {@code config} as float32 onto {@code manager}'s device, in the canonical
+   * layout (W_enc [d_in, d_sae], W_dec [d_sae, d_in]) with any normalization folded.
    */
   SaeWeights load(SaeConfig config, NDManager manager);
 }

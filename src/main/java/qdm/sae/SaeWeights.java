@@ -16,10 +16,21 @@ import java.util.Optional;
  * @param extras an architecture's other tensors by SAELens name ({@code gated}: {@code r_mag},
  *     {@code b_mag}; {@code b_gate} is {@code bEnc})
  */
-record SaeWeights(NDManager manager, NDArray wEnc, NDArray bEnc, NDArray wDec, NDArray bDec,
-    Optional<NDArray> threshold, java.util.Map<String, NDArray> extras) {
+record SaeWeights(
+    NDManager manager,
+    NDArray wEnc,
+    NDArray bEnc,
+    NDArray wDec,
+    NDArray bDec,
+    Optional<NDArray> threshold,
+    java.util.Map<String, NDArray> extras) {
 
-  SaeWeights(NDManager manager, NDArray wEnc, NDArray bEnc, NDArray wDec, NDArray bDec,
+  SaeWeights(
+      NDManager manager,
+      NDArray wEnc,
+      NDArray bEnc,
+      NDArray wDec,
+      NDArray bDec,
       Optional<NDArray> threshold) {
     this(manager, wEnc, bEnc, wDec, bDec, threshold, java.util.Map.of());
   }

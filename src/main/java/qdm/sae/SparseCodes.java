@@ -1,10 +1,10 @@
 package qdm.sae;
 
 /**
- * The non-zero SAE activations of a batch of tokens, as three parallel arrays sorted by token
- * then feature: entry i says feature {@code feature[i]} fired with {@code activation[i]} on token
- * {@code token[i]} (the row of the encoded batch). Zeros are left out; they enter the analysis
- * through the token count.
+ * The non-zero SAE activations of a batch of tokens, as three parallel arrays sorted by token then
+ * feature: entry i says feature {@code feature[i]} fired with {@code activation[i]} on token {@code
+ * token[i]} (the row of the encoded batch). Zeros are left out; they enter the analysis through the
+ * token count.
  *
  * <p>The arrays are shared, not copied: treat them as read-only.
  *
@@ -18,13 +18,28 @@ public record SparseCodes(int tokens, int dSae, int[] token, int[] feature, floa
       throw new IllegalArgumentException("tokens " + tokens + ", dSae " + dSae);
     }
     if (token.length != feature.length || token.length != activation.length) {
-      throw new IllegalArgumentException("parallel arrays differ in length: " + token.length
-          + ", " + feature.length + ", " + activation.length);
+      throw new IllegalArgumentException(
+          "parallel arrays differ in length: "
+              + token.length
+              + ", "
+              + feature.length
+              + ", "
+              + activation.length);
     }
     for (int i = 0; i < token.length; i++) {
       if (token[i] < 0 || token[i] >= tokens || feature[i] < 0 || feature[i] >= dSae) {
-        throw new IllegalArgumentException("entry " + i + " (token " + token[i] + ", feature "
-            + feature[i] + ") is outside " + tokens + " tokens x " + dSae + " features");
+        throw new IllegalArgumentException(
+            "entry "
+                + i
+                + " (token "
+                + token[i]
+                + ", feature "
+                + feature[i]
+                + ") is outside "
+                + tokens
+                + " tokens x "
+                + dSae
+                + " features");
       }
     }
   }
@@ -38,8 +53,8 @@ public record SparseCodes(int tokens, int dSae, int[] token, int[] feature, floa
     int tokens = 0;
     for (SparseCodes p : parts) {
       if (p.dSae() != dSae) {
-        throw new IllegalArgumentException("cannot join codes of " + p.dSae() + " and " + dSae
-            + " features");
+        throw new IllegalArgumentException(
+            "cannot join codes of " + p.dSae() + " and " + dSae + " features");
       }
       n += p.size();
       tokens += p.tokens();
@@ -82,8 +97,11 @@ public record SparseCodes(int tokens, int dSae, int[] token, int[] feature, floa
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof SparseCodes c && tokens == c.tokens && dSae == c.dSae
-        && java.util.Arrays.equals(token, c.token) && java.util.Arrays.equals(feature, c.feature)
+    return o instanceof SparseCodes c
+        && tokens == c.tokens
+        && dSae == c.dSae
+        && java.util.Arrays.equals(token, c.token)
+        && java.util.Arrays.equals(feature, c.feature)
         && java.util.Arrays.equals(activation, c.activation);
   }
 

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArrays;
 
 /**
  * Architectures whose activation is the pre-activation itself where it exceeds a cutoff, and 0
- * elsewhere; they differ only in the cutoff. Their sparse codes come straight from the firing
- * mask, without building the dense activations.
+ * elsewhere; they differ only in the cutoff. Their sparse codes come straight from the firing mask,
+ * without building the dense activations.
  */
 abstract class ThresholdSae extends Sae {
 
@@ -26,7 +26,6 @@ abstract class ThresholdSae extends Sae {
   @Override
   protected final SparseCodes sparseCodes(NDArray pre) {
     NDArray positions = fires(pre).reshape(-1).nonzero().reshape(-1); // row-major order
-    return toHost(positions, pre.reshape(-1).gather(positions, 0), pre.size(),
-        config().dSae());
+    return toHost(positions, pre.reshape(-1).gather(positions, 0), pre.size(), config().dSae());
   }
 }

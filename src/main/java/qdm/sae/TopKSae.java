@@ -7,9 +7,9 @@ import ai.djl.nn.Activation;
 
 /**
  * TopK (sparsify, SAELens {@code topk}): per token, the k largest pre-activations are kept, ReLU'd,
- * and every other feature is 0. SAELens ReLUs the top k pre-activations, sparsify takes the top
- * k of the ReLU'd pre-activations; both give these activations (they can only differ in which
- * zeros they list). The top k are found once, on the [N, d_sae] pre-activations directly.
+ * and every other feature is 0. SAELens ReLUs the top k pre-activations, sparsify takes the top k
+ * of the ReLU'd pre-activations; both give these activations (they can only differ in which zeros
+ * they list). The top k are found once, on the [N, d_sae] pre-activations directly.
  */
 final class TopKSae extends Sae {
   private final int k;

@@ -16,62 +16,79 @@ import qdm.analysis.AnalysisSettings;
 import qdm.analysis.AnalysisTables;
 import qdm.analysis.ConditionInfo;
 import qdm.analysis.ConditionPair;
-import qdm.config.AuditConfig;
 import qdm.condition.Condition;
 import qdm.condition.Provenance;
+import qdm.config.AuditConfig;
 import qdm.tables.Schemas;
 
 /**
- * Stage 3: the IO around {@link Analysis}: reads {@code codes} and {@code token_nll}, runs the
- * pure analysis, and publishes each output table atomically.
+ * Stage 3: the IO around {@link Analysis}: reads {@code codes} and {@code token_nll}, runs the pure
+ * analysis, and publishes each output table atomically.
  */
 public final class AnalyzeStage {
   private AnalyzeStage() {}
 
   /** The analysis settings of a config (conditions in encode order, with their sparsity). */
-  static AnalysisSettings settings(AuditConfig config, List<Condition> conditions, int dSae,
-      Map<String, Double> sparsities) {
+  static AnalysisSettings settings(
+      AuditConfig config, List<Condition> conditions, int dSae, Map<String, Double> sparsities) {
     var a = config.analysis();
     List<ConditionInfo> infos = new ArrayList<>();
-    qdm.model.ModelFiles reference = new qdm.model.ModelFiles(
-        java.nio.file.Path.of(Paths.local(config.model().path())),
-        config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
+    qdm.model.ModelFiles reference =
+        new qdm.model.ModelFiles(
+            java.nio.file.Path.of(Paths.local(config.model().path())),
+            config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
     for (Condition c : conditions) {
       Provenance p = c.provenance(reference);
-      OptionalDouble sparsity = sparsities.containsKey(c.name())
-          ? OptionalDouble.of(sparsities.get(c.name())) : OptionalDouble.empty();
-      infos.add(new ConditionInfo(c.name(), p.method(), p.bits(), sparsity,
-          Optional.of(p.source())));
+      OptionalDouble sparsity =
+          sparsities.containsKey(c.name())
+              ? OptionalDouble.of(sparsities.get(c.name()))
+              : OptionalDouble.empty();
+      infos.add(
+          new ConditionInfo(c.name(), p.method(), p.bits(), sparsity, Optional.of(p.source())));
     }
-    List<ConditionPair> pairs = a.overlap().stream()
-        .map(p -> new ConditionPair(p.get(0), p.get(1))).toList();
-    Optional<String> nullRun = a.nullRun()
-        ? Optional.of(AuditJob.nullRun(config).name()) : Optional.empty();
-    return new AnalysisSettings(config.reference().name(), dSae, a.activeFiringRate(),
-        a.survivedAbove(), a.damagedBelow(), pairs,
+    List<ConditionPair> pairs =
+        a.overlap().stream().map(p -> new ConditionPair(p.get(0), p.get(1))).toList();
+    Optional<String> nullRun =
+        a.nullRun() ? Optional.of(AuditJob.nullRun(config).name()) : Optional.empty();
+    return new AnalysisSettings(
+        config.reference().name(),
+        dSae,
+        a.activeFiringRate(),
+        a.survivedAbove(),
+        a.damagedBelow(),
+        pairs,
         a.predictorCondition().isEmpty() ? Optional.empty() : Optional.of(a.predictorCondition()),
-        a.folds(), a.seed(), nullRun, infos);
+        a.folds(),
+        a.seed(),
+        nullRun,
+        infos);
   }
 
   /** Runs the analysis and writes its tables; returns facts for the manifest. */
-  static Map<String, Object> run(SparkSession spark, AuditConfig config, RunLayout layout,
-      List<Condition> conditions, Map<String, Double> sparsities, Map<String, Object> tokens,
+  static Map<String, Object> run(
+      SparkSession spark,
+      AuditConfig config,
+      RunLayout layout,
+      List<Condition> conditions,
+      Map<String, Double> sparsities,
+      Map<String, Object> tokens,
       int dSae) {
-    Dataset<Row> codes = spark.read().schema(Schemas.CODES)
-        .parquet(layout.table("codes").toString());
-    Dataset<Row> nll = spark.read().schema(Schemas.TOKEN_NLL)
-        .parquet(layout.table("token_nll").toString());
+    Dataset<Row> codes =
+        spark.read().schema(Schemas.CODES).parquet(layout.table("codes").toString());
+    Dataset<Row> nll =
+        spark.read().schema(Schemas.TOKEN_NLL).parquet(layout.table("token_nll").toString());
     long nTokens = ((Number) tokens.get("chunk_tokens")).longValue();
-    AnalysisTables tables = Analysis.run(spark, codes, nll, nTokens,
-        settings(config, conditions, dSae, sparsities));
+    AnalysisTables tables =
+        Analysis.run(spark, codes, nll, nTokens, settings(config, conditions, dSae, sparsities));
     Map<String, Object> facts = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Dataset<Row>> t : tables.byName().entrySet()) {
         Path scratch = layout.scratch(t.getKey());
         t.getValue().coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
         layout.commit(scratch, layout.table(t.getKey()));
-        facts.put(t.getKey() + "_rows", spark.read().parquet(layout.table(t.getKey()).toString())
-            .count());
+        facts.put(
+            t.getKey() + "_rows",
+            spark.read().parquet(layout.table(t.getKey()).toString()).count());
       }
     } finally {
       tables.unpersist();

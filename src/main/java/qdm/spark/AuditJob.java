@@ -14,16 +14,16 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import qdm.QdmException;
 import qdm.analysis.AnalysisTables;
-import qdm.config.AuditConfig;
 import qdm.condition.Condition;
+import qdm.config.AuditConfig;
 import qdm.data.Window;
 import qdm.tokenize.Tokenizer;
 
 /**
  * The audit as one Spark batch job: tokenize, encode (every condition, the matched-perplexity
  * search included), analyze, report. Each stage reads the previous stage's tables, skips itself
- * when its outputs exist with the same inputs, and publishes atomically, so a failed or
- * interrupted run resumes where it stopped.
+ * when its outputs exist with the same inputs, and publishes atomically, so a failed or interrupted
+ * run resumes where it stopped.
  */
 public final class AuditJob {
   private static final Logger LOG = LogManager.getLogger(AuditJob.class);
@@ -43,8 +43,9 @@ public final class AuditJob {
     this.config = config;
     this.preflight = preflight;
     this.force = force;
-    this.layout = new RunLayout(config.output(), config.runName(),
-        spark.sparkContext().hadoopConfiguration());
+    this.layout =
+        new RunLayout(
+            config.output(), config.runName(), spark.sparkContext().hadoopConfiguration());
     this.ledger = new StageLedger(layout);
   }
 
@@ -74,18 +75,18 @@ public final class AuditJob {
   }
 
   /**
-   * Runs {@code stages} (all when empty) in order. A stage needs the complete output of the
-   * stages before it, for this configuration; those are checked first, before anything is
-   * touched, and only when a later stage is asked for, so {@code --stage tokenize} alone
-   * succeeds on a fresh run.
+   * Runs {@code stages} (all when empty) in order. A stage needs the complete output of the stages
+   * before it, for this configuration; those are checked first, before anything is touched, and
+   * only when a later stage is asked for, so {@code --stage tokenize} alone succeeds on a fresh
+   * run.
    *
    * <p>The run directory is never left looking complete while it is not: before the first new
    * output is published, every step that will be recomputed, every step whose record no longer
-   * matches this configuration, everything downstream of those (their markers first, the
-   * report last of all) and the outputs of conditions no longer configured are removed, and
-   * {@code config.conf} with them; {@code config.conf} is written again when the asked stages
-   * are done. So after an interruption, {@code _stages/report.json} exists only if every table
-   * and the report belong to the configuration in {@code config.conf} ({@link RunState}).
+   * matches this configuration, everything downstream of those (their markers first, the report
+   * last of all) and the outputs of conditions no longer configured are removed, and {@code
+   * config.conf} with them; {@code config.conf} is written again when the asked stages are done. So
+   * after an interruption, {@code _stages/report.json} exists only if every table and the report
+   * belong to the configuration in {@code config.conf} ({@link RunState}).
    */
   public void run(List<String> stages) {
     List<String> todo = stages.isEmpty() ? STAGES : stages;
@@ -99,8 +100,8 @@ public final class AuditJob {
     String analyzeFp = StageLedger.fingerprint(encodeFps, config.analysis());
     requireEarlierStages(todo, tokenizeFp, encodeFps, analyzeFp);
 
-    boolean tokenize = todo.contains("tokenize")
-        && (force || !ledger.isComplete("tokenize", tokenizeFp));
+    boolean tokenize =
+        todo.contains("tokenize") && (force || !ledger.isComplete("tokenize", tokenizeFp));
     List<String> encode = new ArrayList<>();
     if (todo.contains("encode")) {
       for (Condition c : encodeOrder(config)) {
@@ -109,8 +110,9 @@ public final class AuditJob {
         }
       }
     }
-    boolean analyze = todo.contains("analyze")
-        && (force || !encode.isEmpty() || !ledger.isComplete("analyze", analyzeFp));
+    boolean analyze =
+        todo.contains("analyze")
+            && (force || !encode.isEmpty() || !ledger.isComplete("analyze", analyzeFp));
     boolean report = todo.contains("report");
     // the corpus is read and checked before anything in the run directory changes
     List<Window> windows = tokenize ? tokenizeCorpus() : List.of();
@@ -130,8 +132,15 @@ public final class AuditJob {
     }
     if (analyze) {
       RunProgress.at("analyze");
-      Map<String, Object> facts = AnalyzeStage.run(spark, config, layout, encodeOrder(config),
-          sparsities(), tokens(), preflight.sae().dSae());
+      Map<String, Object> facts =
+          AnalyzeStage.run(
+              spark,
+              config,
+              layout,
+              encodeOrder(config),
+              sparsities(),
+              tokens(),
+              preflight.sae().dSae());
       ledger.complete("analyze", analyzeFp, facts);
     } else if (todo.contains("analyze")) {
       LOG.info("analyze: complete with the same inputs, skipped");
@@ -146,8 +155,8 @@ public final class AuditJob {
   }
 
   /** Fails, before anything is changed, when an asked stage lacks an earlier one's output. */
-  private void requireEarlierStages(List<String> todo, String tokenizeFp,
-      Map<String, String> encodeFps, String analyzeFp) {
+  private void requireEarlierStages(
+      List<String> todo, String tokenizeFp, Map<String, String> encodeFps, String analyzeFp) {
     int first = todo.stream().mapToInt(STAGES::indexOf).min().orElse(0);
     int last = todo.stream().mapToInt(STAGES::indexOf).max().orElse(-1);
     if (last > 0 && first > 0) {
@@ -164,12 +173,18 @@ public final class AuditJob {
   }
 
   /**
-   * Removes, markers before outputs and downstream before upstream, every step that is about to
-   * be recomputed or no longer matches this configuration, what depends on it, and the outputs
-   * of conditions that are not configured any more. Does nothing when nothing will run.
+   * Removes, markers before outputs and downstream before upstream, every step that is about to be
+   * recomputed or no longer matches this configuration, what depends on it, and the outputs of
+   * conditions that are not configured any more. Does nothing when nothing will run.
    */
-  private void invalidate(boolean tokenize, List<String> encode, boolean analyze,
-      boolean report, String tokenizeFp, Map<String, String> encodeFps, String analyzeFp) {
+  private void invalidate(
+      boolean tokenize,
+      List<String> encode,
+      boolean analyze,
+      boolean report,
+      String tokenizeFp,
+      Map<String, String> encodeFps,
+      String analyzeFp) {
     boolean tokenizeGone = tokenize || ledger.isStale("tokenize", tokenizeFp);
     List<String> encodeGone = new ArrayList<>();
     for (Map.Entry<String, String> e : encodeFps.entrySet()) {
@@ -179,8 +194,12 @@ public final class AuditJob {
       }
     }
     List<String> unconfigured = unconfiguredConditions(encodeFps.keySet());
-    boolean analyzeGone = analyze || tokenizeGone || !encodeGone.isEmpty()
-        || !unconfigured.isEmpty() || ledger.isStale("analyze", analyzeFp);
+    boolean analyzeGone =
+        analyze
+            || tokenizeGone
+            || !encodeGone.isEmpty()
+            || !unconfigured.isEmpty()
+            || ledger.isStale("analyze", analyzeFp);
     boolean reportGone = report || analyzeGone || ledger.isStale("report", analyzeFp);
     if (!reportGone) {
       return;
@@ -204,10 +223,13 @@ public final class AuditJob {
       AnalysisTables.NAMES.forEach(t -> layout.delete(layout.table(t)));
     }
     if (!unconfigured.isEmpty()) {
-      System.err.println("qdm run: removing the outputs of conditions this configuration no "
-          + "longer has: " + String.join(", ", unconfigured) + " (codes, token_nll, "
-          + "matched_search, stage records); the tables and the report will hold only "
-          + String.join(", ", encodeFps.keySet()));
+      System.err.println(
+          "qdm run: removing the outputs of conditions this configuration no "
+              + "longer has: "
+              + String.join(", ", unconfigured)
+              + " (codes, token_nll, "
+              + "matched_search, stage records); the tables and the report will hold only "
+              + String.join(", ", encodeFps.keySet()));
     }
     for (String name : concat(encodeGone, unconfigured)) {
       clearCondition(name);
@@ -250,9 +272,16 @@ public final class AuditJob {
   private void requireComplete(String step, String fingerprint) {
     if (!ledger.isComplete(step, fingerprint)) {
       String stage = step.contains("/") ? step.substring(0, step.indexOf('/')) : step;
-      throw new QdmException(layout.root() + ": stage '" + stage + "' has no complete output "
-          + "for this configuration" + (step.contains("/") ? " (" + step + ")" : "")
-          + "; run it first (jobs/qdm run CONF --stage " + stage + ") or run all stages");
+      throw new QdmException(
+          layout.root()
+              + ": stage '"
+              + stage
+              + "' has no complete output "
+              + "for this configuration"
+              + (step.contains("/") ? " (" + step + ")" : "")
+              + "; run it first (jobs/qdm run CONF --stage "
+              + stage
+              + ") or run all stages");
     }
   }
 
@@ -272,8 +301,13 @@ public final class AuditJob {
     }
     List<String> corpora = new ArrayList<>(config.corpus().paths());
     config.windows().sliding().corpus().ifPresent(c -> corpora.addAll(c.paths()));
-    return StageLedger.fingerprint("tokenize", tokenizerHash, config.corpus(), config.windows(),
-        preflight.bosTokenId(), corpusStamp(corpora));
+    return StageLedger.fingerprint(
+        "tokenize",
+        tokenizerHash,
+        config.corpus(),
+        config.windows(),
+        preflight.bosTokenId(),
+        corpusStamp(corpora));
   }
 
   /**
@@ -283,11 +317,15 @@ public final class AuditJob {
   private String corpusStamp(List<String> paths) {
     StringBuilder s = new StringBuilder();
     var hadoop = spark.sparkContext().hadoopConfiguration();
-    for (org.apache.hadoop.fs.Path f : new qdm.data.CorpusReader(spark, "auto", "text")
-        .files(paths)) {
+    for (org.apache.hadoop.fs.Path f :
+        new qdm.data.CorpusReader(spark, "auto", "text").files(paths)) {
       try {
         var st = f.getFileSystem(hadoop).getFileStatus(f);
-        s.append(f).append(':').append(st.getLen()).append(':').append(st.getModificationTime())
+        s.append(f)
+            .append(':')
+            .append(st.getLen())
+            .append(':')
+            .append(st.getModificationTime())
             .append(';');
       } catch (java.io.IOException e) {
         throw new QdmException(f + ": cannot read the corpus file's status: " + e.getMessage());
@@ -300,77 +338,125 @@ public final class AuditJob {
     RunProgress.at("tokenize");
     Path tokenizerFile = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerFile)) {
-      return TokenizeStage.prepare(spark, config, tokenizer, preflight.bosTokenId(),
-          preflight.model().vocabSize());
+      return TokenizeStage.prepare(
+          spark, config, tokenizer, preflight.bosTokenId(), preflight.model().vocabSize());
     }
   }
 
   private void tokenize(String fingerprint, List<Window> windows) {
     long start = System.nanoTime();
     TokenizeStage.Result r = TokenizeStage.publish(spark, layout, windows);
-    LOG.info(String.format(Locale.ROOT, "tokenize: %,d chunk windows (%,d tokens), %,d sliding "
-        + "windows (%,d scored tokens) written in %.1f s", r.chunkWindows(), r.chunkTokens(),
-        r.slideWindows(), r.slideTokens(), (System.nanoTime() - start) / 1e9));
+    LOG.info(
+        String.format(
+            Locale.ROOT,
+            "tokenize: %,d chunk windows (%,d tokens), %,d sliding "
+                + "windows (%,d scored tokens) written in %.1f s",
+            r.chunkWindows(),
+            r.chunkTokens(),
+            r.slideWindows(),
+            r.slideTokens(),
+            (System.nanoTime() - start) / 1e9));
     ledger.complete("tokenize", fingerprint, r.facts());
   }
 
   /**
-   * The tokens the audit actually uses (whole chunk windows; the plan printed before the run
-   * gives only {@code corpus.max-tokens}, an upper bound), with a warning when the corpus had
-   * fewer than that.
+   * The tokens the audit actually uses (whole chunk windows; the plan printed before the run gives
+   * only {@code corpus.max-tokens}, an upper bound), with a warning when the corpus had fewer than
+   * that.
    */
   String tokensUsed() {
     Map<String, Object> t = tokens();
     long used = ((Number) t.get("chunk_tokens")).longValue();
     long windows = ((Number) t.get("chunk_windows")).longValue();
     long max = config.corpus().maxTokens();
-    String s = String.format(Locale.ROOT, "qdm run: corpus: %,d tokens used, in %,d windows of "
-        + "%d", used, windows, config.windows().chunkLength());
+    String s =
+        String.format(
+            Locale.ROOT,
+            "qdm run: corpus: %,d tokens used, in %,d windows of " + "%d",
+            used,
+            windows,
+            config.windows().chunkLength());
     if (config.windows().sliding().enabled()) {
-      s += String.format(Locale.ROOT, "; sliding perplexity over %,d scored tokens",
-          ((Number) t.get("slide_tokens")).longValue());
+      s +=
+          String.format(
+              Locale.ROOT,
+              "; sliding perplexity over %,d scored tokens",
+              ((Number) t.get("slide_tokens")).longValue());
     }
     if (used + config.windows().chunkLength() <= max) {
-      s += String.format(Locale.ROOT, "%n  warning: qdm.corpus.max-tokens is %,d but the corpus "
-          + "holds only %,d tokens' worth of whole windows", max, used);
+      s +=
+          String.format(
+              Locale.ROOT,
+              "%n  warning: qdm.corpus.max-tokens is %,d but the corpus "
+                  + "holds only %,d tokens' worth of whole windows",
+              max,
+              used);
     }
     return s;
   }
 
   private Map<String, Object> tokens() {
-    return ledger.read("tokenize").map(m -> {
-      Map<String, Object> facts = new LinkedHashMap<>();
-      m.getAsJsonObject("facts").entrySet()
-          .forEach(e -> facts.put(e.getKey(), e.getValue().getAsLong()));
-      return facts;
-    }).orElseThrow();
+    return ledger
+        .read("tokenize")
+        .map(
+            m -> {
+              Map<String, Object> facts = new LinkedHashMap<>();
+              m.getAsJsonObject("facts")
+                  .entrySet()
+                  .forEach(e -> facts.put(e.getKey(), e.getValue().getAsLong()));
+              return facts;
+            })
+        .orElseThrow();
   }
 
   // ---- encode --------------------------------------------------------------------------
 
   private String encodeFingerprint(Condition c, String tokenizeFp, Map<String, String> earlier) {
-    String modelFiles = Paths.local(config.model().path()) + "|" + config.model().weights()
-        + "|" + fileStamp(Path.of(Paths.local(config.model().path())));
-    String sae = Paths.local(config.sae().path()) + "|" + config.sae().format() + "|"
-        + preflight.hook() + "|" + fileStamp(Path.of(Paths.local(config.sae().path())));
+    String modelFiles =
+        Paths.local(config.model().path())
+            + "|"
+            + config.model().weights()
+            + "|"
+            + fileStamp(Path.of(Paths.local(config.model().path())));
+    String sae =
+        Paths.local(config.sae().path())
+            + "|"
+            + config.sae().format()
+            + "|"
+            + preflight.hook()
+            + "|"
+            + fileStamp(Path.of(Paths.local(config.sae().path())));
     // a matched condition's weights depend on its target's results; a checkpoint's on its files
-    String condition = c + c.dependsOn().map(t -> "|" + earlier.get(t)).orElse("")
-        + c.files().map(f -> "|" + fileStamp(Path.of(Paths.local(f)))).orElse("");
-    return StageLedger.fingerprint("encode", tokenizeFp, modelFiles, config.model().dtype(),
-        config.model().processing(), sae,
-        c.name(), condition, config.windows().sliding().enabled());
+    String condition =
+        c
+            + c.dependsOn().map(t -> "|" + earlier.get(t)).orElse("")
+            + c.files().map(f -> "|" + fileStamp(Path.of(Paths.local(f)))).orElse("");
+    return StageLedger.fingerprint(
+        "encode",
+        tokenizeFp,
+        modelFiles,
+        config.model().dtype(),
+        config.model().processing(),
+        sae,
+        c.name(),
+        condition,
+        config.windows().sliding().enabled());
   }
 
   /** Size and modification time of the files in a directory (or of a file): cheap identity. */
   private static String fileStamp(Path p) {
     try (var files = Files.isDirectory(p) ? Files.list(p) : java.util.stream.Stream.of(p)) {
-      return files.sorted().map(f -> {
-        try {
-          return f.getFileName() + ":" + Files.size(f) + ":" + Files.getLastModifiedTime(f);
-        } catch (java.io.IOException e) {
-          return f.getFileName().toString();
-        }
-      }).reduce("", (a, b) -> a + ";" + b);
+      return files
+          .sorted()
+          .map(
+              f -> {
+                try {
+                  return f.getFileName() + ":" + Files.size(f) + ":" + Files.getLastModifiedTime(f);
+                } catch (java.io.IOException e) {
+                  return f.getFileName().toString();
+                }
+              })
+          .reduce("", (a, b) -> a + ";" + b);
     } catch (java.io.IOException e) {
       return p.toString();
     }
@@ -397,15 +483,23 @@ public final class AuditJob {
       EncodeSpec spec = EncodeSpec.of(config, c, true, local, threads, preflight.hook());
       String compression = c.spec();
       if (c instanceof Condition.MatchedPruning m) {
-        MatchedSearch.Outcome o = MatchedSearch.run(spark, layout, stage, m, spec.nllOnly(),
-            config.windows().chunkLength(), perTask());
-        long searchTokens = Math.max(1, m.search().maxTokens() / config.windows().chunkLength())
-            * config.windows().chunkLength();
+        MatchedSearch.Outcome o =
+            MatchedSearch.run(
+                spark, layout, stage, m, spec.nllOnly(), config.windows().chunkLength(), perTask());
+        long searchTokens =
+            Math.max(1, m.search().maxTokens() / config.windows().chunkLength())
+                * config.windows().chunkLength();
         var scratch = layout.scratch("matched_search");
-        spark.createDataFrame(MatchedSearch.rows(m, o, searchTokens), MatchedSearch.SCHEMA)
-            .drop("condition").coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
-        layout.commit(scratch, new org.apache.hadoop.fs.Path(layout.table("matched_search"),
-            "condition=" + c.name()));
+        spark
+            .createDataFrame(MatchedSearch.rows(m, o, searchTokens), MatchedSearch.SCHEMA)
+            .drop("condition")
+            .coalesce(1)
+            .write()
+            .mode(SaveMode.ErrorIfExists)
+            .parquet(scratch.toString());
+        layout.commit(
+            scratch,
+            new org.apache.hadoop.fs.Path(layout.table("matched_search"), "condition=" + c.name()));
         Condition chosen = m.at(o.chosen());
         compression = chosen.spec();
         spec = spec.withCondition(chosen);
@@ -414,12 +508,18 @@ public final class AuditJob {
         LOG.info(String.format(Locale.ROOT, "%s: chose sparsity %.4f", c.name(), o.chosen()));
       }
       facts.put("compression", compression);
-      EncodeStage.Result r = stage.run(spec, spec.nllOnly(), perTask(),
-          config.windows().sliding().enabled());
+      EncodeStage.Result r =
+          stage.run(spec, spec.nllOnly(), perTask(), config.windows().sliding().enabled());
       facts.putAll(r.facts());
-      LOG.info(String.format(Locale.ROOT, "%s: %,d tokens, %,d codes (L0 %.1f) in %.1f s",
-          step, r.tokens(), r.codes(), (double) r.codes() / Math.max(1, r.tokens()),
-          r.seconds()));
+      LOG.info(
+          String.format(
+              Locale.ROOT,
+              "%s: %,d tokens, %,d codes (L0 %.1f) in %.1f s",
+              step,
+              r.tokens(),
+              r.codes(),
+              (double) r.codes() / Math.max(1, r.tokens()),
+              r.seconds()));
       ledger.complete(step, fp, facts);
     }
   }
@@ -428,9 +528,11 @@ public final class AuditJob {
   private Map<String, Double> sparsities() {
     Map<String, Double> out = new LinkedHashMap<>();
     for (Condition c : encodeOrder(config)) {
-      Optional<Double> s = ledger.read("encode/" + c.name())
-          .filter(m -> m.getAsJsonObject("facts").has("sparsity"))
-          .map(m -> m.getAsJsonObject("facts").get("sparsity").getAsDouble());
+      Optional<Double> s =
+          ledger
+              .read("encode/" + c.name())
+              .filter(m -> m.getAsJsonObject("facts").has("sparsity"))
+              .map(m -> m.getAsJsonObject("facts").get("sparsity").getAsDouble());
       if (c.sparsity().isPresent()) {
         s = Optional.of(c.sparsity().getAsDouble());
       }

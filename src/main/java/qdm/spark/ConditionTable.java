@@ -9,8 +9,20 @@ import qdm.report.Csv;
 public final class ConditionTable {
   private ConditionTable() {}
 
-  private static final String[] HEADER = {"condition", "method", "bits", "sparsity",
-      "ppl", "dppl%", "ppl_slide", "survived%", "blurred%", "damaged%", "mean_r", "median_r"};
+  private static final String[] HEADER = {
+    "condition",
+    "method",
+    "bits",
+    "sparsity",
+    "ppl",
+    "dppl%",
+    "ppl_slide",
+    "survived%",
+    "blurred%",
+    "damaged%",
+    "mean_r",
+    "median_r"
+  };
 
   /** Renders the published {@code conditions} table as aligned text. */
   public static String render(SparkSession spark, RunLayout layout) {
@@ -19,13 +31,21 @@ public final class ConditionTable {
     cells[0] = HEADER;
     for (int i = 0; i < rows.size(); i++) {
       Row r = rows.get(i);
-      cells[i + 1] = new String[] {r.getAs("condition"), r.getAs("method"),
-          r.getAs("bits") == null ? "" : r.getAs("bits").toString(),
-          Csv.fixed(r.getAs("sparsity"), 4), Csv.fixed(r.getAs("ppl_chunked"), 2),
-          Csv.fixed(r.getAs("delta_ppl_pct"), 2), Csv.fixed(r.getAs("ppl_sliding"), 2),
-          Csv.fixed(r.getAs("survived_pct"), 2), Csv.fixed(r.getAs("blurred_pct"), 2),
-          Csv.fixed(r.getAs("damaged_pct"), 2), Csv.fixed(r.getAs("mean_r"), 3),
-          Csv.fixed(r.getAs("median_r"), 3)};
+      cells[i + 1] =
+          new String[] {
+            r.getAs("condition"),
+            r.getAs("method"),
+            r.getAs("bits") == null ? "" : r.getAs("bits").toString(),
+            Csv.fixed(r.getAs("sparsity"), 4),
+            Csv.fixed(r.getAs("ppl_chunked"), 2),
+            Csv.fixed(r.getAs("delta_ppl_pct"), 2),
+            Csv.fixed(r.getAs("ppl_sliding"), 2),
+            Csv.fixed(r.getAs("survived_pct"), 2),
+            Csv.fixed(r.getAs("blurred_pct"), 2),
+            Csv.fixed(r.getAs("damaged_pct"), 2),
+            Csv.fixed(r.getAs("mean_r"), 3),
+            Csv.fixed(r.getAs("median_r"), 3)
+          };
     }
     return align(cells);
   }
@@ -43,8 +63,8 @@ public final class ConditionTable {
         String v = row[c];
         boolean left = c < 2;
         s.append(c == 0 ? "" : "  ");
-        s.append(left ? v + " ".repeat(width[c] - v.length())
-            : " ".repeat(width[c] - v.length()) + v);
+        s.append(
+            left ? v + " ".repeat(width[c] - v.length()) : " ".repeat(width[c] - v.length()) + v);
       }
       s.append('\n');
     }

@@ -25,11 +25,11 @@ import qdm.tables.Schemas;
 /**
  * The executor side of the encode stage: windows in, per-token results out.
  *
- * <p>For chunk windows ({@link EncodeSpec#codes()}), one row per token position: the token, the
- * NLL of the next token (null at the last position) and the SAE's non-zero features and
- * activations at the SAE's hook. The forward pass stops after the hook layer unless NLL is
- * needed, and it always is here, so the logits are reduced to NLL batch by batch and dropped.
- * For sliding windows, one row per scored position with its NLL.
+ * <p>For chunk windows ({@link EncodeSpec#codes()}), one row per token position: the token, the NLL
+ * of the next token (null at the last position) and the SAE's non-zero features and activations at
+ * the SAE's hook. The forward pass stops after the hook layer unless NLL is needed, and it always
+ * is here, so the logits are reduced to NLL batch by batch and dropped. For sliding windows, one
+ * row per scored position with its NLL.
  *
  * <p>The model, SAE and condition weights come from {@link ExecutorCache}; a task never loads
  * anything a previous task of the same executor loaded.
@@ -38,19 +38,25 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
 
   /** Per-token results of chunk windows (staging; {@code codes} and {@code token_nll} derive). */
-  public static final StructType ENCODED = new StructType(new StructField[] {
-      Schemas.field("window_id", DataTypes.LongType),
-      Schemas.field("position", DataTypes.IntegerType),
-      Schemas.field("token_id", DataTypes.IntegerType),
-      Schemas.nullable("nll", DataTypes.DoubleType),
-      Schemas.field("features", DataTypes.createArrayType(DataTypes.IntegerType, false)),
-      Schemas.field("activations", DataTypes.createArrayType(DataTypes.FloatType, false))});
+  public static final StructType ENCODED =
+      new StructType(
+          new StructField[] {
+            Schemas.field("window_id", DataTypes.LongType),
+            Schemas.field("position", DataTypes.IntegerType),
+            Schemas.field("token_id", DataTypes.IntegerType),
+            Schemas.nullable("nll", DataTypes.DoubleType),
+            Schemas.field("features", DataTypes.createArrayType(DataTypes.IntegerType, false)),
+            Schemas.field("activations", DataTypes.createArrayType(DataTypes.FloatType, false))
+          });
 
   /** Scored positions of sliding windows. */
-  public static final StructType SLIDE_NLL = new StructType(new StructField[] {
-      Schemas.field("window_id", DataTypes.LongType),
-      Schemas.field("position", DataTypes.IntegerType),
-      Schemas.field("nll", DataTypes.DoubleType)});
+  public static final StructType SLIDE_NLL =
+      new StructType(
+          new StructField[] {
+            Schemas.field("window_id", DataTypes.LongType),
+            Schemas.field("position", DataTypes.IntegerType),
+            Schemas.field("nll", DataTypes.DoubleType)
+          });
 
   /** Fault injection for the retry test: fail the first attempt of partition 0 when set. */
   static final String FAIL_ONCE = "qdm.test.fail-first-attempt";
@@ -66,10 +72,11 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> windows) {
     TaskContext task = TaskContext.get();
-    if (Boolean.getBoolean(FAIL_ONCE) && task != null && task.partitionId() == 0
+    if (Boolean.getBoolean(FAIL_ONCE)
+        && task != null
+        && task.partitionId() == 0
         && task.attemptNumber() == 0) {
-      throw new IllegalStateException("injected failure of the first attempt (" + FAIL_ONCE
-          + ")");
+      throw new IllegalStateException("injected failure of the first attempt (" + FAIL_ONCE + ")");
     }
     Runtime.engine(); // loads libtorch before any JNI call
     // libtorch threads: as configured, else the CPUs Spark gives each task (spark.task.cpus)
@@ -77,16 +84,17 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
     if (threads > 0 && JniUtils.getNumThreads() != threads) {
       JniUtils.setNumThreads(threads);
     }
-    Placement placement = TaskPlacement.forCurrentTask(spec.device(), spec.dtype(),
-        spec.localMaster());
+    Placement placement =
+        TaskPlacement.forCurrentTask(spec.device(), spec.dtype(), spec.localMaster());
     ExecutorCache.Loaded loaded = ExecutorCache.get(spec, placement);
     List<Row> out = new ArrayList<>();
     try (ExecutorCache.Lease lease = loaded.lease(spec.condition())) {
       List<Row> batch = new ArrayList<>();
       while (windows.hasNext()) {
         Row w = windows.next();
-        if (!batch.isEmpty() && (batch.size() == spec.batchSize()
-            || tokens(batch.get(0)).length != tokens(w).length)) {
+        if (!batch.isEmpty()
+            && (batch.size() == spec.batchSize()
+                || tokens(batch.get(0)).length != tokens(w).length)) {
           run(loaded, lease, batch, out);
           batch.clear();
         }
@@ -99,8 +107,8 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
     return out.iterator();
   }
 
-  private void run(ExecutorCache.Loaded loaded, ExecutorCache.Lease lease, List<Row> batch,
-      List<Row> out) {
+  private void run(
+      ExecutorCache.Loaded loaded, ExecutorCache.Lease lease, List<Row> batch, List<Row> out) {
     int length = tokens(batch.get(0)).length;
     long[] ids = new long[batch.size() * length];
     for (int b = 0; b < batch.size(); b++) {
@@ -125,8 +133,8 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
     tokensDone.add((long) batch.size() * length);
   }
 
-  private static void emitCodes(List<Row> batch, int length, long[] ids, float[] nll,
-      SparseCodes codes, List<Row> out) {
+  private static void emitCodes(
+      List<Row> batch, int length, long[] ids, float[] nll, SparseCodes codes, List<Row> out) {
     int[] token = codes.token();
     int[] feature = codes.feature();
     float[] activation = codes.activation();
@@ -166,5 +174,4 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
     }
     return out;
   }
-
 }

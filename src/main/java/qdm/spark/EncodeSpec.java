@@ -6,8 +6,8 @@ import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 
 /**
- * Everything an executor needs to encode windows for one condition: shipped with the task
- * closure, so it holds only strings, numbers and the (serializable) condition.
+ * Everything an executor needs to encode windows for one condition: shipped with the task closure,
+ * so it holds only strings, numbers and the (serializable) condition.
  *
  * @param processing {@code none} or {@code transformerlens}, applied at load
  * @param condition the condition whose weights the pass uses (never a matched one unsearched)
@@ -34,7 +34,13 @@ public record EncodeSpec(
   private static final long serialVersionUID = 1L;
 
   /** The spec of {@code condition} under {@code config}. */
-  public static EncodeSpec of(AuditConfig config, Condition condition, boolean codes, boolean localMaster, int threads, String resolvedHook) {
+  public static EncodeSpec of(
+      AuditConfig config,
+      Condition condition,
+      boolean codes,
+      boolean localMaster,
+      int threads,
+      String resolvedHook) {
     return new EncodeSpec(
         Paths.local(config.model().path()),
         config.model().weights().map(Paths::local).orElse(""),
@@ -54,14 +60,40 @@ public record EncodeSpec(
 
   /** The same spec for another condition (a matched one at a sparsity: the search's probes). */
   public EncodeSpec withCondition(Condition other) {
-    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook, other,
-        codes, device, localMaster, batchSize, threads, weightCacheBytes);
+    return new EncodeSpec(
+        modelDir,
+        weights,
+        dtype,
+        processing,
+        saePath,
+        saeFormat,
+        hook,
+        other,
+        codes,
+        device,
+        localMaster,
+        batchSize,
+        threads,
+        weightCacheBytes);
   }
 
   /** The same spec emitting NLL only (sliding windows, search probes). */
   public EncodeSpec nllOnly() {
-    return new EncodeSpec(modelDir, weights, dtype, processing, saePath, saeFormat, hook,
-        condition, false, device, localMaster, batchSize, threads, weightCacheBytes);
+    return new EncodeSpec(
+        modelDir,
+        weights,
+        dtype,
+        processing,
+        saePath,
+        saeFormat,
+        hook,
+        condition,
+        false,
+        device,
+        localMaster,
+        batchSize,
+        threads,
+        weightCacheBytes);
   }
 
   /** The weights override, if any. */

@@ -15,8 +15,8 @@ import org.apache.spark.util.LongAccumulator;
 import qdm.tables.Schemas;
 
 /**
- * Stage 2, driver side: runs one condition over the windows on the executors and publishes its
- * part of {@code codes} and {@code token_nll}.
+ * Stage 2, driver side: runs one condition over the windows on the executors and publishes its part
+ * of {@code codes} and {@code token_nll}.
  *
  * <p>One Spark job per condition and window kind: each executor derives the condition's weights
  * once for all its tasks, and a finished condition is a unit a re-run can skip. The chunk pass
@@ -47,8 +47,12 @@ public final class EncodeStage {
 
   /** The windows of one kind, in tasks of {@code perTask} consecutive windows, ordered. */
   Dataset<Row> windows(String kind, int perTask) {
-    Dataset<Row> w = spark.read().schema(Schemas.WINDOWS)
-        .parquet(layout.table("windows").toString()).where(col("kind").equalTo(kind));
+    Dataset<Row> w =
+        spark
+            .read()
+            .schema(Schemas.WINDOWS)
+            .parquet(layout.table("windows").toString())
+            .where(col("kind").equalTo(kind));
     long n = w.count();
     int tasks = (int) Math.max(1, (n + perTask - 1) / perTask);
     return w.repartitionByRange(tasks, col("window_id")).sortWithinPartitions("window_id");
@@ -62,21 +66,34 @@ public final class EncodeStage {
     Dataset<Row> chunks = windows(Schemas.CHUNK, perTask);
     long chunkTokens = tokens(chunks);
     LongAccumulator done = spark.sparkContext().longAccumulator("tokens " + condition);
-    try (Progress p = new Progress("encode " + condition, chunkTokens, done::value,
-        Duration.ofSeconds(10))) {
-      chunks.mapPartitions(new EncodeFunction(chunkSpec, done), Encoders.row(EncodeFunction.ENCODED))
-          .write().mode(SaveMode.ErrorIfExists).parquet(staging.toString());
+    try (Progress p =
+        new Progress("encode " + condition, chunkTokens, done::value, Duration.ofSeconds(10))) {
+      chunks
+          .mapPartitions(new EncodeFunction(chunkSpec, done), Encoders.row(EncodeFunction.ENCODED))
+          .write()
+          .mode(SaveMode.ErrorIfExists)
+          .parquet(staging.toString());
     }
     Dataset<Row> encoded = spark.read().schema(EncodeFunction.ENCODED).parquet(staging.toString());
 
-    Dataset<Row> codes = encoded
-        .selectExpr("window_id", "position", "token_id",
-            "explode(arrays_zip(features, activations)) as c")
-        .selectExpr("window_id", "position", "token_id", "c.features as feature",
-            "c.activations as activation");
+    Dataset<Row> codes =
+        encoded
+            .selectExpr(
+                "window_id",
+                "position",
+                "token_id",
+                "explode(arrays_zip(features, activations)) as c")
+            .selectExpr(
+                "window_id",
+                "position",
+                "token_id",
+                "c.features as feature",
+                "c.activations as activation");
     long codeCount = publish(codes, "codes", "condition=" + condition);
-    publish(encoded.where(col("nll").isNotNull()).select("window_id", "position", "nll"),
-        "token_nll", "condition=" + condition + "/kind=" + Schemas.CHUNK);
+    publish(
+        encoded.where(col("nll").isNotNull()).select("window_id", "position", "nll"),
+        "token_nll",
+        "condition=" + condition + "/kind=" + Schemas.CHUNK);
 
     long slideTokens = 0;
     if (slide) {
@@ -84,16 +101,21 @@ public final class EncodeStage {
       long total = tokens(slides);
       LongAccumulator slideDone = spark.sparkContext().longAccumulator("slide " + condition);
       Path scratch = layout.scratch("slide-" + condition);
-      try (Progress p = new Progress("sliding perplexity " + condition, total,
-          slideDone::value, Duration.ofSeconds(10))) {
-        slides.mapPartitions(new EncodeFunction(slideSpec, slideDone),
-            Encoders.row(EncodeFunction.SLIDE_NLL)).write().mode(SaveMode.ErrorIfExists)
+      try (Progress p =
+          new Progress(
+              "sliding perplexity " + condition, total, slideDone::value, Duration.ofSeconds(10))) {
+        slides
+            .mapPartitions(
+                new EncodeFunction(slideSpec, slideDone), Encoders.row(EncodeFunction.SLIDE_NLL))
+            .write()
+            .mode(SaveMode.ErrorIfExists)
             .parquet(scratch.toString());
       }
       Dataset<Row> nll = spark.read().schema(EncodeFunction.SLIDE_NLL).parquet(scratch.toString());
       slideTokens = nll.count();
-      layout.commit(scratch, new Path(layout.table("token_nll"),
-          "condition=" + condition + "/kind=" + Schemas.SLIDE));
+      layout.commit(
+          scratch,
+          new Path(layout.table("token_nll"), "condition=" + condition + "/kind=" + Schemas.SLIDE));
     }
     layout.delete(staging);
     return new Result(chunkTokens, codeCount, slideTokens, (System.nanoTime() - start) / 1e9);

@@ -24,13 +24,13 @@ import qdm.sae.Sae;
 import qdm.sae.SaeFormat;
 
 /**
- * What an executor JVM keeps between tasks: each base model and SAE loaded once per device (not
- * per partition, not per task), and each condition's compressed weights derived once from the
- * base and kept within a byte budget.
+ * What an executor JVM keeps between tasks: each base model and SAE loaded once per device (not per
+ * partition, not per task), and each condition's compressed weights derived once from the base and
+ * kept within a byte budget.
  *
- * <p>Tasks of one executor share it from several threads. Loading happens under a per-key lock
- * so concurrent tasks wait for one load instead of loading twice; a condition's weights are
- * leased while a task computes with them and only unleased entries are evicted.
+ * <p>Tasks of one executor share it from several threads. Loading happens under a per-key lock so
+ * concurrent tasks wait for one load instead of loading twice; a condition's weights are leased
+ * while a task computes with them and only unleased entries are evicted.
  */
 public final class ExecutorCache {
   private static final Logger LOG = LogManager.getLogger(ExecutorCache.class);
@@ -39,13 +39,26 @@ public final class ExecutorCache {
   private ExecutorCache() {}
 
   /** Identity of a loaded base model + SAE on one device. */
-  record Key(String modelDir, String weights, String processing, String saePath,
-      String saeFormat, String hook, Placement placement) {}
+  record Key(
+      String modelDir,
+      String weights,
+      String processing,
+      String saePath,
+      String saeFormat,
+      String hook,
+      Placement placement) {}
 
   /** The loaded base model, SAE and condition cache for {@code spec} on {@code placement}. */
   static Loaded get(EncodeSpec spec, Placement placement) {
-    Key key = new Key(spec.modelDir(), spec.weights(), spec.processing(), spec.saePath(),
-        spec.saeFormat(), spec.hook(), placement);
+    Key key =
+        new Key(
+            spec.modelDir(),
+            spec.weights(),
+            spec.processing(),
+            spec.saePath(),
+            spec.saeFormat(),
+            spec.hook(),
+            placement);
     Loaded loaded = LOADED.computeIfAbsent(key, k -> new Loaded());
     loaded.ensureLoaded(spec, placement);
     return loaded;
@@ -73,17 +86,23 @@ public final class ExecutorCache {
       }
       long start = System.nanoTime();
       root = Runtime.newManager(placement.device());
-      ModelFiles files = new ModelFiles(Path.of(spec.modelDir()),
-          spec.weightsOverride().map(Path::of));
+      ModelFiles files =
+          new ModelFiles(Path.of(spec.modelDir()), spec.weightsOverride().map(Path::of));
       Processing processing = Processing.parse(spec.processing());
       model = Model.load(files, root, placement.device(), placement.dtype(), processing);
       reference = new ReferenceModel(model, files, processing, root, placement);
-      sae = Sae.load(Path.of(spec.saePath()), SaeFormat.parse(spec.saeFormat()),
-          Optional.of(spec.hook()), root);
+      sae =
+          Sae.load(
+              Path.of(spec.saePath()),
+              SaeFormat.parse(spec.saeFormat()),
+              Optional.of(spec.hook()),
+              root);
       budget = spec.weightCacheBytes() > 0 ? spec.weightCacheBytes() : 2 * model.weights().bytes();
       LOADS.incrementAndGet();
-      LOG.info(String.format("loaded %s and SAE %s on %s in %.1f s", spec.modelDir(),
-          spec.saePath(), placement, (System.nanoTime() - start) / 1e9));
+      LOG.info(
+          String.format(
+              "loaded %s and SAE %s on %s in %.1f s",
+              spec.modelDir(), spec.saePath(), placement, (System.nanoTime() - start) / 1e9));
     }
 
     Model model() {
@@ -96,8 +115,8 @@ public final class ExecutorCache {
 
     /**
      * The forward pass of {@code condition} over this base model, derived on first use (keyed by
-     * its spec, so the null run shares the reference's entry); the caller must
-     * {@link Lease#close() close} the lease when done.
+     * its spec, so the null run shares the reference's entry); the caller must {@link Lease#close()
+     * close} the lease when done.
      */
     Lease lease(Condition condition) {
       String key = condition.spec();
@@ -118,8 +137,12 @@ public final class ExecutorCache {
             e.transformer = model.withWeights(e.compressed.weights());
             e.bytes = e.compressed.weights().bytes() - sharedBytes(e.compressed);
             if (!condition.isReference()) {
-              LOG.info(String.format("%s (%s) in %.1f s", e.compressed.report().summary(),
-                  condition.spec(), (System.nanoTime() - start) / 1e9));
+              LOG.info(
+                  String.format(
+                      "%s (%s) in %.1f s",
+                      e.compressed.report().summary(),
+                      condition.spec(),
+                      (System.nanoTime() - start) / 1e9));
             }
           }
         }

@@ -26,24 +26,27 @@ import qdm.tables.Schemas;
  * chunked perplexity matches a target condition's, over the first {@code max-tokens} tokens of the
  * chunk windows. Each probe is one Spark job; every probe is recorded.
  *
- * <p>Bisection: mid = (low + high) / 2; perplexity above the target means too sparse (high =
- * mid), else low = mid. The result is the probed sparsity whose perplexity is closest to the
- * target's (with [0, 0.8] and 6 steps the probes are 0.4, 0.2, 0.1, ...: the paper's 0.175 and
- * 0.1625 are among them).
+ * <p>Bisection: mid = (low + high) / 2; perplexity above the target means too sparse (high = mid),
+ * else low = mid. The result is the probed sparsity whose perplexity is closest to the target's
+ * (with [0, 0.8] and 6 steps the probes are 0.4, 0.2, 0.1, ...: the paper's 0.175 and 0.1625 are
+ * among them).
  */
 public final class MatchedSearch {
   private static final Logger LOG = LogManager.getLogger(MatchedSearch.class);
 
   /** The {@code matched_search} table: one row per probe. */
-  public static final StructType SCHEMA = new StructType(new StructField[] {
-      Schemas.field("condition", DataTypes.StringType),
-      Schemas.field("target", DataTypes.StringType),
-      Schemas.field("step", DataTypes.IntegerType),
-      Schemas.field("sparsity", DataTypes.DoubleType),
-      Schemas.field("ppl", DataTypes.DoubleType),
-      Schemas.field("target_ppl", DataTypes.DoubleType),
-      Schemas.field("tokens", DataTypes.LongType),
-      Schemas.field("chosen", DataTypes.BooleanType)});
+  public static final StructType SCHEMA =
+      new StructType(
+          new StructField[] {
+            Schemas.field("condition", DataTypes.StringType),
+            Schemas.field("target", DataTypes.StringType),
+            Schemas.field("step", DataTypes.IntegerType),
+            Schemas.field("sparsity", DataTypes.DoubleType),
+            Schemas.field("ppl", DataTypes.DoubleType),
+            Schemas.field("target_ppl", DataTypes.DoubleType),
+            Schemas.field("tokens", DataTypes.LongType),
+            Schemas.field("chosen", DataTypes.BooleanType)
+          });
 
   /** One probe. */
   public record Probe(int step, double sparsity, double ppl) {}
@@ -54,8 +57,8 @@ public final class MatchedSearch {
   private MatchedSearch() {}
 
   /** Bisection over {@code search} with a perplexity function (pure; testable). */
-  public static Outcome bisect(Condition.Search search, double targetPpl,
-      DoubleUnaryOperator pplAtSparsity) {
+  public static Outcome bisect(
+      Condition.Search search, double targetPpl, DoubleUnaryOperator pplAtSparsity) {
     double low = search.low();
     double high = search.high();
     List<Probe> probes = new ArrayList<>();
@@ -81,40 +84,83 @@ public final class MatchedSearch {
    * Runs the search for {@code matched} on the executors: the target's perplexity comes from its
    * published chunk NLL over the same windows.
    */
-  public static Outcome run(SparkSession spark, RunLayout layout, EncodeStage stage,
-      Condition.MatchedPruning matched, EncodeSpec probeTemplate, int chunkLength, int perTask) {
+  public static Outcome run(
+      SparkSession spark,
+      RunLayout layout,
+      EncodeStage stage,
+      Condition.MatchedPruning matched,
+      EncodeSpec probeTemplate,
+      int chunkLength,
+      int perTask) {
     long windows = Math.max(1, matched.search().maxTokens() / chunkLength);
-    double targetPpl = perplexity(spark.read().schema(Schemas.TOKEN_NLL)
-        .parquet(layout.table("token_nll").toString())
-        .where(col("condition").equalTo(matched.target())
-            .and(col("kind").equalTo(Schemas.CHUNK)).and(col("window_id").lt(windows)))
-        .select("nll"));
-    Dataset<Row> budget = stage.windows(Schemas.CHUNK, perTask)
-        .where(col("window_id").lt(windows));
+    double targetPpl =
+        perplexity(
+            spark
+                .read()
+                .schema(Schemas.TOKEN_NLL)
+                .parquet(layout.table("token_nll").toString())
+                .where(
+                    col("condition")
+                        .equalTo(matched.target())
+                        .and(col("kind").equalTo(Schemas.CHUNK))
+                        .and(col("window_id").lt(windows)))
+                .select("nll"));
+    Dataset<Row> budget = stage.windows(Schemas.CHUNK, perTask).where(col("window_id").lt(windows));
     long tokens = windows * chunkLength;
-    LOG.info(String.format(Locale.ROOT, "%s: searching the sparsity matching %s (ppl %.3f) on "
-        + "%,d tokens", matched.name(), matched.target(), targetPpl, tokens));
-    return bisect(matched.search(), targetPpl, sparsity -> {
-      EncodeSpec spec = probeTemplate.withCondition(matched.at(sparsity));
-      LongAccumulator done = spark.sparkContext().longAccumulator("probe " + sparsity);
-      double ppl;
-      try (Progress p = new Progress(String.format(Locale.ROOT, "%s probe sparsity %.4f",
-          matched.name(), sparsity), tokens, done::value, Duration.ofSeconds(10))) {
-        ppl = perplexity(budget.mapPartitions(new EncodeFunction(spec, done),
-            Encoders.row(EncodeFunction.SLIDE_NLL)).select("nll"));
-      }
-      LOG.info(String.format(Locale.ROOT, "%s: sparsity %.4f gives ppl %.3f (target %.3f)",
-          matched.name(), sparsity, ppl, targetPpl));
-      return ppl;
-    });
+    LOG.info(
+        String.format(
+            Locale.ROOT,
+            "%s: searching the sparsity matching %s (ppl %.3f) on " + "%,d tokens",
+            matched.name(),
+            matched.target(),
+            targetPpl,
+            tokens));
+    return bisect(
+        matched.search(),
+        targetPpl,
+        sparsity -> {
+          EncodeSpec spec = probeTemplate.withCondition(matched.at(sparsity));
+          LongAccumulator done = spark.sparkContext().longAccumulator("probe " + sparsity);
+          double ppl;
+          try (Progress p =
+              new Progress(
+                  String.format(Locale.ROOT, "%s probe sparsity %.4f", matched.name(), sparsity),
+                  tokens,
+                  done::value,
+                  Duration.ofSeconds(10))) {
+            ppl =
+                perplexity(
+                    budget
+                        .mapPartitions(
+                            new EncodeFunction(spec, done), Encoders.row(EncodeFunction.SLIDE_NLL))
+                        .select("nll"));
+          }
+          LOG.info(
+              String.format(
+                  Locale.ROOT,
+                  "%s: sparsity %.4f gives ppl %.3f (target %.3f)",
+                  matched.name(),
+                  sparsity,
+                  ppl,
+                  targetPpl));
+          return ppl;
+        });
   }
 
   /** Rows of {@link #SCHEMA} for an outcome. */
   public static List<Row> rows(Condition.MatchedPruning matched, Outcome o, long tokens) {
     List<Row> rows = new ArrayList<>();
     for (Probe p : o.probes()) {
-      rows.add(RowFactory.create(matched.name(), matched.target(), p.step(), p.sparsity(),
-          p.ppl(), o.targetPpl(), tokens, p.sparsity() == o.chosen()));
+      rows.add(
+          RowFactory.create(
+              matched.name(),
+              matched.target(),
+              p.step(),
+              p.sparsity(),
+              p.ppl(),
+              o.targetPpl(),
+              tokens,
+              p.sparsity() == o.chosen()));
     }
     return rows;
   }

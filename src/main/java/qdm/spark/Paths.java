@@ -7,9 +7,9 @@ public final class Paths {
   private Paths() {}
 
   /**
-   * A model or SAE path as every executor will open it: relative paths resolve against the
-   * driver's working directory (executors on a cluster may run elsewhere), {@code file:} URIs
-   * become plain paths.
+   * A model or SAE path as every executor will open it: relative paths resolve against the driver's
+   * working directory (executors on a cluster may run elsewhere), {@code file:} URIs become plain
+   * paths.
    */
   public static String local(String path) {
     String p = path.startsWith("file:") ? java.net.URI.create(path).getPath() : path;

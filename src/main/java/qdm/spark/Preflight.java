@@ -22,14 +22,14 @@ import qdm.sae.SaeFormat;
 import qdm.tokenize.Tokenizer;
 
 /**
- * Everything checked before any compute: the model's config and weights layout, the tokenizer,
- * the SAE and its fit to the model, and the corpus paths. Nothing here moves weights onto a
- * device: the model's and the SAE's tensors are streamed once from their (memory-mapped) files to
- * check that every value is finite, which costs a read of the files, not their size in memory.
+ * Everything checked before any compute: the model's config and weights layout, the tokenizer, the
+ * SAE and its fit to the model, and the corpus paths. Nothing here moves weights onto a device: the
+ * model's and the SAE's tensors are streamed once from their (memory-mapped) files to check that
+ * every value is finite, which costs a read of the files, not their size in memory.
  *
- * <p>A missing file is reported with what belongs there and, when the config gives a source
- * hint ({@code model.source} etc.), where to get it. An {@code hf://} location still in the
- * config (a dry run does not download) is not checked inside; it is listed in {@link #notes()}.
+ * <p>A missing file is reported with what belongs there and, when the config gives a source hint
+ * ({@code model.source} etc.), where to get it. An {@code hf://} location still in the config (a
+ * dry run does not download) is not checked inside; it is listed in {@link #notes()}.
  *
  * @param model the model's parsed configuration (null if the model is not downloaded yet)
  * @param sae the SAE's configuration, hook resolved (null if not downloaded yet)
@@ -37,12 +37,14 @@ import qdm.tokenize.Tokenizer;
  * @param notes what could not be checked, for the user
  */
 public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<String> notes) {
-  static final String MODEL_FILES = "a Hugging Face model directory: config.json, tokenizer.json "
-      + "and model.safetensors (or model.safetensors.index.json with its shards)";
-  static final String SAE_FILES = "an SAE: a SAELens folder (cfg.json, sae_weights.safetensors),"
-      + " a Gemma Scope params.npz (or its folder), a sparsify folder (cfg.json, "
-      + "sae.safetensors) or a Llama Scope folder (hyperparams.json, "
-      + "checkpoints/final.safetensors)";
+  static final String MODEL_FILES =
+      "a Hugging Face model directory: config.json, tokenizer.json "
+          + "and model.safetensors (or model.safetensors.index.json with its shards)";
+  static final String SAE_FILES =
+      "an SAE: a SAELens folder (cfg.json, sae_weights.safetensors),"
+          + " a Gemma Scope params.npz (or its folder), a sparsify folder (cfg.json, "
+          + "sae.safetensors) or a Llama Scope folder (hyperparams.json, "
+          + "checkpoints/final.safetensors)";
 
   public Preflight {
     notes = List.copyOf(notes);
@@ -59,12 +61,20 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     if (pending(config.model().path(), "qdm.model.path", notes)) {
       // checked after the download
     } else {
-      files = new ModelFiles(Path.of(Paths.local(config.model().path())),
-          config.model().weights().map(w -> Path.of(Paths.local(w))));
+      files =
+          new ModelFiles(
+              Path.of(Paths.local(config.model().path())),
+              config.model().weights().map(w -> Path.of(Paths.local(w))));
       List<String> missing = missingModelFiles(files, config.model().weights().isPresent());
       if (!missing.isEmpty()) {
-        problems.add(missing("qdm.model.path", files.dir(), String.join(", ", missing),
-            MODEL_FILES, sources.model(), true));
+        problems.add(
+            missing(
+                "qdm.model.path",
+                files.dir(),
+                String.join(", ", missing),
+                MODEL_FILES,
+                sources.model(),
+                true));
         files = null;
       }
     }
@@ -72,10 +82,14 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
       try {
         model = Model.readConfig(files);
         bos = JsonFields.read(files.config()).integer("bos_token_id", -1);
-        if ((config.corpus().bos() || config.windows().sliding().enabled()
-            && config.windows().sliding().bos()) && bos < 0) {
-          problems.add("qdm.corpus.bos / qdm.windows.sliding.bos: a BOS token is asked for "
-              + "but " + files.config() + " has no bos_token_id");
+        if ((config.corpus().bos()
+                || config.windows().sliding().enabled() && config.windows().sliding().bos())
+            && bos < 0) {
+          problems.add(
+              "qdm.corpus.bos / qdm.windows.sliding.bos: a BOS token is asked for "
+                  + "but "
+                  + files.config()
+                  + " has no bos_token_id");
         }
       } catch (QdmException e) {
         problems.add("qdm.model: " + e.getMessage());
@@ -104,8 +118,8 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
         problems.add(missing("qdm.sae.path", saePath, null, SAE_FILES, sources.sae(), false));
       } else {
         try {
-          sae = Sae.readConfig(saePath, SaeFormat.parse(config.sae().format()),
-              config.sae().hook());
+          sae =
+              Sae.readConfig(saePath, SaeFormat.parse(config.sae().format()), config.sae().hook());
           if (model != null) {
             sae.checkCompatible(model, ModelName.of(files.dir()));
           }
@@ -118,48 +132,66 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     output(config, problems);
     contextLength(config, files, model, problems);
     corpus("qdm.corpus.paths", config.corpus().paths(), sources.corpus(), problems, notes);
-    config.windows().sliding().corpus().filter(c -> config.windows().sliding().enabled())
-        .ifPresent(c -> corpus("qdm.windows.sliding.corpus.paths", c.paths(),
-            sources.slidingCorpus(), problems, notes));
+    config
+        .windows()
+        .sliding()
+        .corpus()
+        .filter(c -> config.windows().sliding().enabled())
+        .ifPresent(
+            c ->
+                corpus(
+                    "qdm.windows.sliding.corpus.paths",
+                    c.paths(),
+                    sources.slidingCorpus(),
+                    problems,
+                    notes));
     if (!problems.isEmpty()) {
-      throw new QdmException((config.source() == null ? "" : config.source() + ": ")
-          + (problems.size() == 1 ? problems.get(0)
-              : problems.size() + " problems:\n  " + String.join("\n  ", problems)));
+      throw new QdmException(
+          (config.source() == null ? "" : config.source() + ": ")
+              + (problems.size() == 1
+                  ? problems.get(0)
+                  : problems.size() + " problems:\n  " + String.join("\n  ", problems)));
     }
     return new Preflight(model, sae, bos, notes);
   }
 
   /**
-   * A local output location must be (or be creatable as) a directory: its nearest existing
-   * ancestor is a writable directory, and no part of {@code <output>/<run-name>} is a file.
-   * Other filesystems are checked when the run opens them.
+   * A local output location must be (or be creatable as) a directory: its nearest existing ancestor
+   * is a writable directory, and no part of {@code <output>/<run-name>} is a file. Other
+   * filesystems are checked when the run opens them.
    */
   private static void output(AuditConfig config, List<String> problems) {
     String out = config.output();
     if (out.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") && !out.startsWith("file:")) {
       return;
     }
-    Path root = Path.of(out.startsWith("file:") ? java.net.URI.create(out).getPath() : out)
-        .toAbsolutePath().normalize();
+    Path root =
+        Path.of(out.startsWith("file:") ? java.net.URI.create(out).getPath() : out)
+            .toAbsolutePath()
+            .normalize();
     Path run = root.resolve(config.runName());
     for (Path p = run; p != null; p = p.getParent()) {
       if (!Files.exists(p)) {
         continue;
       }
       if (!Files.isDirectory(p)) {
-        problems.add("qdm.output: " + p + " is a file, but the run's outputs go into the "
-            + "directory " + run + "; choose another qdm.output or qdm.run-name");
+        problems.add(
+            "qdm.output: "
+                + p
+                + " is a file, but the run's outputs go into the "
+                + "directory "
+                + run
+                + "; choose another qdm.output or qdm.run-name");
       } else if (!Files.isWritable(p)) {
-        problems.add("qdm.output: " + p + " is not writable, so " + run
-            + " cannot be written");
+        problems.add("qdm.output: " + p + " is not writable, so " + run + " cannot be written");
       }
       return;
     }
   }
 
   /** Windows longer than the model's context are refused (Architecture#contextLength). */
-  private static void contextLength(AuditConfig config, ModelFiles files, ModelConfig model,
-      List<String> problems) {
+  private static void contextLength(
+      AuditConfig config, ModelFiles files, ModelConfig model, List<String> problems) {
     if (model == null) {
       return;
     }
@@ -169,15 +201,27 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     }
     int n = context.getAsInt();
     if (config.windows().chunkLength() > n) {
-      problems.add("qdm.windows.chunk-length: " + config.windows().chunkLength() + " is longer "
-          + "than the model's context of " + n + " tokens (max_position_embeddings in "
-          + files.config() + ")");
+      problems.add(
+          "qdm.windows.chunk-length: "
+              + config.windows().chunkLength()
+              + " is longer "
+              + "than the model's context of "
+              + n
+              + " tokens (max_position_embeddings in "
+              + files.config()
+              + ")");
     }
     var sliding = config.windows().sliding();
     if (sliding.enabled() && sliding.length() > n) {
-      problems.add("qdm.windows.sliding.length: " + sliding.length() + " is longer than the "
-          + "model's context of " + n + " tokens (max_position_embeddings in " + files.config()
-          + ")");
+      problems.add(
+          "qdm.windows.sliding.length: "
+              + sliding.length()
+              + " is longer than the "
+              + "model's context of "
+              + n
+              + " tokens (max_position_embeddings in "
+              + files.config()
+              + ")");
     }
   }
 
@@ -186,19 +230,27 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     if (!HubUri.isHub(path)) {
       return false;
     }
-    notes.add(key + " = " + path + ": not downloaded yet, so nothing inside it was checked; "
-        + "'qdm run' downloads it into the hub cache (qdm.hub.cache)");
+    notes.add(
+        key
+            + " = "
+            + path
+            + ": not downloaded yet, so nothing inside it was checked; "
+            + "'qdm run' downloads it into the hub cache (qdm.hub.cache)");
     return true;
   }
 
   /**
    * Each checkpoint condition against the reference: its own config.json (if any) of the same
-   * architecture and shape, every tensor the reference has with its shape and no others,
-   * finite values; and which tensors it changes (a note), a checkpoint that changes none being
-   * an error (the reference given twice).
+   * architecture and shape, every tensor the reference has with its shape and no others, finite
+   * values; and which tensors it changes (a note), a checkpoint that changes none being an error
+   * (the reference given twice).
    */
-  private static void checkpoints(AuditConfig config, ModelFiles reference, ModelConfig model,
-      List<String> problems, List<String> notes) {
+  private static void checkpoints(
+      AuditConfig config,
+      ModelFiles reference,
+      ModelConfig model,
+      List<String> problems,
+      List<String> notes) {
     for (Condition.Checkpoint k : Condition.checkpoints(config.conditions())) {
       String key = "qdm.conditions." + k.name();
       if (pending(k.path(), key + ".path", notes)) {
@@ -208,23 +260,28 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
       try {
         ModelFiles files = qdm.model.CheckpointFiles.resolve(path, k.format(), reference);
         Optional<Path> own = qdm.model.CheckpointFiles.ownConfig(path);
-        if (own.isPresent() && !own.get().toAbsolutePath().equals(
-            reference.config().toAbsolutePath())) {
+        if (own.isPresent()
+            && !own.get().toAbsolutePath().equals(reference.config().toAbsolutePath())) {
           ModelConfig theirs = Model.readConfig(ModelFiles.of(own.get().getParent()));
           if (!theirs.modelType().equals(model.modelType())) {
-            throw new QdmException(own.get() + ": model_type '" + theirs.modelType()
-                + "', but the reference is '" + model.modelType() + "'");
+            throw new QdmException(
+                own.get()
+                    + ": model_type '"
+                    + theirs.modelType()
+                    + "', but the reference is '"
+                    + model.modelType()
+                    + "'");
           }
           Optional<String> m = specMismatch(theirs.tensors(), model.tensors());
           if (m.isPresent()) {
-            throw new QdmException(own.get() + ": not a checkpoint of the reference model: "
-                + m.get());
+            throw new QdmException(
+                own.get() + ": not a checkpoint of the reference model: " + m.get());
           }
         }
         try (var store = Model.openCheckpoint(files);
             var ref = Model.openCheckpoint(reference)) {
-          Optional<String> mismatch = qdm.model.CheckpointDiff.firstMismatch(store,
-              model.tensors());
+          Optional<String> mismatch =
+              qdm.model.CheckpointDiff.firstMismatch(store, model.tensors());
           if (mismatch.isPresent()) {
             throw new QdmException(files.weights() + ": " + mismatch.get());
           }
@@ -232,8 +289,14 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
           WeightsLoader.requireFinite(store, model.tensors());
           var diffs = qdm.model.CheckpointDiff.of(ref, store, model.tensors());
           qdm.model.CheckpointDiff.requireSomeChange(files.weights().toString(), diffs);
-          notes.add(key + ": " + qdm.model.CheckpointSource.describe(store)
-              + " checkpoint " + files.weights() + "; " + qdm.model.CheckpointDiff.summary(diffs));
+          notes.add(
+              key
+                  + ": "
+                  + qdm.model.CheckpointSource.describe(store)
+                  + " checkpoint "
+                  + files.weights()
+                  + "; "
+                  + qdm.model.CheckpointDiff.summary(diffs));
         }
       } catch (QdmException e) {
         problems.add(key + ": " + e.getMessage());
@@ -242,8 +305,8 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
   }
 
   /** The first spec of {@code theirs} that differs from {@code ours} in name or shape. */
-  private static Optional<String> specMismatch(List<qdm.model.TensorSpec> theirs,
-      List<qdm.model.TensorSpec> ours) {
+  private static Optional<String> specMismatch(
+      List<qdm.model.TensorSpec> theirs, List<qdm.model.TensorSpec> ours) {
     for (int i = 0; i < Math.max(theirs.size(), ours.size()); i++) {
       if (i >= theirs.size()) {
         return Optional.of("its config.json has no tensor '" + ours.get(i).name() + "'");
@@ -282,33 +345,49 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     return missing;
   }
 
-  private static void corpus(String key, List<String> paths, List<String> sources,
-      List<String> problems, List<String> notes) {
+  private static void corpus(
+      String key,
+      List<String> paths,
+      List<String> sources,
+      List<String> problems,
+      List<String> notes) {
     for (int i = 0; i < paths.size(); i++) {
       String p = paths.get(i);
       if (pending(p, key, notes)) {
         continue;
       }
       if (!p.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") || p.startsWith("file:")) {
-        Path local = Path.of(p.startsWith("file:") ? java.net.URI.create(p).getPath() : p)
-            .toAbsolutePath().normalize();
+        Path local =
+            Path.of(p.startsWith("file:") ? java.net.URI.create(p).getPath() : p)
+                .toAbsolutePath()
+                .normalize();
         if (!Files.exists(local)) {
-          problems.add(missing(key, local, null, "a corpus file or directory (text, jsonl or "
-              + "parquet)", i < sources.size() ? Optional.of(sources.get(i)) : Optional.empty(),
-              false));
+          problems.add(
+              missing(
+                  key,
+                  local,
+                  null,
+                  "a corpus file or directory (text, jsonl or " + "parquet)",
+                  i < sources.size() ? Optional.of(sources.get(i)) : Optional.empty(),
+                  false));
         }
       }
     }
   }
 
   /** The message for a missing path: what belongs there and where to get it. */
-  private static String missing(String key, Path path, String files, String what,
-      Optional<String> source, boolean modelRoot) {
-    String head = Files.isDirectory(path) && files != null
-        ? key + ": " + path + " lacks " + files + " (it must be " + what + ")."
-        : key + ": " + path + " does not exist; it must be " + what + ".";
-    return head + source.map(s -> "\n    " + HowToGet.describe(key, path, s, modelRoot))
-        .orElse("");
+  private static String missing(
+      String key,
+      Path path,
+      String files,
+      String what,
+      Optional<String> source,
+      boolean modelRoot) {
+    String head =
+        Files.isDirectory(path) && files != null
+            ? key + ": " + path + " lacks " + files + " (it must be " + what + ")."
+            : key + ": " + path + " does not exist; it must be " + what + ".";
+    return head + source.map(s -> "\n    " + HowToGet.describe(key, path, s, modelRoot)).orElse("");
   }
 
   /** The hook as TransformerLens names it. */

@@ -10,9 +10,9 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Prints a progress line for a long stage while it runs: tokens done / total, tokens per second
- * and the estimated time left. The count comes from a Spark accumulator that tasks add to as
- * they finish batches (Spark reports it when a task ends, so lines advance per task).
+ * Prints a progress line for a long stage while it runs: tokens done / total, tokens per second and
+ * the estimated time left. The count comes from a Spark accumulator that tasks add to as they
+ * finish batches (Spark reports it when a task ends, so lines advance per task).
  */
 public final class Progress implements AutoCloseable {
   private static final Logger LOG = LogManager.getLogger(Progress.class);
@@ -28,27 +28,37 @@ public final class Progress implements AutoCloseable {
     this.label = label;
     this.total = total;
     this.done = done;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "qdm-progress");
-      t.setDaemon(true);
-      return t;
-    });
-    timer.scheduleAtFixedRate(this::report, every.toMillis(), every.toMillis(),
-        TimeUnit.MILLISECONDS);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "qdm-progress");
+              t.setDaemon(true);
+              return t;
+            });
+    timer.scheduleAtFixedRate(
+        this::report, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The line for {@code n} of {@code total} after {@code seconds}. */
   static String line(String label, long n, long total, double seconds) {
     double rate = seconds > 0 ? n / seconds : 0;
-    String eta = rate > 0 && n < total ? format(Duration.ofSeconds((long) ((total - n) / rate)))
-        : "-";
-    return String.format(Locale.ROOT, "%s: %,d / %,d tokens (%.1f%%), %,.0f tokens/s, ETA %s",
-        label, n, total, total == 0 ? 100.0 : 100.0 * n / total, rate, eta);
+    String eta =
+        rate > 0 && n < total ? format(Duration.ofSeconds((long) ((total - n) / rate))) : "-";
+    return String.format(
+        Locale.ROOT,
+        "%s: %,d / %,d tokens (%.1f%%), %,.0f tokens/s, ETA %s",
+        label,
+        n,
+        total,
+        total == 0 ? 100.0 : 100.0 * n / total,
+        rate,
+        eta);
   }
 
   static String format(Duration d) {
     long s = d.getSeconds();
-    return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60)
+    return s >= 3600
+        ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60)
         : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
   }
 

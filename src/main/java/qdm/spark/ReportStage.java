@@ -15,14 +15,15 @@ import qdm.report.ReportData;
 import qdm.tables.Schemas;
 
 /**
- * Stage 4: the report, under {@code <run>/report/}: the small tables as CSV, a
- * {@code summary.json} (condition table, overlap, predictor, provenance), and the HTML page with
- * its charts and a Markdown summary ({@link qdm.report.HtmlReport}).
+ * Stage 4: the report, under {@code <run>/report/}: the small tables as CSV, a {@code summary.json}
+ * (condition table, overlap, predictor, provenance), and the HTML page with its charts and a
+ * Markdown summary ({@link qdm.report.HtmlReport}).
  */
 public final class ReportStage {
   /** Tables copied to CSV. */
-  static final List<String> CSV_TABLES = List.of("conditions", "feature_stats",
-      "feature_survival", "quartiles", "overlap", "predictor");
+  static final List<String> CSV_TABLES =
+      List.of(
+          "conditions", "feature_stats", "feature_survival", "quartiles", "overlap", "predictor");
 
   private ReportStage() {}
 
@@ -31,7 +32,11 @@ public final class ReportStage {
    *
    * @param tokens the tokenize stage's counts (windows and tokens, chunked and sliding)
    */
-  static void run(SparkSession spark, AuditConfig config, RunLayout layout, Preflight preflight,
+  static void run(
+      SparkSession spark,
+      AuditConfig config,
+      RunLayout layout,
+      Preflight preflight,
       Map<String, Object> tokens) {
     // written to scratch space and published as a whole: a reader never sees half a report
     org.apache.hadoop.fs.Path staging = layout.scratch("report");
@@ -39,8 +44,8 @@ public final class ReportStage {
     for (String table : CSV_TABLES) {
       Dataset<Row> rows = spark.read().parquet(layout.table(table).toString());
       List<Row> collected = rows.collectAsList();
-      layout.writeText(new org.apache.hadoop.fs.Path(staging, table + ".csv"),
-          Csv.of(rows.schema(), collected));
+      layout.writeText(
+          new org.apache.hadoop.fs.Path(staging, table + ".csv"), Csv.of(rows.schema(), collected));
       if (List.of("conditions", "overlap", "predictor").contains(table)) {
         json.put(table, collected.stream().map(ReportStage::toMap).toList());
       }
@@ -66,20 +71,34 @@ public final class ReportStage {
       }
       summary.put("checkpoint_tensors", rows);
     }
-    layout.writeText(new org.apache.hadoop.fs.Path(staging, "summary.json"),
-        new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues()
-            .create().toJson(summary));
-    qdm.report.ReportData data = ReportInputs.read(spark, config, layout,
-        provenance(config, preflight, tokens));
+    layout.writeText(
+        new org.apache.hadoop.fs.Path(staging, "summary.json"),
+        new GsonBuilder()
+            .setPrettyPrinting()
+            .serializeNulls()
+            .serializeSpecialFloatingPointValues()
+            .create()
+            .toJson(summary));
+    qdm.report.ReportData data =
+        ReportInputs.read(spark, config, layout, provenance(config, preflight, tokens));
     if (!checkpoints.rows().isEmpty()) {
-      layout.writeText(new org.apache.hadoop.fs.Path(staging, "checkpoint_tensors.csv"),
-          csv(checkpoints));
+      layout.writeText(
+          new org.apache.hadoop.fs.Path(staging, "checkpoint_tensors.csv"), csv(checkpoints));
       Map<String, ReportData.Table> tables = new LinkedHashMap<>(data.tables());
-      tables.put("What each checkpoint changed: ||w_c - w_ref|| / ||w_ref|| per tensor",
-          checkpoints);
-      data = new ReportData(data.runName(), data.conditions(), data.quartileCondition(),
-          data.quartiles(), data.rocs(), data.damage(), data.pearson(), tables,
-          data.configText(), data.provenance());
+      tables.put(
+          "What each checkpoint changed: ||w_c - w_ref|| / ||w_ref|| per tensor", checkpoints);
+      data =
+          new ReportData(
+              data.runName(),
+              data.conditions(),
+              data.quartileCondition(),
+              data.quartiles(),
+              data.rocs(),
+              data.damage(),
+              data.pearson(),
+              tables,
+              data.configText(),
+              data.provenance());
     }
     Map<String, byte[]> files = HtmlReport.render(data);
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
@@ -89,27 +108,44 @@ public final class ReportStage {
   }
 
   /**
-   * Per tensor of every checkpoint condition: how far its stored weights are from the
-   * reference's ({@link qdm.model.CheckpointDiff}, the stored tensors before any processing).
+   * Per tensor of every checkpoint condition: how far its stored weights are from the reference's
+   * ({@link qdm.model.CheckpointDiff}, the stored tensors before any processing).
    */
   static ReportData.Table checkpointTensors(AuditConfig config, Preflight p) {
     List<List<String>> rows = new java.util.ArrayList<>();
-    qdm.model.ModelFiles reference = new qdm.model.ModelFiles(
-        java.nio.file.Path.of(Paths.local(config.model().path())),
-        config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
+    qdm.model.ModelFiles reference =
+        new qdm.model.ModelFiles(
+            java.nio.file.Path.of(Paths.local(config.model().path())),
+            config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
     for (Condition.Checkpoint k : Condition.checkpoints(config.conditions())) {
       try (var ref = qdm.model.Model.openCheckpoint(reference);
-          var ck = qdm.model.Model.openCheckpoint(qdm.model.CheckpointFiles.resolve(
-              Paths.local(k.path()), k.format(), reference))) {
+          var ck =
+              qdm.model.Model.openCheckpoint(
+                  qdm.model.CheckpointFiles.resolve(
+                      Paths.local(k.path()), k.format(), reference))) {
         for (var t : qdm.model.CheckpointDiff.of(ref, ck, p.model().tensors())) {
-          rows.add(List.of(k.name(), t.name(), t.role().name().toLowerCase(java.util.Locale.ROOT),
-              Long.toString(t.elements()), fmt(t.relativeError()), fmt(t.maxAbsError()),
-              Boolean.toString(t.changed())));
+          rows.add(
+              List.of(
+                  k.name(),
+                  t.name(),
+                  t.role().name().toLowerCase(java.util.Locale.ROOT),
+                  Long.toString(t.elements()),
+                  fmt(t.relativeError()),
+                  fmt(t.maxAbsError()),
+                  Boolean.toString(t.changed())));
         }
       }
     }
-    return new ReportData.Table(List.of("condition", "tensor", "role", "elements",
-        "relative_error", "max_abs_error", "changed"), rows);
+    return new ReportData.Table(
+        List.of(
+            "condition",
+            "tensor",
+            "role",
+            "elements",
+            "relative_error",
+            "max_abs_error",
+            "changed"),
+        rows);
   }
 
   private static String fmt(double v) {
@@ -124,8 +160,8 @@ public final class ReportStage {
     return b.toString();
   }
 
-  static Map<String, Object> provenance(AuditConfig config, Preflight p,
-      Map<String, Object> tokens) {
+  static Map<String, Object> provenance(
+      AuditConfig config, Preflight p, Map<String, Object> tokens) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("model", config.model().path());
     m.put("model_type", p.model().modelType());

@@ -14,9 +14,9 @@ import org.apache.hadoop.fs.Path;
 import qdm.QdmException;
 
 /**
- * Where a run's tables live, {@code <output>/<run-name>/<table>}, on any Hadoop filesystem, and
- * how a table becomes visible: written under {@code _tmp/}, then renamed into place, so a reader
- * never sees half a table and a failed stage leaves nothing under the final name.
+ * Where a run's tables live, {@code <output>/<run-name>/<table>}, on any Hadoop filesystem, and how
+ * a table becomes visible: written under {@code _tmp/}, then renamed into place, so a reader never
+ * sees half a table and a failed stage leaves nothing under the final name.
  */
 public final class RunLayout {
   private final Path root;
@@ -106,8 +106,10 @@ public final class RunLayout {
       if (!fs().exists(dir) || !fs().getFileStatus(dir).isDirectory()) {
         return java.util.List.of();
       }
-      return java.util.Arrays.stream(fs().listStatus(dir)).map(s -> s.getPath().getName())
-          .sorted().toList();
+      return java.util.Arrays.stream(fs().listStatus(dir))
+          .map(s -> s.getPath().getName())
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
     }

@@ -1,8 +1,8 @@
 package qdm.spark;
 
 /**
- * What the audit is doing right now ({@code preflight}, {@code encode/rtn4}...), for the one
- * line an interrupted run prints. Set by {@link AuditJob} as it goes from step to step.
+ * What the audit is doing right now ({@code preflight}, {@code encode/rtn4}...), for the one line
+ * an interrupted run prints. Set by {@link AuditJob} as it goes from step to step.
  */
 public final class RunProgress {
   private static volatile String current = "";

@@ -8,20 +8,20 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Whether a run directory holds one complete audit, as {@code inspect} and {@code verify} need
- * to know before they show its tables.
+ * Whether a run directory holds one complete audit, as {@code inspect} and {@code verify} need to
+ * know before they show its tables.
  *
- * <p>A run is complete when its report's stage record ({@code _stages/report.json}) and its
- * {@code config.conf} exist: {@link AuditJob#run} removes both, and every record downstream of
- * a step, before it publishes anything new, and writes {@code config.conf} only when the stages
- * asked for are done. So a complete run's tables, report and config all belong to one
- * configuration; anything else is a run that was interrupted, failed or is still going.
+ * <p>A run is complete when its report's stage record ({@code _stages/report.json}) and its {@code
+ * config.conf} exist: {@link AuditJob#run} removes both, and every record downstream of a step,
+ * before it publishes anything new, and writes {@code config.conf} only when the stages asked for
+ * are done. So a complete run's tables, report and config all belong to one configuration; anything
+ * else is a run that was interrupted, failed or is still going.
  *
  * @param root the run directory
  * @param exists whether the run directory exists
  * @param complete whether the run is complete
- * @param steps the steps that have a completion record (e.g. {@code tokenize},
- *     {@code encode/fp}), in the order of their files
+ * @param steps the steps that have a completion record (e.g. {@code tokenize}, {@code encode/fp}),
+ *     in the order of their files
  */
 public record RunState(Path root, boolean exists, boolean complete, List<String> steps) {
 
@@ -39,8 +39,10 @@ public record RunState(Path root, boolean exists, boolean complete, List<String>
       }
     }
     // in stage order: tokenize, encode/..., analyze, report
-    steps.sort(java.util.Comparator.comparingInt((String s) -> AuditJob.STAGES.indexOf(
-        s.contains("/") ? s.substring(0, s.indexOf('/')) : s)));
+    steps.sort(
+        java.util.Comparator.comparingInt(
+            (String s) ->
+                AuditJob.STAGES.indexOf(s.contains("/") ? s.substring(0, s.indexOf('/')) : s)));
     boolean complete = steps.contains("report") && layout.exists(layout.table("config.conf"));
     return new RunState(layout.root(), layout.exists(layout.root()), complete, steps);
   }
@@ -67,15 +69,22 @@ public record RunState(Path root, boolean exists, boolean complete, List<String>
   /** One line for the user: complete, or what is missing and what to do. */
   public String describe() {
     if (!exists) {
-      return root + ": no run here (the directory does not exist); run 'jobs/qdm run CONF' "
+      return root
+          + ": no run here (the directory does not exist); run 'jobs/qdm run CONF' "
           + "first";
     }
     if (complete) {
       return root + ": complete";
     }
-    return root + ": incomplete (" + (steps.isEmpty() ? "no stage has completed"
-        : "completed: " + String.join(", ", steps) + "; the report has not been written for "
-            + "this configuration") + "): the run was interrupted, failed or is still running; "
+    return root
+        + ": incomplete ("
+        + (steps.isEmpty()
+            ? "no stage has completed"
+            : "completed: "
+                + String.join(", ", steps)
+                + "; the report has not been written for "
+                + "this configuration")
+        + "): the run was interrupted, failed or is still running; "
         + "re-run the same 'jobs/qdm run' command to finish it";
   }
 }

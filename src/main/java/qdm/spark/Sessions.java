@@ -6,9 +6,9 @@ import org.apache.spark.sql.SparkSession;
 import qdm.config.AuditConfig;
 
 /**
- * The SparkSession of a run. Under {@code spark-submit} the cluster's master and settings win;
- * run directly ({@code jobs/qdm}), the config's {@code spark.master} (default {@code local[*]})
- * is used. Settings from {@code qdm.spark.conf} are applied either way.
+ * The SparkSession of a run. Under {@code spark-submit} the cluster's master and settings win; run
+ * directly ({@code jobs/qdm}), the config's {@code spark.master} (default {@code local[*]}) is
+ * used. Settings from {@code qdm.spark.conf} are applied either way.
  */
 public final class Sessions {
   private Sessions() {}
@@ -33,10 +33,16 @@ public final class Sessions {
     try {
       return b.getOrCreate();
     } catch (RuntimeException e) {
-      throw new qdm.QdmException((conf.contains("spark.master") ? "spark.master = "
-          + conf.get("spark.master") : "qdm.spark.master = " + config.spark().master())
-          + ": cannot start Spark: " + String.valueOf(e.getMessage()).lines().findFirst()
-              .orElse(e.getClass().getSimpleName()), e);
+      throw new qdm.QdmException(
+          (conf.contains("spark.master")
+                  ? "spark.master = " + conf.get("spark.master")
+                  : "qdm.spark.master = " + config.spark().master())
+              + ": cannot start Spark: "
+              + String.valueOf(e.getMessage())
+                  .lines()
+                  .findFirst()
+                  .orElse(e.getClass().getSimpleName()),
+          e);
     }
   }
 }

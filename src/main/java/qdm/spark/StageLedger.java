@@ -16,10 +16,10 @@ import org.apache.hadoop.fs.Path;
 import qdm.tables.Schemas;
 
 /**
- * Which stages of a run are complete, and with which inputs: one small JSON manifest per stage
- * (or per condition of the encode stage) under {@code _stages/}, written only after the stage's
- * tables are in place. A re-run skips a step whose manifest has the same fingerprint, a hash of
- * every setting that can change its output.
+ * Which stages of a run are complete, and with which inputs: one small JSON manifest per stage (or
+ * per condition of the encode stage) under {@code _stages/}, written only after the stage's tables
+ * are in place. A re-run skips a step whose manifest has the same fingerprint, a hash of every
+ * setting that can change its output.
  */
 public final class StageLedger {
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
@@ -36,20 +36,24 @@ public final class StageLedger {
   /** The manifest of a completed step, if any. */
   public Optional<JsonObject> read(String step) {
     // a record that does not parse (a hand-edited or damaged file) counts as no record
-    return layout.readText(manifest(step)).flatMap(s -> {
-      try {
-        JsonElement e = JsonParser.parseString(s);
-        return e.isJsonObject() ? Optional.of(e.getAsJsonObject()) : Optional.empty();
-      } catch (RuntimeException ex) {
-        return Optional.empty();
-      }
-    });
+    return layout
+        .readText(manifest(step))
+        .flatMap(
+            s -> {
+              try {
+                JsonElement e = JsonParser.parseString(s);
+                return e.isJsonObject() ? Optional.of(e.getAsJsonObject()) : Optional.empty();
+              } catch (RuntimeException ex) {
+                return Optional.empty();
+              }
+            });
   }
 
   /** True if {@code step} completed with exactly this fingerprint. */
   public boolean isComplete(String step, String fingerprint) {
-    return read(step).map(m -> m.has("fingerprint")
-        && m.get("fingerprint").getAsString().equals(fingerprint)).orElse(false);
+    return read(step)
+        .map(m -> m.has("fingerprint") && m.get("fingerprint").getAsString().equals(fingerprint))
+        .orElse(false);
   }
 
   /** True if {@code step} has a record, made with another fingerprint than this one. */

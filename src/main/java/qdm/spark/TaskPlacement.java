@@ -18,14 +18,15 @@ import qdm.model.Placement;
  *       does not schedule GPUs) and is an error on a cluster;
  *   <li>otherwise the CPU.
  * </ul>
+ *
  * The dtype {@code auto} is float16 on a GPU and float32 on the CPU.
  */
 public final class TaskPlacement {
   private TaskPlacement() {}
 
   /** The decision, from plain inputs (testable without Spark). */
-  public static Placement choose(String device, String dtype, Optional<String[]> assignedGpus,
-      boolean localMaster) {
+  public static Placement choose(
+      String device, String dtype, Optional<String[]> assignedGpus, boolean localMaster) {
     String d;
     if (device.equals("cpu")) {
       d = "cpu";
@@ -33,9 +34,10 @@ public final class TaskPlacement {
       d = "gpu:" + assignedGpus.get()[0].trim();
     } else if (device.equals("gpu")) {
       if (!localMaster) {
-        throw new QdmException("qdm.execution.device = gpu, but Spark assigned no GPU to this "
-            + "task: set spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount "
-            + "(see conf/spark-gpu.conf), or use device = auto");
+        throw new QdmException(
+            "qdm.execution.device = gpu, but Spark assigned no GPU to this "
+                + "task: set spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount "
+                + "(see conf/spark-gpu.conf), or use device = auto");
       }
       d = "gpu:0";
     } else {

@@ -8,145 +8,166 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The Parquet schemas of the tables the {@code analyze} stage writes (the inputs, {@code codes}
- * and {@code token_nll}, are in {@link Schemas}). Same rules as there: snake_case, part of the
- * public interface, versioned by {@link Schemas#VERSION}.
+ * The Parquet schemas of the tables the {@code analyze} stage writes (the inputs, {@code codes} and
+ * {@code token_nll}, are in {@link Schemas}). Same rules as there: snake_case, part of the public
+ * interface, versioned by {@link Schemas#VERSION}.
  *
  * <p>Every percentage counts only <em>active</em> features (FP firing rate above the configured
- * threshold). Correlations are Pearson r between the reference (FP) activations and the
- * condition's activations of one feature over all encoded token positions, zeros included.
+ * threshold). Correlations are Pearson r between the reference (FP) activations and the condition's
+ * activations of one feature over all encoded token positions, zeros included.
  */
 public final class AnalysisSchemas {
   private AnalysisSchemas() {}
 
   /** Class labels of {@code feature_survival.class}. */
   public static final String SURVIVED = "survived";
+
   public static final String BLURRED = "blurred";
   public static final String DAMAGED = "damaged";
 
   /**
-   * {@code feature_stats}: one row per SAE feature 0..d_sae-1 of the reference run.
-   * {@code firing_rate} is the fraction of token positions with activation > 0;
-   * {@code mean_act} the mean over all positions (zeros included); {@code max_act} the maximum
-   * over all positions; {@code mean_when_active} the mean over firing positions (0 if none).
+   * {@code feature_stats}: one row per SAE feature 0..d_sae-1 of the reference run. {@code
+   * firing_rate} is the fraction of token positions with activation > 0; {@code mean_act} the mean
+   * over all positions (zeros included); {@code max_act} the maximum over all positions; {@code
+   * mean_when_active} the mean over firing positions (0 if none).
    */
-  public static final StructType FEATURE_STATS = new StructType(new StructField[] {
-      field("feature", DataTypes.IntegerType),
-      field("firing_rate", DataTypes.DoubleType),
-      field("mean_act", DataTypes.DoubleType),
-      field("max_act", DataTypes.DoubleType),
-      field("mean_when_active", DataTypes.DoubleType),
-      field("active", DataTypes.BooleanType)});
+  public static final StructType FEATURE_STATS =
+      new StructType(
+          new StructField[] {
+            field("feature", DataTypes.IntegerType),
+            field("firing_rate", DataTypes.DoubleType),
+            field("mean_act", DataTypes.DoubleType),
+            field("max_act", DataTypes.DoubleType),
+            field("mean_when_active", DataTypes.DoubleType),
+            field("active", DataTypes.BooleanType)
+          });
 
   /**
-   * {@code feature_survival}: one row per condition (the reference included: its own null run)
-   * and feature. {@code damage} = 1 - pearson; {@code class} is survived / blurred / damaged by
-   * the configured thresholds; {@code firing_rate} is the feature's firing rate under the
-   * condition. Inactive features are kept ({@code active} = false) but counted nowhere.
+   * {@code feature_survival}: one row per condition (the reference included: its own null run) and
+   * feature. {@code damage} = 1 - pearson; {@code class} is survived / blurred / damaged by the
+   * configured thresholds; {@code firing_rate} is the feature's firing rate under the condition.
+   * Inactive features are kept ({@code active} = false) but counted nowhere.
    */
-  public static final StructType FEATURE_SURVIVAL = new StructType(new StructField[] {
-      field("condition", DataTypes.StringType),
-      field("feature", DataTypes.IntegerType),
-      field("active", DataTypes.BooleanType),
-      field("pearson", DataTypes.DoubleType),
-      field("damage", DataTypes.DoubleType),
-      field("class", DataTypes.StringType),
-      field("firing_rate", DataTypes.DoubleType)});
+  public static final StructType FEATURE_SURVIVAL =
+      new StructType(
+          new StructField[] {
+            field("condition", DataTypes.StringType),
+            field("feature", DataTypes.IntegerType),
+            field("active", DataTypes.BooleanType),
+            field("pearson", DataTypes.DoubleType),
+            field("damage", DataTypes.DoubleType),
+            field("class", DataTypes.StringType),
+            field("firing_rate", DataTypes.DoubleType)
+          });
 
   /**
-   * {@code conditions}: one row per condition, in configuration order. Perplexities are null
-   * when the condition has no scored tokens of that kind. {@code ppl_chunked} is token-weighted;
-   * {@code ppl_chunked_batch_mean} is exp of the mean of per-window mean NLLs (the paper's form
-   * with one window per batch). Percentages and r statistics are over active features and null
-   * when there are none. {@code source} says where the weights come from (the reference, a
-   * simulated compression, or a checkpoint with its format).
+   * {@code conditions}: one row per condition, in configuration order. Perplexities are null when
+   * the condition has no scored tokens of that kind. {@code ppl_chunked} is token-weighted; {@code
+   * ppl_chunked_batch_mean} is exp of the mean of per-window mean NLLs (the paper's form with one
+   * window per batch). Percentages and r statistics are over active features and null when there
+   * are none. {@code source} says where the weights come from (the reference, a simulated
+   * compression, or a checkpoint with its format).
    */
-  public static final StructType CONDITIONS = new StructType(new StructField[] {
-      field("condition", DataTypes.StringType),
-      field("method", DataTypes.StringType),
-      nullable("bits", DataTypes.IntegerType),
-      nullable("sparsity", DataTypes.DoubleType),
-      nullable("ppl_chunked", DataTypes.DoubleType),
-      nullable("ppl_chunked_batch_mean", DataTypes.DoubleType),
-      nullable("ppl_sliding", DataTypes.DoubleType),
-      nullable("delta_ppl_pct", DataTypes.DoubleType),
-      nullable("delta_ppl_sliding_pct", DataTypes.DoubleType),
-      field("n_active", DataTypes.LongType),
-      nullable("survived_pct", DataTypes.DoubleType),
-      nullable("blurred_pct", DataTypes.DoubleType),
-      nullable("damaged_pct", DataTypes.DoubleType),
-      nullable("mean_r", DataTypes.DoubleType),
-      nullable("median_r", DataTypes.DoubleType),
-      nullable("source", DataTypes.StringType)});
+  public static final StructType CONDITIONS =
+      new StructType(
+          new StructField[] {
+            field("condition", DataTypes.StringType),
+            field("method", DataTypes.StringType),
+            nullable("bits", DataTypes.IntegerType),
+            nullable("sparsity", DataTypes.DoubleType),
+            nullable("ppl_chunked", DataTypes.DoubleType),
+            nullable("ppl_chunked_batch_mean", DataTypes.DoubleType),
+            nullable("ppl_sliding", DataTypes.DoubleType),
+            nullable("delta_ppl_pct", DataTypes.DoubleType),
+            nullable("delta_ppl_sliding_pct", DataTypes.DoubleType),
+            field("n_active", DataTypes.LongType),
+            nullable("survived_pct", DataTypes.DoubleType),
+            nullable("blurred_pct", DataTypes.DoubleType),
+            nullable("damaged_pct", DataTypes.DoubleType),
+            nullable("mean_r", DataTypes.DoubleType),
+            nullable("median_r", DataTypes.DoubleType),
+            nullable("source", DataTypes.StringType)
+          });
 
   /**
-   * {@code quartiles}: survival by quartile of an FP statistic (the survival predictors:
-   * rarity, log_mean_act, log_max_act, log_max_over_mean) over active features. Quartile 1 holds
-   * the lowest values: {@code lower <= v <= upper} for quartile 1, {@code lower < v <= upper}
-   * otherwise (pandas {@code qcut}); an empty quartile (tied edges) has n = 0 and a null
-   * percentage.
+   * {@code quartiles}: survival by quartile of an FP statistic (the survival predictors: rarity,
+   * log_mean_act, log_max_act, log_max_over_mean) over active features. Quartile 1 holds the lowest
+   * values: {@code lower <= v <= upper} for quartile 1, {@code lower < v <= upper} otherwise
+   * (pandas {@code qcut}); an empty quartile (tied edges) has n = 0 and a null percentage.
    */
-  public static final StructType QUARTILES = new StructType(new StructField[] {
-      field("condition", DataTypes.StringType),
-      field("statistic", DataTypes.StringType),
-      field("quartile", DataTypes.IntegerType),
-      field("lower", DataTypes.DoubleType),
-      field("upper", DataTypes.DoubleType),
-      field("n", DataTypes.LongType),
-      field("n_survived", DataTypes.LongType),
-      nullable("survived_pct", DataTypes.DoubleType)});
+  public static final StructType QUARTILES =
+      new StructType(
+          new StructField[] {
+            field("condition", DataTypes.StringType),
+            field("statistic", DataTypes.StringType),
+            field("quartile", DataTypes.IntegerType),
+            field("lower", DataTypes.DoubleType),
+            field("upper", DataTypes.DoubleType),
+            field("n", DataTypes.LongType),
+            field("n_survived", DataTypes.LongType),
+            nullable("survived_pct", DataTypes.DoubleType)
+          });
 
   /**
-   * {@code overlap}: one row per configured condition pair, over active features. Jaccard of
-   * the non-survived sets (r <= survived threshold) and of the damaged sets (r < damaged
-   * threshold), 1.0 when both sets are empty; Spearman (average ranks for ties) and Pearson of
-   * the damage scores, null when either side is constant.
+   * {@code overlap}: one row per configured condition pair, over active features. Jaccard of the
+   * non-survived sets (r <= survived threshold) and of the damaged sets (r < damaged threshold),
+   * 1.0 when both sets are empty; Spearman (average ranks for ties) and Pearson of the damage
+   * scores, null when either side is constant.
    */
-  public static final StructType OVERLAP = new StructType(new StructField[] {
-      field("condition_a", DataTypes.StringType),
-      field("condition_b", DataTypes.StringType),
-      field("n_active", DataTypes.LongType),
-      field("n_nonsurvived_a", DataTypes.LongType),
-      field("n_nonsurvived_b", DataTypes.LongType),
-      field("n_nonsurvived_both", DataTypes.LongType),
-      field("jaccard_nonsurvived", DataTypes.DoubleType),
-      field("n_damaged_a", DataTypes.LongType),
-      field("n_damaged_b", DataTypes.LongType),
-      field("n_damaged_both", DataTypes.LongType),
-      field("jaccard_damaged", DataTypes.DoubleType),
-      nullable("spearman_damage", DataTypes.DoubleType),
-      nullable("pearson_damage", DataTypes.DoubleType)});
+  public static final StructType OVERLAP =
+      new StructType(
+          new StructField[] {
+            field("condition_a", DataTypes.StringType),
+            field("condition_b", DataTypes.StringType),
+            field("n_active", DataTypes.LongType),
+            field("n_nonsurvived_a", DataTypes.LongType),
+            field("n_nonsurvived_b", DataTypes.LongType),
+            field("n_nonsurvived_both", DataTypes.LongType),
+            field("jaccard_nonsurvived", DataTypes.DoubleType),
+            field("n_damaged_a", DataTypes.LongType),
+            field("n_damaged_b", DataTypes.LongType),
+            field("n_damaged_both", DataTypes.LongType),
+            field("jaccard_damaged", DataTypes.DoubleType),
+            nullable("spearman_damage", DataTypes.DoubleType),
+            nullable("pearson_damage", DataTypes.DoubleType)
+          });
 
   /**
-   * {@code predictor}: survival at the predictor condition predicted from FP statistics, one
-   * row per predictor set ({@code all}, then each predictor alone). {@code auc_std} is the
-   * population standard deviation over folds (numpy {@code std}); {@code fold_aucs} are the
-   * per-fold ROC-AUCs in fold order. Coefficients (on standardized predictors) and the
-   * intercept come from a fit on all active features; a coefficient is null when its
-   * predictor is not in the set. AUCs are null when a class has fewer members than folds.
+   * {@code predictor}: survival at the predictor condition predicted from FP statistics, one row
+   * per predictor set ({@code all}, then each predictor alone). {@code auc_std} is the population
+   * standard deviation over folds (numpy {@code std}); {@code fold_aucs} are the per-fold ROC-AUCs
+   * in fold order. Coefficients (on standardized predictors) and the intercept come from a fit on
+   * all active features; a coefficient is null when its predictor is not in the set. AUCs are null
+   * when a class has fewer members than folds.
    */
-  public static final StructType PREDICTOR = new StructType(new StructField[] {
-      field("predictor_set", DataTypes.StringType),
-      field("condition", DataTypes.StringType),
-      field("n_features", DataTypes.LongType),
-      field("n_survived", DataTypes.LongType),
-      field("folds", DataTypes.IntegerType),
-      nullable("auc_mean", DataTypes.DoubleType),
-      nullable("auc_std", DataTypes.DoubleType),
-      nullable("fold_aucs", DataTypes.createArrayType(DataTypes.DoubleType, false)),
-      nullable("intercept", DataTypes.DoubleType),
-      nullable("coef_rarity", DataTypes.DoubleType),
-      nullable("coef_log_mean_act", DataTypes.DoubleType),
-      nullable("coef_log_max_act", DataTypes.DoubleType),
-      nullable("coef_log_max_over_mean", DataTypes.DoubleType)});
+  public static final StructType PREDICTOR =
+      new StructType(
+          new StructField[] {
+            field("predictor_set", DataTypes.StringType),
+            field("condition", DataTypes.StringType),
+            field("n_features", DataTypes.LongType),
+            field("n_survived", DataTypes.LongType),
+            field("folds", DataTypes.IntegerType),
+            nullable("auc_mean", DataTypes.DoubleType),
+            nullable("auc_std", DataTypes.DoubleType),
+            nullable("fold_aucs", DataTypes.createArrayType(DataTypes.DoubleType, false)),
+            nullable("intercept", DataTypes.DoubleType),
+            nullable("coef_rarity", DataTypes.DoubleType),
+            nullable("coef_log_mean_act", DataTypes.DoubleType),
+            nullable("coef_log_max_act", DataTypes.DoubleType),
+            nullable("coef_log_max_over_mean", DataTypes.DoubleType)
+          });
 
   /**
    * {@code predictor_roc}: the ROC curve of each predictor set over the held-out scores of all
    * folds pooled, at most 200 points from (0, 0) to (1, 1), in order of {@code point}.
    */
-  public static final StructType PREDICTOR_ROC = new StructType(new StructField[] {
-      field("predictor_set", DataTypes.StringType),
-      field("point", DataTypes.IntegerType),
-      field("fpr", DataTypes.DoubleType),
-      field("tpr", DataTypes.DoubleType)});
+  public static final StructType PREDICTOR_ROC =
+      new StructType(
+          new StructField[] {
+            field("predictor_set", DataTypes.StringType),
+            field("point", DataTypes.IntegerType),
+            field("fpr", DataTypes.DoubleType),
+            field("tpr", DataTypes.DoubleType)
+          });
 }

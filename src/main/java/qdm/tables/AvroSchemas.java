@@ -10,17 +10,27 @@ import org.apache.avro.Schema;
 
 /**
  * The Avro schemas of QDM's output tables ({@code src/main/avro/*.avsc}, on the classpath under
- * {@code qdm/avro/}): the same columns, order, types and nullability as the Spark schemas in
- * {@link Schemas} and {@link AnalysisSchemas} (a test keeps them in step), for tools that read
- * the Parquet outputs without Spark. Each schema names its table ({@code qdm.table}), its
- * version ({@code qdm.schema_version}) and the columns that live in directory names
- * ({@code qdm.partition_columns}, e.g. {@code codes/condition=fp/}).
+ * {@code qdm/avro/}): the same columns, order, types and nullability as the Spark schemas in {@link
+ * Schemas} and {@link AnalysisSchemas} (a test keeps them in step), for tools that read the Parquet
+ * outputs without Spark. Each schema names its table ({@code qdm.table}), its version ({@code
+ * qdm.schema_version}) and the columns that live in directory names ({@code qdm.partition_columns},
+ * e.g. {@code codes/condition=fp/}).
  */
 public final class AvroSchemas {
   /** Every table with a schema, in the order of the data flow. */
-  public static final List<String> TABLES = List.of("windows", "codes", "token_nll",
-      "matched_search", "feature_stats", "feature_survival", "conditions", "quartiles",
-      "overlap", "predictor", "predictor_roc");
+  public static final List<String> TABLES =
+      List.of(
+          "windows",
+          "codes",
+          "token_nll",
+          "matched_search",
+          "feature_stats",
+          "feature_survival",
+          "conditions",
+          "quartiles",
+          "overlap",
+          "predictor",
+          "predictor_roc");
 
   private AvroSchemas() {}
 
@@ -29,8 +39,7 @@ public final class AvroSchemas {
     if (!TABLES.contains(table)) {
       return Optional.empty();
     }
-    try (InputStream in = AvroSchemas.class.getResourceAsStream("/qdm/avro/" + table
-        + ".avsc")) {
+    try (InputStream in = AvroSchemas.class.getResourceAsStream("/qdm/avro/" + table + ".avsc")) {
       if (in == null) {
         throw new IllegalStateException("qdm/avro/" + table + ".avsc is not on the classpath");
       }

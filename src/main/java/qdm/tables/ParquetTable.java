@@ -27,9 +27,9 @@ import qdm.QdmException;
 
 /**
  * An output table read without Spark, through parquet-avro: the Parquet files under a table
- * directory (or one file), partition columns taken from {@code name=value} directory names, rows
- * as Avro records of the table's schema ({@link AvroSchemas}; for a table QDM does not know,
- * the files' own schema plus string partition columns).
+ * directory (or one file), partition columns taken from {@code name=value} directory names, rows as
+ * Avro records of the table's schema ({@link AvroSchemas}; for a table QDM does not know, the
+ * files' own schema plus string partition columns).
  */
 public final class ParquetTable {
   private final Path root;
@@ -39,8 +39,13 @@ public final class ParquetTable {
   private final Schema schema;
   private final List<String> partitionColumns;
 
-  private ParquetTable(Path root, String name, List<Path> files, Configuration conf,
-      Schema schema, List<String> partitionColumns) {
+  private ParquetTable(
+      Path root,
+      String name,
+      List<Path> files,
+      Configuration conf,
+      Schema schema,
+      List<String> partitionColumns) {
     this.root = root;
     this.name = name;
     this.files = files;
@@ -58,8 +63,11 @@ public final class ParquetTable {
     // Spark writes arrays as standard 3-level lists (list / element): read them as Avro arrays
     // of the element type, not as arrays of one-field records (parquet-avro's old default)
     conf.setBoolean(AvroSchemaConverter.ADD_LIST_ELEMENT_RECORDS, false);
-    Path given = new Path(location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") ? location
-        : java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri().toString());
+    Path given =
+        new Path(
+            location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")
+                ? location
+                : java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri().toString());
     try {
       FileSystem fs = given.getFileSystem(conf);
       if (!fs.exists(given)) {
@@ -68,8 +76,10 @@ public final class ParquetTable {
       List<Path> files = new ArrayList<>();
       collect(fs, fs.getFileStatus(given), files);
       if (files.isEmpty()) {
-        throw new QdmException(location + ": no Parquet files in it (an output table is a "
-            + "directory of part-*.parquet files, e.g. <output>/<run>/conditions)");
+        throw new QdmException(
+            location
+                + ": no Parquet files in it (an output table is a "
+                + "directory of part-*.parquet files, e.g. <output>/<run>/conditions)");
       }
       files.sort(Comparator.comparing(Path::toString));
       Path root = fs.getFileStatus(given).isDirectory() ? given : given.getParent();
@@ -108,16 +118,18 @@ public final class ParquetTable {
   }
 
   /** The file's own schema (as parquet-avro converts it) with string partition columns. */
-  private static Schema fromFile(Path file, Configuration conf, List<String> parts,
-      String name) throws IOException {
+  private static Schema fromFile(Path file, Configuration conf, List<String> parts, String name)
+      throws IOException {
     Schema own;
     try {
       own = new AvroSchemaConverter(conf).convert(footer(file, conf));
     } catch (IOException | RuntimeException e) {
       throw unreadable(file, e);
     }
-    SchemaBuilder.FieldAssembler<Schema> b = SchemaBuilder.record(
-        name.replaceAll("[^A-Za-z0-9_]", "_")).namespace("qdm.tables.unknown").fields();
+    SchemaBuilder.FieldAssembler<Schema> b =
+        SchemaBuilder.record(name.replaceAll("[^A-Za-z0-9_]", "_"))
+            .namespace("qdm.tables.unknown")
+            .fields();
     for (String p : parts) {
       if (own.getField(p) == null) {
         b = b.requiredString(p);
@@ -138,8 +150,9 @@ public final class ParquetTable {
   /** {@code name=value} directories between the table root and {@code file}, outermost first. */
   static Map<String, String> partitionsOf(Path root, Path file) {
     List<String> names = new ArrayList<>();
-    for (Path p = file.getParent(); p != null && !p.equals(root)
-        && p.depth() > root.depth(); p = p.getParent()) {
+    for (Path p = file.getParent();
+        p != null && !p.equals(root) && p.depth() > root.depth();
+        p = p.getParent()) {
       names.add(0, p.getName());
     }
     Map<String, String> out = new LinkedHashMap<>();
@@ -204,8 +217,11 @@ public final class ParquetTable {
   /** The error for a file that is not readable Parquet (truncated, overwritten, not Parquet). */
   private static QdmException unreadable(Path file, Exception e) {
     String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return new QdmException(file + ": not a readable Parquet file (truncated or corrupt?): "
-        + why.lines().findFirst().orElse(why), e);
+    return new QdmException(
+        file
+            + ": not a readable Parquet file (truncated or corrupt?): "
+            + why.lines().findFirst().orElse(why),
+        e);
   }
 
   /** Every row, file by file in path order, as records of {@link #schema()}. */
@@ -258,12 +274,13 @@ public final class ParquetTable {
   }
 
   /**
-   * A reader of one file with the file's own schema (Spark may store a column the table
-   * declares non-null as optional; a null in such a column is reported by {@link #complete}).
+   * A reader of one file with the file's own schema (Spark may store a column the table declares
+   * non-null as optional; a null in such a column is reported by {@link #complete}).
    */
   private ParquetReader<GenericRecord> open(Path f) throws IOException {
     return AvroParquetReader.<GenericRecord>builder(HadoopInputFile.fromPath(f, conf))
-        .withConf(conf).build();
+        .withConf(conf)
+        .build();
   }
 
   /** A record of the table schema: the file's columns plus the partition values. */
@@ -274,28 +291,45 @@ public final class ParquetTable {
       if (in != null) {
         Object v = fromFile.get(in.pos());
         if (v == null && !nullable(f.schema())) {
-          throw new QdmException(root + ": column '" + f.name() + "' holds a null, but table "
-              + name + " declares it non-null (schema " + schema.getFullName() + ")");
+          throw new QdmException(
+              root
+                  + ": column '"
+                  + f.name()
+                  + "' holds a null, but table "
+                  + name
+                  + " declares it non-null (schema "
+                  + schema.getFullName()
+                  + ")");
         }
         out.put(f.pos(), v instanceof CharSequence cs ? cs.toString() : v);
       } else if (partition.containsKey(f.name())) {
         out.put(f.pos(), typed(f.schema(), partition.get(f.name())));
       } else {
-        throw new QdmException(root + ": column '" + f.name() + "' is neither in the file nor "
-            + "a name=value directory");
+        throw new QdmException(
+            root
+                + ": column '"
+                + f.name()
+                + "' is neither in the file nor "
+                + "a name=value directory");
       }
     }
     return out;
   }
 
   private static boolean nullable(Schema s) {
-    return s.getType() == Schema.Type.NULL || s.getType() == Schema.Type.UNION
-        && s.getTypes().stream().anyMatch(x -> x.getType() == Schema.Type.NULL);
+    return s.getType() == Schema.Type.NULL
+        || s.getType() == Schema.Type.UNION
+            && s.getTypes().stream().anyMatch(x -> x.getType() == Schema.Type.NULL);
   }
 
   private static Object typed(Schema s, String v) {
-    Schema t = s.getType() == Schema.Type.UNION ? s.getTypes().stream()
-        .filter(x -> x.getType() != Schema.Type.NULL).findFirst().orElse(s) : s;
+    Schema t =
+        s.getType() == Schema.Type.UNION
+            ? s.getTypes().stream()
+                .filter(x -> x.getType() != Schema.Type.NULL)
+                .findFirst()
+                .orElse(s)
+            : s;
     return switch (t.getType()) {
       case INT -> Integer.parseInt(v);
       case LONG -> Long.parseLong(v);

@@ -7,11 +7,11 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The Parquet schemas of QDM's output tables: a public interface that notebooks, DAGs and other
- * tools read. Columns are snake_case. A change that removes or retypes a column bumps
- * {@link #VERSION}; adding a column does not.
+ * tools read. Columns are snake_case. A change that removes or retypes a column bumps {@link
+ * #VERSION}; adding a column does not.
  *
- * <p>Every table is written under {@code <output>/<run-name>/<table>/}; {@code codes} and
- * {@code token_nll} are partitioned by {@code condition} (and {@code kind}).
+ * <p>Every table is written under {@code <output>/<run-name>/<table>/}; {@code codes} and {@code
+ * token_nll} are partitioned by {@code condition} (and {@code kind}).
  */
 public final class Schemas {
   /** Schema version, written into every run's manifest. */
@@ -21,6 +21,7 @@ public final class Schemas {
 
   /** Window kinds. */
   public static final String CHUNK = "chunk";
+
   public static final String SLIDE = "slide";
 
   /**
@@ -29,38 +30,46 @@ public final class Schemas {
    * and score only positions {@code >= score_from}. {@code start} is the offset of the window's
    * first token in the stream.
    */
-  public static final StructType WINDOWS = new StructType(new StructField[] {
-      field("window_id", DataTypes.LongType),
-      field("kind", DataTypes.StringType),
-      field("start", DataTypes.LongType),
-      field("token_ids", DataTypes.createArrayType(DataTypes.IntegerType, false)),
-      field("score_from", DataTypes.IntegerType)});
+  public static final StructType WINDOWS =
+      new StructType(
+          new StructField[] {
+            field("window_id", DataTypes.LongType),
+            field("kind", DataTypes.StringType),
+            field("start", DataTypes.LongType),
+            field("token_ids", DataTypes.createArrayType(DataTypes.IntegerType, false)),
+            field("score_from", DataTypes.IntegerType)
+          });
 
   /**
    * {@code codes}: one row per non-zero SAE activation, for chunk windows only. Zero activations
    * are not stored: a (token, feature) pair absent here had activation 0. {@code position} is the
    * index in the window; {@code token_id} is the token at that position.
    */
-  public static final StructType CODES = new StructType(new StructField[] {
-      field("condition", DataTypes.StringType),
-      field("window_id", DataTypes.LongType),
-      field("position", DataTypes.IntegerType),
-      field("token_id", DataTypes.IntegerType),
-      field("feature", DataTypes.IntegerType),
-      field("activation", DataTypes.FloatType)});
+  public static final StructType CODES =
+      new StructType(
+          new StructField[] {
+            field("condition", DataTypes.StringType),
+            field("window_id", DataTypes.LongType),
+            field("position", DataTypes.IntegerType),
+            field("token_id", DataTypes.IntegerType),
+            field("feature", DataTypes.IntegerType),
+            field("activation", DataTypes.FloatType)
+          });
 
   /**
-   * {@code token_nll}: one row per scored token: the negative log-likelihood of the token at
-   * {@code position + 1} given the window up to {@code position}. Chunk windows score positions
-   * 0..T-2; slide windows score positions {@code >= score_from - 1} as described in
-   * {@code windows}.
+   * {@code token_nll}: one row per scored token: the negative log-likelihood of the token at {@code
+   * position + 1} given the window up to {@code position}. Chunk windows score positions 0..T-2;
+   * slide windows score positions {@code >= score_from - 1} as described in {@code windows}.
    */
-  public static final StructType TOKEN_NLL = new StructType(new StructField[] {
-      field("condition", DataTypes.StringType),
-      field("kind", DataTypes.StringType),
-      field("window_id", DataTypes.LongType),
-      field("position", DataTypes.IntegerType),
-      field("nll", DataTypes.DoubleType)});
+  public static final StructType TOKEN_NLL =
+      new StructType(
+          new StructField[] {
+            field("condition", DataTypes.StringType),
+            field("kind", DataTypes.StringType),
+            field("window_id", DataTypes.LongType),
+            field("position", DataTypes.IntegerType),
+            field("nll", DataTypes.DoubleType)
+          });
 
   /** A non-nullable column. */
   public static StructField field(String name, org.apache.spark.sql.types.DataType type) {

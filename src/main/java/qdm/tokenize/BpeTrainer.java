@@ -25,9 +25,9 @@ import java.util.regex.Pattern;
  *
  * <p>Byte-level: text is split with GPT-2's pre-tokenization pattern, each piece's UTF-8 bytes are
  * mapped to printable characters, and merges never cross pieces. Every byte is in the base
- * vocabulary, so no text is out of vocabulary and decoding gives back the exact input. Ids:
- * {@value #SPECIAL} is 0 (the BOS/EOS token), the 256 bytes are 1..256 in byte order, then one id
- * per merge in the order learned.
+ * vocabulary, so no text is out of vocabulary and decoding gives back the exact input. Ids: {@value
+ * #SPECIAL} is 0 (the BOS/EOS token), the 256 bytes are 1..256 in byte order, then one id per merge
+ * in the order learned.
  *
  * <p>Training is deterministic: each step merges the most frequent adjacent pair (counted over
  * distinct pieces times their frequency); ties go to the pair whose left, then right, symbol is
@@ -36,18 +36,20 @@ import java.util.regex.Pattern;
 public final class BpeTrainer {
   /** The one special token: beginning and end of text, as in Pythia. */
   public static final String SPECIAL = "<|endoftext|>";
+
   /** GPT-2's pre-tokenization pattern, which Hugging Face's ByteLevel pre-tokenizer uses. */
-  static final Pattern PIECES = Pattern.compile(
-      "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
-      Pattern.UNICODE_CHARACTER_CLASS);
+  static final Pattern PIECES =
+      Pattern.compile(
+          "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+          Pattern.UNICODE_CHARACTER_CLASS);
 
   private final int vocabSize;
 
   /** A trainer for a vocabulary of {@code vocabSize} ids (special token and bytes included). */
   public BpeTrainer(int vocabSize) {
     if (vocabSize < 257) {
-      throw new IllegalArgumentException("vocab size " + vocabSize
-          + " must be at least 257 (the special token and 256 bytes)");
+      throw new IllegalArgumentException(
+          "vocab size " + vocabSize + " must be at least 257 (the special token and 256 bytes)");
     }
     this.vocabSize = vocabSize;
   }
@@ -168,8 +170,8 @@ public final class BpeTrainer {
       long bestCount = 1; // a merge must occur at least twice
       for (Map.Entry<Long, Long> e : pairCounts.entrySet()) {
         long c = e.getValue();
-        if (c > bestCount || (c == bestCount && best >= 0 && c > 1
-            && lessThan(e.getKey(), best, symbols))) {
+        if (c > bestCount
+            || (c == bestCount && best >= 0 && c > 1 && lessThan(e.getKey(), best, symbols))) {
           best = e.getKey();
           bestCount = c;
         }
@@ -204,8 +206,13 @@ public final class BpeTrainer {
     return symbols.get((int) a).compareTo(symbols.get((int) b)) < 0;
   }
 
-  private static void addPairs(int[] word, int index, long freq, Map<Long, Long> pairCounts,
-      Map<Long, Set<Integer>> pairWords, int sign) {
+  private static void addPairs(
+      int[] word,
+      int index,
+      long freq,
+      Map<Long, Long> pairCounts,
+      Map<Long, Set<Integer>> pairWords,
+      int sign) {
     for (int i = 0; i + 1 < word.length; i++) {
       long pair = ((long) word[i] << 32) | (word[i + 1] & 0xFFFFFFFFL);
       long c = pairCounts.getOrDefault(pair, 0L) + sign * freq;

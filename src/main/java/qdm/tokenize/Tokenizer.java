@@ -10,8 +10,8 @@ import qdm.QdmException;
 
 /**
  * A Hugging Face {@code tokenizer.json} loaded with DJL's tokenizers binding, configured for
- * measurement rather than chat: no truncation (DJL truncates to 512 tokens by default), no
- * padding and no special tokens unless asked, so a document tokenizes to exactly its tokens.
+ * measurement rather than chat: no truncation (DJL truncates to 512 tokens by default), no padding
+ * and no special tokens unless asked, so a document tokenizes to exactly its tokens.
  */
 public final class Tokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
@@ -32,13 +32,13 @@ public final class Tokenizer implements AutoCloseable {
     if (!Files.isRegularFile(tokenizerJson)) {
       throw new QdmException(tokenizerJson + ": tokenizer file not found");
     }
-    Map<String, String> options = Map.of(
-        "addSpecialTokens", Boolean.toString(addSpecialTokens),
-        "truncation", "false",
-        "padding", "false");
+    Map<String, String> options =
+        Map.of(
+            "addSpecialTokens", Boolean.toString(addSpecialTokens),
+            "truncation", "false",
+            "padding", "false");
     try {
-      return new Tokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, options),
-          tokenizerJson);
+      return new Tokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, options), tokenizerJson);
     } catch (IOException | RuntimeException e) {
       throw new QdmException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage(), e);
     }

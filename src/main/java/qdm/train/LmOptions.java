@@ -8,8 +8,17 @@ package qdm.train;
  * @param evalEvery steps between held-out evaluations (0: only at the end)
  * @param logEvery steps between progress lines
  */
-public record LmOptions(int steps, int batch, int context, double lr, int warmup,
-    double lrFloor, double weightDecay, double clipNorm, long seed, int logEvery,
+public record LmOptions(
+    int steps,
+    int batch,
+    int context,
+    double lr,
+    int warmup,
+    double lrFloor,
+    double weightDecay,
+    double clipNorm,
+    long seed,
+    int logEvery,
     int evalEvery) {
 
   public LmOptions {

@@ -25,12 +25,12 @@ import qdm.model.neox.GptNeoXConfig;
 import qdm.perplexity.Perplexity;
 
 /**
- * Trains a GPT-NeoX language model with DJL autograd on the CPU, through the very forward pass
- * QDM audits: the parameters are the arrays of a {@link Model} built with {@link Model#over},
- * and the loss is the mean of {@link qdm.model.Transformer#forward}'s next-token NLL.
+ * Trains a GPT-NeoX language model with DJL autograd on the CPU, through the very forward pass QDM
+ * audits: the parameters are the arrays of a {@link Model} built with {@link Model#over}, and the
+ * loss is the mean of {@link qdm.model.Transformer#forward}'s next-token NLL.
  *
- * <p>Deterministic for a given seed, thread count and machine: weights are initialised in Java
- * from the seed, and batches are windows at seeded random offsets of the token stream.
+ * <p>Deterministic for a given seed, thread count and machine: weights are initialised in Java from
+ * the seed, and batches are windows at seeded random offsets of the token stream.
  */
 public final class LmTrainer {
   private LmTrainer() {}
@@ -55,8 +55,9 @@ public final class LmTrainer {
       if (spec.role() == TensorRole.NORM && isWeight) {
         Arrays.fill(data, 1f);
       } else if (isWeight && spec.role() != TensorRole.NORM) {
-        boolean residualOut = spec.name().endsWith("attention.dense.weight")
-            || spec.name().endsWith("mlp.dense_4h_to_h.weight");
+        boolean residualOut =
+            spec.name().endsWith("attention.dense.weight")
+                || spec.name().endsWith("mlp.dense_4h_to_h.weight");
         double s = residualOut ? residualStd : std;
         for (int i = 0; i < data.length; i++) {
           data[i] = (float) (random.nextGaussian() * s);
@@ -69,22 +70,40 @@ public final class LmTrainer {
 
   /**
    * Trains from {@code initial} on {@code train} tokens, printing progress to {@code log}, and
-   * evaluating chunked perplexity on {@code eval} (windows of {@code context} tokens) every
-   * {@code evalEvery} steps and at the end. Returns the trained weights.
+   * evaluating chunked perplexity on {@code eval} (windows of {@code context} tokens) every {@code
+   * evalEvery} steps and at the end. Returns the trained weights.
    */
-  public static Map<String, HostTensor> train(GptNeoXConfig config,
-      Map<String, HostTensor> initial, int[] train, int[] eval, LmOptions o, PrintStream log) {
+  public static Map<String, HostTensor> train(
+      GptNeoXConfig config,
+      Map<String, HostTensor> initial,
+      int[] train,
+      int[] eval,
+      LmOptions o,
+      PrintStream log) {
     int window = o.context() + 1;
     if (train.length < window) {
-      throw new qdm.QdmException("the training stream has " + train.length
-          + " tokens, fewer than one window of " + window);
+      throw new qdm.QdmException(
+          "the training stream has "
+              + train.length
+              + " tokens, fewer than one window of "
+              + window);
     }
     Random batches = new Random(o.seed() ^ 0x5DEECE66DL);
     Schedule schedule = o.schedule();
-    Optimizer decayed = Optimizer.adamW().optLearningRateTracker(schedule).optBeta1(0.9f)
-        .optBeta2(0.95f).optWeightDecays((float) o.weightDecay()).build();
-    Optimizer plain = Optimizer.adamW().optLearningRateTracker(schedule).optBeta1(0.9f)
-        .optBeta2(0.95f).optWeightDecays(0f).build();
+    Optimizer decayed =
+        Optimizer.adamW()
+            .optLearningRateTracker(schedule)
+            .optBeta1(0.9f)
+            .optBeta2(0.95f)
+            .optWeightDecays((float) o.weightDecay())
+            .build();
+    Optimizer plain =
+        Optimizer.adamW()
+            .optLearningRateTracker(schedule)
+            .optBeta1(0.9f)
+            .optBeta2(0.95f)
+            .optWeightDecays(0f)
+            .build();
     Set<String> decayedNames = decayed(config);
     try (NDManager root = Runtime.newManager(Device.cpu())) {
       Parameters params = Parameters.of(root, initial);
@@ -104,13 +123,22 @@ public final class LmTrainer {
         try (NDManager batch = root.newSubManager()) {
           try (GradientCollector collector = Runtime.engine().newGradientCollector()) {
             NDArray x = batch.create(ids, new Shape(o.batch(), window));
-            NDArray loss = model.transformer().forwardWhole(x, Capture.logitsAndNll()).nll()
-                .orElseThrow().mean();
+            NDArray loss =
+                model
+                    .transformer()
+                    .forwardWhole(x, Capture.logitsAndNll())
+                    .nll()
+                    .orElseThrow()
+                    .mean();
             collector.backward(loss);
             float value = loss.getFloat();
             if (!Float.isFinite(value)) {
-              throw new IllegalStateException("the training loss is " + value + " at step "
-                  + step + "; lower --lr or raise --warmup");
+              throw new IllegalStateException(
+                  "the training loss is "
+                      + value
+                      + " at step "
+                      + step
+                      + "; lower --lr or raise --warmup");
             }
             lossSum += value;
             lossCount++;
@@ -120,19 +148,31 @@ public final class LmTrainer {
         }
         if (step % o.logEvery() == 0 || step == o.steps()) {
           double seconds = (System.nanoTime() - start) / 1e9;
-          log.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  grad-norm %.3f  "
-              + "%,.0f tokens/s  %.0f s%n", step, o.steps(), lossSum / lossCount,
-              schedule.at(step), gradNorm, (double) step * o.batch() * o.context() / seconds,
+          log.printf(
+              Locale.ROOT,
+              "step %d/%d  loss %.4f  lr %.2e  grad-norm %.3f  " + "%,.0f tokens/s  %.0f s%n",
+              step,
+              o.steps(),
+              lossSum / lossCount,
+              schedule.at(step),
+              gradNorm,
+              (double) step * o.batch() * o.context() / seconds,
               seconds);
           lossSum = 0;
           lossCount = 0;
         }
-        if (eval.length > o.context() && o.evalEvery() > 0 && step % o.evalEvery() == 0
+        if (eval.length > o.context()
+            && o.evalEvery() > 0
+            && step % o.evalEvery() == 0
             && step != o.steps()) {
-          double ppl = Perplexity.chunked(model.transformer(), eval, o.context(), o.batch())
-              .perplexity();
-          log.printf(Locale.ROOT, "step %d  held-out loss %.4f  perplexity %.2f%n", step,
-              Math.log(ppl), ppl);
+          double ppl =
+              Perplexity.chunked(model.transformer(), eval, o.context(), o.batch()).perplexity();
+          log.printf(
+              Locale.ROOT,
+              "step %d  held-out loss %.4f  perplexity %.2f%n",
+              step,
+              Math.log(ppl),
+              ppl);
         }
       }
       Map<String, HostTensor> out = params.toHost();

@@ -25,8 +25,8 @@ public final class NeoxCheckpoint {
   private NeoxCheckpoint() {}
 
   /** The {@code config.json} document of {@code config}. */
-  public static JsonObject configJson(GptNeoXConfig config, int maxPositions, int bosId,
-      int eosId) {
+  public static JsonObject configJson(
+      GptNeoXConfig config, int maxPositions, int bosId, int eosId) {
     JsonObject c = new JsonObject();
     JsonArray archs = new JsonArray();
     archs.add("GPTNeoXForCausalLM");
@@ -56,11 +56,16 @@ public final class NeoxCheckpoint {
   }
 
   /**
-   * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if
-   * needed). {@code weights} must hold every tensor of the config (a tied head may be absent).
+   * Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed).
+   * {@code weights} must hold every tensor of the config (a tied head may be absent).
    */
-  public static void write(Path dir, GptNeoXConfig config, Map<String, HostTensor> weights,
-      int maxPositions, int bosId, int eosId) {
+  public static void write(
+      Path dir,
+      GptNeoXConfig config,
+      Map<String, HostTensor> weights,
+      int maxPositions,
+      int bosId,
+      int eosId) {
     SafetensorsWriter writer = new SafetensorsWriter();
     for (TensorSpec spec : config.tensors()) {
       HostTensor t = weights.get(spec.name());
@@ -71,16 +76,20 @@ public final class NeoxCheckpoint {
         throw new IllegalArgumentException("no weights for " + spec);
       }
       if (!Arrays.equals(t.shape(), spec.shape())) {
-        throw new IllegalArgumentException(spec.name() + " has shape "
-            + Arrays.toString(t.shape()) + ", expected " + spec);
+        throw new IllegalArgumentException(
+            spec.name() + " has shape " + Arrays.toString(t.shape()) + ", expected " + spec);
       }
       writer.add(spec.name(), t);
     }
     writer.metadata("format", "pt");
     try {
       Files.createDirectories(dir);
-      String json = new GsonBuilder().setPrettyPrinting().create()
-          .toJson(configJson(config, maxPositions, bosId, eosId)) + "\n";
+      String json =
+          new GsonBuilder()
+                  .setPrettyPrinting()
+                  .create()
+                  .toJson(configJson(config, maxPositions, bosId, eosId))
+              + "\n";
       Files.writeString(dir.resolve(ModelFiles.CONFIG), json, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);

@@ -11,8 +11,8 @@ import java.util.function.Function;
 import qdm.io.HostTensor;
 
 /**
- * Named float32 arrays that require gradients, under one manager: the trainable state of a
- * model or an SAE. Gradients accumulate in PyTorch until {@link #step} applies and clears them.
+ * Named float32 arrays that require gradients, under one manager: the trainable state of a model or
+ * an SAE. Gradients accumulate in PyTorch until {@link #step} applies and clears them.
  */
 public final class Parameters implements AutoCloseable {
   private final NDManager manager;
@@ -54,8 +54,8 @@ public final class Parameters implements AutoCloseable {
   }
 
   /**
-   * Scales the accumulated gradients so that their global L2 norm is at most {@code maxNorm}
-   * (no-op when {@code maxNorm <= 0}) and returns the norm before scaling.
+   * Scales the accumulated gradients so that their global L2 norm is at most {@code maxNorm} (no-op
+   * when {@code maxNorm <= 0}) and returns the norm before scaling.
    */
   public double clipGradientNorm(double maxNorm) {
     try (NDManager scratch = manager.newSubManager()) {
@@ -79,8 +79,8 @@ public final class Parameters implements AutoCloseable {
   }
 
   /**
-   * Applies one optimizer update to every parameter (each name's optimizer chosen by
-   * {@code optimizerOf}) and zeroes the gradients for the next step.
+   * Applies one optimizer update to every parameter (each name's optimizer chosen by {@code
+   * optimizerOf}) and zeroes the gradients for the next step.
    */
   public void step(Function<String, Optimizer> optimizerOf) {
     try (NDManager scratch = manager.newSubManager()) {
@@ -96,8 +96,8 @@ public final class Parameters implements AutoCloseable {
   /** A copy of every parameter on the Java heap. */
   public Map<String, HostTensor> toHost() {
     Map<String, HostTensor> out = new LinkedHashMap<>();
-    arrays.forEach((name, a) -> out.put(name,
-        new HostTensor(a.getShape().getShape(), a.toFloatArray())));
+    arrays.forEach(
+        (name, a) -> out.put(name, new HostTensor(a.getShape().getShape(), a.toFloatArray())));
     return out;
   }
 

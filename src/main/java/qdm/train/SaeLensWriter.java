@@ -13,8 +13,8 @@ import qdm.io.SafetensorsWriter;
 /**
  * Writes an SAE as a SAELens directory: {@code cfg.json} and {@code sae_weights.safetensors}
  * ({@code W_enc} [d_in, d_sae], {@code b_enc}, {@code W_dec} [d_sae, d_in], {@code b_dec}, F32).
- * The config carries the metadata both at the top level (SAELens before 6) and under
- * {@code meta} (SAELens 6), with {@code hook_point} as the oldest releases name the hook.
+ * The config carries the metadata both at the top level (SAELens before 6) and under {@code meta}
+ * (SAELens 6), with {@code hook_point} as the oldest releases name the hook.
  */
 public final class SaeLensWriter {
   public static final String CONFIG = "cfg.json";
@@ -29,8 +29,13 @@ public final class SaeLensWriter {
    * @param contextSize tokens per window the activations were taken from
    * @param dataset what the SAE was trained on
    */
-  public record Meta(String modelName, String hook, int layer, int contextSize,
-      boolean prependBos, String dataset) {}
+  public record Meta(
+      String modelName,
+      String hook,
+      int layer,
+      int contextSize,
+      boolean prependBos,
+      String dataset) {}
 
   /** The {@code cfg.json} document. */
   public static JsonObject config(SaeWeights sae, Meta meta) {
@@ -71,8 +76,11 @@ public final class SaeLensWriter {
   public static void write(Path dir, SaeWeights sae, Meta meta) {
     try {
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve(CONFIG), new GsonBuilder().setPrettyPrinting()
-          .serializeNulls().create().toJson(config(sae, meta)) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          dir.resolve(CONFIG),
+          new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(config(sae, meta))
+              + "\n",
+          StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
     }

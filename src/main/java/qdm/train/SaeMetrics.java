@@ -15,8 +15,8 @@ import qdm.model.Runtime;
  * features that never fire, and the fraction the audit counts as active (firing on more than
  * {@value #ACTIVE_RATE} of tokens).
  */
-public record SaeMetrics(long tokens, double l0, double fvu, double deadFraction,
-    double activeFraction) {
+public record SaeMetrics(
+    long tokens, double l0, double fvu, double deadFraction, double activeFraction) {
   /** The audit's default firing-rate threshold for an active feature. */
   public static final double ACTIVE_RATE = 0.001;
 
@@ -25,8 +25,8 @@ public record SaeMetrics(long tokens, double l0, double fvu, double deadFraction
     int n = (int) acts.dim(0);
     int d = (int) acts.dim(1);
     if (d != sae.dIn()) {
-      throw new IllegalArgumentException("activations have width " + d + ", the SAE d_in "
-          + sae.dIn());
+      throw new IllegalArgumentException(
+          "activations have width " + d + ", the SAE d_in " + sae.dIn());
     }
     float[] x = acts.data();
     double[] mean = new double[d];
@@ -70,7 +70,11 @@ public record SaeMetrics(long tokens, double l0, double fvu, double deadFraction
       dead += c == 0 ? 1 : 0;
       live += c > ACTIVE_RATE * n ? 1 : 0;
     }
-    return new SaeMetrics(n, active / n, residual / total, (double) dead / fires.length,
+    return new SaeMetrics(
+        n,
+        active / n,
+        residual / total,
+        (double) dead / fires.length,
         (double) live / fires.length);
   }
 }

@@ -5,8 +5,8 @@ import java.util.Locale;
 /**
  * How {@link SaeTrainer} trains a sparse autoencoder.
  *
- * @param architecture {@code standard} (ReLU with an L1 penalty) or {@code topk} (the
- *     {@code k} largest pre-activations kept, then ReLU)
+ * @param architecture {@code standard} (ReLU with an L1 penalty) or {@code topk} (the {@code k}
+ *     largest pre-activations kept, then ReLU)
  * @param dSae number of features
  * @param l1 L1 coefficient of the standard architecture, on activations normalised to a mean
  *     squared norm of {@code d_in}; reached linearly over the first {@code l1Warmup} steps
@@ -14,24 +14,37 @@ import java.util.Locale;
  * @param steps optimizer steps
  * @param batch activation vectors per step
  * @param lr Adam learning rate: warm-up over {@code warmup} steps, cosine decay to 0
- * @param resampleEvery steps between re-initialisations of dead features (0: never); the last
- *     half of training never resamples
+ * @param resampleEvery steps between re-initialisations of dead features (0: never); the last half
+ *     of training never resamples
  * @param seed initialisation and batch order
  * @param logEvery steps between progress lines
  */
-public record SaeOptions(String architecture, int dSae, double l1, int k, int steps, int batch,
-    double lr, int warmup, int l1Warmup, int resampleEvery, long seed, int logEvery) {
+public record SaeOptions(
+    String architecture,
+    int dSae,
+    double l1,
+    int k,
+    int steps,
+    int batch,
+    double lr,
+    int warmup,
+    int l1Warmup,
+    int resampleEvery,
+    long seed,
+    int logEvery) {
 
   public static final String STANDARD = "standard";
   public static final String TOPK = "topk";
 
   public SaeOptions {
     architecture = architecture.toLowerCase(Locale.ROOT);
-    LmOptions.require(architecture.equals(STANDARD) || architecture.equals(TOPK),
+    LmOptions.require(
+        architecture.equals(STANDARD) || architecture.equals(TOPK),
         "--architecture must be standard or topk, got " + architecture);
     LmOptions.require(dSae >= 1, "--d-sae must be at least 1, got " + dSae);
     LmOptions.require(l1 >= 0, "--l1 must be >= 0, got " + l1);
-    LmOptions.require(!architecture.equals(TOPK) || (k >= 1 && k <= dSae),
+    LmOptions.require(
+        !architecture.equals(TOPK) || (k >= 1 && k <= dSae),
         "--k must be in [1, d_sae " + dSae + "], got " + k);
     LmOptions.require(steps >= 1, "--steps must be at least 1, got " + steps);
     LmOptions.require(batch >= 1, "--batch must be at least 1, got " + batch);

@@ -21,10 +21,10 @@ import qdm.model.Runtime;
 import qdm.tokenize.Tokenizer;
 
 /**
- * Trains an SAE for a model end to end: text files tokenized with the model's tokenizer
- * (joined by blank lines, no special tokens, as the audit does), the residual stream at the hook
- * gathered in windows of {@code context} tokens, {@link SaeTrainer}, then evaluation on held-out
- * text and a SAELens directory.
+ * Trains an SAE for a model end to end: text files tokenized with the model's tokenizer (joined by
+ * blank lines, no special tokens, as the audit does), the residual stream at the hook gathered in
+ * windows of {@code context} tokens, {@link SaeTrainer}, then evaluation on held-out text and a
+ * SAELens directory.
  */
 public final class SaeRun {
   /** How documents are joined before tokenizing (the audit's default separator). */
@@ -43,9 +43,20 @@ public final class SaeRun {
    * @param modelName recorded in {@code cfg.json}
    * @param dataset recorded in {@code cfg.json}
    */
-  public record Spec(Path model, String hook, List<Path> corpus, List<Path> evalCorpus, Path out,
-      int context, long maxTokens, long evalTokens, int forwardBatch, SaeOptions sae,
-      int threads, String modelName, String dataset) {
+  public record Spec(
+      Path model,
+      String hook,
+      List<Path> corpus,
+      List<Path> evalCorpus,
+      Path out,
+      int context,
+      long maxTokens,
+      long evalTokens,
+      int forwardBatch,
+      SaeOptions sae,
+      int threads,
+      String modelName,
+      String dataset) {
 
     public Spec {
       corpus = List.copyOf(corpus);
@@ -70,38 +81,71 @@ public final class SaeRun {
         Model model = Model.load(files, root, Device.cpu(), DataType.FLOAT32);
         Tokenizer tokenizer = Tokenizer.load(files.tokenizer())) {
       layer = ResidualActivations.layerOf(spec.hook(), model.config().numLayers());
-      int[] stream = TokenStream.build(documents(spec.corpus()), tokenizer, SEPARATOR,
-          spec.maxTokens());
-      log.printf(Locale.ROOT, "activations: %s at %s over %,d tokens (windows of %d)%n",
-          spec.model(), spec.hook(), stream.length / spec.context() * spec.context(),
+      int[] stream =
+          TokenStream.build(documents(spec.corpus()), tokenizer, SEPARATOR, spec.maxTokens());
+      log.printf(
+          Locale.ROOT,
+          "activations: %s at %s over %,d tokens (windows of %d)%n",
+          spec.model(),
+          spec.hook(),
+          stream.length / spec.context() * spec.context(),
           spec.context());
-      HostTensor acts = ResidualActivations.collect(model.transformer(), stream, layer,
-          spec.context(), spec.maxTokens(), spec.forwardBatch());
+      HostTensor acts =
+          ResidualActivations.collect(
+              model.transformer(),
+              stream,
+              layer,
+              spec.context(),
+              spec.maxTokens(),
+              spec.forwardBatch());
       SaeOptions o = spec.sae();
-      log.printf(Locale.ROOT, "training a %s SAE: d_in %d, d_sae %d, %d steps of %d rows%n",
-          o.architecture(), acts.dim(1), o.dSae(), o.steps(), o.batch());
+      log.printf(
+          Locale.ROOT,
+          "training a %s SAE: d_in %d, d_sae %d, %d steps of %d rows%n",
+          o.architecture(),
+          acts.dim(1),
+          o.dSae(),
+          o.steps(),
+          o.batch());
       sae = SaeTrainer.train(acts, o, log);
       train = SaeMetrics.evaluate(sae, acts, 4096);
       print(log, "training rows", train);
       if (!spec.evalCorpus().isEmpty()) {
-        int[] evalStream = TokenStream.build(documents(spec.evalCorpus()), tokenizer,
-            SEPARATOR, spec.evalTokens());
-        HostTensor evalActs = ResidualActivations.collect(model.transformer(), evalStream,
-            layer, spec.context(), spec.evalTokens(), spec.forwardBatch());
+        int[] evalStream =
+            TokenStream.build(
+                documents(spec.evalCorpus()), tokenizer, SEPARATOR, spec.evalTokens());
+        HostTensor evalActs =
+            ResidualActivations.collect(
+                model.transformer(),
+                evalStream,
+                layer,
+                spec.context(),
+                spec.evalTokens(),
+                spec.forwardBatch());
         heldOut = SaeMetrics.evaluate(sae, evalActs, 4096);
         print(log, "held-out rows", heldOut);
       }
     }
-    SaeLensWriter.write(spec.out(), sae, new SaeLensWriter.Meta(spec.modelName(), spec.hook(),
-        layer, spec.context(), false, spec.dataset()));
+    SaeLensWriter.write(
+        spec.out(),
+        sae,
+        new SaeLensWriter.Meta(
+            spec.modelName(), spec.hook(), layer, spec.context(), false, spec.dataset()));
     writeReport(spec, train, heldOut);
     return heldOut;
   }
 
   private static void print(PrintStream log, String label, SaeMetrics m) {
-    log.printf(Locale.ROOT, "%s (%,d): L0 %.1f  FVU %.4f  dead %.2f%%  active (rate > %.3f) "
-        + "%.1f%%%n", label, m.tokens(), m.l0(), m.fvu(), 100 * m.deadFraction(),
-        SaeMetrics.ACTIVE_RATE, 100 * m.activeFraction());
+    log.printf(
+        Locale.ROOT,
+        "%s (%,d): L0 %.1f  FVU %.4f  dead %.2f%%  active (rate > %.3f) " + "%.1f%%%n",
+        label,
+        m.tokens(),
+        m.l0(),
+        m.fvu(),
+        100 * m.deadFraction(),
+        SaeMetrics.ACTIVE_RATE,
+        100 * m.activeFraction());
   }
 
   private static void writeReport(Spec spec, SaeMetrics train, SaeMetrics heldOut) {

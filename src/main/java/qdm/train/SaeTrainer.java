@@ -22,12 +22,12 @@ import qdm.model.Runtime;
  *
  * <p>Recipe (the common one for residual-stream SAEs): inputs rescaled by one constant so their
  * mean squared norm is {@code d_in} (the scale is folded back into the weights at the end, so the
- * result acts on raw activations and needs no normalisation); decoder rows kept at unit norm
- * after every step; encoder initialised as a tenth of the decoder's transpose, {@code b_dec}
- * as the mean input; loss {@code sum_d (x - x_hat)^2 + l1 * sum_i f_i} (standard) or the
- * reconstruction alone (topk); Adam with warm-up and cosine decay; the L1 coefficient warmed
- * up linearly. Features that stop firing are re-initialised in the first half of training, each towards the
- * reconstruction error of an input drawn in proportion to that error.
+ * result acts on raw activations and needs no normalisation); decoder rows kept at unit norm after
+ * every step; encoder initialised as a tenth of the decoder's transpose, {@code b_dec} as the mean
+ * input; loss {@code sum_d (x - x_hat)^2 + l1 * sum_i f_i} (standard) or the reconstruction alone
+ * (topk); Adam with warm-up and cosine decay; the L1 coefficient warmed up linearly. Features that
+ * stop firing are re-initialised in the first half of training, each towards the reconstruction
+ * error of an input drawn in proportion to that error.
  *
  * <p>Deterministic for a seed and thread count: initial weights and batch order come from Java
  * generators.
@@ -37,6 +37,7 @@ public final class SaeTrainer {
   static final String B_ENC = "b_enc";
   static final String W_DEC = "W_dec";
   static final String B_DEC = "b_dec";
+
   /** Initial encoder scale relative to the decoder's transpose. */
   static final float ENCODER_INIT = 0.1f;
 
@@ -76,8 +77,8 @@ public final class SaeTrainer {
       float[] lastErrors = new float[o.batch()];
       float[] errorRows = null;
       for (int step = 1; step <= o.steps(); step++) {
-        boolean resample = o.resampleEvery() > 0 && step % o.resampleEvery() == 0
-            && step <= o.steps() / 2;
+        boolean resample =
+            o.resampleEvery() > 0 && step % o.resampleEvery() == 0 && step <= o.steps() / 2;
         for (int b = 0; b < o.batch(); b++) {
           if (cursor == n) {
             shuffle(order, random);
@@ -88,8 +89,8 @@ public final class SaeTrainer {
             batch[b * d + j] = x[row * d + j] * scale;
           }
         }
-        double l1 = o.topk() ? 0 : o.l1() * Math.min(1.0, (double) step / Math.max(1,
-            o.l1Warmup()));
+        double l1 =
+            o.topk() ? 0 : o.l1() * Math.min(1.0, (double) step / Math.max(1, o.l1Warmup()));
         try (NDManager scratch = root.newSubManager()) {
           NDArray in = scratch.create(batch, new Shape(o.batch(), d));
           try (GradientCollector collector = Runtime.engine().newGradientCollector()) {
@@ -105,8 +106,8 @@ public final class SaeTrainer {
             collector.backward(loss);
             float value = loss.getFloat();
             if (!Float.isFinite(value)) {
-              throw new IllegalStateException("the SAE loss is " + value + " at step " + step
-                  + "; lower --lr");
+              throw new IllegalStateException(
+                  "the SAE loss is " + value + " at step " + step + "; lower --lr");
             }
             float[] errors = perRow.toFloatArray();
             if (resample) {
@@ -125,16 +126,15 @@ public final class SaeTrainer {
             }
             mseSum += rowsMse / o.batch();
             l0Sum += active.sum().getFloat() / o.batch();
-            varSum += in.sub(in.mean(new int[] {0}, true)).square().sum(new int[] {1}).mean()
-                .getFloat();
+            varSum +=
+                in.sub(in.mean(new int[] {0}, true)).square().sum(new int[] {1}).mean().getFloat();
             logged++;
           }
           params.step(name -> adam);
           normalizeRows(wDec, scratch);
         }
         if (resample) {
-          int count = resample(params, firesSinceResample, errorRows, lastErrors, d, random,
-              root);
+          int count = resample(params, firesSinceResample, errorRows, lastErrors, d, random, root);
           log.printf(Locale.ROOT, "step %d  re-initialised %d dead features%n", step, count);
           Arrays.fill(firesSinceResample, 0);
         }
@@ -144,10 +144,19 @@ public final class SaeTrainer {
             silent += c == 0 ? 1 : 0;
           }
           double seconds = (System.nanoTime() - start) / 1e9;
-          log.printf(Locale.ROOT, "step %d/%d  fvu %.4f  L0 %.1f  silent %.1f%%  l1 %.3g  "
-              + "lr %.2e  %,.0f rows/s  %.0f s%n", step, o.steps(), mseSum / varSum,
-              l0Sum / logged, 100.0 * silent / m, l1, lr.at(step),
-              (double) step * o.batch() / seconds, seconds);
+          log.printf(
+              Locale.ROOT,
+              "step %d/%d  fvu %.4f  L0 %.1f  silent %.1f%%  l1 %.3g  "
+                  + "lr %.2e  %,.0f rows/s  %.0f s%n",
+              step,
+              o.steps(),
+              mseSum / varSum,
+              l0Sum / logged,
+              100.0 * silent / m,
+              l1,
+              lr.at(step),
+              (double) step * o.batch() / seconds,
+              seconds);
           Arrays.fill(firesSinceLog, 0);
           mseSum = 0;
           l0Sum = 0;
@@ -168,8 +177,8 @@ public final class SaeTrainer {
     return (float) Math.sqrt(d / (sum / n));
   }
 
-  private static Map<String, HostTensor> initial(float[] x, int n, int d, int m, float scale,
-      Random random) {
+  private static Map<String, HostTensor> initial(
+      float[] x, int n, int d, int m, float scale, Random random) {
     float[] dec = new float[m * d];
     for (int i = 0; i < m; i++) {
       double norm = 0;
@@ -231,8 +240,14 @@ public final class SaeTrainer {
    * squared error, encoder column the same direction at a fifth of the mean live encoder norm,
    * encoder bias 0. Returns how many features were re-initialised.
    */
-  private static int resample(Parameters params, long[] fires, float[] errorRows,
-      float[] errors, int d, Random random, NDManager root) {
+  private static int resample(
+      Parameters params,
+      long[] fires,
+      float[] errorRows,
+      float[] errors,
+      int d,
+      Random random,
+      NDManager root) {
     int m = fires.length;
     int dead = 0;
     for (long f : fires) {
@@ -292,9 +307,9 @@ public final class SaeTrainer {
   }
 
   /**
-   * Replaces a parameter's values in place with a copy of {@code data}. (DJL's
-   * {@code NDArray.set(Buffer)} would make the tensor alias the Java buffer, whose memory the
-   * garbage collector may free while the tensor still uses it.)
+   * Replaces a parameter's values in place with a copy of {@code data}. (DJL's {@code
+   * NDArray.set(Buffer)} would make the tensor alias the Java buffer, whose memory the garbage
+   * collector may free while the tensor still uses it.)
    */
   private static void overwrite(NDArray param, float[] data, NDManager scratch) {
     NDArray source = scratch.create(data, param.getShape());
@@ -318,8 +333,13 @@ public final class SaeTrainer {
     HostTensor wEnc = w.get(W_ENC);
     HostTensor wDec = w.get(W_DEC);
     HostTensor bDec = w.get(B_DEC);
-    return new SaeWeights(o.architecture(), times(wEnc, scale), w.get(B_ENC),
-        times(wDec, 1 / scale), times(bDec, 1 / scale), o.k());
+    return new SaeWeights(
+        o.architecture(),
+        times(wEnc, scale),
+        w.get(B_ENC),
+        times(wDec, 1 / scale),
+        times(bDec, 1 / scale),
+        o.k());
   }
 
   private static HostTensor times(HostTensor t, float s) {

@@ -8,9 +8,9 @@ import qdm.io.HostTensor;
 import qdm.model.Ops;
 
 /**
- * A trained sparse autoencoder in SAELens's layout, acting on raw activations:
- * {@code f = act((x - b_dec) W_enc + b_enc)}, {@code x_hat = f W_dec + b_dec}, where act is
- * ReLU ({@code standard}) or ReLU of the {@code k} largest pre-activations ({@code topk}).
+ * A trained sparse autoencoder in SAELens's layout, acting on raw activations: {@code f = act((x -
+ * b_dec) W_enc + b_enc)}, {@code x_hat = f W_dec + b_dec}, where act is ReLU ({@code standard}) or
+ * ReLU of the {@code k} largest pre-activations ({@code topk}).
  *
  * @param wEnc [d_in, d_sae]
  * @param bEnc [d_sae]
@@ -18,16 +18,34 @@ import qdm.model.Ops;
  * @param bDec [d_in]
  * @param k features kept per token for {@code topk}; unused for {@code standard}
  */
-public record SaeWeights(String architecture, HostTensor wEnc, HostTensor bEnc, HostTensor wDec,
-    HostTensor bDec, int k) {
+public record SaeWeights(
+    String architecture,
+    HostTensor wEnc,
+    HostTensor bEnc,
+    HostTensor wDec,
+    HostTensor bDec,
+    int k) {
 
   public SaeWeights {
     int dIn = (int) wEnc.dim(0);
     int dSae = (int) wEnc.dim(1);
-    if (wEnc.rank() != 2 || bEnc.rank() != 1 || bEnc.dim(0) != dSae || wDec.rank() != 2
-        || wDec.dim(0) != dSae || wDec.dim(1) != dIn || bDec.rank() != 1 || bDec.dim(0) != dIn) {
-      throw new IllegalArgumentException("inconsistent SAE shapes: W_enc " + wEnc + ", b_enc "
-          + bEnc + ", W_dec " + wDec + ", b_dec " + bDec);
+    if (wEnc.rank() != 2
+        || bEnc.rank() != 1
+        || bEnc.dim(0) != dSae
+        || wDec.rank() != 2
+        || wDec.dim(0) != dSae
+        || wDec.dim(1) != dIn
+        || bDec.rank() != 1
+        || bDec.dim(0) != dIn) {
+      throw new IllegalArgumentException(
+          "inconsistent SAE shapes: W_enc "
+              + wEnc
+              + ", b_enc "
+              + bEnc
+              + ", W_dec "
+              + wDec
+              + ", b_dec "
+              + bDec);
     }
   }
 
@@ -58,8 +76,8 @@ public record SaeWeights(String architecture, HostTensor wEnc, HostTensor bEnc, 
 
   /** The weights as arrays on a device, for batched encoding. */
   public OnDevice arrays(NDManager manager) {
-    return new OnDevice(create(manager, wEnc), create(manager, bEnc), create(manager, wDec),
-        create(manager, bDec));
+    return new OnDevice(
+        create(manager, wEnc), create(manager, bEnc), create(manager, wDec), create(manager, bDec));
   }
 
   private static NDArray create(NDManager m, HostTensor t) {

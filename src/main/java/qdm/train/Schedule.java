@@ -3,9 +3,9 @@ package qdm.train;
 import ai.djl.training.tracker.ParameterTracker;
 
 /**
- * A learning rate (or any coefficient) over training steps: linear warm-up from 0 to
- * {@code peak} over {@code warmup} steps, then cosine decay to {@code peak * floor} at
- * {@code total}. DJL's optimizers call it with their 1-based update count.
+ * A learning rate (or any coefficient) over training steps: linear warm-up from 0 to {@code peak}
+ * over {@code warmup} steps, then cosine decay to {@code peak * floor} at {@code total}. DJL's
+ * optimizers call it with their 1-based update count.
  *
  * @param floor the final value as a fraction of the peak, in [0, 1]
  */
@@ -14,8 +14,15 @@ public record Schedule(double peak, int warmup, int total, double floor)
 
   public Schedule {
     if (!(peak > 0) || warmup < 0 || total < 1 || floor < 0 || floor > 1) {
-      throw new IllegalArgumentException("bad schedule: peak " + peak + ", warmup " + warmup
-          + ", total " + total + ", floor " + floor);
+      throw new IllegalArgumentException(
+          "bad schedule: peak "
+              + peak
+              + ", warmup "
+              + warmup
+              + ", total "
+              + total
+              + ", floor "
+              + floor);
     }
   }
 

@@ -4,8 +4,8 @@ import qdm.model.Runtime;
 
 /**
  * libtorch's intra-op thread count for a training run. Training pins it (one thread by default)
- * because float reductions split over a different number of threads round differently, and a
- * seeded run should give the same bits when it is repeated.
+ * because float reductions split over a different number of threads round differently, and a seeded
+ * run should give the same bits when it is repeated.
  */
 public final class Threads {
   private Threads() {}

@@ -9,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The {@code training.json} a training command leaves next to what it wrote: its options and
- * the figures it reported, so a shipped model or SAE says how it was made.
+ * The {@code training.json} a training command leaves next to what it wrote: its options and the
+ * figures it reported, so a shipped model or SAE says how it was made.
  */
 public final class TrainingRecord {
   /** The file name, in the model or SAE directory. */
@@ -26,7 +26,8 @@ public final class TrainingRecord {
     JsonObject out = record.deepCopy();
     out.add("cpu_kernels", CpuKernels.current().toJson());
     try {
-      Files.writeString(dir.resolve(FILE),
+      Files.writeString(
+          dir.resolve(FILE),
           new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n",
           StandardCharsets.UTF_8);
     } catch (IOException e) {

@@ -5,8 +5,8 @@ import qdm.data.Window;
 
 /**
  * The perplexity a model with no context would get: token frequencies counted on the training
- * stream, add-one smoothed over the vocabulary, scored on exactly the targets the language
- * model's chunked perplexity scores. A trained model must beat it by far.
+ * stream, add-one smoothed over the vocabulary, scored on exactly the targets the language model's
+ * chunked perplexity scores. A trained model must beat it by far.
  */
 public final class UnigramBaseline {
   private UnigramBaseline() {}

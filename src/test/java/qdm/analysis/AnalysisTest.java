@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -31,8 +31,8 @@ import qdm.tables.Schemas;
 import qdm.testing.LocalSpark;
 
 /**
- * Every analysis table against {@link DenseOracle} computed on the dense tokens x features
- * arrays of {@link SyntheticAudit}.
+ * Every analysis table against {@link DenseOracle} computed on the dense tokens x features arrays
+ * of {@link SyntheticAudit}.
  */
 class AnalysisTest {
   private static final double EPS = 1e-9;
@@ -41,10 +41,13 @@ class AnalysisTest {
   private static SyntheticAudit audit;
   private static AnalysisSettings settings;
   private static AnalysisTables tables;
+
   /** Every table, collected once (Spark jobs are slow on a loaded machine). */
   private static Map<String, List<Row>> rows;
+
   /** Oracle: FP statistics per feature, and r per condition and feature. */
   private static boolean[] active;
+
   private static Map<String, double[]> r;
 
   @BeforeAll
@@ -77,12 +80,14 @@ class AnalysisTest {
   }
 
   private static List<Row> survival(String condition) {
-    return rows.get("feature_survival").stream().filter(r -> r.getString(0).equals(condition))
+    return rows.get("feature_survival").stream()
+        .filter(r -> r.getString(0).equals(condition))
         .toList();
   }
 
   private static String cls(double r) {
-    return r > 0.9 ? AnalysisSchemas.SURVIVED
+    return r > 0.9
+        ? AnalysisSchemas.SURVIVED
         : r < 0.5 ? AnalysisSchemas.DAMAGED : AnalysisSchemas.BLURRED;
   }
 
@@ -178,9 +183,12 @@ class AnalysisTest {
       expected += active[f] && Math.abs(r.get("noisy")[f] - 1) > NullRun.TOLERANCE ? 1 : 0;
     }
     assertEquals(expected, bad);
-    QdmException e = assertThrows(QdmException.class,
-        () -> NullRun.check(tables.featureSurvival(), "noisy", NullRun.TOLERANCE));
-    assertTrue(e.getMessage().contains("null run failed") && e.getMessage().contains("feature"),
+    QdmException e =
+        assertThrows(
+            QdmException.class,
+            () -> NullRun.check(tables.featureSurvival(), "noisy", NullRun.TOLERANCE));
+    assertTrue(
+        e.getMessage().contains("null run failed") && e.getMessage().contains("feature"),
         e.getMessage());
   }
 
@@ -227,8 +235,8 @@ class AnalysisTest {
         assertTrue(row.isNullAt(row.fieldIndex("delta_ppl_sliding_pct")));
       } else {
         assertEquals(slidingPpl(c), get(row, "ppl_sliding"), 1e-9 * slidingPpl(c));
-        assertEquals(100 * (slidingPpl(c) / refSliding - 1), get(row, "delta_ppl_sliding_pct"),
-            1e-9);
+        assertEquals(
+            100 * (slidingPpl(c) / refSliding - 1), get(row, "delta_ppl_sliding_pct"), 1e-9);
       }
     }
     Row fp = conditions.get(0);
@@ -240,8 +248,8 @@ class AnalysisTest {
     assertEquals(0.3, conditions.get(3).getDouble(3), 0.0, "sparsity");
     // Percentages ignore inactive features: they must differ from an all-feature count here.
     double[] all = r.get("dies");
-    assertFalse(Math.abs(pct(all, AnalysisSchemas.DAMAGED) - get(conditions.get(3), "damaged_pct"))
-        < 1e-6);
+    assertFalse(
+        Math.abs(pct(all, AnalysisSchemas.DAMAGED) - get(conditions.get(3), "damaged_pct")) < 1e-6);
   }
 
   private static double get(Row row, String name) {
@@ -249,8 +257,7 @@ class AnalysisTest {
   }
 
   private static double pct(double[] rs, String cls) {
-    return 100.0 * java.util.Arrays.stream(rs).filter(x -> cls(x).equals(cls)).count()
-        / rs.length;
+    return 100.0 * java.util.Arrays.stream(rs).filter(x -> cls(x).equals(cls)).count() / rs.length;
   }
 
   private static double chunkedPpl(String c) {
@@ -326,9 +333,13 @@ class AnalysisTest {
     assertEquals(SyntheticAudit.CONDITIONS.size() * Predictors.NAMES.size() * 4, got.size());
     for (String stat : Predictors.NAMES) {
       double[] v = preds.get(stat);
-      double[] e = {java.util.Arrays.stream(v).min().orElseThrow(),
-          DenseOracle.quantile(v, 0.25), DenseOracle.quantile(v, 0.5),
-          DenseOracle.quantile(v, 0.75), java.util.Arrays.stream(v).max().orElseThrow()};
+      double[] e = {
+        java.util.Arrays.stream(v).min().orElseThrow(),
+        DenseOracle.quantile(v, 0.25),
+        DenseOracle.quantile(v, 0.5),
+        DenseOracle.quantile(v, 0.75),
+        java.util.Arrays.stream(v).max().orElseThrow()
+      };
       for (String c : SyntheticAudit.CONDITIONS) {
         for (int q = 1; q <= 4; q++) {
           long n = 0;
@@ -374,8 +385,8 @@ class AnalysisTest {
       double[] da = java.util.Arrays.stream(a).map(x -> 1 - x).toArray();
       double[] db = java.util.Arrays.stream(b).map(x -> 1 - x).toArray();
       Double spearman = DenseOracle.spearman(da, db);
-      Double pearson = DenseOracle.constant(da) || DenseOracle.constant(db) ? null
-          : DenseOracle.pearson(da, db);
+      Double pearson =
+          DenseOracle.constant(da) || DenseOracle.constant(db) ? null : DenseOracle.pearson(da, db);
       assertNullableEquals(spearman, row, "spearman_damage");
       assertNullableEquals(pearson, row, "pearson_damage");
     }
@@ -409,10 +420,19 @@ class AnalysisTest {
   @Test
   void jaccardIsOneWhenBothSetsAreEmpty() {
     AnalysisSettings s = SyntheticAudit.settings();
-    AnalysisSettings copyVsFp = new AnalysisSettings(s.reference(), s.dSae(),
-        s.activeFiringRate(), s.survivedAbove(), s.damagedBelow(),
-        List.of(new ConditionPair("fp", "copy")), s.predictorCondition(), s.folds(), s.seed(),
-        s.nullRun(), s.conditions());
+    AnalysisSettings copyVsFp =
+        new AnalysisSettings(
+            s.reference(),
+            s.dSae(),
+            s.activeFiringRate(),
+            s.survivedAbove(),
+            s.damagedBelow(),
+            List.of(new ConditionPair("fp", "copy")),
+            s.predictorCondition(),
+            s.folds(),
+            s.seed(),
+            s.nullRun(),
+            s.conditions());
     Row row = Overlap.compute(tables.featureSurvival(), copyVsFp).first();
     assertEquals(0, row.getLong(row.fieldIndex("n_nonsurvived_a")));
     assertEquals(1.0, get(row, "jaccard_nonsurvived"), 0.0);
@@ -432,11 +452,12 @@ class AnalysisTest {
     long nSurvived = (long) java.util.Arrays.stream(label).sum();
     assertTrue(nSurvived >= 5 && label.length - nSurvived >= 5, "fixture: both classes >= 5");
 
-    StructType schema = new StructType().add("feature", DataTypes.IntegerType)
-        .add("label", DataTypes.DoubleType);
+    StructType schema =
+        new StructType().add("feature", DataTypes.IntegerType).add("label", DataTypes.DoubleType);
     Map<Integer, Integer> foldOf = new HashMap<>();
-    for (Row row : SurvivalPredictor.withFolds(spark.createDataFrame(labeledRows, schema), 5, 0)
-        .collectAsList()) {
+    for (Row row :
+        SurvivalPredictor.withFolds(spark.createDataFrame(labeledRows, schema), 5, 0)
+            .collectAsList()) {
       foldOf.put(row.getInt(0), row.getInt(2));
     }
 
@@ -466,8 +487,11 @@ class AnalysisTest {
         }
         double[][] tx = trainX.toArray(new double[0][]);
         double[][] ms = DenseOracle.standardization(tx);
-        double[] theta = DenseOracle.logistic(DenseOracle.standardize(tx, ms),
-            trainY.stream().mapToDouble(Double::doubleValue).toArray(), 1.0);
+        double[] theta =
+            DenseOracle.logistic(
+                DenseOracle.standardize(tx, ms),
+                trainY.stream().mapToDouble(Double::doubleValue).toArray(),
+                1.0);
         double[][] zt = DenseOracle.standardize(testX.toArray(new double[0][]), ms);
         double[] score = new double[zt.length];
         for (int i = 0; i < zt.length; i++) {
@@ -476,8 +500,7 @@ class AnalysisTest {
             score[i] += theta[j + 1] * zt[i][j];
           }
         }
-        aucs.add(DenseOracle.auc(score, testY.stream().mapToDouble(Double::doubleValue)
-            .toArray()));
+        aucs.add(DenseOracle.auc(score, testY.stream().mapToDouble(Double::doubleValue).toArray()));
         for (int i = 0; i < score.length; i++) {
           pooledScore.add(score[i]);
           pooledLabel.add(testY.get(i));
@@ -491,9 +514,13 @@ class AnalysisTest {
             curve.add(new double[] {p.getDouble(2), p.getDouble(3)});
           }
         }
-        assertEquals(DenseOracle.auc(pooledScore.stream().mapToDouble(Double::doubleValue)
-            .toArray(), pooledLabel.stream().mapToDouble(Double::doubleValue).toArray()),
-            RocCurve.area(curve), 1e-9, "pooled ROC area");
+        assertEquals(
+            DenseOracle.auc(
+                pooledScore.stream().mapToDouble(Double::doubleValue).toArray(),
+                pooledLabel.stream().mapToDouble(Double::doubleValue).toArray()),
+            RocCurve.area(curve),
+            1e-9,
+            "pooled ROC area");
       }
       List<Double> got = row.getList(row.fieldIndex("fold_aucs"));
       for (int k = 0; k < 5; k++) {
@@ -529,8 +556,8 @@ class AnalysisTest {
     for (int f = 0; f < 103; f++) {
       labeled.add(RowFactory.create(f, f % 4 == 0 ? 1.0 : 0.0));
     }
-    StructType schema = new StructType().add("feature", DataTypes.IntegerType)
-        .add("label", DataTypes.DoubleType);
+    StructType schema =
+        new StructType().add("feature", DataTypes.IntegerType).add("label", DataTypes.DoubleType);
     Dataset<Row> data = spark.createDataFrame(labeled, schema);
     Map<Integer, Integer> seed0 = folds(SurvivalPredictor.withFolds(data, 5, 0));
     Map<Integer, Integer> seed1 = folds(SurvivalPredictor.withFolds(data, 5, 1));
@@ -546,7 +573,8 @@ class AnalysisTest {
         }
       }
       for (int k = 0; k < 5; k++) {
-        assertTrue(perFold[k] == total / 5 || perFold[k] == total / 5 + 1,
+        assertTrue(
+            perFold[k] == total / 5 || perFold[k] == total / 5 + 1,
             "stratified: class " + label + " fold " + k + " has " + perFold[k]);
       }
     }
@@ -577,19 +605,41 @@ class AnalysisTest {
   @Test
   void badInputsFailWithClearMessages() {
     Dataset<Row> codes = audit.codes(spark);
-    QdmException missing = assertThrows(QdmException.class, () -> Analysis.run(spark,
-        codes.drop("activation"), audit.tokenNll(spark), TOKENS, settings));
+    QdmException missing =
+        assertThrows(
+            QdmException.class,
+            () ->
+                Analysis.run(
+                    spark, codes.drop("activation"), audit.tokenNll(spark), TOKENS, settings));
     assertTrue(missing.getMessage().contains("activation"), missing.getMessage());
 
-    QdmException outOfRange = assertThrows(QdmException.class, () -> Analysis.run(spark,
-        codes.withColumn("feature", codes.col("feature").plus(5)), audit.tokenNll(spark),
-        TOKENS, settings));
-    assertTrue(outOfRange.getMessage().startsWith("codes: feature must be in [0, 40)")
-        && outOfRange.getMessage().contains("bad row (condition, window_id, position, feature,"
-            + " activation) = ("), outOfRange.getMessage());
+    QdmException outOfRange =
+        assertThrows(
+            QdmException.class,
+            () ->
+                Analysis.run(
+                    spark,
+                    codes.withColumn("feature", codes.col("feature").plus(5)),
+                    audit.tokenNll(spark),
+                    TOKENS,
+                    settings));
+    assertTrue(
+        outOfRange.getMessage().startsWith("codes: feature must be in [0, 40)")
+            && outOfRange
+                .getMessage()
+                .contains("bad row (condition, window_id, position, feature," + " activation) = ("),
+        outOfRange.getMessage());
 
-    QdmException silent = assertThrows(QdmException.class, () -> Analysis.run(spark,
-        codes.filter("condition != 'dies'"), audit.tokenNll(spark), TOKENS, settings));
+    QdmException silent =
+        assertThrows(
+            QdmException.class,
+            () ->
+                Analysis.run(
+                    spark,
+                    codes.filter("condition != 'dies'"),
+                    audit.tokenNll(spark),
+                    TOKENS,
+                    settings));
     assertTrue(silent.getMessage().contains("dies"), silent.getMessage());
 
     assertThrows(QdmException.class, () -> FeatureStats.compute(codes, 0, settings));
@@ -598,11 +648,37 @@ class AnalysisTest {
   @Test
   void settingsRejectUnknownConditions() {
     AnalysisSettings s = SyntheticAudit.settings();
-    QdmException e = assertThrows(QdmException.class, () -> new AnalysisSettings("fp",
-        s.dSae(), 0.001, 0.9, 0.5, List.of(new ConditionPair("noisy", "rtn9")),
-        s.predictorCondition(), 5, 0, Optional.empty(), s.conditions()));
+    QdmException e =
+        assertThrows(
+            QdmException.class,
+            () ->
+                new AnalysisSettings(
+                    "fp",
+                    s.dSae(),
+                    0.001,
+                    0.9,
+                    0.5,
+                    List.of(new ConditionPair("noisy", "rtn9")),
+                    s.predictorCondition(),
+                    5,
+                    0,
+                    Optional.empty(),
+                    s.conditions()));
     assertTrue(e.getMessage().startsWith("analysis.overlap[0]: 'rtn9'"), e.getMessage());
-    assertThrows(QdmException.class, () -> new AnalysisSettings("fp", s.dSae(), 0.001, 0.4,
-        0.5, List.of(), s.predictorCondition(), 5, 0, Optional.empty(), s.conditions()));
+    assertThrows(
+        QdmException.class,
+        () ->
+            new AnalysisSettings(
+                "fp",
+                s.dSae(),
+                0.001,
+                0.4,
+                0.5,
+                List.of(),
+                s.predictorCondition(),
+                5,
+                0,
+                Optional.empty(),
+                s.conditions()));
   }
 }

@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * Straightforward dense re-implementations of every analysis statistic, written from the
  * definitions in PAPER.md with the textbook formulas (two-pass Pearson, sorted medians, naive
- * ranks, pairwise Mann-Whitney, Newton's method for the logistic regression), as the oracle of
- * the Spark implementation.
+ * ranks, pairwise Mann-Whitney, Newton's method for the logistic regression), as the oracle of the
+ * Spark implementation.
  */
 final class DenseOracle {
   private DenseOracle() {}
@@ -131,8 +131,8 @@ final class DenseOracle {
   }
 
   /**
-   * scikit-learn's LogisticRegression(C) optimum by Newton's method: minimizes
-   * |w|^2 / 2 + C sum(logloss(b + w.x)). Returns {b, w...}.
+   * scikit-learn's LogisticRegression(C) optimum by Newton's method: minimizes |w|^2 / 2 + C
+   * sum(logloss(b + w.x)). Returns {b, w...}.
    */
   static double[] logistic(double[][] x, double[] y, double c) {
     int d = x[0].length;

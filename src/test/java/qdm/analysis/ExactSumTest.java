@@ -39,8 +39,8 @@ class ExactSumTest {
       exact[group] = exact[group].add(new BigDecimal(term));
       counts[group]++;
     }
-    StructType schema = new StructType().add("g", DataTypes.IntegerType)
-        .add("t", DataTypes.DoubleType);
+    StructType schema =
+        new StructType().add("g", DataTypes.IntegerType).add("t", DataTypes.DoubleType);
     List<Row> shuffled = new ArrayList<>(rows);
     Collections.shuffle(shuffled, new Random(4));
 
@@ -50,14 +50,19 @@ class ExactSumTest {
     for (int g = 0; g < 3; g++) {
       double got = sorted.get(g).getDouble(1);
       double bound = counts[g] * 0x1p-60 + 2 * Math.ulp(exact[g].doubleValue());
-      assertTrue(Math.abs(got - exact[g].doubleValue()) <= bound,
+      assertTrue(
+          Math.abs(got - exact[g].doubleValue()) <= bound,
           "group " + g + ": " + got + " vs " + exact[g]);
     }
   }
 
   private static List<Row> sums(Dataset<Row> terms) {
     Column[] limbs = ExactSum.of(col("t"), "s");
-    return terms.groupBy("g").agg(limbs[0], limbs[1], limbs[2])
-        .select(col("g"), ExactSum.value("s").as("s")).orderBy("g").collectAsList();
+    return terms
+        .groupBy("g")
+        .agg(limbs[0], limbs[1], limbs[2])
+        .select(col("g"), ExactSum.value("s").as("s"))
+        .orderBy("g")
+        .collectAsList();
   }
 }

@@ -42,8 +42,9 @@ class RocCurveTest {
       assertArrayEquals(new double[] {0, 0}, points.get(0));
       assertArrayEquals(new double[] {1, 1}, points.get(points.size() - 1));
       for (int i = 1; i < points.size(); i++) {
-        assertTrue(points.get(i)[0] >= points.get(i - 1)[0]
-            && points.get(i)[1] >= points.get(i - 1)[1], "monotone");
+        assertTrue(
+            points.get(i)[0] >= points.get(i - 1)[0] && points.get(i)[1] >= points.get(i - 1)[1],
+            "monotone");
       }
       List<double[]> thin = RocCurve.points(s, l, 10);
       assertTrue(thin.size() <= 10);

@@ -16,12 +16,12 @@ import qdm.tables.Schemas;
 
 /**
  * A small synthetic audit held densely in memory (tokens x features, zeros included) and as the
- * sparse {@code codes} / {@code token_nll} tables the analysis reads. 6 windows x 50 positions,
- * 40 features; activations are multiples of 0.25 so statistics tie.
+ * sparse {@code codes} / {@code token_nll} tables the analysis reads. 6 windows x 50 positions, 40
+ * features; activations are multiples of 0.25 so statistics tie.
  *
  * <ul>
- *   <li>features 0-29 fire often (5-60% of tokens), 30-35 in at most 6 tokens (inactive at a
- *       2% threshold), 36-39 never;
+ *   <li>features 0-29 fire often (5-60% of tokens), 30-35 in at most 6 tokens (inactive at a 2%
+ *       threshold), 36-39 never;
  *   <li>{@code copy}: exactly the reference (r = 1);
  *   <li>{@code noisy}: multiplicative noise growing with the feature id, plus spurious firings;
  *   <li>{@code dies}: like noisy, but features 3 and 4 never fire (r = 0);
@@ -37,6 +37,7 @@ final class SyntheticAudit {
 
   /** condition -> [token][feature] activations (float values, zeros included). */
   final Map<String, float[][]> dense = new LinkedHashMap<>();
+
   /** condition -> kind -> window -> NLLs of the scored positions. */
   final Map<String, Map<String, Map<Long, List<Double>>>> nll = new LinkedHashMap<>();
 
@@ -52,7 +53,7 @@ final class SyntheticAudit {
           }
         }
       } else if (f < 36) {
-        int fires = 1 + (f - 30);                  // 1..6 tokens: rate <= 0.02, inactive
+        int fires = 1 + (f - 30); // 1..6 tokens: rate <= 0.02, inactive
         for (int i = 0; i < fires; i++) {
           fp[rnd.nextInt(TOKENS)][f] = quarter(rnd, f);
         }
@@ -78,7 +79,7 @@ final class SyntheticAudit {
       Map<String, Map<Long, List<Double>>> kinds = new LinkedHashMap<>();
       double shift = CONDITIONS.indexOf(c) * 0.1;
       kinds.put(Schemas.CHUNK, windows(rnd, shift, LENGTH - 1));
-      if (!c.equals("constant")) {                 // no sliding perplexity for this one
+      if (!c.equals("constant")) { // no sliding perplexity for this one
         kinds.put(Schemas.SLIDE, windows(rnd, shift, 20 + rnd.nextInt(10)));
       }
       nll.put(c, kinds);
@@ -128,7 +129,7 @@ final class SyntheticAudit {
     Map<Long, List<Double>> m = new LinkedHashMap<>();
     for (int w = 0; w < WINDOWS; w++) {
       List<Double> xs = new ArrayList<>();
-      int n = scored - (w % 3);                   // windows score different counts
+      int n = scored - (w % 3); // windows score different counts
       for (int i = 0; i < n; i++) {
         xs.add(2.0 + shift + rnd.nextDouble() * 3);
       }
@@ -158,11 +159,16 @@ final class SyntheticAudit {
 
   Dataset<Row> tokenNll(SparkSession spark) {
     List<Row> rows = new ArrayList<>();
-    nll.forEach((c, kinds) -> kinds.forEach((kind, windows) -> windows.forEach((w, xs) -> {
-      for (int i = 0; i < xs.size(); i++) {
-        rows.add(RowFactory.create(c, kind, w, i, xs.get(i)));
-      }
-    })));
+    nll.forEach(
+        (c, kinds) ->
+            kinds.forEach(
+                (kind, windows) ->
+                    windows.forEach(
+                        (w, xs) -> {
+                          for (int i = 0; i < xs.size(); i++) {
+                            rows.add(RowFactory.create(c, kind, w, i, xs.get(i)));
+                          }
+                        })));
     return spark.createDataFrame(rows, Schemas.TOKEN_NLL);
   }
 
@@ -171,15 +177,27 @@ final class SyntheticAudit {
   }
 
   static AnalysisSettings settings(long seed) {
-    List<ConditionInfo> info = List.of(
-        ConditionInfo.of("fp", "none"),
-        new ConditionInfo("copy", "none", OptionalInt.empty(), OptionalDouble.empty()),
-        new ConditionInfo("noisy", "rtn", OptionalInt.of(6), OptionalDouble.empty()),
-        new ConditionInfo("dies", "prune", OptionalInt.empty(), OptionalDouble.of(0.3)),
-        new ConditionInfo("constant", "rtn", OptionalInt.of(4), OptionalDouble.empty()));
-    return new AnalysisSettings("fp", FEATURES, 0.02, 0.9, 0.5,
-        List.of(new ConditionPair("noisy", "dies"), new ConditionPair("copy", "constant"),
+    List<ConditionInfo> info =
+        List.of(
+            ConditionInfo.of("fp", "none"),
+            new ConditionInfo("copy", "none", OptionalInt.empty(), OptionalDouble.empty()),
+            new ConditionInfo("noisy", "rtn", OptionalInt.of(6), OptionalDouble.empty()),
+            new ConditionInfo("dies", "prune", OptionalInt.empty(), OptionalDouble.of(0.3)),
+            new ConditionInfo("constant", "rtn", OptionalInt.of(4), OptionalDouble.empty()));
+    return new AnalysisSettings(
+        "fp",
+        FEATURES,
+        0.02,
+        0.9,
+        0.5,
+        List.of(
+            new ConditionPair("noisy", "dies"),
+            new ConditionPair("copy", "constant"),
             new ConditionPair("dies", "constant")),
-        Optional.of("noisy"), 5, seed, Optional.of("copy"), info);
+        Optional.of("noisy"),
+        5,
+        seed,
+        Optional.of("copy"),
+        info);
   }
 }

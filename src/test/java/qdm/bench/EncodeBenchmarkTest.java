@@ -15,9 +15,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.QdmException;
+import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.condition.Condition;
 import qdm.model.Runtime;
 
 /** The encode benchmark's config and SAE calibration (the timed run itself is not a test). */
@@ -25,28 +25,51 @@ class EncodeBenchmarkTest {
 
   @Test
   void configRunsTheRequestedConditionsOverTheBundledCorpusWithoutNullRun(@TempDir Path dir) {
-    EncodeBenchmark.Options o = new EncodeBenchmark.Options(4096, 512, 8, 32768, 60, 3,
-        List.of("rtn8", "prune30"), Path.of("assets/demo/corpus/heldout.txt"),
-        Path.of("assets/demo/model/tokenizer.json"), dir, "local[2]");
-    AuditConfig c = AuditConfigs.parse(EncodeBenchmark.hocon(o, dir.resolve("m"),
-        dir.resolve("s")), List.of(), "test");
-    assertEquals(List.of("fp", "rtn8", "prune30"),
-        c.conditions().stream().map(Condition::name).toList());
+    EncodeBenchmark.Options o =
+        new EncodeBenchmark.Options(
+            4096,
+            512,
+            8,
+            32768,
+            60,
+            3,
+            List.of("rtn8", "prune30"),
+            Path.of("assets/demo/corpus/heldout.txt"),
+            Path.of("assets/demo/model/tokenizer.json"),
+            dir,
+            "local[2]");
+    AuditConfig c =
+        AuditConfigs.parse(
+            EncodeBenchmark.hocon(o, dir.resolve("m"), dir.resolve("s")), List.of(), "test");
+    assertEquals(
+        List.of("fp", "rtn8", "prune30"), c.conditions().stream().map(Condition::name).toList());
     assertFalse(c.analysis().nullRun());
     assertFalse(c.windows().sliding().enabled());
     assertEquals(4096, c.corpus().maxTokens());
     assertEquals(512, c.windows().chunkLength());
     assertEquals("local[2]", c.spark().master());
-    assertTrue(c.conditions().get(2).spec().contains("0.3"),
-        c.conditions().get(2).spec());
+    assertTrue(c.conditions().get(2).spec().contains("0.3"), c.conditions().get(2).spec());
   }
 
   @Test
   void badConditionNamesAreRefused(@TempDir Path dir) {
     for (String bad : List.of("rtn9", "rtn", "prune0", "prune100", "fp16")) {
-      QdmException e = assertThrows(QdmException.class, () -> new EncodeBenchmark.Options(4096,
-          512, 8, 32768, 60, 3, List.of(bad), Path.of("assets/demo/corpus/heldout.txt"),
-          Path.of("assets/demo/model/tokenizer.json"), dir, "local[2]"));
+      QdmException e =
+          assertThrows(
+              QdmException.class,
+              () ->
+                  new EncodeBenchmark.Options(
+                      4096,
+                      512,
+                      8,
+                      32768,
+                      60,
+                      3,
+                      List.of(bad),
+                      Path.of("assets/demo/corpus/heldout.txt"),
+                      Path.of("assets/demo/model/tokenizer.json"),
+                      dir,
+                      "local[2]"));
       assertTrue(e.getMessage().contains(bad), e.getMessage());
     }
   }
@@ -56,11 +79,13 @@ class EncodeBenchmarkTest {
     try (NDManager m = Runtime.newManager(Device.cpu())) {
       m.getEngine().setRandomSeed(3);
       // columns of different scales and offsets: the bias must adapt to each
-      NDArray pre = m.randomNormal(0f, 1f, new Shape(4000, 50), DataType.FLOAT32)
-          .mul(m.arange(1f, 51f)).add(m.arange(0f, 50f));
+      NDArray pre =
+          m.randomNormal(0f, 1f, new Shape(4000, 50), DataType.FLOAT32)
+              .mul(m.arange(1f, 51f))
+              .add(m.arange(0f, 50f));
       float[] bias = EncodeBenchmark.firingBias(pre, 0.01);
-      NDArray fires = pre.add(m.create(bias)).gt(0f).toType(DataType.FLOAT32, false)
-          .sum(new int[] {0});
+      NDArray fires =
+          pre.add(m.create(bias)).gt(0f).toType(DataType.FLOAT32, false).sum(new int[] {0});
       for (float count : fires.toFloatArray()) {
         assertEquals(40, count, 1); // 1% of 4000 rows, +- one tie at the cut
       }

@@ -23,11 +23,13 @@ class ForwardBenchmarkTest {
     long linear = 3L * 512 * 512 + 512L * 512 + 2L * 512 * 2048;
     long attention = 2L * 2 * 512 * 512;
     long head = 50304L * 512;
-    assertEquals(6 * (2 * linear + attention) + 2 * head,
-        ForwardBenchmark.flopsPerToken(c, 512, 512, 6, true), 0.0);
+    assertEquals(
+        6 * (2 * linear + attention) + 2 * head,
+        ForwardBenchmark.flopsPerToken(c, 512, 512, 6, true),
+        0.0);
     assertEquals(95_551_488.0, ForwardBenchmark.flopsPerToken(c, 512, 512, 6, true), 0.0);
     // the truncated pass: blocks 0..4, no head
-    assertEquals(5 * (2 * linear + attention),
-        ForwardBenchmark.flopsPerToken(c, 512, 512, 5, false), 0.0);
+    assertEquals(
+        5 * (2 * linear + attention), ForwardBenchmark.flopsPerToken(c, 512, 512, 5, false), 0.0);
   }
 }

@@ -23,11 +23,11 @@ import qdm.testing.TinyRun;
 
 /**
  * jobs/airflow/qdm_audit_dag.py without Airflow (not installable here): python3 compiles it,
- * src/test/python/dag_args.py reads each SparkSubmitOperator's arguments from its syntax tree
- * with the DAG params substituted, and QDM's own command line must accept every one
- * ({@code --dry-run}, in-process). The final task's {@code qdm verify} runs for real on a run's
- * outputs: it passes on the real null run and fails on a copy where one active feature of the
- * null run has r != 1. Skipped (with that reason) only when python3 is missing.
+ * src/test/python/dag_args.py reads each SparkSubmitOperator's arguments from its syntax tree with
+ * the DAG params substituted, and QDM's own command line must accept every one ({@code --dry-run},
+ * in-process). The final task's {@code qdm verify} runs for real on a run's outputs: it passes on
+ * the real null run and fails on a copy where one active feature of the null run has r != 1.
+ * Skipped (with that reason) only when python3 is missing.
  */
 class AirflowDagTest {
   static final Path DAG = Path.of("jobs/airflow/qdm_audit_dag.py");
@@ -69,15 +69,21 @@ class AirflowDagTest {
   void theDagCompilesAndQdmAcceptsEveryTasksArguments_needsPython3()
       throws IOException, InterruptedException {
     Assumptions.assumeTrue(hasPython(), "python3 not found: the DAG cannot be compiled here");
-    python("-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
-        + "doraise=True)", DAG.toString(), tmp.resolve("dag.pyc").toString());
+    python(
+        "-c",
+        "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
+            + "doraise=True)",
+        DAG.toString(),
+        tmp.resolve("dag.pyc").toString());
 
     TinyRun run = TinyRun.get();
     JsonObject dag = dag(run.config().toString(), TinyRun.RUN_NAME);
     JsonArray tasks = dag.getAsJsonArray("tasks");
     List<String> ids = new ArrayList<>();
     tasks.forEach(t -> ids.add(t.getAsJsonObject().get("task_id").getAsString()));
-    assertEquals(List.of("tokenize", "encode", "analyze", "report", "verify_null_run"), ids,
+    assertEquals(
+        List.of("tokenize", "encode", "analyze", "report", "verify_null_run"),
+        ids,
         "one task per stage in order, then the null-run check");
     assertEquals(List.of(), strings(dag.getAsJsonArray("unchained")));
     assertTrue(dag.get("default_retries").getAsInt() > 0, "stage tasks are retried");
@@ -89,8 +95,8 @@ class AirflowDagTest {
       assertEquals(List.of("--set", "run-name=" + TinyRun.RUN_NAME), args.subList(2, 4), id);
       assertEquals(run.config().toString(), args.get(1), id);
       if (!id.equals("verify_null_run")) {
-        assertEquals(List.of("run", "--stage", id), List.of(args.get(0), args.get(4),
-            args.get(5)), id);
+        assertEquals(
+            List.of("run", "--stage", id), List.of(args.get(0), args.get(4), args.get(5)), id);
         assertTrue(t.get("retries").isJsonNull(), id + " uses the DAG's retries");
       } else {
         assertEquals("verify", args.get(0));
@@ -109,8 +115,8 @@ class AirflowDagTest {
     TinyRun run = TinyRun.get();
     JsonObject dag = dag(run.config().toString(), TinyRun.RUN_NAME);
     JsonArray tasks = dag.getAsJsonArray("tasks");
-    List<String> verify = strings(tasks.get(tasks.size() - 1).getAsJsonObject()
-        .getAsJsonArray("application_args"));
+    List<String> verify =
+        strings(tasks.get(tasks.size() - 1).getAsJsonObject().getAsJsonArray("application_args"));
 
     Cli.Result ok = Cli.run(verify.toArray(String[]::new));
     assertEquals(0, ok.exit(), ok.all());
@@ -125,18 +131,31 @@ class AirflowDagTest {
       Files.copy(run.table(f), copy.resolve(f));
     }
     var fs = LocalSpark.get().read().parquet(run.table("feature_survival").toString());
-    int victim = fs.where("condition = 'fp-null' and active").agg(functions.min("feature"))
-        .first().getInt(0);
-    fs.withColumn("pearson", functions.when(functions.col("condition").equalTo("fp-null")
-            .and(functions.col("feature").equalTo(victim)), 0.5)
-            .otherwise(functions.col("pearson")))
-        .write().parquet(copy.resolve("feature_survival").toString());
+    int victim =
+        fs.where("condition = 'fp-null' and active")
+            .agg(functions.min("feature"))
+            .first()
+            .getInt(0);
+    fs.withColumn(
+            "pearson",
+            functions
+                .when(
+                    functions
+                        .col("condition")
+                        .equalTo("fp-null")
+                        .and(functions.col("feature").equalTo(victim)),
+                    0.5)
+                .otherwise(functions.col("pearson")))
+        .write()
+        .parquet(copy.resolve("feature_survival").toString());
     List<String> broken = new ArrayList<>(verify);
     broken.addAll(List.of("--set", "output=\"" + out + "\""));
     Cli.Result bad = Cli.run(broken.toArray(String[]::new));
     assertEquals(2, bad.exit(), bad.all());
-    assertTrue(bad.err().contains("null run failed: 1 of ") && bad.err().contains("feature "
-        + victim + " r=0.5"), bad.all());
+    assertTrue(
+        bad.err().contains("null run failed: 1 of ")
+            && bad.err().contains("feature " + victim + " r=0.5"),
+        bad.all());
 
     List<String> off = new ArrayList<>(verify);
     off.addAll(List.of("--set", "analysis.null-run=false"));

@@ -15,8 +15,8 @@ import qdm.testing.Reference;
 
 /**
  * Compressed forward passes against Hugging Face transformers run on weights compressed by the
- * reference rules (RTN INT4 per row, 30% per-tensor magnitude pruning), through the exact code
- * path of {@code jobs/qdm forward --compress}.
+ * reference rules (RTN INT4 per row, 30% per-tensor magnitude pruning), through the exact code path
+ * of {@code jobs/qdm forward --compress}.
  */
 class CompressedForwardReferenceTest {
   static final double TOLERANCE = 1e-4;
@@ -39,9 +39,17 @@ class CompressedForwardReferenceTest {
   void compressedForwardMatchesTransformers(String model, String spec, String expected) {
     Path dir = Reference.model(model);
     Path out = tmp.resolve("out.safetensors");
-    int code = Main.run("forward", "--model", dir.toString(),
-        "--input-ids", dir.resolve("inputs.json").toString(), "--out", out.toString(),
-        "--compress", spec);
+    int code =
+        Main.run(
+            "forward",
+            "--model",
+            dir.toString(),
+            "--input-ids",
+            dir.resolve("inputs.json").toString(),
+            "--out",
+            out.toString(),
+            "--compress",
+            spec);
     assertEquals(0, code);
     Path want = dir.resolve(expected);
     try (SafetensorsFile e = SafetensorsFile.open(want);
@@ -49,7 +57,10 @@ class CompressedForwardReferenceTest {
       Set<String> names = e.names();
       assertEquals(names, Set.copyOf(a.names()), "output tensor names");
       for (String name : names) {
-        Reference.assertClose(Reference.read(want, name), Reference.read(out, name), TOLERANCE,
+        Reference.assertClose(
+            Reference.read(want, name),
+            Reference.read(out, name),
+            TOLERANCE,
             model + " " + spec + " " + name);
       }
     }

@@ -1,12 +1,5 @@
 package qdm.compress;
 
-import qdm.condition.ConditionSyntax;
-import qdm.condition.Condition;
-import qdm.condition.ConditionWeights;
-import qdm.condition.ReferenceModel;
-import qdm.model.Processing;
-import qdm.model.Placement;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -33,70 +26,83 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import qdm.QdmException;
 import qdm.cli.Main;
+import qdm.condition.Condition;
+import qdm.condition.ConditionSyntax;
+import qdm.condition.ConditionWeights;
+import qdm.condition.ReferenceModel;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
+import qdm.model.Placement;
+import qdm.model.Processing;
 import qdm.model.Runtime;
 import qdm.model.TensorRole;
 import qdm.model.Weights;
 import qdm.testing.Reference;
 
 /**
- * The spec syntax and canonical names, the report's figures against a naive Java computation,
- * tied tensors, and the errors the command line shows for bad compression parameters.
+ * The spec syntax and canonical names, the report's figures against a naive Java computation, tied
+ * tensors, and the errors the command line shows for bad compression parameters.
  */
 class CompressionTest {
   @TempDir Path tmp;
 
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
-      "none, fp",
-      "FP, fp",
-      "rtn:4, rtn4",
-      "rtn:8:g128, rtn8-g128",
-      "rtn:4:asym, rtn4-asym",
-      "rtn:4:asym:g128, rtn4-g128-asym",
-      "' rtn:3:g64:asym:targets=embed+decoder ', rtn3-g64-asym@decoder+embed",
-      "rtn:2:targets=head, rtn2@head",
-      "prune:0.3, prune30",
-      "prune:0.30:global, prune30-global",
-      "prune:0.175, prune17.5",
-      "prune:0, prune0",
-      "prune:0.5:targets=decoder+embed+head:global, prune50-global@decoder+embed+head"})
+    "none, fp",
+    "FP, fp",
+    "rtn:4, rtn4",
+    "rtn:8:g128, rtn8-g128",
+    "rtn:4:asym, rtn4-asym",
+    "rtn:4:asym:g128, rtn4-g128-asym",
+    "' rtn:3:g64:asym:targets=embed+decoder ', rtn3-g64-asym@decoder+embed",
+    "rtn:2:targets=head, rtn2@head",
+    "prune:0.3, prune30",
+    "prune:0.30:global, prune30-global",
+    "prune:0.175, prune17.5",
+    "prune:0, prune0",
+    "prune:0.5:targets=decoder+embed+head:global, prune50-global@decoder+embed+head"
+  })
   void parsesToCanonicalNames(String spec, String name) {
     assertEquals(name, ConditionSyntax.parse(spec).name());
   }
 
   @Test
   void parsesToTheRecords() {
-    assertEquals(new Rtn(4, 128, true, Set.of(TensorRole.DECODER_LINEAR)),
+    assertEquals(
+        new Rtn(4, 128, true, Set.of(TensorRole.DECODER_LINEAR)),
         ConditionSyntax.compression("rtn:4:g128:asym"));
-    assertEquals(new MagnitudePruning(0.3, true, Set.of(TensorRole.DECODER_LINEAR,
-        TensorRole.LM_HEAD)), ConditionSyntax.compression("prune:0.3:global:targets=decoder+lm_head"));
+    assertEquals(
+        new MagnitudePruning(0.3, true, Set.of(TensorRole.DECODER_LINEAR, TensorRole.LM_HEAD)),
+        ConditionSyntax.compression("prune:0.3:global:targets=decoder+lm_head"));
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "''| empty",
-      "int4| unknown method 'int4'",
-      "rtn| bits missing",
-      "rtn:four| bits 'four' is not an integer",
-      "rtn:9| between 2 and 8, got 9",
-      "rtn:1| between 2 and 8, got 1",
-      "rtn:4:g0| group size must be positive, got 0",
-      "rtn:4:g-8| group size must be positive, got -8",
-      "rtn:4:gx| group size 'x' is not an integer",
-      "rtn:4:asym:asym| option 'asym' given twice",
-      "rtn:4:sym| unknown option 'sym'",
-      "rtn:4:targets=norm| unknown target 'norm'",
-      "rtn:4:targets=| unknown target ''",
-      "prune| fraction missing",
-      "prune:30%| fraction '30%' is not a number",
-      "prune:1| [0, 1)",
-      "prune:30| [0, 1) (0.3 for 30%), got 30.0",
-      "prune:-0.1| [0, 1)",
-      "prune:0.3:g128| unknown option 'g128'"})
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "''| empty",
+        "int4| unknown method 'int4'",
+        "rtn| bits missing",
+        "rtn:four| bits 'four' is not an integer",
+        "rtn:9| between 2 and 8, got 9",
+        "rtn:1| between 2 and 8, got 1",
+        "rtn:4:g0| group size must be positive, got 0",
+        "rtn:4:g-8| group size must be positive, got -8",
+        "rtn:4:gx| group size 'x' is not an integer",
+        "rtn:4:asym:asym| option 'asym' given twice",
+        "rtn:4:sym| unknown option 'sym'",
+        "rtn:4:targets=norm| unknown target 'norm'",
+        "rtn:4:targets=| unknown target ''",
+        "prune| fraction missing",
+        "prune:30%| fraction '30%' is not a number",
+        "prune:1| [0, 1)",
+        "prune:30| [0, 1) (0.3 for 30%), got 30.0",
+        "prune:-0.1| [0, 1)",
+        "prune:0.3:g128| unknown option 'g128'"
+      })
   void rejectsBadSpecs(String spec, String message) {
-    String m = assertThrows(QdmException.class, () -> ConditionSyntax.compression(spec)).getMessage();
+    String m =
+        assertThrows(QdmException.class, () -> ConditionSyntax.compression(spec)).getMessage();
     assertTrue(m.contains(message), m);
   }
 
@@ -106,11 +112,13 @@ class CompressionTest {
     Compression compression = ConditionSyntax.compression(spec);
     Random random = new Random(21);
     try (TinyWeights tiny = new TinyWeights(2, DataType.FLOAT32);
-        Weights base = tiny.withLinear((name, n) -> {
-          float[] w = TinyWeights.normal(n, 0.2, random);
-          w[0] = 0f; // a zero before compression counts in the sparsity too
-          return w;
-        });
+        Weights base =
+            tiny.withLinear(
+                (name, n) -> {
+                  float[] w = TinyWeights.normal(n, 0.2, random);
+                  w[0] = 0f; // a zero before compression counts in the sparsity too
+                  return w;
+                });
         Compressed c = compression.apply(base)) {
       List<String> names = tiny.names(TensorRole.DECODER_LINEAR);
       long params = 0;
@@ -149,8 +157,10 @@ class CompressionTest {
   @Test
   void noneSharesEverything() {
     try (TinyWeights tiny = new TinyWeights(1, DataType.FLOAT32);
-        Compressed c = ConditionWeights.derive(new Condition.Reference("fp"),
-            new ReferenceModel(tiny.model, null, Processing.NONE, null, Placement.CPU))) {
+        Compressed c =
+            ConditionWeights.derive(
+                new Condition.Reference("fp"),
+                new ReferenceModel(tiny.model, null, Processing.NONE, null, Placement.CPU))) {
       for (String name : tiny.model.weights().names()) {
         assertSame(tiny.model.weights().get(name), c.weights().get(name), name);
       }
@@ -164,8 +174,9 @@ class CompressionTest {
     String embed = "model.embed_tokens.weight";
     String head = "lm_head.weight";
     try (NDManager root = Runtime.newManager(Device.cpu());
-        Model model = Model.load(ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(),
-            DataType.FLOAT32)) {
+        Model model =
+            Model.load(
+                ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(), DataType.FLOAT32)) {
       Weights base = model.weights();
       assertSame(base.get(embed), base.get(head));
       for (TensorRole role : List.of(TensorRole.EMBEDDING, TensorRole.LM_HEAD)) {
@@ -175,8 +186,7 @@ class CompressionTest {
           assertEquals(1, c.report().tensors().size());
           assertEquals(base.get(embed).size(), c.report().parameters());
           float[] w = TinyWeights.host(base, embed);
-          assertArrayEquals(RtnTest.naive(w, 64, 4, 0, false),
-              TinyWeights.host(c.weights(), head));
+          assertArrayEquals(RtnTest.naive(w, 64, 4, 0, false), TinyWeights.host(c.weights(), head));
         }
       }
     }
@@ -185,13 +195,23 @@ class CompressionTest {
   @Test
   void commandLineReportsBadCompressionInOneLine() {
     Path dir = Reference.model("neox");
-    String[] base = {"forward", "--model", dir.toString(), "--input-ids",
-        dir.resolve("inputs.json").toString(), "--out", tmp.resolve("o.safetensors").toString(),
-        "--compress"};
+    String[] base = {
+      "forward",
+      "--model",
+      dir.toString(),
+      "--input-ids",
+      dir.resolve("inputs.json").toString(),
+      "--out",
+      tmp.resolve("o.safetensors").toString(),
+      "--compress"
+    };
     assertEquals("qdm: rtn bits must be between 2 and 8, got 9", runErr(base, "rtn:9"));
     String g = runErr(base, "rtn:4:g48");
-    assertTrue(g.startsWith("qdm: rtn4-g48: group size 48 does not divide the row length 64 of "
-        + "tensor 'gpt_neox.layers.0.attention.query_key_value.weight'"), g);
+    assertTrue(
+        g.startsWith(
+            "qdm: rtn4-g48: group size 48 does not divide the row length 64 of "
+                + "tensor 'gpt_neox.layers.0.attention.query_key_value.weight'"),
+        g);
     assertTrue(runErr(base, "prune:1.5").contains("[0, 1)"));
   }
 

@@ -121,13 +121,12 @@ class MagnitudePruningTest {
     Map<String, float[]> values = new LinkedHashMap<>();
     for (String name : linear) {
       double std = name.contains("layers.0.") ? 0.01 : 1.0;
-      values.put(name, TinyWeights.normal((int) (tiny.shape(name)[0] * tiny.shape(name)[1]), std,
-          random));
+      values.put(
+          name, TinyWeights.normal((int) (tiny.shape(name)[0] * tiny.shape(name)[1]), std, random));
     }
     float[] all = values.values().stream().reduce(new float[0], MagnitudePruningTest::concat);
     for (double sparsity : new double[] {0.3, 0.6}) {
-      MagnitudePruning global = new MagnitudePruning(sparsity, true,
-          Compression.DEFAULT_TARGETS);
+      MagnitudePruning global = new MagnitudePruning(sparsity, true, Compression.DEFAULT_TARGETS);
       long k = (long) Math.floor(sparsity * all.length);
       float threshold = naiveThreshold(all, k);
       try (Weights base = tiny.with(values);
@@ -145,7 +144,8 @@ class MagnitudePruningTest {
         assertEquals(c.report(), small.report());
         // Layer 0 holds half the weights: global takes nearly all of k from it, per tensor
         // takes the same fraction everywhere.
-        assertTrue(sparsityOf(c, "layers.0.") > Math.min(1, 2 * sparsity) - 0.02,
+        assertTrue(
+            sparsityOf(c, "layers.0.") > Math.min(1, 2 * sparsity) - 0.02,
             "global prunes the small layer first");
         assertEquals(sparsity, sparsityOf(perTensor, "layers.0."), 0.01, "per tensor does not");
       }
@@ -174,8 +174,11 @@ class MagnitudePruningTest {
   @Test
   void zeroKLeavesTheWeightsAsTheyAre() {
     // floor(0.001 * 64) = 0 for the smallest tensor; sparsity 0 for all.
-    for (MagnitudePruning p : List.of(new MagnitudePruning(0.0), new MagnitudePruning(0.001),
-        new MagnitudePruning(0.0, true, Compression.DEFAULT_TARGETS))) {
+    for (MagnitudePruning p :
+        List.of(
+            new MagnitudePruning(0.0),
+            new MagnitudePruning(0.001),
+            new MagnitudePruning(0.0, true, Compression.DEFAULT_TARGETS))) {
       try (Compressed c = p.apply(tiny.model.weights())) {
         for (String name : linear) {
           float[] w = TinyWeights.host(tiny.model.weights(), name);
@@ -195,13 +198,15 @@ class MagnitudePruningTest {
     float[] a = new float[300];
     for (int i = 0; i < a.length; i++) {
       // duplicates, both signs, zeros (+0 and -0), subnormals, a wide range of exponents
-      a[i] = switch (i % 5) {
-        case 0 -> (float) Math.pow(10, random.nextInt(20) - 10) * (random.nextBoolean() ? 1 : -1);
-        case 1 -> random.nextInt(4) - 2;
-        case 2 -> i % 10 == 2 ? -0f : 0f;
-        case 3 -> Float.MIN_VALUE * random.nextInt(100);
-        default -> (float) random.nextGaussian();
-      };
+      a[i] =
+          switch (i % 5) {
+            case 0 ->
+                (float) Math.pow(10, random.nextInt(20) - 10) * (random.nextBoolean() ? 1 : -1);
+            case 1 -> random.nextInt(4) - 2;
+            case 2 -> i % 10 == 2 ? -0f : 0f;
+            case 3 -> Float.MIN_VALUE * random.nextInt(100);
+            default -> (float) random.nextGaussian();
+          };
     }
     try (NDManager m = tiny.root.newSubManager()) {
       NDArray x = m.create(Arrays.copyOf(a, 200), new Shape(20, 10));
@@ -213,17 +218,21 @@ class MagnitudePruningTest {
         // Gather limits: 1 bisects down to one value; 16 bisects, then sorts a few; 1 << 20
         // sorts everything at once.
         for (int gather : new int[] {1, 16, 1 << 20}) {
-          assertEquals(naiveThreshold(a, k),
+          assertEquals(
+              naiveThreshold(a, k),
               KthSmallest.ofAbs(tensors, k, new RowBlocks(30), gather, m),
               "k = " + k + ", gather " + gather);
         }
       }
-      assertEquals(naiveThreshold(a, a.length),
-          KthSmallest.ofAbs(tensors, a.length, RowBlocks.DEFAULT, m));
+      assertEquals(
+          naiveThreshold(a, a.length), KthSmallest.ofAbs(tensors, a.length, RowBlocks.DEFAULT, m));
       x.set(new ai.djl.ndarray.index.NDIndex("3, 4"), Float.NaN);
       for (int gather : new int[] {16, 1 << 20}) {
-        String msg = assertThrows(QdmException.class,
-            () -> KthSmallest.ofAbs(tensors, 5, RowBlocks.DEFAULT, gather, m)).getMessage();
+        String msg =
+            assertThrows(
+                    QdmException.class,
+                    () -> KthSmallest.ofAbs(tensors, 5, RowBlocks.DEFAULT, gather, m))
+                .getMessage();
         assertTrue(msg.contains("'x'") && msg.contains("NaN"), msg);
       }
     }

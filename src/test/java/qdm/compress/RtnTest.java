@@ -11,7 +11,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -25,9 +24,9 @@ import qdm.model.TensorRole;
 import qdm.model.Weights;
 
 /**
- * RTN against a naive float32 Java implementation of the formulas (Math.rint is half-to-even),
- * and the properties that must hold whatever the weights: at most 2^b levels per row or group,
- * error at most scale/2, idempotence, zero rows stay zero.
+ * RTN against a naive float32 Java implementation of the formulas (Math.rint is half-to-even), and
+ * the properties that must hold whatever the weights: at most 2^b levels per row or group, error at
+ * most scale/2, idempotence, zero rows stay zero.
  */
 class RtnTest {
   static TinyWeights tiny;
@@ -103,20 +102,33 @@ class RtnTest {
     // Asymmetric: [-0.5, 7] at 4 bits has scale 0.5 and zero 1; w / scale = .5 steps too.
     float[] a = {-0.5f, 7f, 0.25f, 0.75f, 1.25f, 1.75f, -0.25f};
     float[] wantA = {-0.5f, 7f, 0f, 1f, 1f, 2f, 0f};
-    assertArrayEquals(wantA, quantize(new Rtn(4, 0, true, Compression.DEFAULT_TARGETS), a, 1,
-        a.length));
+    assertArrayEquals(
+        wantA, quantize(new Rtn(4, 0, true, Compression.DEFAULT_TARGETS), a, 1, a.length));
   }
 
   @ParameterizedTest(name = "bits {0} group {1} asym {2}")
-  @CsvSource({"2,0,false", "3,0,false", "4,0,false", "8,0,false", "4,4,false", "5,2,false",
-      "2,0,true", "4,0,true", "8,0,true", "4,4,true", "3,8,true"})
+  @CsvSource({
+    "2,0,false",
+    "3,0,false",
+    "4,0,false",
+    "8,0,false",
+    "4,4,false",
+    "5,2,false",
+    "2,0,true",
+    "4,0,true",
+    "8,0,true",
+    "4,4,true",
+    "3,8,true"
+  })
   void matchesNaiveAndHoldsProperties(int bits, int group, boolean asym) {
     Rtn rtn = new Rtn(bits, group, asym, Compression.DEFAULT_TARGETS);
     Random random = new Random(bits * 100 + group * 10 + (asym ? 1 : 0));
     int rows = 6;
     int rowLength = 16;
-    for (float[] w : List.of(TinyWeights.normal(rows * rowLength, 1.0, random),
-        adversarial(rows, rowLength, random))) {
+    for (float[] w :
+        List.of(
+            TinyWeights.normal(rows * rowLength, 1.0, random),
+            adversarial(rows, rowLength, random))) {
       float[] got = quantize(rtn, w, rows, rowLength);
       assertArrayEquals(naive(w, rowLength, bits, group, asym), got, rtn + " vs naive");
       int g = group == 0 ? rowLength : group;
@@ -132,14 +144,15 @@ class RtnTest {
           min = Math.min(min, w[i]);
         }
         assertTrue(levels.size() <= (1 << bits), levels.size() + " levels at " + start);
-        float scale = asym ? (max - min) / ((1 << bits) - 1)
-            : Math.max(max, -min) / ((1 << (bits - 1)) - 1);
+        float scale =
+            asym ? (max - min) / ((1 << bits) - 1) : Math.max(max, -min) / ((1 << (bits - 1)) - 1);
         for (int i = start; i < start + g; i++) {
           if (allZero) {
             assertEquals(0f, got[i], "zero group stays zero");
           } else {
             // Every value is inside the grid's range here, so the error is half a step at most.
-            assertTrue(Math.abs(w[i] - got[i]) <= scale / 2 * (1 + 1e-5),
+            assertTrue(
+                Math.abs(w[i] - got[i]) <= scale / 2 * (1 + 1e-5),
                 "|" + w[i] + " - " + got[i] + "| > scale/2 = " + scale / 2);
           }
           if (asym && w[i] == 0) {
@@ -181,8 +194,8 @@ class RtnTest {
         }
         long[] shape = tiny.shape(name);
         float[] w = TinyWeights.host(base, name);
-        assertArrayEquals(naive(w, (int) shape[1], 3, 0, false),
-            TinyWeights.host(c.weights(), name), name);
+        assertArrayEquals(
+            naive(w, (int) shape[1], 3, 0, false), TinyWeights.host(c.weights(), name), name);
       }
     }
   }
@@ -195,8 +208,10 @@ class RtnTest {
         Compressed whole = rtn.apply(base);
         Compressed blocks = rtn.apply(base, new RowBlocks(20))) {
       for (String name : tiny.names(TensorRole.DECODER_LINEAR)) {
-        assertArrayEquals(TinyWeights.host(whole.weights(), name),
-            TinyWeights.host(blocks.weights(), name), name);
+        assertArrayEquals(
+            TinyWeights.host(whole.weights(), name),
+            TinyWeights.host(blocks.weights(), name),
+            name);
         assertArrayEquals(tiny.shape(name), blocks.weights().get(name).getShape().getShape());
       }
       assertEquals(whole.report(), blocks.report());
@@ -224,17 +239,20 @@ class RtnTest {
 
   @Test
   void rejectsBadParameters() {
-    assertTrue(assertThrows(QdmException.class, () -> new Rtn(1)).getMessage()
-        .contains("between 2 and 8, got 1"));
-    assertTrue(assertThrows(QdmException.class, () -> new Rtn(9)).getMessage()
-        .contains("between 2 and 8, got 9"));
+    assertTrue(
+        assertThrows(QdmException.class, () -> new Rtn(1))
+            .getMessage()
+            .contains("between 2 and 8, got 1"));
+    assertTrue(
+        assertThrows(QdmException.class, () -> new Rtn(9))
+            .getMessage()
+            .contains("between 2 and 8, got 9"));
     assertThrows(QdmException.class, () -> new Rtn(4, -1, false, Compression.DEFAULT_TARGETS));
     assertThrows(QdmException.class, () -> new Rtn(4, 0, false, Set.of()));
     assertThrows(QdmException.class, () -> new Rtn(4, 0, false, Set.of(TensorRole.NORM)));
     // Row lengths here are 8 and 16: a group of 3 divides neither, 16 only the longer rows.
     Rtn g3 = new Rtn(4, 3, false, Compression.DEFAULT_TARGETS);
-    String m = assertThrows(QdmException.class, () -> g3.apply(tiny.model.weights()))
-        .getMessage();
+    String m = assertThrows(QdmException.class, () -> g3.apply(tiny.model.weights())).getMessage();
     assertTrue(m.contains("group size 3") && m.contains("gpt_neox.layers.0.attention"), m);
     Rtn g16 = new Rtn(4, 16, false, Compression.DEFAULT_TARGETS);
     m = assertThrows(QdmException.class, () -> g16.apply(tiny.model.weights())).getMessage();

@@ -25,15 +25,15 @@ final class TinyWeights implements AutoCloseable {
 
   TinyWeights(int layers, DataType dtype) {
     root = Runtime.newManager(Device.cpu());
-    GptNeoXConfig config = new GptNeoXConfig(16, 8, layers, 2, 16, 2, 10000, 1e-5f, true, true,
-        false, Activation.GELU);
+    GptNeoXConfig config =
+        new GptNeoXConfig(
+            16, 8, layers, 2, 16, 2, 10000, 1e-5f, true, true, false, Activation.GELU);
     model = Model.random(config, root, Device.cpu(), dtype, 0.5f, 7);
   }
 
   /** Names with role {@code role}, in checkpoint order. */
   List<String> names(TensorRole role) {
-    return model.weights().names().stream().filter(n -> model.weights().role(n) == role)
-        .toList();
+    return model.weights().names().stream().filter(n -> model.weights().role(n) == role).toList();
   }
 
   long[] shape(String name) {
@@ -42,14 +42,17 @@ final class TinyWeights implements AutoCloseable {
 
   /** The base weights with the given tensors replaced (values in float32, cast to the dtype). */
   Weights with(Map<String, float[]> values) {
-    return model.weights().derive((name, m) -> {
-      float[] v = values.get(name);
-      if (v == null) {
-        return null;
-      }
-      NDArray base = model.weights().get(name);
-      return m.create(v, new Shape(shape(name))).toType(base.getDataType(), false);
-    });
+    return model
+        .weights()
+        .derive(
+            (name, m) -> {
+              float[] v = values.get(name);
+              if (v == null) {
+                return null;
+              }
+              NDArray base = model.weights().get(name);
+              return m.create(v, new Shape(shape(name))).toType(base.getDataType(), false);
+            });
   }
 
   /** Fills every decoder linear tensor from {@code fill(name, numel)}. */

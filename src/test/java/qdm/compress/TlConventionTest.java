@@ -1,7 +1,5 @@
 package qdm.compress;
 
-import qdm.condition.ConditionSyntax;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +11,7 @@ import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import qdm.condition.ConditionSyntax;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Runtime;
@@ -21,9 +20,9 @@ import qdm.testing.Reference;
 
 /**
  * The paper's TransformerLens convention ({@code :tl}) against naive implementations of the
- * authors' rules written on the HF layout by index arithmetic: RTN with one scale per d_head
- * index of TL's W_Q / W_K / W_V [n_heads, d_model, d_head] (max over every head and d_model),
- * and magnitude pruning with one k-th-smallest threshold for each of W_Q, W_K, W_V of the fused
+ * authors' rules written on the HF layout by index arithmetic: RTN with one scale per d_head index
+ * of TL's W_Q / W_K / W_V [n_heads, d_model, d_head] (max over every head and d_model), and
+ * magnitude pruning with one k-th-smallest threshold for each of W_Q, W_K, W_V of the fused
  * GPT-NeoX QKV.
  */
 class TlConventionTest {
@@ -68,8 +67,11 @@ class TlConventionTest {
             for (int m = 0; m < D; m++) {
               int at = row(i, s, h) * D + m;
               float q = Math.max(-8, Math.min(qmax, (float) Math.rint(w[at] / scale)));
-              assertEquals(q * scale, got[at], 0f, "(head " + i + ", part " + s + ", h " + h
-                  + ", m " + m + ")");
+              assertEquals(
+                  q * scale,
+                  got[at],
+                  0f,
+                  "(head " + i + ", part " + s + ", h " + h + ", m " + m + ")");
             }
           }
         }
@@ -106,8 +108,7 @@ class TlConventionTest {
           for (int h = 0; h < DH; h++) {
             for (int m = 0; m < D; m++) {
               int at = row(i, s, h) * D + m;
-              assertEquals(Math.abs(w[at]) > threshold ? w[at] : 0f, got[at], 0f,
-                  "part " + s);
+              assertEquals(Math.abs(w[at]) > threshold ? w[at] : 0f, got[at], 0f, "part " + s);
             }
           }
         }
@@ -122,11 +123,16 @@ class TlConventionTest {
         Weights base = randomQkv(t, 7);
         Compressed tl = ConditionSyntax.compression("rtn:5:tl").apply(base);
         Compressed hf = ConditionSyntax.compression("rtn:5").apply(base)) {
-      for (String name : new String[] {"gpt_neox.layers.0.attention.dense.weight",
-          "gpt_neox.layers.0.mlp.dense_h_to_4h.weight",
-          "gpt_neox.layers.0.mlp.dense_4h_to_h.weight"}) {
-        assertTrue(Arrays.equals(TinyWeights.host(hf.weights(), name),
-            TinyWeights.host(tl.weights(), name)), name);
+      for (String name :
+          new String[] {
+            "gpt_neox.layers.0.attention.dense.weight",
+            "gpt_neox.layers.0.mlp.dense_h_to_4h.weight",
+            "gpt_neox.layers.0.mlp.dense_4h_to_h.weight"
+          }) {
+        assertTrue(
+            Arrays.equals(
+                TinyWeights.host(hf.weights(), name), TinyWeights.host(tl.weights(), name)),
+            name);
       }
     }
   }
@@ -135,8 +141,9 @@ class TlConventionTest {
   @Test
   void gemma2ProjectionsShareAScaleAcrossHeads() {
     try (NDManager root = Runtime.newManager(Device.cpu());
-        Model m = Model.load(ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(),
-            DataType.FLOAT32);
+        Model m =
+            Model.load(
+                ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(), DataType.FLOAT32);
         Compressed tl = ConditionSyntax.compression("rtn:6:tl").apply(m.weights())) {
       int d = 64;
       int dh = 16;

@@ -18,11 +18,13 @@ class WeightOutliersTest {
   void matchesANaiveComputation() {
     Random random = new Random(5);
     try (TinyWeights tiny = new TinyWeights(2, DataType.FLOAT32);
-        Weights base = tiny.withLinear((name, n) -> {
-          float[] w = TinyWeights.normal(n, 0.2, random);
-          w[3] = 4f; // one outlier in the first row of every tensor
-          return w;
-        })) {
+        Weights base =
+            tiny.withLinear(
+                (name, n) -> {
+                  float[] w = TinyWeights.normal(n, 0.2, random);
+                  w[3] = 4f; // one outlier in the first row of every tensor
+                  return w;
+                })) {
       List<String> names = tiny.names(TensorRole.DECODER_LINEAR);
       List<WeightOutliers> got = WeightOutliers.of(base, Set.of(TensorRole.DECODER_LINEAR));
       assertEquals(names, got.stream().map(WeightOutliers::tensor).toList());
@@ -32,8 +34,9 @@ class WeightOutliersTest {
         WeightOutliers expected = naive(name, TinyWeights.host(base, name), (int) shape[0]);
         check(expected, got.get(i));
         // the same figures when the tensor is walked a few rows at a time
-        check(expected, WeightOutliers.of(name, base.get(name), base.manager(),
-            new RowBlocks(2 * shape[1])));
+        check(
+            expected,
+            WeightOutliers.of(name, base.get(name), base.manager(), new RowBlocks(2 * shape[1])));
         assertTrue(got.get(i).maxPeakToRms() > got.get(i).meanPeakToRms());
         assertTrue(got.get(i).kurtosis() > 3, "an outlier makes the tails heavy");
       }

@@ -1,7 +1,5 @@
 package qdm.config;
 
-import qdm.condition.Condition;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import qdm.QdmException;
+import qdm.condition.Condition;
 
 class AuditConfigsTest {
-  static final String MINIMAL = """
+  static final String MINIMAL =
+      """
       qdm {
         run-name = t
         model.path = m
@@ -32,12 +32,14 @@ class AuditConfigsTest {
   @Test
   void defaultsGiveThePapersSweep() {
     AuditConfig c = parse(MINIMAL);
-    assertEquals(List.of("fp", "rtn8", "rtn7", "rtn6", "rtn5", "rtn4", "prune-matched"),
+    assertEquals(
+        List.of("fp", "rtn8", "rtn7", "rtn6", "rtn5", "rtn4", "prune-matched"),
         c.conditions().stream().map(Condition::name).toList());
     assertEquals("fp", c.reference().name());
     assertEquals("rtn:6", c.condition("rtn6").orElseThrow().spec());
-    var matched = assertInstanceOf(Condition.MatchedPruning.class,
-        c.condition("prune-matched").orElseThrow());
+    var matched =
+        assertInstanceOf(
+            Condition.MatchedPruning.class, c.condition("prune-matched").orElseThrow());
     assertEquals(new Condition.Search(0.0, 0.8, 6, 100_000), matched.search());
     assertEquals(List.of(List.of("rtn6", "prune-matched")), c.analysis().overlap());
     assertEquals("rtn6", c.analysis().predictorCondition());
@@ -48,8 +50,13 @@ class AuditConfigsTest {
 
   @Test
   void overridesWinAndAcceptKeysWithOrWithoutPrefix() {
-    AuditConfig c = parse(MINIMAL, "windows.chunk-length=128", "qdm.execution.batch-size=2",
-        "execution.weight-cache-bytes=2g", "sae.hook=blocks.1.hook_resid_post");
+    AuditConfig c =
+        parse(
+            MINIMAL,
+            "windows.chunk-length=128",
+            "qdm.execution.batch-size=2",
+            "execution.weight-cache-bytes=2g",
+            "sae.hook=blocks.1.hook_resid_post");
     assertEquals(128, c.windows().chunkLength());
     assertEquals(2, c.execution().batchSize());
     assertEquals(2L << 30, c.execution().weightCacheBytes().getAsLong());
@@ -58,7 +65,10 @@ class AuditConfigsTest {
 
   @Test
   void conditionsTranslateToCompressionSpecs() {
-    AuditConfig c = parse(MINIMAL + """
+    AuditConfig c =
+        parse(
+            MINIMAL
+                + """
         qdm.conditions = [
           { name = base, method = none }
           { name = q4g, method = rtn, bits = 4, group-size = 32, asymmetric = true }
@@ -83,7 +93,9 @@ class AuditConfigsTest {
 
   @Test
   void everyProblemIsReportedWithItsKey() {
-    String m = error("""
+    String m =
+        error(
+            """
         qdm {
           model.path = m
           sae.path = s
@@ -97,16 +109,25 @@ class AuditConfigsTest {
           ]
         }
         """);
-    for (String key : List.of("qdm.run-name", "qdm.corpus.paths", "qdm.windows.sliding.stride",
-        "qdm.execution.batch-size", "duplicate condition name 'fp'", "must be between 2 and 8, got 9",
-        "'nope' is not a defined condition")) {
+    for (String key :
+        List.of(
+            "qdm.run-name",
+            "qdm.corpus.paths",
+            "qdm.windows.sliding.stride",
+            "qdm.execution.batch-size",
+            "duplicate condition name 'fp'",
+            "must be between 2 and 8, got 9",
+            "'nope' is not a defined condition")) {
       assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
     }
   }
 
   @Test
   void predictorAutoFallsBackToFirstCompressedCondition() {
-    AuditConfig c = parse(MINIMAL + """
+    AuditConfig c =
+        parse(
+            MINIMAL
+                + """
         qdm.conditions = [{ name = fp, method = none }, { name = q, method = rtn, bits = 4 }]
         """);
     assertEquals("q", c.analysis().predictorCondition());
@@ -115,15 +136,24 @@ class AuditConfigsTest {
 
   @Test
   void referenceIsRequiredAndMethodSpecificKeysAreChecked() {
-    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = q, method = rtn, bits = 4 }]\n")
-        .contains("needs a reference condition"));
-    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = fp, method = none }, "
-        + "{ name = p, method = prune, sparsity = 1.0 }]\n").contains("must be in [0, 1)"));
-    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = fp, method = none, bits = 4 }]\n")
-        .contains("does not apply to method = none"));
-    assertTrue(error(MINIMAL + "qdm.conditions = [{ name = fp, method = none }, "
-        + "{ name = p, method = prune, sparsity = 0.1, match-perplexity-of = fp }]\n")
-        .contains("exactly one of sparsity or match-perplexity-of"));
+    assertTrue(
+        error(MINIMAL + "qdm.conditions = [{ name = q, method = rtn, bits = 4 }]\n")
+            .contains("needs a reference condition"));
+    assertTrue(
+        error(
+                MINIMAL
+                    + "qdm.conditions = [{ name = fp, method = none }, "
+                    + "{ name = p, method = prune, sparsity = 1.0 }]\n")
+            .contains("must be in [0, 1)"));
+    assertTrue(
+        error(MINIMAL + "qdm.conditions = [{ name = fp, method = none, bits = 4 }]\n")
+            .contains("does not apply to method = none"));
+    assertTrue(
+        error(
+                MINIMAL
+                    + "qdm.conditions = [{ name = fp, method = none }, "
+                    + "{ name = p, method = prune, sparsity = 0.1, match-perplexity-of = fp }]\n")
+            .contains("exactly one of sparsity or match-perplexity-of"));
   }
 
   @Test
@@ -136,7 +166,10 @@ class AuditConfigsTest {
   void aSlidingCorpusOfItsOwnIsReadAndChecked() {
     AuditConfig none = parse(MINIMAL);
     assertTrue(none.windows().sliding().corpus().isEmpty());
-    AuditConfig c = parse(MINIMAL + """
+    AuditConfig c =
+        parse(
+            MINIMAL
+                + """
         qdm.windows.sliding.corpus {
           paths = [test.parquet], format = parquet, text-column = line
           source = "hf://datasets/Salesforce/wikitext@main/wikitext-2-raw-v1/test.parquet"
@@ -147,20 +180,30 @@ class AuditConfigsTest {
     assertEquals("parquet", sc.format());
     assertEquals("line", sc.textColumn());
     assertEquals(1, c.sources().slidingCorpus().size());
-    String m = error(MINIMAL + """
+    String m =
+        error(
+            MINIMAL
+                + """
         qdm.windows.sliding.corpus { paths = [], format = csv, source = ["a", "b"] }
         """);
-    for (String key : List.of("qdm.windows.sliding.corpus.paths: must list at least one",
-        "qdm.windows.sliding.corpus.format: must be one of", "qdm.windows.sliding.corpus.source")) {
+    for (String key :
+        List.of(
+            "qdm.windows.sliding.corpus.paths: must list at least one",
+            "qdm.windows.sliding.corpus.format: must be one of",
+            "qdm.windows.sliding.corpus.source")) {
       assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
     }
-    assertTrue(error(MINIMAL, "windows.sliding.corpus.source=x")
-        .contains("applies only with qdm.windows.sliding.corpus.paths"));
+    assertTrue(
+        error(MINIMAL, "windows.sliding.corpus.source=x")
+            .contains("applies only with qdm.windows.sliding.corpus.paths"));
   }
 
   @Test
   void sourceHintsAndHubLocationsAreValidated() {
-    AuditConfig c = parse(MINIMAL + """
+    AuditConfig c =
+        parse(
+            MINIMAL
+                + """
         qdm.model.source = "hf://EleutherAI/pythia-70m-deduped@main"
         qdm.sae.source = "hf://org/saes@main/4-res-sm (SAELens release r, id blocks.4)"
         qdm.corpus { paths = [a, b], source = "hf://datasets/org/text@main/x.parquet" }
@@ -168,47 +211,68 @@ class AuditConfigsTest {
         """);
     assertEquals("hf://EleutherAI/pythia-70m-deduped@main", c.sources().model().orElseThrow());
     assertEquals(2, c.sources().corpus().size(), "one source for all paths is repeated");
-    assertEquals(new AuditConfig.HubConfig(java.util.Optional.of("/tmp/c"),
-        java.util.Optional.of("http://127.0.0.1:9"), true), c.hub());
-    String m = error(MINIMAL + """
+    assertEquals(
+        new AuditConfig.HubConfig(
+            java.util.Optional.of("/tmp/c"), java.util.Optional.of("http://127.0.0.1:9"), true),
+        c.hub());
+    String m =
+        error(
+            MINIMAL
+                + """
         qdm.model.path = "hf://nameonly"
         qdm.sae.source = "hf://a/b@main//x"
         qdm.corpus { paths = [a, b, c], source = [s1, s2] }
         qdm.hub.endpoint = "ftp://x"
         """);
-    for (String key : List.of("qdm.model.path: hf://nameonly", "qdm.sae.source: hf://a/b",
-        "qdm.corpus.source: must give one source for all paths or one per path (3), got 2",
-        "qdm.hub.endpoint: must be an http:// or https:// URL")) {
+    for (String key :
+        List.of(
+            "qdm.model.path: hf://nameonly",
+            "qdm.sae.source: hf://a/b",
+            "qdm.corpus.source: must give one source for all paths or one per path (3), got 2",
+            "qdm.hub.endpoint: must be an http:// or https:// URL")) {
       assertTrue(m.contains(key), "missing '" + key + "' in:\n" + m);
     }
   }
 
   @Test
   void mapPathsRewritesEveryFileLocationAndKeepsTheText() {
-    AuditConfig c = parse(MINIMAL + """
+    AuditConfig c =
+        parse(
+            MINIMAL
+                + """
         qdm.model.weights = w.safetensors
         qdm.windows.sliding.corpus.paths = [t.parquet]
         """);
     List<String> keys = new java.util.ArrayList<>();
-    AuditConfig m = c.mapPaths((key, p) -> {
-      keys.add(key);
-      return "/local/" + p;
-    });
+    AuditConfig m =
+        c.mapPaths(
+            (key, p) -> {
+              keys.add(key);
+              return "/local/" + p;
+            });
     assertEquals("/local/m", m.model().path());
     assertEquals("/local/w.safetensors", m.model().weights().orElseThrow());
     assertEquals("/local/s", m.sae().path());
     assertEquals(List.of("/local/c.txt"), m.corpus().paths());
-    assertEquals(List.of("/local/t.parquet"),
-        m.windows().sliding().corpus().orElseThrow().paths());
-    assertEquals(List.of("qdm.model.path", "qdm.model.weights", "qdm.sae.path",
-        "qdm.corpus.paths", "qdm.windows.sliding.corpus.paths"), keys);
+    assertEquals(List.of("/local/t.parquet"), m.windows().sliding().corpus().orElseThrow().paths());
+    assertEquals(
+        List.of(
+            "qdm.model.path",
+            "qdm.model.weights",
+            "qdm.sae.path",
+            "qdm.corpus.paths",
+            "qdm.windows.sliding.corpus.paths"),
+        keys);
     assertEquals(c.text(), m.text());
     assertEquals(c.conditions(), m.conditions());
   }
 
   @Test
   void processingAndConventionsAreReadAndNamedConditionsShowTheConvention() {
-    AuditConfig c = parse(MINIMAL + """
+    AuditConfig c =
+        parse(
+            MINIMAL
+                + """
         qdm.model.processing = transformerlens
         qdm.compression.convention = tl
         qdm.conditions = [
@@ -221,32 +285,43 @@ class AuditConfigsTest {
         ]
         """);
     assertEquals("transformerlens", c.model().processing());
-    assertEquals(List.of("fp", "rtn6", "rtn6-hf", "p", "prune12.5-hf", "prune-matched-rtn6"),
+    assertEquals(
+        List.of("fp", "rtn6", "rtn6-hf", "p", "prune12.5-hf", "prune-matched-rtn6"),
         c.conditions().stream().map(Condition::name).toList());
     assertEquals("rtn:6:tl", c.condition("rtn6").orElseThrow().spec());
     assertEquals("rtn:6", c.condition("rtn6-hf").orElseThrow().spec());
     assertEquals("prune:0.3:tl", c.condition("p").orElseThrow().spec());
-    var matched = assertInstanceOf(Condition.MatchedPruning.class,
-        c.condition("prune-matched-rtn6").orElseThrow());
+    var matched =
+        assertInstanceOf(
+            Condition.MatchedPruning.class, c.condition("prune-matched-rtn6").orElseThrow());
     assertEquals("prune:0.2:tl", matched.at(0.2).spec());
     // the default convention is hf, and an hf condition's name then has no suffix
-    AuditConfig d = parse(MINIMAL + "qdm.conditions = [{method = none}, "
-        + "{method = rtn, bits = 4, convention = tl}, {method = rtn, bits = 4}]");
-    assertEquals(List.of("fp", "rtn4-tl", "rtn4"),
-        d.conditions().stream().map(Condition::name).toList());
+    AuditConfig d =
+        parse(
+            MINIMAL
+                + "qdm.conditions = [{method = none}, "
+                + "{method = rtn, bits = 4, convention = tl}, {method = rtn, bits = 4}]");
+    assertEquals(
+        List.of("fp", "rtn4-tl", "rtn4"), d.conditions().stream().map(Condition::name).toList());
     assertEquals("none", d.model().processing());
   }
 
   @Test
   void badProcessingAndConventionValuesNameTheKey() {
     assertTrue(error(MINIMAL, "model.processing=tlens").contains("qdm.model.processing"));
-    assertTrue(error(MINIMAL, "compression.convention=paper")
-        .contains("qdm.compression.convention"));
-    String m = error(MINIMAL + "qdm.conditions = [{method = none}, "
-        + "{method = rtn, bits = 4, convention = gptq}]");
+    assertTrue(
+        error(MINIMAL, "compression.convention=paper").contains("qdm.compression.convention"));
+    String m =
+        error(
+            MINIMAL
+                + "qdm.conditions = [{method = none}, "
+                + "{method = rtn, bits = 4, convention = gptq}]");
     assertTrue(m.contains("qdm.conditions[1].convention") && m.contains("gptq"), m);
-    m = error(MINIMAL + "qdm.conditions = [{method = none}, "
-        + "{method = rtn, bits = 4, group-size = 128, convention = tl}]");
+    m =
+        error(
+            MINIMAL
+                + "qdm.conditions = [{method = none}, "
+                + "{method = rtn, bits = 4, group-size = 128, convention = tl}]");
     assertTrue(m.contains("qdm.conditions[1].group-size") && m.contains("convention = tl"), m);
   }
 }

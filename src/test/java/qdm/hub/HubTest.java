@@ -51,14 +51,22 @@ class HubTest {
     saes.put("layer_1/width_16k/average_l0_50/params.npz", random(5000, 5));
     saes.put("4-res-sm/cfg.json", "{\"d_in\":64}".getBytes(StandardCharsets.UTF_8));
     saes.put("4-res-sm/sae_weights.safetensors", random(8000, 6));
-    server = new FakeHub()
-        .repo("org/tiny", COMMIT, model, Set.of("model.safetensors", "pytorch_model.bin"))
-        .repo("org/saes", COMMIT.replace('0', 'f'), saes,
-            Set.of("layer_1/width_16k/average_l0_9/params.npz",
-                "layer_1/width_16k/average_l0_50/params.npz", "4-res-sm/sae_weights.safetensors"))
-        .repo("datasets/org/text", COMMIT.replace('1', 'e'),
-            Map.of("wikitext-2-raw-v1/test-00000-of-00001.parquet", random(2000, 7)),
-            Set.of("wikitext-2-raw-v1/test-00000-of-00001.parquet"));
+    server =
+        new FakeHub()
+            .repo("org/tiny", COMMIT, model, Set.of("model.safetensors", "pytorch_model.bin"))
+            .repo(
+                "org/saes",
+                COMMIT.replace('0', 'f'),
+                saes,
+                Set.of(
+                    "layer_1/width_16k/average_l0_9/params.npz",
+                    "layer_1/width_16k/average_l0_50/params.npz",
+                    "4-res-sm/sae_weights.safetensors"))
+            .repo(
+                "datasets/org/text",
+                COMMIT.replace('1', 'e'),
+                Map.of("wikitext-2-raw-v1/test-00000-of-00001.parquet", random(2000, 7)),
+                Set.of("wikitext-2-raw-v1/test-00000-of-00001.parquet"));
   }
 
   @AfterEach
@@ -73,8 +81,8 @@ class HubTest {
   }
 
   HubSettings settings(boolean offline, String token) {
-    return new HubSettings(tmp.resolve("cache"), URI.create(server.endpoint()),
-        Optional.ofNullable(token), offline);
+    return new HubSettings(
+        tmp.resolve("cache"), URI.create(server.endpoint()), Optional.ofNullable(token), offline);
   }
 
   Hub hub() {
@@ -83,7 +91,9 @@ class HubTest {
 
   static List<String> files(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted()
+      return s.filter(Files::isRegularFile)
+          .map(p -> dir.relativize(p).toString())
+          .sorted()
           .toList();
     }
   }
@@ -94,12 +104,20 @@ class HubTest {
    */
   @Test
   void checkpointConditionsDownloadTheirFileOrTheirModelFiles() throws IOException {
-    server.repo("org/ggufs", COMMIT.replace('0', 'a'), Map.of("model-Q4_K_M.gguf",
-        random(3000, 8), "model-Q8_0.gguf", random(3000, 9), "README.md",
-        "x".getBytes(StandardCharsets.UTF_8)), Set.of("model-Q4_K_M.gguf", "model-Q8_0.gguf"));
+    server.repo(
+        "org/ggufs",
+        COMMIT.replace('0', 'a'),
+        Map.of(
+            "model-Q4_K_M.gguf",
+            random(3000, 8),
+            "model-Q8_0.gguf",
+            random(3000, 9),
+            "README.md",
+            "x".getBytes(StandardCharsets.UTF_8)),
+        Set.of("model-Q4_K_M.gguf", "model-Q8_0.gguf"));
     HubPaths paths = new HubPaths(hub(), true);
-    Path gguf = Path.of(paths.map("qdm.conditions.q4.path",
-        "hf://org/ggufs@main/model-Q4_K_M.gguf"));
+    Path gguf =
+        Path.of(paths.map("qdm.conditions.q4.path", "hf://org/ggufs@main/model-Q4_K_M.gguf"));
     assertEquals("model-Q4_K_M.gguf", gguf.getFileName().toString());
     assertTrue(Files.isRegularFile(gguf));
     assertTrue(!Files.exists(gguf.resolveSibling("model-Q8_0.gguf")), "only the file asked for");
@@ -109,21 +127,30 @@ class HubTest {
 
   @Test
   void aModelIsDownloadedOnceThenUsedWithNoRequest() throws IOException {
-    Path dir = hub().fetch(HubUri.parse("hf://org/tiny@main"), Hub.Selection.MODEL,
-        "qdm.model.path");
-    assertEquals(List.of("config.json", "model.safetensors", "tokenizer.json"), files(dir),
+    Path dir =
+        hub().fetch(HubUri.parse("hf://org/tiny@main"), Hub.Selection.MODEL, "qdm.model.path");
+    assertEquals(
+        List.of("config.json", "model.safetensors", "tokenizer.json"),
+        files(dir),
         "a model directory gets only the files QDM reads");
     for (String f : files(dir)) {
       assertArrayEquals(model.get(f), Files.readAllBytes(dir.resolve(f)), f);
     }
     assertTrue(dir.endsWith(Path.of("models--org--tiny", "snapshots", COMMIT)), dir.toString());
-    assertTrue(log.stream().anyMatch(l -> l.contains("downloading 3 file(s)")
-        && l.contains("hf://org/tiny@main") && l.contains("qdm.model.path")), log.toString());
+    assertTrue(
+        log.stream()
+            .anyMatch(
+                l ->
+                    l.contains("downloading 3 file(s)")
+                        && l.contains("hf://org/tiny@main")
+                        && l.contains("qdm.model.path")),
+        log.toString());
     int requests = server.requests().size();
 
     Path again = hub().fetch(HubUri.parse("hf://org/tiny@main"), Hub.Selection.MODEL, "x");
-    Path offline = new Hub(settings(true, null), log::add)
-        .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x");
+    Path offline =
+        new Hub(settings(true, null), log::add)
+            .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x");
     assertEquals(dir, again);
     assertEquals(dir, offline);
     assertEquals(requests, server.requests().size(), "no request once cached");
@@ -132,39 +159,58 @@ class HubTest {
 
   @Test
   void aFolderOrAFileOfARepositoryIsFetchedAlone() throws IOException {
-    Path sae = hub().fetch(HubUri.parse("hf://org/saes@main/layer_1/width_16k/average_l0_50"),
-        Hub.Selection.ALL, "qdm.sae.path");
+    Path sae =
+        hub()
+            .fetch(
+                HubUri.parse("hf://org/saes@main/layer_1/width_16k/average_l0_50"),
+                Hub.Selection.ALL,
+                "qdm.sae.path");
     assertEquals(List.of("params.npz"), files(sae));
     assertTrue(sae.endsWith(Path.of("layer_1", "width_16k", "average_l0_50")));
-    assertArrayEquals(saes.get("layer_1/width_16k/average_l0_50/params.npz"),
+    assertArrayEquals(
+        saes.get("layer_1/width_16k/average_l0_50/params.npz"),
         Files.readAllBytes(sae.resolve("params.npz")));
     assertFalse(Files.exists(sae.resolveSibling("average_l0_9")), "other folders not fetched");
 
     Path lens = hub().fetch(HubUri.parse("hf://org/saes/4-res-sm"), Hub.Selection.ALL, "x");
     assertEquals(List.of("cfg.json", "sae_weights.safetensors"), files(lens));
 
-    Path parquet = hub().fetch(HubUri.parse(
-        "hf://datasets/org/text@main/wikitext-2-raw-v1/test-00000-of-00001.parquet"),
-        Hub.Selection.ALL, "qdm.corpus.paths");
+    Path parquet =
+        hub()
+            .fetch(
+                HubUri.parse(
+                    "hf://datasets/org/text@main/wikitext-2-raw-v1/test-00000-of-00001.parquet"),
+                Hub.Selection.ALL,
+                "qdm.corpus.paths");
     assertTrue(Files.isRegularFile(parquet));
-    assertTrue(server.requests().stream().anyMatch(r -> r.startsWith(
-        "GET /datasets/org/text/resolve/")), server.requests().toString());
+    assertTrue(
+        server.requests().stream().anyMatch(r -> r.startsWith("GET /datasets/org/text/resolve/")),
+        server.requests().toString());
   }
 
   @Test
   void aGatedRepositoryNeedsTheToken() {
     server.gate("org/tiny", "secret");
-    String m = assertThrows(QdmException.class, () -> hub().fetch(
-        HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path")).getMessage();
+    String m =
+        assertThrows(
+                QdmException.class,
+                () ->
+                    hub()
+                        .fetch(
+                            HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path"))
+            .getMessage();
     assertTrue(m.contains("401") && m.contains("HF_TOKEN") && m.contains("hf://org/tiny"), m);
     assertTrue(server.requests().stream().noneMatch(r -> r.endsWith("auth")));
     int before = server.requests().size();
 
-    Path dir = new Hub(settings(false, "secret"), log::add)
-        .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path");
+    Path dir =
+        new Hub(settings(false, "secret"), log::add)
+            .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path");
     assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
-    assertTrue(server.requests().subList(before, server.requests().size()).stream()
-        .allMatch(r -> r.endsWith("auth")), "the token goes to every hub request");
+    assertTrue(
+        server.requests().subList(before, server.requests().size()).stream()
+            .allMatch(r -> r.endsWith("auth")),
+        "the token goes to every hub request");
   }
 
   @Test
@@ -172,13 +218,16 @@ class HubTest {
     try (FakeHub storage = new FakeHub()) {
       storage.repo("org/tiny", COMMIT, model, Set.of("model.safetensors", "pytorch_model.bin"));
       server.gate("org/tiny", "secret").storage(storage.endpoint());
-      Path dir = new Hub(settings(false, "secret"), log::add)
-          .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path");
-      assertArrayEquals(model.get("model.safetensors"),
-          Files.readAllBytes(dir.resolve("model.safetensors")));
+      Path dir =
+          new Hub(settings(false, "secret"), log::add)
+              .fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "qdm.model.path");
+      assertArrayEquals(
+          model.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
       assertEquals(1, storage.requests().size(), storage.requests().toString());
-      assertTrue(storage.requests().get(0).startsWith("GET /cdn/")
-          && !storage.requests().get(0).endsWith("auth"), storage.requests().toString());
+      assertTrue(
+          storage.requests().get(0).startsWith("GET /cdn/")
+              && !storage.requests().get(0).endsWith("auth"),
+          storage.requests().toString());
     }
   }
 
@@ -186,10 +235,12 @@ class HubTest {
   void aBrokenTransferResumesWithARangeRequest() throws IOException {
     server.breakOnce("model.safetensors", 100_000);
     Path dir = hub().fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x");
-    assertArrayEquals(model.get("model.safetensors"),
-        Files.readAllBytes(dir.resolve("model.safetensors")));
-    List<String> ranged = server.requests().stream()
-        .filter(r -> r.contains("/resolve/") && r.contains("bytes=")).toList();
+    assertArrayEquals(
+        model.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
+    List<String> ranged =
+        server.requests().stream()
+            .filter(r -> r.contains("/resolve/") && r.contains("bytes="))
+            .toList();
     assertEquals(1, ranged.size(), server.requests().toString());
     long from = Long.parseLong(ranged.get(0).replaceAll(".*bytes=(\\d+)-.*", "$1"));
     assertTrue(from > 0 && from <= 100_000, ranged.toString());
@@ -201,11 +252,11 @@ class HubTest {
     Path snapshot = tmp.resolve("cache/models--org--tiny/snapshots/" + COMMIT);
     Files.createDirectories(snapshot);
     byte[] all = model.get("model.safetensors");
-    Files.write(snapshot.resolve("model.safetensors.part"),
-        java.util.Arrays.copyOf(all, 12_345));
+    Files.write(snapshot.resolve("model.safetensors.part"), java.util.Arrays.copyOf(all, 12_345));
     Path dir = hub().fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x");
     assertArrayEquals(all, Files.readAllBytes(dir.resolve("model.safetensors")));
-    assertTrue(server.requests().stream().anyMatch(r -> r.endsWith("bytes=12345-")),
+    assertTrue(
+        server.requests().stream().anyMatch(r -> r.endsWith("bytes=12345-")),
         server.requests().toString());
   }
 
@@ -213,8 +264,11 @@ class HubTest {
   void aChecksumMismatchFailsAndLeavesNoFile() throws IOException {
     for (String file : List.of("model.safetensors", "config.json")) { // LFS sha256, git blob id
       server.wrongChecksum(file);
-      String m = assertThrows(QdmException.class, () -> hub().fetch(
-          HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x")).getMessage();
+      String m =
+          assertThrows(
+                  QdmException.class,
+                  () -> hub().fetch(HubUri.parse("hf://org/tiny"), Hub.Selection.MODEL, "x"))
+              .getMessage();
       assertTrue(m.contains("checksum mismatch") && m.contains(file), m);
       Path snapshot = tmp.resolve("cache/models--org--tiny/snapshots/" + COMMIT);
       assertFalse(Files.exists(snapshot.resolve(file)), file);
@@ -230,21 +284,38 @@ class HubTest {
 
   @Test
   void offlineWithoutACopyNamesWhatIsMissingAndAsksNothing() {
-    String m = assertThrows(QdmException.class, () -> new Hub(settings(true, null), log::add)
-        .fetch(HubUri.parse("hf://org/tiny@main"), Hub.Selection.MODEL, "x")).getMessage();
-    assertTrue(m.contains("hf://org/tiny@main") && m.contains("offline")
-        && m.contains(tmp.resolve("cache").toString()), m);
+    String m =
+        assertThrows(
+                QdmException.class,
+                () ->
+                    new Hub(settings(true, null), log::add)
+                        .fetch(HubUri.parse("hf://org/tiny@main"), Hub.Selection.MODEL, "x"))
+            .getMessage();
+    assertTrue(
+        m.contains("hf://org/tiny@main")
+            && m.contains("offline")
+            && m.contains(tmp.resolve("cache").toString()),
+        m);
     assertEquals(List.of(), server.requests());
   }
 
   @Test
   void aMissingPathListsWhatTheRepositoryHolds() {
-    String m = assertThrows(QdmException.class, () -> hub().fetch(
-        HubUri.parse("hf://org/saes@main/layer_12"), Hub.Selection.ALL, "x")).getMessage();
-    assertTrue(m.contains("nothing at 'layer_12'") && m.contains("layer_1/")
-        && m.contains("4-res-sm/"), m);
-    String notFound = assertThrows(QdmException.class, () -> hub().fetch(
-        HubUri.parse("hf://org/nope"), Hub.Selection.ALL, "x")).getMessage();
+    String m =
+        assertThrows(
+                QdmException.class,
+                () ->
+                    hub()
+                        .fetch(HubUri.parse("hf://org/saes@main/layer_12"), Hub.Selection.ALL, "x"))
+            .getMessage();
+    assertTrue(
+        m.contains("nothing at 'layer_12'") && m.contains("layer_1/") && m.contains("4-res-sm/"),
+        m);
+    String notFound =
+        assertThrows(
+                QdmException.class,
+                () -> hub().fetch(HubUri.parse("hf://org/nope"), Hub.Selection.ALL, "x"))
+            .getMessage();
     assertTrue(notFound.contains("404"), notFound);
   }
 
@@ -254,7 +325,8 @@ class HubTest {
     assertTrue(dir.endsWith(COMMIT));
     assertTrue(server.requests().stream().anyMatch(r -> r.contains("/resolve/" + COMMIT + "/")));
     int n = server.requests().size();
-    assertEquals(Optional.of(dir),
+    assertEquals(
+        Optional.of(dir),
         hub().cached(HubUri.parse("hf://org/tiny@" + COMMIT), Hub.Selection.MODEL));
     assertEquals(n, server.requests().size());
   }
@@ -262,17 +334,23 @@ class HubTest {
   @Test
   void locationsParseAndBadOnesAreNamed() {
     HubUri u = HubUri.parse("hf://google/gemma-scope-2b-pt-res@main/layer_12/width_16k/x/");
-    assertEquals(new HubUri(false, "google/gemma-scope-2b-pt-res", "main",
-        "layer_12/width_16k/x"), u);
+    assertEquals(
+        new HubUri(false, "google/gemma-scope-2b-pt-res", "main", "layer_12/width_16k/x"), u);
     assertEquals("hf://google/gemma-scope-2b-pt-res@main/layer_12/width_16k/x", u.toString());
-    assertEquals(new HubUri(false, "EleutherAI/pythia-70m-deduped", "main", ""),
+    assertEquals(
+        new HubUri(false, "EleutherAI/pythia-70m-deduped", "main", ""),
         HubUri.parse("hf://EleutherAI/pythia-70m-deduped"));
     HubUri d = HubUri.parse("hf://datasets/Salesforce/wikitext@v1/a/b.parquet");
     assertTrue(d.dataset());
     assertEquals("datasets--Salesforce--wikitext", d.cacheName());
     assertTrue(HubUri.parse("hf://a/b@" + COMMIT).pinned());
-    for (String bad : List.of("hf://onlyname", "hf://a/b@/x", "hf://a/b@main/x/../y",
-        "hf://a/b@main//x", "hf://a b/c")) {
+    for (String bad :
+        List.of(
+            "hf://onlyname",
+            "hf://a/b@/x",
+            "hf://a/b@main/x/../y",
+            "hf://a/b@main//x",
+            "hf://a b/c")) {
       String m = assertThrows(QdmException.class, () -> HubUri.parse(bad)).getMessage();
       assertTrue(m.contains("hf://"), bad + " -> " + m);
     }
@@ -280,20 +358,27 @@ class HubTest {
 
   @Test
   void settingsComeFromTheConfigThenTheEnvironment() {
-    Map<String, String> env = Map.of("QDM_HUB_CACHE", "/env/cache", "HF_ENDPOINT",
-        "http://mirror:8080/", "HF_TOKEN", "t", "HF_HUB_OFFLINE", "1");
+    Map<String, String> env =
+        Map.of(
+            "QDM_HUB_CACHE",
+            "/env/cache",
+            "HF_ENDPOINT",
+            "http://mirror:8080/",
+            "HF_TOKEN",
+            "t",
+            "HF_HUB_OFFLINE",
+            "1");
     HubSettings fromEnv = HubSettings.of(Optional.empty(), Optional.empty(), false, env);
     assertEquals(Path.of("/env/cache"), fromEnv.cache());
     assertEquals(URI.create("http://mirror:8080"), fromEnv.endpoint());
     assertEquals(Optional.of("t"), fromEnv.token());
     assertTrue(fromEnv.offline());
-    HubSettings fromConfig = HubSettings.of(Optional.of("/conf/cache"),
-        Optional.of("http://other"), false, env);
+    HubSettings fromConfig =
+        HubSettings.of(Optional.of("/conf/cache"), Optional.of("http://other"), false, env);
     assertEquals(Path.of("/conf/cache"), fromConfig.cache());
     assertEquals(URI.create("http://other"), fromConfig.endpoint());
     HubSettings none = HubSettings.of(Optional.empty(), Optional.empty(), false, Map.of());
-    assertEquals(Path.of(System.getProperty("user.home"), ".cache", "qdm", "hub"),
-        none.cache());
+    assertEquals(Path.of(System.getProperty("user.home"), ".cache", "qdm", "hub"), none.cache());
     assertEquals(URI.create("https://huggingface.co"), none.endpoint());
     assertFalse(none.offline());
     assertTrue(none.token().isEmpty());

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The finiteness scan against a naive oracle ({@link Float#isFinite} element by element), on
- * files of every float dtype with tensors larger than one scan block, and on a sharded
- * checkpoint, whose message must name the shard that holds the tensor.
+ * The finiteness scan against a naive oracle ({@link Float#isFinite} element by element), on files
+ * of every float dtype with tensors larger than one scan block, and on a sharded checkpoint, whose
+ * message must name the shard that holds the tensor.
  */
 class FiniteTensorsTest {
   @TempDir Path tmp;
@@ -30,11 +30,12 @@ class FiniteTensorsTest {
       }
       int bad = r.nextInt(3);
       for (int k = 0; k < bad; k++) {
-        x[r.nextInt(x.length)] = switch (r.nextInt(3)) {
-          case 0 -> Float.NaN;
-          case 1 -> Float.POSITIVE_INFINITY;
-          default -> Float.NEGATIVE_INFINITY;
-        };
+        x[r.nextInt(x.length)] =
+            switch (r.nextInt(3)) {
+              case 0 -> Float.NaN;
+              case 1 -> Float.POSITIVE_INFINITY;
+              default -> Float.NEGATIVE_INFINITY;
+            };
       }
       int naive = -1;
       for (int i = 0; i < x.length; i++) {
@@ -46,8 +47,10 @@ class FiniteTensorsTest {
       assertEquals(naive, FiniteTensors.firstNonFinite(x, 0, x.length));
     }
     // the largest finite values are finite; their difference with themselves is 0
-    assertEquals(-1, FiniteTensors.firstNonFinite(
-        new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, 0f, -0f}, 0, 5));
+    assertEquals(
+        -1,
+        FiniteTensors.firstNonFinite(
+            new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, 0f, -0f}, 0, 5));
   }
 
   @Test
@@ -61,22 +64,35 @@ class FiniteTensorsTest {
         w[i] = (float) r.nextGaussian();
       }
       Path clean = tmp.resolve("clean-" + dtype + ".safetensors");
-      new SafetensorsWriter().add("small", new HostTensor(new long[] {3}, new float[3]))
-          .add("big", new HostTensor(new long[] {rows, cols}, w)).write(clean, dtype);
+      new SafetensorsWriter()
+          .add("small", new HostTensor(new long[] {3}, new float[3]))
+          .add("big", new HostTensor(new long[] {rows, cols}, w))
+          .write(clean, dtype);
       try (SafetensorsFile st = SafetensorsFile.open(clean)) {
         FiniteTensors.requireAll(st); // no error
       }
       int at = 1050 * cols + 123;
       w[at] = dtype == DType.BF16 ? Float.NEGATIVE_INFINITY : Float.NaN;
       Path bad = tmp.resolve("bad-" + dtype + ".safetensors");
-      new SafetensorsWriter().add("small", new HostTensor(new long[] {3}, new float[3]))
-          .add("big", new HostTensor(new long[] {rows, cols}, w)).write(bad, dtype);
+      new SafetensorsWriter()
+          .add("small", new HostTensor(new long[] {3}, new float[3]))
+          .add("big", new HostTensor(new long[] {rows, cols}, w))
+          .write(bad, dtype);
       try (SafetensorsFile st = SafetensorsFile.open(bad)) {
-        String m = assertThrows(TensorFormatException.class, () -> FiniteTensors.requireAll(st))
-            .getMessage();
-        assertTrue(m.startsWith(bad + ": tensor 'big' [1100, 1000] holds "
-            + (dtype == DType.BF16 ? "-Inf" : "NaN") + " at index [1050, 123] (element "
-            + at + " of " + rows * cols + ")"), dtype + ": " + m);
+        String m =
+            assertThrows(TensorFormatException.class, () -> FiniteTensors.requireAll(st))
+                .getMessage();
+        assertTrue(
+            m.startsWith(
+                bad
+                    + ": tensor 'big' [1100, 1000] holds "
+                    + (dtype == DType.BF16 ? "-Inf" : "NaN")
+                    + " at index [1050, 123] (element "
+                    + at
+                    + " of "
+                    + rows * cols
+                    + ")"),
+            dtype + ": " + m);
       }
     }
   }
@@ -84,10 +100,13 @@ class FiniteTensorsTest {
   @Test
   void aShardedCheckpointNamesTheShard() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("sharded"));
-    new SafetensorsWriter().add("a", new HostTensor(new long[] {2, 2}, new float[4]))
+    new SafetensorsWriter()
+        .add("a", new HostTensor(new long[] {2, 2}, new float[4]))
         .write(dir.resolve("model-00001-of-00002.safetensors"));
-    new SafetensorsWriter().add("b", new HostTensor(new long[] {2, 3},
-        new float[] {0, 0, 0, 0, Float.POSITIVE_INFINITY, 0}))
+    new SafetensorsWriter()
+        .add(
+            "b",
+            new HostTensor(new long[] {2, 3}, new float[] {0, 0, 0, 0, Float.POSITIVE_INFINITY, 0}))
         .write(dir.resolve("model-00002-of-00002.safetensors"));
     JsonObject map = new JsonObject();
     map.addProperty("a", "model-00001-of-00002.safetensors");
@@ -95,12 +114,16 @@ class FiniteTensorsTest {
     JsonObject index = new JsonObject();
     index.add("weight_map", map);
     Files.writeString(dir.resolve("model.safetensors.index.json"), index.toString());
-    try (ShardedSafetensors st = ShardedSafetensors.open(
-        dir.resolve("model.safetensors.index.json"))) {
-      String m = assertThrows(TensorFormatException.class, () -> FiniteTensors.requireAll(st))
-          .getMessage();
-      assertTrue(m.contains("model-00002-of-00002.safetensors: tensor 'b' [2, 3] holds +Inf at "
-          + "index [1, 1]"), m);
+    try (ShardedSafetensors st =
+        ShardedSafetensors.open(dir.resolve("model.safetensors.index.json"))) {
+      String m =
+          assertThrows(TensorFormatException.class, () -> FiniteTensors.requireAll(st))
+              .getMessage();
+      assertTrue(
+          m.contains(
+              "model-00002-of-00002.safetensors: tensor 'b' [2, 3] holds +Inf at "
+                  + "index [1, 1]"),
+          m);
     }
   }
 }

@@ -32,8 +32,8 @@ class FloatsTest {
         continue;
       }
       assertEquals(expected, (double) f, 0.0, "value of " + Integer.toHexString(bits));
-      assertEquals(bits, Floats.floatToF16(f) & 0xFFFF,
-          "round trip of " + Integer.toHexString(bits));
+      assertEquals(
+          bits, Floats.floatToF16(f) & 0xFFFF, "round trip of " + Integer.toHexString(bits));
     }
   }
 
@@ -48,16 +48,16 @@ class FloatsTest {
         continue;
       }
       assertEquals(expected, (double) f, 0.0, "value of " + Integer.toHexString(bits));
-      assertEquals(bits, Floats.floatToBf16(f) & 0xFFFF,
-          "round trip of " + Integer.toHexString(bits));
+      assertEquals(
+          bits, Floats.floatToBf16(f) & 0xFFFF, "round trip of " + Integer.toHexString(bits));
     }
   }
 
   /**
-   * For each pair of adjacent non-negative values lo &lt; hi of a 16-bit format (the largest
-   * finite value paired with infinity at 2^16 or 2^128, which is where IEEE rounding overflows),
-   * the midpoint must round to whichever has an even mantissa, and the floats just below and
-   * above it to lo and hi. Both signs.
+   * For each pair of adjacent non-negative values lo &lt; hi of a 16-bit format (the largest finite
+   * value paired with infinity at 2^16 or 2^128, which is where IEEE rounding overflows), the
+   * midpoint must round to whichever has an even mantissa, and the floats just below and above it
+   * to lo and hi. Both signs.
    */
   private static void checkEveryRoundingBoundary(boolean f16) {
     int inf = f16 ? 0x7C00 : 0x7F80;
@@ -65,8 +65,10 @@ class FloatsTest {
     for (int lo = 0; lo < inf; lo++) {
       int hi = lo + 1;
       double loValue = f16 ? f16Oracle(lo) : bf16Oracle(lo);
-      double hiValue = hi == inf ? (f16 ? 65536.0 : Math.scalb(1.0, 128))
-          : (f16 ? f16Oracle(hi) : bf16Oracle(hi));
+      double hiValue =
+          hi == inf
+              ? (f16 ? 65536.0 : Math.scalb(1.0, 128))
+              : (f16 ? f16Oracle(hi) : bf16Oracle(hi));
       double mid = (loValue + hiValue) / 2; // exact in double
       float midFloat = (float) mid;
       assertEquals(mid, (double) midFloat, 0.0, "midpoints are floats");

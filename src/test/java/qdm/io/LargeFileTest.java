@@ -23,12 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LargeFileTest {
   private static final long GIB = 1L << 30;
+
   /** Data offset of the spanning tensor: 128 MiB before the 2 GiB mark. */
   private static final long SPAN_BEGIN = 2 * GIB - (1L << 27);
+
   /** Elements of the spanning tensor: more bytes than one mapped piece. */
   private static final long SPAN_NUMEL = SafetensorsFile.MAP_PIECE / 4 + 1000;
+
   /** Element of the spanning tensor that starts exactly at data offset 2 GiB. */
   private static final long AT_2GIB = (2 * GIB - SPAN_BEGIN) / 4;
+
   private static final long BEYOND_BEGIN = 3 * GIB;
   private static final int BEYOND_NUMEL = 1000;
 
@@ -50,10 +54,15 @@ class LargeFileTest {
   static void writeSparseFile() throws IOException {
     JsonObject header = new JsonObject();
     header.add("head", entry("F32", new long[] {4}, 0, 16));
-    header.add("spanning", entry("F32", new long[] {SPAN_NUMEL}, SPAN_BEGIN,
-        SPAN_BEGIN + 4 * SPAN_NUMEL));
-    header.add("beyond", entry("BF16", new long[] {10, BEYOND_NUMEL / 10}, BEYOND_BEGIN,
-        BEYOND_BEGIN + 2L * BEYOND_NUMEL));
+    header.add(
+        "spanning", entry("F32", new long[] {SPAN_NUMEL}, SPAN_BEGIN, SPAN_BEGIN + 4 * SPAN_NUMEL));
+    header.add(
+        "beyond",
+        entry(
+            "BF16",
+            new long[] {10, BEYOND_NUMEL / 10},
+            BEYOND_BEGIN,
+            BEYOND_BEGIN + 2L * BEYOND_NUMEL));
     byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
     int padded = (json.length + 7) / 8 * 8;
     dataStart = 8 + padded;
@@ -131,10 +140,9 @@ class LargeFileTest {
   void readsAcrossTheTwoGibMark() {
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
       assertArrayEquals(expectedSpan(0, 16), read(f, "spanning", 0, 16));
-      assertArrayEquals(expectedSpan(AT_2GIB - 300, 600),
-          read(f, "spanning", AT_2GIB - 300, 600));
-      assertArrayEquals(expectedSpan(SPAN_NUMEL - 16, 16),
-          read(f, "spanning", SPAN_NUMEL - 16, 16));
+      assertArrayEquals(expectedSpan(AT_2GIB - 300, 600), read(f, "spanning", AT_2GIB - 300, 600));
+      assertArrayEquals(
+          expectedSpan(SPAN_NUMEL - 16, 16), read(f, "spanning", SPAN_NUMEL - 16, 16));
       // a hole reads as zeros
       assertArrayEquals(new float[8], read(f, "spanning", 1000, 8));
     }
@@ -155,8 +163,7 @@ class LargeFileTest {
     // the same reads through 64-byte pieces: one read crosses many piece boundaries, one of
     // them the 2 GiB mark
     try (SafetensorsFile f = SafetensorsFile.open(file, 64)) {
-      assertArrayEquals(expectedSpan(AT_2GIB - 300, 600),
-          read(f, "spanning", AT_2GIB - 300, 600));
+      assertArrayEquals(expectedSpan(AT_2GIB - 300, 600), read(f, "spanning", AT_2GIB - 300, 600));
       float[] all = f.readFloats("beyond");
       assertEquals(beyondValue(999), all[999], 0f);
       assertEquals(beyondValue(0), all[0], 0f);

@@ -55,8 +55,8 @@ class NpzFileTest {
   @ValueSource(strings = {"dtypes.npz", "dtypes-compressed.npz"})
   void readsEveryTypeNumPyWrites(String file) {
     try (NpzFile f = NpzFile.open(npz(file))) {
-      assertEquals(Set.of("f32", "f64", "f16", "i64", "i32", "u8", "bool", "scalar", "empty"),
-          f.names());
+      assertEquals(
+          Set.of("f32", "f64", "f16", "i64", "i32", "u8", "bool", "scalar", "empty"), f.names());
       assertEquals(DType.F32, f.info("f32").dtype());
       assertArrayEquals(new long[] {3, 4}, f.info("f32").shape());
       assertArrayEquals(values(12, 11), f.readFloats("f32"));
@@ -166,8 +166,8 @@ class NpzFileTest {
 
   @Test
   void rejectsTruncatedArchives() throws IOException {
-    Path whole = Reference.dir().resolveSibling("sae")
-        .resolve("gemmascope/layer_1/width_256/params.npz");
+    Path whole =
+        Reference.dir().resolveSibling("sae").resolve("gemmascope/layer_1/width_256/params.npz");
     byte[] bytes = Files.readAllBytes(whole);
     Path cut = tmp.resolve("cut.npz");
     Files.write(cut, Arrays.copyOf(bytes, bytes.length / 2));
@@ -206,23 +206,33 @@ class NpzFileTest {
       bytes[i] ^= (byte) 0x5A;
     }
     Files.write(file, bytes);
-    QdmException e = assertThrows(QdmException.class, () -> {
-      try (NpzFile f = NpzFile.open(file)) {
-        f.readFloats("w");
-      }
-    });
-    assertTrue(e.getMessage().contains("corrupt.npz") && e.getMessage().contains("'w'"),
-        e.getMessage());
+    QdmException e =
+        assertThrows(
+            QdmException.class,
+            () -> {
+              try (NpzFile f = NpzFile.open(file)) {
+                f.readFloats("w");
+              }
+            });
+    assertTrue(
+        e.getMessage().contains("corrupt.npz") && e.getMessage().contains("'w'"), e.getMessage());
   }
 
   @Test
   void namesTheFileAndArrayInReadErrors() {
     try (NpzFile f = NpzFile.open(npz("dtypes.npz"))) {
-      assertMessage(assertThrows(QdmException.class, () -> f.info("W_enc")), "dtypes.npz",
-          "'W_enc'", "not in the archive");
-      assertMessage(assertThrows(QdmException.class, () -> f.readFloats("i64")), "'i64'",
+      assertMessage(
+          assertThrows(QdmException.class, () -> f.info("W_enc")),
+          "dtypes.npz",
+          "'W_enc'",
+          "not in the archive");
+      assertMessage(
+          assertThrows(QdmException.class, () -> f.readFloats("i64")),
+          "'i64'",
           "expected a floating point type");
-      assertMessage(assertThrows(QdmException.class, () -> f.readLongs("f32")), "'f32'",
+      assertMessage(
+          assertThrows(QdmException.class, () -> f.readLongs("f32")),
+          "'f32'",
           "expected an integer type");
     }
     assertFails(tmp.resolve("missing.npz"), "missing.npz", "no such file");

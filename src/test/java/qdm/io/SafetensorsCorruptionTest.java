@@ -15,9 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every way a safetensors file can be corrupt fails at open with a {@link TensorFormatException}
- * whose message names the file (and the tensor, where one is at fault). The files are built byte
- * by byte here, so the oracle is the format itself: 8-byte little-endian header length, JSON
- * header, data.
+ * whose message names the file (and the tensor, where one is at fault). The files are built byte by
+ * byte here, so the oracle is the format itself: 8-byte little-endian header length, JSON header,
+ * data.
  */
 class SafetensorsCorruptionTest {
   @TempDir Path tmp;
@@ -48,8 +48,17 @@ class SafetensorsCorruptionTest {
   }
 
   private static String entry(String name, String dtype, String shape, long begin, long end) {
-    return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape
-        + ",\"data_offsets\":[" + begin + "," + end + "]}";
+    return "\""
+        + name
+        + "\":{\"dtype\":\""
+        + dtype
+        + "\",\"shape\":"
+        + shape
+        + ",\"data_offsets\":["
+        + begin
+        + ","
+        + end
+        + "]}";
   }
 
   @Test
@@ -136,8 +145,8 @@ class SafetensorsCorruptionTest {
 
   @Test
   void overlappingTensors() throws IOException {
-    String header = "{" + entry("a", "F32", "[2]", 0, 8) + ","
-        + entry("b", "F32", "[2]", 4, 12) + "}";
+    String header =
+        "{" + entry("a", "F32", "[2]", 0, 8) + "," + entry("b", "F32", "[2]", 4, 12) + "}";
     fails(file("overlap.safetensors", header, 12), "'b'", "overlaps tensor 'a'");
   }
 
@@ -155,12 +164,18 @@ class SafetensorsCorruptionTest {
 
   @Test
   void missingFieldsNameTheTensor() throws IOException {
-    fails(file("nodtype.safetensors", "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
-        "'w'", "no dtype");
-    fails(file("noshape.safetensors", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4),
-        "'w'", "no shape");
-    fails(file("nooffsets.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4),
-        "'w'", "no data_offsets");
+    fails(
+        file("nodtype.safetensors", "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+        "'w'",
+        "no dtype");
+    fails(
+        file("noshape.safetensors", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4),
+        "'w'",
+        "no shape");
+    fails(
+        file("nooffsets.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4),
+        "'w'",
+        "no data_offsets");
   }
 
   @Test
@@ -172,10 +187,9 @@ class SafetensorsCorruptionTest {
   void readingAnAbsentTensorNamesIt() throws IOException {
     Path p = file("ok.safetensors", "{" + entry("w", "F32", "[2]", 0, 8) + "}", 8);
     try (SafetensorsFile f = SafetensorsFile.open(p)) {
-      TensorFormatException e =
-          assertThrows(TensorFormatException.class, () -> f.readFloats("v"));
-      assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("'v'"),
-          e.getMessage());
+      TensorFormatException e = assertThrows(TensorFormatException.class, () -> f.readFloats("v"));
+      assertTrue(
+          e.getMessage().contains(p.toString()) && e.getMessage().contains("'v'"), e.getMessage());
     }
   }
 }

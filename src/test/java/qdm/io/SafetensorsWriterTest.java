@@ -17,9 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import qdm.testing.HalfFloats;
 
 /**
- * Writer and reader round trips. F32 must come back bit for bit; F16 and BF16 must come back as
- * the nearest representable value (ties to even) as the independent {@link HalfFloats} oracle
- * finds it.
+ * Writer and reader round trips. F32 must come back bit for bit; F16 and BF16 must come back as the
+ * nearest representable value (ties to even) as the independent {@link HalfFloats} oracle finds it.
  */
 class SafetensorsWriterTest {
   @TempDir Path tmp;
@@ -31,17 +30,32 @@ class SafetensorsWriterTest {
     for (int i = 0; i < n; i++) {
       v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(14) - 9));
     }
-    float[] special = {0f, -0f, 1f, -1f, 65504f, 65520f, 70000f, 1e-8f, 6e-8f, Float.MIN_VALUE,
-        Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
-        1f + 0x1p-11f, 1f + 0x1p-8f, 3.0e38f};
+    float[] special = {
+      0f,
+      -0f,
+      1f,
+      -1f,
+      65504f,
+      65520f,
+      70000f,
+      1e-8f,
+      6e-8f,
+      Float.MIN_VALUE,
+      Float.MAX_VALUE,
+      -Float.MAX_VALUE,
+      Float.POSITIVE_INFINITY,
+      Float.NEGATIVE_INFINITY,
+      1f + 0x1p-11f,
+      1f + 0x1p-8f,
+      3.0e38f
+    };
     System.arraycopy(special, 0, v, 0, Math.min(n, special.length));
     return v;
   }
 
   private Path write(DType dtype, HostTensor a, HostTensor b) {
     Path p = tmp.resolve(dtype + ".safetensors");
-    new SafetensorsWriter().add("a", a).add("b.weight", b).metadata("format", "pt")
-        .write(p, dtype);
+    new SafetensorsWriter().add("a", a).add("b.weight", b).metadata("format", "pt").write(p, dtype);
     return p;
   }
 
@@ -72,10 +86,12 @@ class SafetensorsWriterTest {
           float[] original = name.equals("a") ? a.data() : b.data();
           float[] read = f.readFloats(name);
           for (int i = 0; i < original.length; i++) {
-            float expected = dtype == DType.F16 ? HalfFloats.roundF16(original[i])
-                : HalfFloats.roundBf16(original[i]);
-            assertEquals(expected, read[i], 0f,
-                dtype + " " + name + "[" + i + "] = " + original[i]);
+            float expected =
+                dtype == DType.F16
+                    ? HalfFloats.roundF16(original[i])
+                    : HalfFloats.roundBf16(original[i]);
+            assertEquals(
+                expected, read[i], 0f, dtype + " " + name + "[" + i + "] = " + original[i]);
           }
         }
         // reading a window gives the same values as the whole tensor

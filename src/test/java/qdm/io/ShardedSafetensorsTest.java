@@ -56,8 +56,16 @@ class ShardedSafetensorsTest {
 
   private Path forward(Path modelDir, Path inputs, String outName) {
     Path out = tmp.resolve(outName);
-    assertEquals(0, Main.run("forward", "--model", modelDir.toString(), "--input-ids",
-        inputs.toString(), "--out", out.toString()));
+    assertEquals(
+        0,
+        Main.run(
+            "forward",
+            "--model",
+            modelDir.toString(),
+            "--input-ids",
+            inputs.toString(),
+            "--out",
+            out.toString()));
     return out;
   }
 
@@ -65,14 +73,17 @@ class ShardedSafetensorsTest {
   void shardedForwardEqualsUnsharded() throws IOException {
     Path ref = Reference.model("neox");
     Path sharded = shardedCopy("neox");
-    try (TensorStore store = qdm.model.ModelFiles.of(sharded).openWeights(
-            qdm.model.JsonFields.read(sharded.resolve("config.json")));
+    try (TensorStore store =
+            qdm.model.ModelFiles.of(sharded)
+                .openWeights(qdm.model.JsonFields.read(sharded.resolve("config.json")));
         SafetensorsFile single = SafetensorsFile.open(ref.resolve("model.safetensors"))) {
       assertTrue(store instanceof ShardedSafetensors, "the index is what gets opened");
       assertEquals(Set.copyOf(single.names()), Set.copyOf(store.names()));
       for (String name : single.names()) {
-        assertEquals(java.util.Arrays.toString(single.readFloats(name)),
-            java.util.Arrays.toString(store.readFloats(name)), name);
+        assertEquals(
+            java.util.Arrays.toString(single.readFloats(name)),
+            java.util.Arrays.toString(store.readFloats(name)),
+            name);
       }
     }
     Path inputs = ref.resolve("inputs.json");
@@ -82,10 +93,13 @@ class ShardedSafetensorsTest {
         SafetensorsFile b = SafetensorsFile.open(fromSingle)) {
       assertEquals(b.names(), a.names());
       for (String name : a.names()) {
-        Reference.assertClose(Reference.read(fromSingle, name), Reference.read(fromShards, name),
-            0.0, name);
-        Reference.assertClose(Reference.read(ref.resolve("expected.safetensors"), name),
-            Reference.read(fromShards, name), 1e-4, name + " vs transformers");
+        Reference.assertClose(
+            Reference.read(fromSingle, name), Reference.read(fromShards, name), 0.0, name);
+        Reference.assertClose(
+            Reference.read(ref.resolve("expected.safetensors"), name),
+            Reference.read(fromShards, name),
+            1e-4,
+            name + " vs transformers");
       }
     }
   }
@@ -97,21 +111,33 @@ class ShardedSafetensorsTest {
     String good = Files.readString(index);
     String tensor = "gpt_neox.embed_in.weight";
     // the tensor is mapped to the shard that does not hold it
-    String swapped = good.replace("\"" + tensor + "\":\"model-00001-of-00002.safetensors\"",
-        "\"" + tensor + "\":\"model-00002-of-00002.safetensors\"");
+    String swapped =
+        good.replace(
+            "\"" + tensor + "\":\"model-00001-of-00002.safetensors\"",
+            "\"" + tensor + "\":\"model-00002-of-00002.safetensors\"");
     List<String[]> cases = new ArrayList<>();
     cases.add(new String[] {swapped, tensor, "does not contain it"});
-    cases.add(new String[] {good.replace("model-00002-of-00002", "model-00003-of-00002"),
-        "model-00003-of-00002.safetensors", "no such file"});
-    cases.add(new String[] {good.replace("\"" + tensor + "\":\"model-00001-of-00002.safetensors\"",
-        "\"" + tensor + "\":7"), tensor, "expected a shard file name"});
+    cases.add(
+        new String[] {
+          good.replace("model-00002-of-00002", "model-00003-of-00002"),
+          "model-00003-of-00002.safetensors",
+          "no such file"
+        });
+    cases.add(
+        new String[] {
+          good.replace(
+              "\"" + tensor + "\":\"model-00001-of-00002.safetensors\"", "\"" + tensor + "\":7"),
+          tensor,
+          "expected a shard file name"
+        });
     cases.add(new String[] {"{\"metadata\":{}}", "index.json", "weight_map"});
     cases.add(new String[] {"{\"weight_map\":", "index.json", "not valid JSON"});
     for (String[] c : cases) {
       Files.writeString(index, c[0]);
       TensorFormatException e =
           assertThrows(TensorFormatException.class, () -> ShardedSafetensors.open(index).close());
-      assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains(c[2]),
+      assertTrue(
+          e.getMessage().contains(c[1]) && e.getMessage().contains(c[2]),
           "mentions " + c[1] + " and " + c[2] + ": " + e.getMessage());
     }
   }

@@ -18,14 +18,15 @@ import qdm.testing.Reference;
 /**
  * A BF16 copy of a reference model, made here, through the {@code forward} command's code path.
  *
- * <p>Oracle: the same weights rounded to bfloat16 in the test (by the independent
- * {@link HalfFloats} oracle) and stored as F32 give the same outputs to 1e-5, so the BF16 file is
- * read as exactly those values; and both stay within a loose bound of the F32 expectation, since
- * bfloat16's 8-bit significand moves the outputs (F16 moves logits by about 1e-2).
+ * <p>Oracle: the same weights rounded to bfloat16 in the test (by the independent {@link
+ * HalfFloats} oracle) and stored as F32 give the same outputs to 1e-5, so the BF16 file is read as
+ * exactly those values; and both stay within a loose bound of the F32 expectation, since bfloat16's
+ * 8-bit significand moves the outputs (F16 moves logits by about 1e-2).
  */
 class Bf16WeightsTest {
   /** Same weight values, different file dtype: only summation order could differ. */
   static final double SAME_VALUES = 1e-5;
+
   /** BF16 rounding against the F32 Hugging Face outputs. */
   static final double BF16_VS_F32 = 0.25;
 
@@ -63,20 +64,33 @@ class Bf16WeightsTest {
       for (String name : e.names()) {
         HostTensor fromBf16 = Reference.read(outBf16, name);
         Reference.assertClose(Reference.read(outRounded, name), fromBf16, SAME_VALUES, name);
-        Reference.assertClose(Reference.read(expected, name), fromBf16, BF16_VS_F32,
+        Reference.assertClose(
+            Reference.read(expected, name),
+            fromBf16,
+            BF16_VS_F32,
             name + " vs the F32 expectation");
       }
       // the rounding matters: the BF16 outputs are not the F32 ones
-      double moved = Reference.maxAbsDiff(Reference.read(expected, "logits"),
-          Reference.read(outBf16, "logits"));
+      double moved =
+          Reference.maxAbsDiff(
+              Reference.read(expected, "logits"), Reference.read(outBf16, "logits"));
       assertTrue(moved > 1e-4, "bf16 rounding moved the logits by only " + moved);
     }
   }
 
   private Path forward(Path dir, Path weights, String outName) {
     Path out = tmp.resolve(outName);
-    int code = Main.run("forward", "--model", dir.toString(), "--weights", weights.toString(),
-        "--input-ids", dir.resolve("inputs.json").toString(), "--out", out.toString());
+    int code =
+        Main.run(
+            "forward",
+            "--model",
+            dir.toString(),
+            "--weights",
+            weights.toString(),
+            "--input-ids",
+            dir.resolve("inputs.json").toString(),
+            "--out",
+            out.toString());
     assertEquals(0, code);
     return out;
   }

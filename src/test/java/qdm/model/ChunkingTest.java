@@ -19,9 +19,9 @@ import qdm.probe.ForwardRequest;
 import qdm.testing.Reference;
 
 /**
- * The memory-saving paths compute what the one-shot paths compute: the NLL unembedded a few rows
- * at a time equals the NLL from the full logits (and the transformers fixture), and attention
- * over groups of sequences equals attention over the whole batch.
+ * The memory-saving paths compute what the one-shot paths compute: the NLL unembedded a few rows at
+ * a time equals the NLL from the full logits (and the transformers fixture), and attention over
+ * groups of sequences equals attention over the whole batch.
  */
 class ChunkingTest {
 
@@ -42,8 +42,8 @@ class ChunkingTest {
       Transformer t = model.transformer();
       Activations all = t.forward(tokens, Capture.everything());
       HostTensor full = ForwardProbe.host(all.nll().orElseThrow());
-      HostTensor nllOnly = ForwardProbe.host(t.forward(tokens, Capture.nllOnly()).nll()
-          .orElseThrow());
+      HostTensor nllOnly =
+          ForwardProbe.host(t.forward(tokens, Capture.nllOnly()).nll().orElseThrow());
       List<NDArray> hidden = all.hiddenStates();
       NDArray finalNormed = hidden.get(hidden.size() - 1);
       for (int rows : new int[] {1, 5, 23, 46, 1000}) {
@@ -68,8 +68,13 @@ class ChunkingTest {
     try (NDManager root = Runtime.newManager(Device.cpu());
         Model model = Model.load(ModelFiles.of(dir), root, Device.cpu(), DataType.FLOAT32)) {
       Transformer t = model.transformer();
-      for (Capture capture : new Capture[] {Capture.everything(), Capture.nllOnly(),
-          Capture.residualAt(1), Capture.residualAndNll(0)}) {
+      for (Capture capture :
+          new Capture[] {
+            Capture.everything(),
+            Capture.nllOnly(),
+            Capture.residualAt(1),
+            Capture.residualAndNll(0)
+          }) {
         try (NDManager batch = root.newSubManager()) {
           NDArray tokens = batch.create(flat, new Shape(3, seq));
           Activations whole = t.forward(tokens, capture, Long.MAX_VALUE);
@@ -89,8 +94,8 @@ class ChunkingTest {
             whole.logits().ifPresent(l -> assertSame(l, grouped.logits().get(), what));
             assertEquals(whole.nll().isPresent(), grouped.nll().isPresent(), what);
             whole.nll().ifPresent(l -> assertSame(l, grouped.nll().get(), what));
-            NDArray any = grouped.nll().orElseGet(() -> grouped.residuals().values().iterator()
-                .next());
+            NDArray any =
+                grouped.nll().orElseGet(() -> grouped.residuals().values().iterator().next());
             assertEquals(batch, any.getManager(), "outputs live in the batch manager");
           }
         }
@@ -106,8 +111,9 @@ class ChunkingTest {
   @Test
   void singleTokenSequencesHaveAnEmptyNll() {
     try (NDManager root = Runtime.newManager(Device.cpu());
-        Model model = Model.load(ModelFiles.of(Reference.model("neox")), root, Device.cpu(),
-            DataType.FLOAT32);
+        Model model =
+            Model.load(
+                ModelFiles.of(Reference.model("neox")), root, Device.cpu(), DataType.FLOAT32);
         NDManager batch = root.newSubManager()) {
       NDArray tokens = batch.create(new long[] {5, 7}, new Shape(2, 1));
       for (Capture capture : new Capture[] {Capture.nllOnly(), Capture.everything()}) {
@@ -138,14 +144,15 @@ class ChunkingTest {
       for (int window : new int[] {0, 3}) {
         NDArray mask = Attention.mask(m, seq, window);
         for (float cap : new float[] {0f, 2f}) {
-          float[] whole = Attention.attend(q, k, v, mask, 0.3f, cap, Long.MAX_VALUE)
-              .toFloatArray();
+          float[] whole = Attention.attend(q, k, v, mask, 0.3f, cap, Long.MAX_VALUE).toFloatArray();
           long perSequence = 4L * heads * seq * seq;
           for (long budget : new long[] {1, perSequence, 2 * perSequence, 4 * perSequence}) {
             NDArray grouped = Attention.attend(q, k, v, mask, 0.3f, cap, budget);
-            assertArrayEquals(new long[] {batch, seq, heads * dim},
-                grouped.getShape().getShape());
-            assertArrayEquals(whole, grouped.toFloatArray(), 1e-6f,
+            assertArrayEquals(new long[] {batch, seq, heads * dim}, grouped.getShape().getShape());
+            assertArrayEquals(
+                whole,
+                grouped.toFloatArray(),
+                1e-6f,
                 "window " + window + ", cap " + cap + ", budget " + budget);
           }
         }

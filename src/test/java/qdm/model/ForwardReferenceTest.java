@@ -14,8 +14,8 @@ import qdm.io.SafetensorsFile;
 import qdm.testing.Reference;
 
 /**
- * The forward pass against Hugging Face transformers: every hidden state, the logits and the NLL
- * of the reference fixtures, through the exact code path of {@code jobs/qdm forward}.
+ * The forward pass against Hugging Face transformers: every hidden state, the logits and the NLL of
+ * the reference fixtures, through the exact code path of {@code jobs/qdm forward}.
  */
 class ForwardReferenceTest {
   static final double TOLERANCE = 1e-4;
@@ -39,9 +39,17 @@ class ForwardReferenceTest {
   void forwardMatchesTransformers(String model, String weights, String expected) {
     Path dir = Reference.model(model);
     Path out = tmp.resolve("out.safetensors");
-    int code = Main.run("forward", "--model", dir.toString(), "--weights",
-        dir.resolve(weights).toString(), "--input-ids", dir.resolve("inputs.json").toString(),
-        "--out", out.toString());
+    int code =
+        Main.run(
+            "forward",
+            "--model",
+            dir.toString(),
+            "--weights",
+            dir.resolve(weights).toString(),
+            "--input-ids",
+            dir.resolve("inputs.json").toString(),
+            "--out",
+            out.toString());
     assertEquals(0, code);
     assertAllClose(dir.resolve(expected), out);
   }
@@ -53,8 +61,8 @@ class ForwardReferenceTest {
       Set<String> names = e.names();
       assertEquals(names, Set.copyOf(a.names()), "output tensor names");
       for (String name : names) {
-        Reference.assertClose(Reference.read(expected, name), Reference.read(actual, name),
-            TOLERANCE, name);
+        Reference.assertClose(
+            Reference.read(expected, name), Reference.read(actual, name), TOLERANCE, name);
       }
     }
   }

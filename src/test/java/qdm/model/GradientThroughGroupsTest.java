@@ -17,13 +17,14 @@ import qdm.train.Parameters;
 
 /**
  * On the CPU the forward pass splits large batches into groups of sequences. The split must not
- * change the gradients (training may run through it): the oracle is the same loss computed in
- * one piece. The chunked NLL is left out: training takes the NLL from whole logits
- * ({@link Capture#logitsAndNll()}).
+ * change the gradients (training may run through it): the oracle is the same loss computed in one
+ * piece. The chunked NLL is left out: training takes the NLL from whole logits ({@link
+ * Capture#logitsAndNll()}).
  */
 class GradientThroughGroupsTest {
-  static final GptNeoXConfig TINY = new GptNeoXConfig(48, 32, 2, 4, 64, 4, 10000, 1e-5f, true,
-      true, false, Activation.fromHf("gelu"));
+  static final GptNeoXConfig TINY =
+      new GptNeoXConfig(
+          48, 32, 2, 4, 64, 4, 10000, 1e-5f, true, true, false, Activation.fromHf("gelu"));
 
   @Test
   void groupedPassesGiveTheGradientsOfTheWholeBatch() {
@@ -44,14 +45,13 @@ class GradientThroughGroupsTest {
     }
   }
 
-  private static Map<String, float[]> gradients(Model model, Parameters params, long[] ids,
-      long groupTokens) {
+  private static Map<String, float[]> gradients(
+      Model model, Parameters params, long[] ids, long groupTokens) {
     Transformer t = model.transformer();
     try (NDManager b = model.weights().manager().newSubManager();
         GradientCollector gc = Runtime.engine().newGradientCollector()) {
       NDArray x = b.create(ids, new Shape(6, 12));
-      NDArray loss = t.forward(x, Capture.logitsAndNll(), groupTokens).nll().orElseThrow()
-          .mean();
+      NDArray loss = t.forward(x, Capture.logitsAndNll(), groupTokens).nll().orElseThrow().mean();
       gc.backward(loss);
     }
     return takeGradients(params);
@@ -60,11 +60,14 @@ class GradientThroughGroupsTest {
   /** Every parameter's gradient, copied to the host; the gradients are zeroed for the next pass. */
   static Map<String, float[]> takeGradients(Parameters params) {
     Map<String, float[]> out = new LinkedHashMap<>();
-    params.arrays().forEach((name, w) -> {
-      NDArray g = w.getGradient();
-      out.put(name, g.toFloatArray());
-      g.subi(g);
-    });
+    params
+        .arrays()
+        .forEach(
+            (name, w) -> {
+              NDArray g = w.getGradient();
+              out.put(name, g.toFloatArray());
+              g.subi(g);
+            });
     return out;
   }
 }

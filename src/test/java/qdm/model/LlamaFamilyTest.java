@@ -15,11 +15,11 @@ import qdm.testing.Reference;
 import qdm.testing.TinyModels;
 
 /**
- * The architectures without a Hugging Face fixture here (llama variants, qwen2, mistral, gemma
- * 1) through {@code jobs/qdm forward}'s code path, against {@link NaiveDecoder}, an independent
- * plain-loop implementation: every hidden state and the logits to 1e-4. Plus properties: a
- * Mistral window at least as long as the sequence is Llama; the RoPE frequencies of each
- * {@code rope_scaling} type against transformers' values.
+ * The architectures without a Hugging Face fixture here (llama variants, qwen2, mistral, gemma 1)
+ * through {@code jobs/qdm forward}'s code path, against {@link NaiveDecoder}, an independent
+ * plain-loop implementation: every hidden state and the logits to 1e-4. Plus properties: a Mistral
+ * window at least as long as the sequence is Llama; the RoPE frequencies of each {@code
+ * rope_scaling} type against transformers' values.
  */
 class LlamaFamilyTest {
   static final int[] IDS = {3, 17, 250, 9, 88, 511, 42, 7, 130, 64, 5, 300, 77, 12};
@@ -34,8 +34,15 @@ class LlamaFamilyTest {
     }
     Files.writeString(ids, "{\"input_ids\": [[" + row + "]]}");
     Path out = tmp.resolve(model.getFileName() + ".safetensors");
-    Cli.Result r = Cli.run("forward", "--model", model.toString(), "--input-ids",
-        ids.toString(), "--out", out.toString());
+    Cli.Result r =
+        Cli.run(
+            "forward",
+            "--model",
+            model.toString(),
+            "--input-ids",
+            ids.toString(),
+            "--out",
+            out.toString());
     assertEquals(0, r.exit(), r.all());
     Map<String, HostTensor> m = new java.util.LinkedHashMap<>();
     try (var f = qdm.io.SafetensorsFile.open(out)) {
@@ -72,8 +79,8 @@ class LlamaFamilyTest {
   @Test
   void llamaQwen2MistralAndGemmaMatchANaiveDecoder() throws Exception {
     assertMatchesNaive(TinyModels.llama(1), "llama");
-    assertMatchesNaive(new TinyModels.Spec("llama", 2, 4, true, true, true, 0, true, 2),
-        "llama-biases-tied-mha");
+    assertMatchesNaive(
+        new TinyModels.Spec("llama", 2, 4, true, true, true, 0, true, 2), "llama-biases-tied-mha");
     assertMatchesNaive(TinyModels.qwen2(3), "qwen2");
     assertMatchesNaive(TinyModels.mistral(4, 4), "mistral-window4");
     assertMatchesNaive(TinyModels.gemma(5), "gemma");
@@ -100,8 +107,9 @@ class LlamaFamilyTest {
   void ropeScalingFrequenciesAreTransformers() {
     // llama3 with the reference llama's settings: the float32 bits the fixture's README lists
     RopeScaling llama3 = new RopeScaling("llama3", 8, 1, 4, 16, 128);
-    int[] bits = {0x3f13786e, 0x3cc693b0, 0x3b9a08c8, 0x3a6ef74f, 0x39395d21, 0x380fc8f8,
-        0x36df10c4, 0x35ad07a7};
+    int[] bits = {
+      0x3f13786e, 0x3cc693b0, 0x3b9a08c8, 0x3a6ef74f, 0x39395d21, 0x380fc8f8, 0x36df10c4, 0x35ad07a7
+    };
     float[] f = llama3.invFreq(16, 500000, 24);
     for (int j = 0; j < bits.length; j++) {
       assertEquals(bits[j], Float.floatToIntBits(f[j]), "llama3 inv_freq[" + j + "]");

@@ -26,8 +26,9 @@ class ManagerLeakTest {
   @ValueSource(strings = {"neox", "gemma2"})
   void manyForwardPassesLeaveNothingBehind(String name) {
     try (NDManager root = Runtime.newManager(Device.cpu());
-        Model model = Model.load(ModelFiles.of(Reference.model(name)), root, Device.cpu(),
-            DataType.FLOAT32)) {
+        Model model =
+            Model.load(
+                ModelFiles.of(Reference.model(name)), root, Device.cpu(), DataType.FLOAT32)) {
       NDManager weights = model.weights().manager();
       int weightArrays = weights.getManagedArrays().size();
       int rootArrays = root.getManagedArrays().size();
@@ -46,8 +47,10 @@ class ManagerLeakTest {
           }
           NDArray tokens = batch.create(ids, new Shape(2, 16));
           // odd passes run in groups of one sequence, as large CPU batches do
-          Activations a = i % 2 == 0 ? model.transformer().forward(tokens, capture)
-              : model.transformer().forward(tokens, capture, 16);
+          Activations a =
+              i % 2 == 0
+                  ? model.transformer().forward(tokens, capture)
+                  : model.transformer().forward(tokens, capture, 16);
           a.residuals().values().forEach(produced::add);
           a.logits().ifPresent(produced::add);
           a.nll().ifPresent(produced::add);

@@ -27,9 +27,9 @@ import qdm.io.SafetensorsWriter;
 import qdm.testing.Reference;
 
 /**
- * A model that cannot be loaded fails before any compute with one {@link QdmException} naming
- * what is wrong and what was expected; through the CLI that is one line on stderr, exit code 2,
- * and no output file.
+ * A model that cannot be loaded fails before any compute with one {@link QdmException} naming what
+ * is wrong and what was expected; through the CLI that is one line on stderr, exit code 2, and no
+ * output file.
  */
 class ModelErrorsTest {
   private static final String UP = "gpt_neox.layers.1.mlp.dense_h_to_4h.weight";
@@ -38,8 +38,8 @@ class ModelErrorsTest {
   @TempDir Path tmp;
 
   /**
-   * A copy of the reference neox dir with its config edited and some tensors replaced (a null
-   * value drops the tensor).
+   * A copy of the reference neox dir with its config edited and some tensors replaced (a null value
+   * drops the tensor).
    */
   private Path broken(Consumer<JsonObject> editConfig, Map<String, HostTensor> replace)
       throws IOException {
@@ -65,7 +65,8 @@ class ModelErrorsTest {
 
   private static QdmException loadFails(Path dir) {
     try (NDManager root = Runtime.newManager(Device.cpu())) {
-      return assertThrows(QdmException.class,
+      return assertThrows(
+          QdmException.class,
           () -> Model.load(ModelFiles.of(dir), root, Device.cpu(), DataType.FLOAT32).close());
     }
   }
@@ -74,15 +75,30 @@ class ModelErrorsTest {
   private String forwardFails(Path dir) {
     Path out = tmp.resolve("out.safetensors");
     StringWriter err = new StringWriter();
-    int code = Main.commandLine().setErr(new PrintWriter(err, true)).execute("forward",
-        "--model", dir.toString(), "--input-ids",
-        Reference.model("neox").resolve("inputs.json").toString(), "--out", out.toString());
+    int code =
+        Main.commandLine()
+            .setErr(new PrintWriter(err, true))
+            .execute(
+                "forward",
+                "--model",
+                dir.toString(),
+                "--input-ids",
+                Reference.model("neox").resolve("inputs.json").toString(),
+                "--out",
+                out.toString());
     assertEquals(QdmException.BAD_INPUT, code, "exit code; stderr: " + err);
     assertFalse(Files.exists(out), "no output file is written");
     // also through the entry point the launcher calls
-    assertEquals(QdmException.BAD_INPUT, Main.run("forward", "--model", dir.toString(),
-        "--input-ids", Reference.model("neox").resolve("inputs.json").toString(),
-        "--out", out.toString()));
+    assertEquals(
+        QdmException.BAD_INPUT,
+        Main.run(
+            "forward",
+            "--model",
+            dir.toString(),
+            "--input-ids",
+            Reference.model("neox").resolve("inputs.json").toString(),
+            "--out",
+            out.toString()));
     assertFalse(Files.exists(out), "no output file is written");
     String text = err.toString();
     assertTrue(text.startsWith("qdm: "), text);
@@ -94,8 +110,12 @@ class ModelErrorsTest {
   void unknownModelType() throws IOException {
     Path dir = broken(c -> c.addProperty("model_type", "mamba"), Map.of());
     String message = loadFails(dir).getMessage();
-    assertTrue(message.contains("config.json") && message.contains("'mamba'")
-        && message.contains("gpt_neox") && message.contains("gemma2"), message);
+    assertTrue(
+        message.contains("config.json")
+            && message.contains("'mamba'")
+            && message.contains("gpt_neox")
+            && message.contains("gemma2"),
+        message);
     assertTrue(forwardFails(dir).contains("'mamba'"));
   }
 
@@ -113,18 +133,20 @@ class ModelErrorsTest {
     drop.put(UP, null);
     Path dir = broken(c -> {}, drop);
     String message = loadFails(dir).getMessage();
-    assertTrue(message.contains("model.safetensors")
-        && message.contains("missing tensor '" + UP + "' (expected shape [256, 64])"), message);
+    assertTrue(
+        message.contains("model.safetensors")
+            && message.contains("missing tensor '" + UP + "' (expected shape [256, 64])"),
+        message);
     assertTrue(forwardFails(dir).contains(UP));
   }
 
   @Test
   void misShapedTensor() throws IOException {
-    Path dir = broken(c -> {},
-        Map.of(DENSE, new HostTensor(new long[] {64, 32}, new float[64 * 32])));
+    Path dir =
+        broken(c -> {}, Map.of(DENSE, new HostTensor(new long[] {64, 32}, new float[64 * 32])));
     String message = loadFails(dir).getMessage();
-    assertTrue(message.contains("tensor '" + DENSE + "' has shape [64, 32], expected [64, 64]"),
-        message);
+    assertTrue(
+        message.contains("tensor '" + DENSE + "' has shape [64, 32], expected [64, 64]"), message);
     assertTrue(forwardFails(dir).contains(DENSE));
   }
 
@@ -136,8 +158,10 @@ class ModelErrorsTest {
     replace.put("embed_out.weight", null);
     String message = loadFails(broken(c -> {}, replace)).getMessage();
     assertTrue(message.contains("3 problem(s)"), message);
-    assertTrue(message.contains(UP) && message.contains(DENSE)
-        && message.contains("missing tensor 'embed_out.weight' (expected shape [512, 64])"),
+    assertTrue(
+        message.contains(UP)
+            && message.contains(DENSE)
+            && message.contains("missing tensor 'embed_out.weight' (expected shape [512, 64])"),
         message);
   }
 
@@ -145,8 +169,7 @@ class ModelErrorsTest {
   void invalidConfigValueNamesTheKey() throws IOException {
     Path dir = broken(c -> c.addProperty("num_attention_heads", 5), Map.of());
     String message = loadFails(dir).getMessage();
-    assertTrue(message.contains("config.json") && message.contains("num_attention_heads"),
-        message);
+    assertTrue(message.contains("config.json") && message.contains("num_attention_heads"), message);
     forwardFails(dir);
   }
 }

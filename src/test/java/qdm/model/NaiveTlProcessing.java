@@ -4,19 +4,19 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * TransformerLens's weight processing written a second time, independently of the NDArray code:
- * the HF tensors are moved into TransformerLens's own layout by explicit index arithmetic
- * ({@code W_Q[head][d_model][d_head]}, {@code W_O[head][d_head][d_model]},
- * {@code W_in[d_model][d_mlp]}, {@code W_U[d_model][vocab]}...), TL's formulas are applied there
- * in plain loops with double accumulators, and the results are moved back to HF names. An
- * oracle for the folding, the centring and the HF-to-TL index mapping at once.
+ * TransformerLens's weight processing written a second time, independently of the NDArray code: the
+ * HF tensors are moved into TransformerLens's own layout by explicit index arithmetic ({@code
+ * W_Q[head][d_model][d_head]}, {@code W_O[head][d_head][d_model]}, {@code W_in[d_model][d_mlp]},
+ * {@code W_U[d_model][vocab]}...), TL's formulas are applied there in plain loops with double
+ * accumulators, and the results are moved back to HF names. An oracle for the folding, the centring
+ * and the HF-to-TL index mapping at once.
  */
 final class NaiveTlProcessing {
   private NaiveTlProcessing() {}
 
   /** GPT-NeoX, as TL's fold_ln, center_writing_weights, center_unembed, fold_value_biases. */
-  static Map<String, float[]> neox(Map<String, float[]> hf, int layers, int d, int heads,
-      int ff, int vocab, boolean tied) {
+  static Map<String, float[]> neox(
+      Map<String, float[]> hf, int layers, int d, int heads, int ff, int vocab, boolean tied) {
     int dh = d / heads;
     Map<String, float[]> out = new LinkedHashMap<>(hf);
     double[][] wE = new double[vocab][d];
@@ -244,18 +244,29 @@ final class NaiveTlProcessing {
   }
 
   /**
-   * Gemma-2, as TL processes an RMSNorm model: 1 + w of the input, pre-feedforward and final
-   * norms folded into the columns of Q/K/V, gate/up and the unembedding; no centring (the logits
-   * are soft-capped); the folded norms' weights become 0.
+   * Gemma-2, as TL processes an RMSNorm model: 1 + w of the input, pre-feedforward and final norms
+   * folded into the columns of Q/K/V, gate/up and the unembedding; no centring (the logits are
+   * soft-capped); the folded norms' weights become 0.
    */
   static Map<String, float[]> gemma2(Map<String, float[]> hf, int layers, int d, int vocab) {
     Map<String, float[]> out = new LinkedHashMap<>(hf);
     for (int l = 0; l < layers; l++) {
       String p = "model.layers." + l + ".";
-      scaleColumns(out, hf, p + "input_layernorm.weight", d, p + "self_attn.q_proj.weight",
-          p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
-      scaleColumns(out, hf, p + "pre_feedforward_layernorm.weight", d,
-          p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
+      scaleColumns(
+          out,
+          hf,
+          p + "input_layernorm.weight",
+          d,
+          p + "self_attn.q_proj.weight",
+          p + "self_attn.k_proj.weight",
+          p + "self_attn.v_proj.weight");
+      scaleColumns(
+          out,
+          hf,
+          p + "pre_feedforward_layernorm.weight",
+          d,
+          p + "mlp.gate_proj.weight",
+          p + "mlp.up_proj.weight");
     }
     float[] head = hf.getOrDefault("lm_head.weight", hf.get("model.embed_tokens.weight"));
     Map<String, float[]> withHead = new LinkedHashMap<>(hf);
@@ -264,8 +275,8 @@ final class NaiveTlProcessing {
     return out;
   }
 
-  private static void scaleColumns(Map<String, float[]> out, Map<String, float[]> in,
-      String norm, int d, String... weights) {
+  private static void scaleColumns(
+      Map<String, float[]> out, Map<String, float[]> in, String norm, int d, String... weights) {
     float[] w = in.get(norm);
     for (String name : weights) {
       float[] src = in.get(name);

@@ -18,12 +18,12 @@ import qdm.train.LmTrainer;
 import qdm.train.Parameters;
 
 /**
- * Gradients must not depend on the garbage collector. A scalar that autograd keeps for the
- * backward pass must be memory libtorch owns ({@link Ops#scalar}), not a Java direct buffer that
- * the JVM may free and reuse before backward runs. The test makes that reuse happen between the
- * forward pass and backward: it collects garbage, then allocates many small direct buffers
- * filled with NaN, which take the place of any freed scalar buffers. The oracle is the same
- * gradient computed without that pressure.
+ * Gradients must not depend on the garbage collector. A scalar that autograd keeps for the backward
+ * pass must be memory libtorch owns ({@link Ops#scalar}), not a Java direct buffer that the JVM may
+ * free and reuse before backward runs. The test makes that reuse happen between the forward pass
+ * and backward: it collects garbage, then allocates many small direct buffers filled with NaN,
+ * which take the place of any freed scalar buffers. The oracle is the same gradient computed
+ * without that pressure.
  */
 class ScalarLifetimeTest {
 
@@ -55,8 +55,8 @@ class ScalarLifetimeTest {
       ids[i] = r.nextInt(GradientThroughGroupsTest.TINY.vocabSize());
     }
     try (NDManager root = Runtime.newManager(Device.cpu())) {
-      Parameters params = Parameters.of(root,
-          LmTrainer.initialWeights(GradientThroughGroupsTest.TINY, 3));
+      Parameters params =
+          Parameters.of(root, LmTrainer.initialWeights(GradientThroughGroupsTest.TINY, 3));
       Model model = Model.over(GradientThroughGroupsTest.TINY, params.manager(), params.arrays());
       Map<String, float[]> calm = gradients(model, params, ids, false);
       Map<String, float[]> pressed = gradients(model, params, ids, true);
@@ -67,13 +67,13 @@ class ScalarLifetimeTest {
     }
   }
 
-  private static Map<String, float[]> gradients(Model model, Parameters params, long[] ids,
-      boolean pressure) {
+  private static Map<String, float[]> gradients(
+      Model model, Parameters params, long[] ids, boolean pressure) {
     try (NDManager b = model.weights().manager().newSubManager();
         GradientCollector gc = Runtime.engine().newGradientCollector()) {
       NDArray x = b.create(ids, new Shape(4, 12));
-      NDArray loss = model.transformer().forwardWhole(x, Capture.logitsAndNll()).nll()
-          .orElseThrow().mean();
+      NDArray loss =
+          model.transformer().forwardWhole(x, Capture.logitsAndNll()).nll().orElseThrow().mean();
       List<ByteBuffer> held = pressure ? reuseFreedBuffers() : new ArrayList<>();
       gc.backward(loss);
       held.clear();
@@ -82,8 +82,8 @@ class ScalarLifetimeTest {
   }
 
   /**
-   * Lets the JVM free every unreachable direct buffer, then allocates small direct buffers full
-   * of NaN; the allocator hands out the freed blocks first.
+   * Lets the JVM free every unreachable direct buffer, then allocates small direct buffers full of
+   * NaN; the allocator hands out the freed blocks first.
    */
   static List<ByteBuffer> reuseFreedBuffers() {
     for (int i = 0; i < 3; i++) {

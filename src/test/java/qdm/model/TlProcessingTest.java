@@ -1,7 +1,5 @@
 package qdm.model;
 
-import qdm.condition.Condition;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import qdm.compress.Compression;
+import qdm.condition.Condition;
 import qdm.io.HostTensor;
 import qdm.io.SafetensorsFile;
 import qdm.probe.ForwardOutput;
@@ -22,11 +20,11 @@ import qdm.probe.ForwardRequest;
 import qdm.testing.Reference;
 
 /**
- * TransformerLens processing ({@code --processing transformerlens}) on the shared reference
- * models. Oracles: an independent naive implementation in TL's own layout
- * ({@link NaiveTlProcessing}) for every processed weight; processing changes no log-probability
- * (NLL equal to 1e-5); the processed residual stream has zero mean over d_model
- * (center_writing_weights), which the unprocessed one does not.
+ * TransformerLens processing ({@code --processing transformerlens}) on the shared reference models.
+ * Oracles: an independent naive implementation in TL's own layout ({@link NaiveTlProcessing}) for
+ * every processed weight; processing changes no log-probability (NLL equal to 1e-5); the processed
+ * residual stream has zero mean over d_model (center_writing_weights), which the unprocessed one
+ * does not.
  */
 class TlProcessingTest {
 
@@ -43,8 +41,13 @@ class TlProcessingTest {
   private static Map<String, float[]> processed(Path model) {
     Map<String, float[]> t = new LinkedHashMap<>();
     try (NDManager root = Runtime.newManager(Device.cpu());
-        Model m = Model.load(ModelFiles.of(model), root, Device.cpu(), DataType.FLOAT32,
-            Processing.TRANSFORMERLENS)) {
+        Model m =
+            Model.load(
+                ModelFiles.of(model),
+                root,
+                Device.cpu(),
+                DataType.FLOAT32,
+                Processing.TRANSFORMERLENS)) {
       for (String name : m.weights().names()) {
         t.put(name, m.weights().get(name).toFloatArray());
       }
@@ -52,8 +55,8 @@ class TlProcessingTest {
     return t;
   }
 
-  private static void assertSameWeights(Map<String, float[]> expected,
-      Map<String, float[]> actual, double tolerance) {
+  private static void assertSameWeights(
+      Map<String, float[]> expected, Map<String, float[]> actual, double tolerance) {
     for (Map.Entry<String, float[]> e : expected.entrySet()) {
       float[] a = actual.get(e.getKey());
       assertTrue(a != null, "processed weights lack " + e.getKey());
@@ -69,8 +72,7 @@ class TlProcessingTest {
   @Test
   void neoxWeightsMatchANaiveImplementationInTransformerLensLayout() {
     Path model = Reference.model("neox");
-    Map<String, float[]> expected = NaiveTlProcessing.neox(raw(model), 3, 64, 4, 256, 512,
-        false);
+    Map<String, float[]> expected = NaiveTlProcessing.neox(raw(model), 3, 64, 4, 256, 512, false);
     Map<String, float[]> actual = processed(model);
     assertEquals(expected.keySet(), actual.keySet());
     assertSameWeights(expected, actual, 1e-6);
@@ -86,9 +88,15 @@ class TlProcessingTest {
 
   private static ForwardOutput forward(String model, Processing processing) {
     Path dir = Reference.model(model);
-    return ForwardProbe.run(new ForwardRequest(dir, Optional.empty(),
-        ForwardRequest.readInputIds(dir.resolve("inputs.json")), Placement.CPU, processing,
-        new Condition.Reference("fp"), Optional.empty()));
+    return ForwardProbe.run(
+        new ForwardRequest(
+            dir,
+            Optional.empty(),
+            ForwardRequest.readInputIds(dir.resolve("inputs.json")),
+            Placement.CPU,
+            processing,
+            new Condition.Reference("fp"),
+            Optional.empty()));
   }
 
   @Test
@@ -96,7 +104,8 @@ class TlProcessingTest {
     for (String model : new String[] {"neox", "gemma2"}) {
       ForwardOutput plain = forward(model, Processing.NONE);
       ForwardOutput tl = forward(model, Processing.TRANSFORMERLENS);
-      assertTrue(Reference.maxAbsDiff(plain.get("nll"), tl.get("nll")) <= 1e-5,
+      assertTrue(
+          Reference.maxAbsDiff(plain.get("nll"), tl.get("nll")) <= 1e-5,
           model + ": NLL moved by " + Reference.maxAbsDiff(plain.get("nll"), tl.get("nll")));
       if (model.equals("neox")) {
         // the logits shift by a constant per position (center_unembed), the residual is centred
@@ -105,16 +114,17 @@ class TlProcessingTest {
           double mean = maxAbsRowMean(tl.get("hidden_states." + i));
           assertTrue(mean <= 1e-5, "hidden_states." + i + " row mean " + mean);
         }
-        assertTrue(maxAbsRowMean(plain.get("hidden_states.1")) > 1e-2,
+        assertTrue(
+            maxAbsRowMean(plain.get("hidden_states.1")) > 1e-2,
             "the unprocessed residual is not centred (the test would not see a missed step)");
       }
     }
   }
 
   /**
-   * Every architecture: processing leaves the log-probabilities (NLL to 1e-5 on the gpt2 and
-   * llama references and on tiny qwen2 / mistral / gemma checkpoints); GPT-2, a LayerNorm model,
-   * gets a centred residual stream, the RMSNorm models do not (TL centres nothing there).
+   * Every architecture: processing leaves the log-probabilities (NLL to 1e-5 on the gpt2 and llama
+   * references and on tiny qwen2 / mistral / gemma checkpoints); GPT-2, a LayerNorm model, gets a
+   * centred residual stream, the RMSNorm models do not (TL centres nothing there).
    */
   @org.junit.jupiter.api.Test
   void everyArchitectureKeepsItsLogProbabilitiesUnderProcessing(
@@ -122,9 +132,12 @@ class TlProcessingTest {
     Map<String, Path> models = new LinkedHashMap<>();
     models.put("gpt2", Reference.model("gpt2"));
     models.put("llama", Reference.model("llama"));
-    for (qdm.testing.TinyModels.Spec s : new qdm.testing.TinyModels.Spec[] {
-        qdm.testing.TinyModels.qwen2(11), qdm.testing.TinyModels.mistral(4, 12),
-        qdm.testing.TinyModels.gemma(13)}) {
+    for (qdm.testing.TinyModels.Spec s :
+        new qdm.testing.TinyModels.Spec[] {
+          qdm.testing.TinyModels.qwen2(11),
+          qdm.testing.TinyModels.mistral(4, 12),
+          qdm.testing.TinyModels.gemma(13)
+        }) {
       Path dir = tmp.resolve(s.modelType());
       qdm.testing.TinyModels.write(dir, s);
       models.put(s.modelType(), dir);
@@ -142,8 +155,15 @@ class TlProcessingTest {
   }
 
   private static ForwardOutput run(Path dir, long[][] ids, Processing processing) {
-    return ForwardProbe.run(new ForwardRequest(dir, Optional.empty(), ids, Placement.CPU,
-        processing, new Condition.Reference("fp"), Optional.empty()));
+    return ForwardProbe.run(
+        new ForwardRequest(
+            dir,
+            Optional.empty(),
+            ids,
+            Placement.CPU,
+            processing,
+            new Condition.Reference("fp"),
+            Optional.empty()));
   }
 
   private static double maxAbsRowMean(HostTensor t) {

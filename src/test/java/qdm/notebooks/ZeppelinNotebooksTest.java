@@ -23,15 +23,14 @@ import qdm.testing.LocalSpark;
 import qdm.testing.TinyRun;
 
 /**
- * The Zeppelin notes in notebooks/: each is a Zeppelin note (JSON with paragraphs), its first
- * code paragraph registers exactly QDM's output tables as temporary views, and every
- * %spark.sql / %sql paragraph, with its dynamic forms ({@code ${name=default}}) at their
- * defaults, runs in a local SparkSession against a real run's tables ({@link TinyRun}) and
- * returns rows.
+ * The Zeppelin notes in notebooks/: each is a Zeppelin note (JSON with paragraphs), its first code
+ * paragraph registers exactly QDM's output tables as temporary views, and every %spark.sql / %sql
+ * paragraph, with its dynamic forms ({@code ${name=default}}) at their defaults, runs in a local
+ * SparkSession against a real run's tables ({@link TinyRun}) and returns rows.
  */
 class ZeppelinNotebooksTest {
-  static final Pattern FORM = Pattern.compile(
-      "\\$\\{(?:checkbox:|select:)?([A-Za-z_][\\w.]*)(?:=([^,}]*))?(?:,[^}]*)?}");
+  static final Pattern FORM =
+      Pattern.compile("\\$\\{(?:checkbox:|select:)?([A-Za-z_][\\w.]*)(?:=([^,}]*))?(?:,[^}]*)?}");
   static final Pattern TABLES = Pattern.compile("val tables = Seq\\(([^)]*)\\)");
 
   static List<Path> notes() throws IOException {
@@ -63,15 +62,17 @@ class ZeppelinNotebooksTest {
       JsonObject note = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
       String name = note.get("name").getAsString();
       assertTrue(note.get("id").getAsString().matches("[0-9A-Z]{9}"), file + ": note id");
-      assertTrue(file.getFileName().toString().endsWith("_" + note.get("id").getAsString()
-          + ".zpln"), file + ": Zeppelin names note files <name>_<id>.zpln");
+      assertTrue(
+          file.getFileName().toString().endsWith("_" + note.get("id").getAsString() + ".zpln"),
+          file + ": Zeppelin names note files <name>_<id>.zpln");
       List<String> sql = new ArrayList<>();
       List<String> titles = new ArrayList<>();
       String registration = null;
       for (JsonElement e : note.getAsJsonArray("paragraphs")) {
         JsonObject p = e.getAsJsonObject();
-        assertTrue(p.has("id") && p.has("config") && p.getAsJsonObject("settings")
-            .has("forms"), name + ": paragraph fields");
+        assertTrue(
+            p.has("id") && p.has("config") && p.getAsJsonObject("settings").has("forms"),
+            name + ": paragraph fields");
         String text = p.get("text").getAsString();
         String interpreter = text.substring(0, text.indexOf('\n')).trim();
         if (registration == null && interpreter.equals("%spark")) {
@@ -85,8 +86,8 @@ class ZeppelinNotebooksTest {
       assertTrue(registration != null, name + ": a %spark paragraph registers the tables");
       Matcher m = TABLES.matcher(registration);
       assertTrue(m.find(), name + ": the registration paragraph lists its tables");
-      List<String> tables = Stream.of(m.group(1).split(","))
-          .map(s -> s.trim().replace("\"", "")).toList();
+      List<String> tables =
+          Stream.of(m.group(1).split(",")).map(s -> s.trim().replace("\"", "")).toList();
       assertEquals(AvroSchemas.TABLES, tables, name + ": the views are QDM's output tables");
       for (String t : tables) { // what the registration paragraph does, in this session
         spark.read().parquet(run.table(t).toString()).createOrReplaceTempView(t);

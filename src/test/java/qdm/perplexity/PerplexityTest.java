@@ -16,8 +16,8 @@ import qdm.model.Runtime;
 import qdm.testing.Reference;
 
 /**
- * Perplexity against brute force: each target token scored alone, on exactly the context its
- * window gives it, by a separate forward pass over that context.
+ * Perplexity against brute force: each target token scored alone, on exactly the context its window
+ * gives it, by a separate forward pass over that context.
  */
 class PerplexityTest {
   static NDManager root;
@@ -27,8 +27,12 @@ class PerplexityTest {
   @BeforeAll
   static void load() {
     root = Runtime.newManager(Placement.CPU.device());
-    model = Model.load(ModelFiles.of(Reference.model("neox")), root, Placement.CPU.device(),
-        Placement.CPU.dtype());
+    model =
+        Model.load(
+            ModelFiles.of(Reference.model("neox")),
+            root,
+            Placement.CPU.device(),
+            Placement.CPU.dtype());
     Random random = new Random(7);
     stream = new int[61];
     for (int i = 0; i < stream.length; i++) {

@@ -26,8 +26,15 @@ class ForwardSaeTest {
 
   int forward(String... extra) {
     Path dir = Reference.model("neox");
-    String[] base = {"forward", "--model", dir.toString(), "--input-ids",
-        dir.resolve("inputs.json").toString(), "--out", tmp.resolve("out.safetensors").toString()};
+    String[] base = {
+      "forward",
+      "--model",
+      dir.toString(),
+      "--input-ids",
+      dir.resolve("inputs.json").toString(),
+      "--out",
+      tmp.resolve("out.safetensors").toString()
+    };
     String[] args = new String[base.length + extra.length];
     System.arraycopy(base, 0, args, 0, base.length);
     System.arraycopy(extra, 0, args, base.length, extra.length);
@@ -60,8 +67,12 @@ class ForwardSaeTest {
     }
     assertTrue(fired > 0 && fired < 48 * 48, "a mix of active and inactive entries: " + fired);
     // the compressed hidden states still match the shared expectation
-    Reference.assertClose(Reference.read(Reference.model("neox")
-        .resolve("expected-rtn4.safetensors"), "hidden_states.2"), h, 1e-4, "rtn4 hs.2");
+    Reference.assertClose(
+        Reference.read(
+            Reference.model("neox").resolve("expected-rtn4.safetensors"), "hidden_states.2"),
+        h,
+        1e-4,
+        "rtn4 hs.2");
   }
 
   @Test
@@ -73,10 +84,19 @@ class ForwardSaeTest {
     int code;
     try {
       System.setErr(new PrintStream(err, true));
-      code = Main.commandLine().setErr(new java.io.PrintWriter(err, true)).execute("forward",
-          "--model", Reference.model("neox").toString(), "--input-ids",
-          Reference.model("neox").resolve("inputs.json").toString(), "--out",
-          tmp.resolve("o.safetensors").toString(), "--sae", sae.toString());
+      code =
+          Main.commandLine()
+              .setErr(new java.io.PrintWriter(err, true))
+              .execute(
+                  "forward",
+                  "--model",
+                  Reference.model("neox").toString(),
+                  "--input-ids",
+                  Reference.model("neox").resolve("inputs.json").toString(),
+                  "--out",
+                  tmp.resolve("o.safetensors").toString(),
+                  "--sae",
+                  sae.toString());
     } finally {
       System.setErr(old);
     }

@@ -21,35 +21,60 @@ import qdm.report.ReportData.ConditionRow;
 /** The report page: its images exist and decode, and it references nothing outside itself. */
 class HtmlReportTest {
   static ReportData data() {
-    List<ConditionRow> rows = List.of(
-        new ConditionRow("fp", "none", null, null, 30.0, 0.0, 25.0, 100.0, 0.0, 0.0, 1.0, 1.0,
-            120),
-        new ConditionRow("rtn8", "rtn", 8, null, 30.2, 0.7, 25.1, 97.0, 3.0, 0.0, 0.97, 0.98,
-            120),
-        new ConditionRow("rtn4", "rtn", 4, null, 60.0, 100.0, 50.0, 12.0, 40.0, 48.0, 0.5, 0.49,
-            120),
-        new ConditionRow("prune-matched", "prune", null, 0.175, 59.0, 96.7, null, 20.0, 50.0,
-            30.0, 0.6, 0.62, 120));
+    List<ConditionRow> rows =
+        List.of(
+            new ConditionRow(
+                "fp", "none", null, null, 30.0, 0.0, 25.0, 100.0, 0.0, 0.0, 1.0, 1.0, 120),
+            new ConditionRow(
+                "rtn8", "rtn", 8, null, 30.2, 0.7, 25.1, 97.0, 3.0, 0.0, 0.97, 0.98, 120),
+            new ConditionRow(
+                "rtn4", "rtn", 4, null, 60.0, 100.0, 50.0, 12.0, 40.0, 48.0, 0.5, 0.49, 120),
+            new ConditionRow(
+                "prune-matched",
+                "prune",
+                null,
+                0.175,
+                59.0,
+                96.7,
+                null,
+                20.0,
+                50.0,
+                30.0,
+                0.6,
+                0.62,
+                120));
     double[] a = {0.01, 0.2, 0.5, 0.9};
     double[] b = {0.02, 0.25, 0.4, 0.95};
     Map<String, double[]> pearson = new LinkedHashMap<>();
     pearson.put("rtn8", new double[] {0.99, 0.97, 0.95});
     pearson.put("rtn4", new double[] {0.5, -0.1, 0.2});
-    return new ReportData("t <&> run", rows, "rtn4",
-        List.of(new ReportData.QuartileRow("firing_rate", 1, 10.0, 30),
+    return new ReportData(
+        "t <&> run",
+        rows,
+        "rtn4",
+        List.of(
+            new ReportData.QuartileRow("firing_rate", 1, 10.0, 30),
             new ReportData.QuartileRow("firing_rate", 2, 20.0, 30)),
-        List.of(new ReportData.Roc("all", 0.9, new double[] {0, 0.1, 1},
-            new double[] {0, 0.8, 1})),
-        List.of(new ReportData.DamagePair("rtn4", "prune-matched", a, b)), pearson,
+        List.of(new ReportData.Roc("all", 0.9, new double[] {0, 0.1, 1}, new double[] {0, 0.8, 1})),
+        List.of(new ReportData.DamagePair("rtn4", "prune-matched", a, b)),
+        pearson,
         Map.of("Overlap", new ReportData.Table(List.of("a", "b"), List.of(List.of("1", "2")))),
-        "qdm { run-name = t }", Map.of("model", "m", "tokens", 1234));
+        "qdm { run-name = t }",
+        Map.of("model", "m", "tokens", 1234));
   }
 
   @Test
   void pageImagesExistDecodeAndNothingIsExternal() throws Exception {
     Map<String, byte[]> files = HtmlReport.render(data());
-    for (String name : List.of("index.html", "summary.md", "charts/sweep.png",
-        "charts/quartiles.png", "charts/roc.png", "charts/damage-0.png", "charts/pearson.png")) {
+    for (String name :
+        List.of(
+            "index.html",
+            "summary.md",
+            "charts/sweep.png",
+            "charts/quartiles.png",
+            "charts/roc.png",
+            "charts/damage-0.png",
+            "charts/pearson.png")) {
       assertTrue(files.containsKey(name), name);
     }
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
@@ -65,8 +90,8 @@ class HtmlReportTest {
     int images = 0;
     while (m.find()) {
       assertTrue(m.group(1).startsWith("data:image/png;base64,"), m.group(1));
-      byte[] png = Base64.getDecoder().decode(m.group(1).substring("data:image/png;base64,"
-          .length()));
+      byte[] png =
+          Base64.getDecoder().decode(m.group(1).substring("data:image/png;base64,".length()));
       assertNotNull(ImageIO.read(new ByteArrayInputStream(png)));
       images++;
     }

@@ -11,9 +11,9 @@ import qdm.io.SafetensorsWriter;
 import qdm.testing.Reference;
 
 /**
- * Tiny SAEs for the tests: weights from an integer hash (the same formula as
- * {@code src/test/resources/sae/make_fixtures.py}, so NumPy-written files can be checked against
- * values computed here), and writers for SAELens and sparsify directories.
+ * Tiny SAEs for the tests: weights from an integer hash (the same formula as {@code
+ * src/test/resources/sae/make_fixtures.py}, so NumPy-written files can be checked against values
+ * computed here), and writers for SAELens and sparsify directories.
  */
 final class Fixtures {
   static final int D_IN = 64;
@@ -37,13 +37,25 @@ final class Fixtures {
   }
 
   /** An SAE's weights on the host, SAELens layout: W_enc [dIn, dSae], W_dec [dSae, dIn]. */
-  record Weights(int dIn, int dSae, float[] wEnc, float[] bEnc, float[] wDec, float[] bDec,
+  record Weights(
+      int dIn,
+      int dSae,
+      float[] wEnc,
+      float[] bEnc,
+      float[] wDec,
+      float[] bDec,
       float[] threshold) {}
 
   /** The weights of the Gemma Scope fixture (seeds 1 to 5), for any shape. */
   static Weights weights(int dIn, int dSae) {
-    return new Weights(dIn, dSae, values(dIn * dSae, 1), values(dSae, 3), values(dSae * dIn, 2),
-        values(dIn, 4), values(dSae, 5));
+    return new Weights(
+        dIn,
+        dSae,
+        values(dIn * dSae, 1),
+        values(dSae, 3),
+        values(dSae * dIn, 2),
+        values(dIn, 4),
+        values(dSae, 5));
   }
 
   /** The src/test/resources/sae folder. */
@@ -62,11 +74,12 @@ final class Fixtures {
 
   /** Writes an SAELens directory: cfg.json and sae_weights.safetensors (threshold if given). */
   static Path writeSaeLens(Path dir, Weights w, String cfgJson, boolean withThreshold) {
-    SafetensorsWriter st = new SafetensorsWriter()
-        .add("W_enc", new HostTensor(new long[] {w.dIn(), w.dSae()}, w.wEnc()))
-        .add("b_enc", new HostTensor(new long[] {w.dSae()}, w.bEnc()))
-        .add("W_dec", new HostTensor(new long[] {w.dSae(), w.dIn()}, w.wDec()))
-        .add("b_dec", new HostTensor(new long[] {w.dIn()}, w.bDec()));
+    SafetensorsWriter st =
+        new SafetensorsWriter()
+            .add("W_enc", new HostTensor(new long[] {w.dIn(), w.dSae()}, w.wEnc()))
+            .add("b_enc", new HostTensor(new long[] {w.dSae()}, w.bEnc()))
+            .add("W_dec", new HostTensor(new long[] {w.dSae(), w.dIn()}, w.wDec()))
+            .add("b_dec", new HostTensor(new long[] {w.dIn()}, w.bDec()));
     if (withThreshold) {
       st.add("threshold", new HostTensor(new long[] {w.dSae()}, w.threshold()));
     }
@@ -107,21 +120,37 @@ final class Fixtures {
 
   /** A SAELens 6 config (nested metadata). */
   static String saeLensV6(String architecture, String extra) {
-    return "{'architecture': '" + architecture + "', 'd_in': " + D_IN + ", 'd_sae': " + D_SAE
+    return "{'architecture': '"
+        + architecture
+        + "', 'd_in': "
+        + D_IN
+        + ", 'd_sae': "
+        + D_SAE
         + ", 'dtype': 'float32', 'device': 'cpu', 'apply_b_dec_to_input': true,"
         + " 'normalize_activations': 'none', 'reshape_activations': 'none',"
         + " 'metadata': {'model_name': 'pythia-70m-deduped', 'hook_name':"
         + " 'blocks.1.hook_resid_post', 'hook_head_index': null, 'prepend_bos': true,"
-        + " 'sae_lens_version': '6.5.1'}" + extra + "}";
+        + " 'sae_lens_version': '6.5.1'}"
+        + extra
+        + "}";
   }
 
   /** An older flat SAELens config. */
   static String saeLensFlat(String architecture, String activationFn, String extra) {
-    return "{'architecture': '" + architecture + "', 'd_in': " + D_IN + ", 'd_sae': " + D_SAE
+    return "{'architecture': '"
+        + architecture
+        + "', 'd_in': "
+        + D_IN
+        + ", 'd_sae': "
+        + D_SAE
         + ", 'dtype': 'float32', 'device': 'cpu', 'model_name': 'pythia-70m-deduped',"
         + " 'hook_point': 'blocks.1.hook_resid_post', 'hook_point_layer': 1,"
-        + " 'hook_point_head_index': null, 'activation_fn_str': '" + activationFn + "',"
+        + " 'hook_point_head_index': null, 'activation_fn_str': '"
+        + activationFn
+        + "',"
         + " 'apply_b_dec_to_input': true, 'finetuning_scaling_factor': false,"
-        + " 'context_size': 128, 'normalize_activations': 'none'" + extra + "}";
+        + " 'context_size': 128, 'normalize_activations': 'none'"
+        + extra
+        + "}";
   }
 }

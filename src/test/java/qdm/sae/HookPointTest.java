@@ -30,8 +30,14 @@ class HookPointTest {
 
   @Test
   void parsesEverySiteInsideABlock() {
-    for (String name : new String[] {"blocks.0.hook_resid_pre", "blocks.3.hook_resid_mid",
-        "blocks.3.hook_attn_out", "blocks.3.hook_mlp_out", "blocks.3.attn.hook_z"}) {
+    for (String name :
+        new String[] {
+          "blocks.0.hook_resid_pre",
+          "blocks.3.hook_resid_mid",
+          "blocks.3.hook_attn_out",
+          "blocks.3.hook_mlp_out",
+          "blocks.3.attn.hook_z"
+        }) {
       assertEquals(name, HookPoint.parse(name).toString());
     }
     assertEquals(-1, HookPoint.parse("blocks.0.hook_resid_pre").block());
@@ -40,8 +46,14 @@ class HookPointTest {
 
   @Test
   void rejectsOtherSites() {
-    for (String name : new String[] {"blocks.4.attn.hook_q", "blocks.4.hook_mlp_in",
-        "hook_embed", "layers.4", "blocks.x.hook_resid_post"}) {
+    for (String name :
+        new String[] {
+          "blocks.4.attn.hook_q",
+          "blocks.4.hook_mlp_in",
+          "hook_embed",
+          "layers.4",
+          "blocks.x.hook_resid_post"
+        }) {
       QdmException e = assertThrows(QdmException.class, () -> HookPoint.parse(name), name);
       assertTrue(e.getMessage().contains(name), e.getMessage());
     }
@@ -61,10 +73,12 @@ class HookPointTest {
 
   @Test
   void readsTheModelNameAHubConfigRecords() throws Exception {
-    Fixtures.writeJson(tmp.resolve("hub/config.json"),
+    Fixtures.writeJson(
+        tmp.resolve("hub/config.json"),
         "{'_name_or_path': 'EleutherAI/pythia-70m-deduped', 'model_type': 'gpt_neox'}");
     assertEquals(Optional.of("EleutherAI/pythia-70m-deduped"), ModelName.of(tmp.resolve("hub")));
-    Fixtures.writeJson(tmp.resolve("local/config.json"),
+    Fixtures.writeJson(
+        tmp.resolve("local/config.json"),
         "{'_name_or_path': '/scratch/run-3/checkpoint', 'model_type': 'gpt_neox'}");
     assertEquals(Optional.empty(), ModelName.of(tmp.resolve("local")));
     assertEquals(Optional.empty(), ModelName.of(tmp.resolve("nothing")));

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 
 /**
- * The test oracle: an SAE computed with loops over float arrays in double precision, following
- * the published definitions directly (SAELens / Gemma Scope / sparsify), with the input
- * normalization applied at run time (x * scale in, x_hat / scale out) rather than folded.
+ * The test oracle: an SAE computed with loops over float arrays in double precision, following the
+ * published definitions directly (SAELens / Gemma Scope / sparsify), with the input normalization
+ * applied at run time (x * scale in, x_hat / scale out) rather than folded.
  *
  * @param rule standard, jumprelu or topk
  * @param k features kept per token (topk)
@@ -105,7 +105,10 @@ record NaiveSae(String rule, Fixtures.Weights w, boolean applyBDec, int k, doubl
         continue;
       }
       double e = expected.acts()[j];
-      assertEquals(e, actual[j], 1e-4 * Math.max(1, Math.abs(e)),
+      assertEquals(
+          e,
+          actual[j],
+          1e-4 * Math.max(1, Math.abs(e)),
           "activation of token " + j / expected.dSae() + ", feature " + j % expected.dSae());
       if (e > 0) {
         firing++;

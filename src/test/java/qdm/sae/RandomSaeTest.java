@@ -27,8 +27,8 @@ class RandomSaeTest {
       for (String arch : new String[] {"standard", "jumprelu", "topk"}) {
         try (Sae sae = RandomSae.create(arch, 512, 4096, 32, root, 7);
             NDManager batch = root.newSubManager()) {
-          SparseCodes codes = sae.encodeSparse(
-              batch.randomNormal(0f, 1f, new Shape(256, 512), DataType.FLOAT32));
+          SparseCodes codes =
+              sae.encodeSparse(batch.randomNormal(0f, 1f, new Shape(256, 512), DataType.FLOAT32));
           if (arch.equals("topk")) {
             assertEquals(32.0, codes.l0(), 1e-9, arch);
           } else {

@@ -1,6 +1,5 @@
 package qdm.sae;
 
-import qdm.model.HookPoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +25,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import qdm.io.HostTensor;
 import qdm.io.SafetensorsWriter;
+import qdm.model.HookPoint;
 import qdm.model.Runtime;
 
 /**
@@ -71,41 +71,98 @@ class SaeEncodeTest {
   static Stream<Case> cases() {
     Fixtures.Weights w = w();
     List<Case> c = new ArrayList<>();
-    c.add(new Case("saelens v6 standard", Fixtures.writeSaeLens(dir("v6-standard"), w,
-        Fixtures.saeLensV6("standard", ""), false), SaeFormat.SAELENS, "standard",
-        new NaiveSae("standard", w, true, 0, 1)));
-    c.add(new Case("saelens v6 jumprelu", Fixtures.writeSaeLens(dir("v6-jumprelu"), w,
-        Fixtures.saeLensV6("jumprelu", ""), true), SaeFormat.SAELENS, "jumprelu",
-        new NaiveSae("jumprelu", w, true, 0, 1)));
-    c.add(new Case("saelens v6 topk", Fixtures.writeSaeLens(dir("v6-topk"), w,
-        Fixtures.saeLensV6("topk", ", 'k': 16"), false), SaeFormat.SAELENS, "topk",
-        new NaiveSae("topk", w, true, 16, 1)));
-    c.add(new Case("saelens v6 without b_dec on input", Fixtures.writeSaeLens(dir("v6-nobdec"),
-        w, Fixtures.saeLensV6("standard", "").replace("'apply_b_dec_to_input': true",
-            "'apply_b_dec_to_input': false"), false), SaeFormat.SAELENS, "standard",
-        new NaiveSae("standard", w, false, 0, 1)));
-    c.add(new Case("saelens flat standard", Fixtures.writeSaeLens(dir("flat-standard"), w,
-        Fixtures.saeLensFlat("standard", "relu", ""), false), SaeFormat.SAELENS, "standard",
-        new NaiveSae("standard", w, true, 0, 1)));
-    c.add(new Case("saelens flat jumprelu", Fixtures.writeSaeLens(dir("flat-jumprelu"), w,
-        Fixtures.saeLensFlat("jumprelu", "relu", ""), true), SaeFormat.SAELENS, "jumprelu",
-        new NaiveSae("jumprelu", w, true, 0, 1)));
-    c.add(new Case("saelens flat topk", Fixtures.writeSaeLens(dir("flat-topk"), w,
-        Fixtures.saeLensFlat("standard", "topk", ", 'activation_fn_kwargs': {'k': 24}"),
-        false), SaeFormat.SAELENS, "topk", new NaiveSae("topk", w, true, 24, 1)));
+    c.add(
+        new Case(
+            "saelens v6 standard",
+            Fixtures.writeSaeLens(dir("v6-standard"), w, Fixtures.saeLensV6("standard", ""), false),
+            SaeFormat.SAELENS,
+            "standard",
+            new NaiveSae("standard", w, true, 0, 1)));
+    c.add(
+        new Case(
+            "saelens v6 jumprelu",
+            Fixtures.writeSaeLens(dir("v6-jumprelu"), w, Fixtures.saeLensV6("jumprelu", ""), true),
+            SaeFormat.SAELENS,
+            "jumprelu",
+            new NaiveSae("jumprelu", w, true, 0, 1)));
+    c.add(
+        new Case(
+            "saelens v6 topk",
+            Fixtures.writeSaeLens(
+                dir("v6-topk"), w, Fixtures.saeLensV6("topk", ", 'k': 16"), false),
+            SaeFormat.SAELENS,
+            "topk",
+            new NaiveSae("topk", w, true, 16, 1)));
+    c.add(
+        new Case(
+            "saelens v6 without b_dec on input",
+            Fixtures.writeSaeLens(
+                dir("v6-nobdec"),
+                w,
+                Fixtures.saeLensV6("standard", "")
+                    .replace("'apply_b_dec_to_input': true", "'apply_b_dec_to_input': false"),
+                false),
+            SaeFormat.SAELENS,
+            "standard",
+            new NaiveSae("standard", w, false, 0, 1)));
+    c.add(
+        new Case(
+            "saelens flat standard",
+            Fixtures.writeSaeLens(
+                dir("flat-standard"), w, Fixtures.saeLensFlat("standard", "relu", ""), false),
+            SaeFormat.SAELENS,
+            "standard",
+            new NaiveSae("standard", w, true, 0, 1)));
+    c.add(
+        new Case(
+            "saelens flat jumprelu",
+            Fixtures.writeSaeLens(
+                dir("flat-jumprelu"), w, Fixtures.saeLensFlat("jumprelu", "relu", ""), true),
+            SaeFormat.SAELENS,
+            "jumprelu",
+            new NaiveSae("jumprelu", w, true, 0, 1)));
+    c.add(
+        new Case(
+            "saelens flat topk",
+            Fixtures.writeSaeLens(
+                dir("flat-topk"),
+                w,
+                Fixtures.saeLensFlat("standard", "topk", ", 'activation_fn_kwargs': {'k': 24}"),
+                false),
+            SaeFormat.SAELENS,
+            "topk",
+            new NaiveSae("topk", w, true, 24, 1)));
 
     // expected_average_only_in: the factor from activation_scaler.json, then from the config
-    Path scaled = Fixtures.writeSaeLens(dir("v6-scaled"), w, Fixtures.saeLensV6("jumprelu", "")
-        .replace("'normalize_activations': 'none'",
-            "'normalize_activations': 'expected_average_only_in'"), true);
+    Path scaled =
+        Fixtures.writeSaeLens(
+            dir("v6-scaled"),
+            w,
+            Fixtures.saeLensV6("jumprelu", "")
+                .replace(
+                    "'normalize_activations': 'none'",
+                    "'normalize_activations': 'expected_average_only_in'"),
+            true);
     Fixtures.writeJson(scaled.resolve("activation_scaler.json"), "{'scaling_factor': 2.5}");
-    c.add(new Case("saelens expected_average_only_in (activation_scaler.json)", scaled,
-        SaeFormat.SAELENS, "jumprelu", new NaiveSae("jumprelu", w, true, 0, 2.5)));
-    c.add(new Case("saelens expected_average_only_in (old boolean, norm_scaling_factor)",
-        Fixtures.writeSaeLens(dir("flat-scaled"), w, Fixtures.saeLensFlat("standard", "relu",
-            ", 'norm_scaling_factor': 0.5").replace("'normalize_activations': 'none'",
-            "'normalize_activations': true"), false), SaeFormat.SAELENS, "standard",
-        new NaiveSae("standard", w, true, 0, 0.5)));
+    c.add(
+        new Case(
+            "saelens expected_average_only_in (activation_scaler.json)",
+            scaled,
+            SaeFormat.SAELENS,
+            "jumprelu",
+            new NaiveSae("jumprelu", w, true, 0, 2.5)));
+    c.add(
+        new Case(
+            "saelens expected_average_only_in (old boolean, norm_scaling_factor)",
+            Fixtures.writeSaeLens(
+                dir("flat-scaled"),
+                w,
+                Fixtures.saeLensFlat("standard", "relu", ", 'norm_scaling_factor': 0.5")
+                    .replace("'normalize_activations': 'none'", "'normalize_activations': true"),
+                false),
+            SaeFormat.SAELENS,
+            "standard",
+            new NaiveSae("standard", w, true, 0, 0.5)));
 
     // the fine-tuning scale multiplies activations before decoding: the oracle gets W_dec rows
     // scaled by it, (acts * s) W_dec = acts (diag(s) W_dec)
@@ -118,36 +175,66 @@ class SaeEncodeTest {
       }
     }
     Path tuned = dir("flat-finetuned");
-    Fixtures.writeSaeLens(tuned, w, Fixtures.saeLensFlat("standard", "relu", "")
-        .replace("'finetuning_scaling_factor': false", "'finetuning_scaling_factor': true"),
+    Fixtures.writeSaeLens(
+        tuned,
+        w,
+        Fixtures.saeLensFlat("standard", "relu", "")
+            .replace("'finetuning_scaling_factor': false", "'finetuning_scaling_factor': true"),
         false);
     addTensor(tuned.resolve("sae_weights.safetensors"), w, "scaling_factor", s);
-    Fixtures.Weights oracleWeights = new Fixtures.Weights(w.dIn(), w.dSae(), w.wEnc(), w.bEnc(),
-        scaledDec, w.bDec(), w.threshold());
-    c.add(new Case("saelens fine-tuning scaling factor", tuned, SaeFormat.SAELENS, "standard",
-        new NaiveSae("standard", oracleWeights, true, 0, 1)));
+    Fixtures.Weights oracleWeights =
+        new Fixtures.Weights(
+            w.dIn(), w.dSae(), w.wEnc(), w.bEnc(), scaledDec, w.bDec(), w.threshold());
+    c.add(
+        new Case(
+            "saelens fine-tuning scaling factor",
+            tuned,
+            SaeFormat.SAELENS,
+            "standard",
+            new NaiveSae("standard", oracleWeights, true, 0, 1)));
 
-    c.add(new Case("gemma scope params.npz (stored)", Fixtures.resources()
-        .resolve("gemmascope/layer_1/width_256/params.npz"), SaeFormat.GEMMASCOPE, "jumprelu",
-        new NaiveSae("jumprelu", w, false, 0, 1)));
-    c.add(new Case("gemma scope directory (deflated npz)", Fixtures.resources()
-        .resolve("gemmascope-compressed/layer_1/width_256"), SaeFormat.GEMMASCOPE, "jumprelu",
-        new NaiveSae("jumprelu", w, false, 0, 1)));
-    c.add(new Case("sparsify", Fixtures.writeSparsify(dir("sparsify").resolve("layers.1"), w,
-        "{'activation': 'topk', 'expansion_factor': 32, 'normalize_decoder': true,"
-            + " 'num_latents': 256, 'k': 16, 'multi_topk': false, 'skip_connection': false,"
-            + " 'transcode': false, 'd_in': 64}"), SaeFormat.SPARSIFY, "topk",
-        new NaiveSae("topk", w, true, 16, 1)));
-    c.add(new Case("sparsify, old config without d_in", Fixtures.writeSparsify(
-        dir("sparsify-old").resolve("gpt_neox.layers.1"), w,
-        "{'expansion_factor': 4, 'normalize_decoder': true, 'num_latents': 0, 'k': 8}"),
-        SaeFormat.SPARSIFY, "topk", new NaiveSae("topk", w, true, 8, 1)));
+    c.add(
+        new Case(
+            "gemma scope params.npz (stored)",
+            Fixtures.resources().resolve("gemmascope/layer_1/width_256/params.npz"),
+            SaeFormat.GEMMASCOPE,
+            "jumprelu",
+            new NaiveSae("jumprelu", w, false, 0, 1)));
+    c.add(
+        new Case(
+            "gemma scope directory (deflated npz)",
+            Fixtures.resources().resolve("gemmascope-compressed/layer_1/width_256"),
+            SaeFormat.GEMMASCOPE,
+            "jumprelu",
+            new NaiveSae("jumprelu", w, false, 0, 1)));
+    c.add(
+        new Case(
+            "sparsify",
+            Fixtures.writeSparsify(
+                dir("sparsify").resolve("layers.1"),
+                w,
+                "{'activation': 'topk', 'expansion_factor': 32, 'normalize_decoder': true,"
+                    + " 'num_latents': 256, 'k': 16, 'multi_topk': false, 'skip_connection': false,"
+                    + " 'transcode': false, 'd_in': 64}"),
+            SaeFormat.SPARSIFY,
+            "topk",
+            new NaiveSae("topk", w, true, 16, 1)));
+    c.add(
+        new Case(
+            "sparsify, old config without d_in",
+            Fixtures.writeSparsify(
+                dir("sparsify-old").resolve("gpt_neox.layers.1"),
+                w,
+                "{'expansion_factor': 4, 'normalize_decoder': true, 'num_latents': 0, 'k': 8}"),
+            SaeFormat.SPARSIFY,
+            "topk",
+            new NaiveSae("topk", w, true, 8, 1)));
     return c.stream();
   }
 
   static Stream<Arguments> casesAndFormats() {
-    return cases().flatMap(c -> Stream.of(Arguments.of(c, c.format()),
-        Arguments.of(c, SaeFormat.AUTO)));
+    return cases()
+        .flatMap(c -> Stream.of(Arguments.of(c, c.format()), Arguments.of(c, SaeFormat.AUTO)));
   }
 
   static void addTensor(Path file, Fixtures.Weights w, String name, float[] data) {
@@ -205,8 +292,8 @@ class SaeEncodeTest {
         actsD[i] = dense[i];
       }
       double[] xHat = c.oracle().decode(actsD, TOKENS);
-      float[] decoded = sae.decode(batch.create(dense, new Shape(TOKENS, Fixtures.D_SAE)))
-          .toFloatArray();
+      float[] decoded =
+          sae.decode(batch.create(dense, new Shape(TOKENS, Fixtures.D_SAE))).toFloatArray();
       for (int i = 0; i < xHat.length; i++) {
         assertEquals(xHat[i], decoded[i], 1e-4 * Math.max(1, Math.abs(xHat[i])), "x_hat " + i);
       }
@@ -217,8 +304,8 @@ class SaeEncodeTest {
       assertEquals((double) codes.size() / TOKENS, encoded.figures().l0(), 1e-12);
       double fvu = naiveFvu(x, xHat, TOKENS, Fixtures.D_IN);
       assertEquals(fvu, encoded.figures().fvu(), 1e-4 * fvu);
-      Reconstruction again = sae.reconstruction(input,
-          batch.create(dense, new Shape(TOKENS, Fixtures.D_SAE)));
+      Reconstruction again =
+          sae.reconstruction(input, batch.create(dense, new Shape(TOKENS, Fixtures.D_SAE)));
       assertEquals(encoded.figures().nonZeros(), again.nonZeros());
       assertEquals(fvu, again.fvu(), 1e-4 * fvu);
     }
@@ -271,8 +358,9 @@ class SaeEncodeTest {
   void chunkedBatchesGiveTheSameCodes(Case c) {
     try (Sae sae = Sae.load(c.path(), SaeFormat.AUTO, Optional.empty(), root);
         NDManager batch = root.newSubManager()) {
-      NDArray input = batch.create(Fixtures.inputs(TOKENS, Fixtures.D_IN, 1f),
-          new Shape(TOKENS, Fixtures.D_IN));
+      NDArray input =
+          batch.create(
+              Fixtures.inputs(TOKENS, Fixtures.D_IN, 1f), new Shape(TOKENS, Fixtures.D_IN));
       SparseCodes whole = sae.encodeSparse(input);
       EncodedBatch wholeBatch = sae.encodeBatch(input);
       sae.chunkElements(5L * Fixtures.D_SAE); // 5 tokens at a time: 4 chunks of 5 and one of 4
@@ -280,7 +368,9 @@ class SaeEncodeTest {
       assertClose(whole, sae.encodeSparse(input));
       EncodedBatch chunked = sae.encodeBatch(input);
       assertClose(wholeBatch.codes(), chunked.codes());
-      assertEquals(wholeBatch.figures().fvu(), chunked.figures().fvu(),
+      assertEquals(
+          wholeBatch.figures().fvu(),
+          chunked.figures().fvu(),
           1e-6 * wholeBatch.figures().fvu()); // float32 sums in another order
       assertEquals(0, sae.encodeSparse(batch.zeros(new Shape(0, Fixtures.D_IN))).tokens());
     }
@@ -288,13 +378,12 @@ class SaeEncodeTest {
 
   @Test
   void castsToFloat32AndKeepsLeadingDimensions() {
-    Case c = cases().filter(k -> k.name().equals("saelens v6 jumprelu")).findFirst()
-        .orElseThrow();
+    Case c = cases().filter(k -> k.name().equals("saelens v6 jumprelu")).findFirst().orElseThrow();
     try (Sae sae = Sae.load(c.path(), SaeFormat.AUTO, Optional.empty(), root);
         NDManager batch = root.newSubManager()) {
       float[] x = Fixtures.inputs(TOKENS, Fixtures.D_IN, 1f);
-      NDArray half = batch.create(x, new Shape(2, TOKENS / 2, Fixtures.D_IN))
-          .toType(DataType.FLOAT16, false);
+      NDArray half =
+          batch.create(x, new Shape(2, TOKENS / 2, Fixtures.D_IN)).toType(DataType.FLOAT16, false);
       NDArray widened = half.toType(DataType.FLOAT32, false);
       NDArray acts = sae.encode(half);
       assertEquals(new Shape(2, TOKENS / 2, Fixtures.D_SAE), acts.getShape());
@@ -311,16 +400,17 @@ class SaeEncodeTest {
     Case c = cases().filter(k -> k.name().equals("saelens v6 topk")).findFirst().orElseThrow();
     try (Sae sae = Sae.load(c.path(), SaeFormat.AUTO, Optional.empty(), root)) {
       NDManager batch = root.newSubManager();
-      NDArray input = batch.create(Fixtures.inputs(TOKENS, Fixtures.D_IN, 1f),
-          new Shape(TOKENS, Fixtures.D_IN));
+      NDArray input =
+          batch.create(
+              Fixtures.inputs(TOKENS, Fixtures.D_IN, 1f), new Shape(TOKENS, Fixtures.D_IN));
       NDArray acts = sae.encode(input);
       sae.encodeBatch(input);
       assertEquals(batch, acts.getManager());
       batch.close();
       // the weights survive the batch; the SAE still encodes
       try (NDManager next = root.newSubManager()) {
-        Function<NDManager, NDArray> in = m -> m.create(Fixtures.inputs(2, Fixtures.D_IN, 1f),
-            new Shape(2, Fixtures.D_IN));
+        Function<NDManager, NDArray> in =
+            m -> m.create(Fixtures.inputs(2, Fixtures.D_IN, 1f), new Shape(2, Fixtures.D_IN));
         assertEquals(2, sae.encodeSparse(in.apply(next)).tokens());
       }
     }

@@ -1,6 +1,5 @@
 package qdm.sae;
 
-import qdm.model.HookPoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,16 +12,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.QdmException;
-import qdm.io.HostTensor;
-import qdm.io.SafetensorsWriter;
+import qdm.model.HookPoint;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
 import qdm.model.ModelFiles;
 import qdm.testing.Reference;
 
 /**
- * Bad SAEs and SAEs that do not fit the model fail before any compute, with one message that
- * names the file and the setting. Only configurations are read here; no weights are loaded.
+ * Bad SAEs and SAEs that do not fit the model fail before any compute, with one message that names
+ * the file and the setting. Only configurations are read here; no weights are loaded.
  */
 class SaeErrorsTest {
   @TempDir Path tmp;
@@ -61,20 +59,34 @@ class SaeErrorsTest {
   @Test
   void rejectsAnotherWidth() {
     Fixtures.Weights narrow = Fixtures.weights(32, Fixtures.D_SAE);
-    Path dir = Fixtures.writeSaeLens(tmp.resolve("narrow"), narrow,
-        Fixtures.saeLensV6("standard", "").replace("'d_in': 64", "'d_in': 32"), false);
+    Path dir =
+        Fixtures.writeSaeLens(
+            tmp.resolve("narrow"),
+            narrow,
+            Fixtures.saeLensV6("standard", "").replace("'d_in': 64", "'d_in': 32"),
+            false);
     SaeConfig c = read(dir);
     fails(() -> c.checkCompatible(neox()), dir.toString(), "d_in", "32", "64");
   }
 
   @Test
   void rejectsAHookOutsideTheModel() {
-    SaeConfig c = read(saeLens("deep", Fixtures.saeLensV6("standard", "")
-        .replace("blocks.1.hook_resid_post", "blocks.3.hook_resid_post"), false));
+    SaeConfig c =
+        read(
+            saeLens(
+                "deep",
+                Fixtures.saeLensV6("standard", "")
+                    .replace("blocks.1.hook_resid_post", "blocks.3.hook_resid_post"),
+                false));
     fails(() -> c.checkCompatible(neox()), "blocks.3.hook_resid_post", "3 blocks");
     // resid_pre of block 3 is the output of block 2: inside
-    SaeConfig pre = read(saeLens("pre", Fixtures.saeLensV6("standard", "")
-        .replace("blocks.1.hook_resid_post", "blocks.3.hook_resid_pre"), false));
+    SaeConfig pre =
+        read(
+            saeLens(
+                "pre",
+                Fixtures.saeLensV6("standard", "")
+                    .replace("blocks.1.hook_resid_post", "blocks.3.hook_resid_pre"),
+                false));
     assertEquals(2, pre.hook().block());
     pre.checkCompatible(neox());
   }
@@ -82,22 +94,32 @@ class SaeErrorsTest {
   @Test
   void rejectsAnSaeForAnotherModel() {
     SaeConfig c = read(saeLens("other", Fixtures.saeLensV6("standard", ""), false));
-    fails(() -> c.checkCompatible(neox(), Optional.of("EleutherAI/pythia-70m")),
-        "'pythia-70m-deduped'", "'EleutherAI/pythia-70m'");
-    SaeConfig gemma = read(saeLens("gemma", Fixtures.saeLensV6("standard", "")
-        .replace("pythia-70m-deduped", "gemma-2-2b"), false));
+    fails(
+        () -> c.checkCompatible(neox(), Optional.of("EleutherAI/pythia-70m")),
+        "'pythia-70m-deduped'",
+        "'EleutherAI/pythia-70m'");
+    SaeConfig gemma =
+        read(
+            saeLens(
+                "gemma",
+                Fixtures.saeLensV6("standard", "").replace("pythia-70m-deduped", "gemma-2-2b"),
+                false));
     fails(() -> gemma.checkCompatible(neox()), "gemma-2-2b", "gemma2", "gpt_neox");
   }
 
   @Test
   void reportsEveryProblemAtOnce() {
     Fixtures.Weights narrow = Fixtures.weights(32, Fixtures.D_SAE);
-    Path dir = Fixtures.writeSaeLens(tmp.resolve("all-wrong"), narrow,
-        Fixtures.saeLensV6("standard", "").replace("'d_in': 64", "'d_in': 32")
-            .replace("blocks.1.", "blocks.7."), false);
+    Path dir =
+        Fixtures.writeSaeLens(
+            tmp.resolve("all-wrong"),
+            narrow,
+            Fixtures.saeLensV6("standard", "")
+                .replace("'d_in': 64", "'d_in': 32")
+                .replace("blocks.1.", "blocks.7."),
+            false);
     SaeConfig c = read(dir);
-    fails(() -> c.checkCompatible(neox(), Optional.of("gpt2")), "d_in", "blocks.7",
-        "'gpt2'");
+    fails(() -> c.checkCompatible(neox(), Optional.of("gpt2")), "d_in", "blocks.7", "'gpt2'");
   }
 
   // ---- SAELens settings
@@ -105,19 +127,31 @@ class SaeErrorsTest {
   @Test
   void rejectsUnsupportedNormalization() {
     for (String mode : new String[] {"batch_norm", "l2"}) {
-      Path dir = saeLens(mode, Fixtures.saeLensV6("standard", "")
-          .replace("'normalize_activations': 'none'", "'normalize_activations': '" + mode + "'"),
-          false);
+      Path dir =
+          saeLens(
+              mode,
+              Fixtures.saeLensV6("standard", "")
+                  .replace(
+                      "'normalize_activations': 'none'", "'normalize_activations': '" + mode + "'"),
+              false);
       fails(() -> read(dir), dir.resolve("cfg.json").toString(), mode, "not supported");
     }
   }
 
   @Test
   void rejectsExpectedAverageWithoutAScalingFactor() {
-    Path dir = saeLens("unscaled", Fixtures.saeLensV6("standard", "")
-        .replace("'normalize_activations': 'none'",
-            "'normalize_activations': 'expected_average_only_in'"), false);
-    fails(() -> read(dir), "expected_average_only_in", "activation_scaler.json",
+    Path dir =
+        saeLens(
+            "unscaled",
+            Fixtures.saeLensV6("standard", "")
+                .replace(
+                    "'normalize_activations': 'none'",
+                    "'normalize_activations': 'expected_average_only_in'"),
+            false);
+    fails(
+        () -> read(dir),
+        "expected_average_only_in",
+        "activation_scaler.json",
         "norm_scaling_factor");
     Fixtures.writeJson(dir.resolve("activation_scaler.json"), "{'scaling_factor': null}");
     fails(() -> read(dir), "no scaling factor");
@@ -135,7 +169,9 @@ class SaeErrorsTest {
   @Test
   void rejectsUnsupportedArchitecturesAndActivations() {
     Path other = saeLens("matryoshka", Fixtures.saeLensV6("matryoshka_batchtopk", ""), false);
-    fails(() -> read(other), "architecture 'matryoshka_batchtopk'",
+    fails(
+        () -> read(other),
+        "architecture 'matryoshka_batchtopk'",
         "standard, jumprelu, topk, gated");
     Path tanh = saeLens("tanh", Fixtures.saeLensFlat("standard", "tanh-relu", ""), false);
     fails(() -> read(tanh), "activation_fn 'tanh-relu'");
@@ -143,38 +179,64 @@ class SaeErrorsTest {
 
   @Test
   void rejectsSettingsQdmCannotHonour() {
-    Path head = saeLens("head", Fixtures.saeLensV6("standard", "")
-        .replace("'hook_head_index': null", "'hook_head_index': 2"), false);
+    Path head =
+        saeLens(
+            "head",
+            Fixtures.saeLensV6("standard", "")
+                .replace("'hook_head_index': null", "'hook_head_index': 2"),
+            false);
     // a head index or hook_z reshaping on a site without heads
     fails(() -> read(head), "hook_head_index", "has no heads");
-    Path z = saeLens("hookz", Fixtures.saeLensV6("standard", "")
-        .replace("'reshape_activations': 'none'", "'reshape_activations': 'hook_z'"), false);
+    Path z =
+        saeLens(
+            "hookz",
+            Fixtures.saeLensV6("standard", "")
+                .replace("'reshape_activations': 'none'", "'reshape_activations': 'hook_z'"),
+            false);
     fails(() -> read(z), "reshape_activations 'hook_z'", "blocks.1.hook_resid_post");
-    Path rescale = saeLens("rescale", Fixtures.saeLensV6("topk",
-        ", 'k': 4, 'rescale_acts_by_decoder_norm': true"), false);
+    Path rescale =
+        saeLens(
+            "rescale",
+            Fixtures.saeLensV6("topk", ", 'k': 4, 'rescale_acts_by_decoder_norm': true"),
+            false);
     fails(() -> read(rescale), "rescale_acts_by_decoder_norm");
   }
 
   @Test
   void rejectsHookSitesQdmDoesNotCapture() {
-    Path mlpIn = saeLens("mlpin", Fixtures.saeLensFlat("standard", "relu", "")
-        .replace("blocks.1.hook_resid_post", "blocks.1.hook_mlp_in"), false);
+    Path mlpIn =
+        saeLens(
+            "mlpin",
+            Fixtures.saeLensFlat("standard", "relu", "")
+                .replace("blocks.1.hook_resid_post", "blocks.1.hook_mlp_in"),
+            false);
     fails(() -> read(mlpIn), "cfg.json", "blocks.1.hook_mlp_in", "not supported");
-    Path mlp = saeLens("mlp", Fixtures.saeLensFlat("standard", "relu", "")
-        .replace("blocks.1.hook_resid_post", "blocks.1.hook_mlp_out"), false);
+    Path mlp =
+        saeLens(
+            "mlp",
+            Fixtures.saeLensFlat("standard", "relu", "")
+                .replace("blocks.1.hook_resid_post", "blocks.1.hook_mlp_out"),
+            false);
     assertEquals("blocks.1.hook_mlp_out", read(mlp).hook().toString());
-    Path embed = saeLens("embed", Fixtures.saeLensV6("standard", "")
-        .replace("blocks.1.hook_resid_post", "blocks.0.hook_resid_pre"), false);
+    Path embed =
+        saeLens(
+            "embed",
+            Fixtures.saeLensV6("standard", "")
+                .replace("blocks.1.hook_resid_post", "blocks.0.hook_resid_pre"),
+            false);
     assertEquals(-1, read(embed).hook().block()); // the embedding output
   }
 
   @Test
   void rejectsAGivenHookThatContradictsTheFiles() {
     Path dir = saeLens("hook", Fixtures.saeLensV6("standard", ""), false);
-    fails(() -> Sae.readConfig(dir, SaeFormat.SAELENS, Optional.of("blocks.2.hook_resid_post")),
-        "blocks.1.hook_resid_post", "blocks.2.hook_resid_post");
-    assertEquals(HookPoint.residPost(1), Sae.readConfig(dir, SaeFormat.SAELENS,
-        Optional.of("blocks.1.hook_resid_post")).hook());
+    fails(
+        () -> Sae.readConfig(dir, SaeFormat.SAELENS, Optional.of("blocks.2.hook_resid_post")),
+        "blocks.1.hook_resid_post",
+        "blocks.2.hook_resid_post");
+    assertEquals(
+        HookPoint.residPost(1),
+        Sae.readConfig(dir, SaeFormat.SAELENS, Optional.of("blocks.1.hook_resid_post")).hook());
   }
 
   @Test
@@ -183,8 +245,11 @@ class SaeErrorsTest {
     fails(() -> read(noThreshold), "sae_weights.safetensors", "missing tensor 'threshold'");
     Path extra = saeLens("extra", Fixtures.saeLensV6("standard", ""), true);
     fails(() -> read(extra), "unexpected tensor 'threshold'");
-    Path wide = saeLens("wide", Fixtures.saeLensV6("standard", "")
-        .replace("'d_sae': 256", "'d_sae': 512"), false);
+    Path wide =
+        saeLens(
+            "wide",
+            Fixtures.saeLensV6("standard", "").replace("'d_sae': 256", "'d_sae': 512"),
+            false);
     fails(() -> read(wide), "3 problem(s)", "'W_enc' has shape [64, 256], expected [64, 512]");
   }
 
@@ -223,14 +288,16 @@ class SaeErrorsTest {
     assertEquals(HookPoint.residPost(2), c.hook());
     assertEquals(Optional.of("gemma-2-2b"), c.modelName());
     fails(() -> c.checkCompatible(neox()), "gemma-2-2b", "gpt_neox");
-    assertEquals(Optional.of("gemma-2-9b-it"),
+    assertEquals(
+        Optional.of("gemma-2-9b-it"),
         read(gemmaScopeAt("gemma-scope-9b-it-res/layer_2/width_256")).modelName());
   }
 
   @Test
   void readsGemmaScopeWidthsAsTheirPowersOfTwo() {
-    long[][] cases = {{4, 4096}, {16, 16384}, {32, 32768}, {65, 65536}, {131, 131072},
-        {262, 262144}, {524, 524288}};
+    long[][] cases = {
+      {4, 4096}, {16, 16384}, {32, 32768}, {65, 65536}, {131, 131072}, {262, 262144}, {524, 524288}
+    };
     for (long[] c : cases) {
       assertEquals(c[1], GemmaScopeFormat.width(c[0], "k"), c[0] + "k");
     }
@@ -250,8 +317,9 @@ class SaeErrorsTest {
   void needsAHookWhenTheGemmaScopePathHasNoLayer() throws IOException {
     Path bare = gemmaScopeAt("bare");
     fails(() -> read(bare), "bare", "cannot tell which hook");
-    assertEquals(HookPoint.residPost(2), Sae.readConfig(bare, SaeFormat.GEMMASCOPE,
-        Optional.of("blocks.2.hook_resid_post")).hook());
+    assertEquals(
+        HookPoint.residPost(2),
+        Sae.readConfig(bare, SaeFormat.GEMMASCOPE, Optional.of("blocks.2.hook_resid_post")).hook());
   }
 
   // ---- sparsify
@@ -273,7 +341,10 @@ class SaeErrorsTest {
   @Test
   void rejectsSparsifyShapesThatDisagreeWithTheConfig() {
     Path dir = sparsify("d/layers.1", "{'k': 4, 'num_latents': 128, 'd_in': 64}");
-    fails(() -> read(dir), "sae.safetensors", "128 latents",
+    fails(
+        () -> read(dir),
+        "sae.safetensors",
+        "128 latents",
         "'encoder.weight' has shape [256, 64], expected [128, 64]");
   }
 
@@ -281,8 +352,9 @@ class SaeErrorsTest {
   void takesTheSparsifyHookFromTheDirectoryOrTheCaller() {
     Path dir = sparsify("e/encoder", "{'k': 4, 'num_latents': 256}");
     fails(() -> read(dir), "encoder", "cannot tell which hook");
-    assertEquals(HookPoint.residPost(2), Sae.readConfig(dir, SaeFormat.SPARSIFY,
-        Optional.of("blocks.2.hook_resid_post")).hook());
+    assertEquals(
+        HookPoint.residPost(2),
+        Sae.readConfig(dir, SaeFormat.SPARSIFY, Optional.of("blocks.2.hook_resid_post")).hook());
     Path mlp = sparsify("f/layers.1.mlp", "{'k': 4, 'num_latents': 256}");
     fails(() -> read(mlp), "cannot tell which hook");
   }
@@ -292,10 +364,16 @@ class SaeErrorsTest {
   @Test
   void rejectsDirectoriesOfNoKnownFormat() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
-    fails(() -> read(empty), "cannot tell the SAE format", "sae_weights.safetensors",
-        "params.npz", "sae.safetensors");
+    fails(
+        () -> read(empty),
+        "cannot tell the SAE format",
+        "sae_weights.safetensors",
+        "params.npz",
+        "sae.safetensors");
     fails(() -> read(tmp.resolve("nowhere")), "nowhere", "not found");
-    fails(() -> Sae.readConfig(empty, SaeFormat.SAELENS, Optional.empty()), "cfg.json",
+    fails(
+        () -> Sae.readConfig(empty, SaeFormat.SAELENS, Optional.empty()),
+        "cfg.json",
         "no such file");
     fails(() -> SaeFormat.parse("pickle"), "'pickle'", "auto, saelens, gemmascope, sparsify");
     assertEquals(SaeFormat.GEMMASCOPE, SaeFormat.parse("gemma-scope"));

@@ -19,12 +19,12 @@ import qdm.io.SafetensorsWriter;
 import qdm.model.Runtime;
 
 /**
- * SAELens's input options and the other SAE layouts against naive double-precision
- * computations of their published formulas: {@code normalize_activations =
- * constant_norm_rescale} (x sqrt(d_in) / ||x||) and {@code layer_norm} ((x - mean) / (std + 1e-5),
- * unbiased std), the {@code gated} architecture, {@code hook_head_index} on a flattened
- * {@code attn.hook_z}, Llama Scope's folder (normalization folded, threshold scaled as SAELens
- * does); pickled SAEs are refused with a conversion hint.
+ * SAELens's input options and the other SAE layouts against naive double-precision computations of
+ * their published formulas: {@code normalize_activations = constant_norm_rescale} (x sqrt(d_in) /
+ * ||x||) and {@code layer_norm} ((x - mean) / (std + 1e-5), unbiased std), the {@code gated}
+ * architecture, {@code hook_head_index} on a flattened {@code attn.hook_z}, Llama Scope's folder
+ * (normalization folded, threshold scaled as SAELens does); pickled SAEs are refused with a
+ * conversion hint.
  */
 class SaeOptionsTest {
   static final int D = Fixtures.D_IN;
@@ -56,8 +56,8 @@ class SaeOptionsTest {
     for (int t = 0; t < N; t++) {
       for (int f = 0; f < F; f++) {
         double e = expected[t][f];
-        assertEquals(e, actual[t * F + f], 1e-4 * Math.max(1, Math.abs(e)), "token " + t
-            + " feature " + f);
+        assertEquals(
+            e, actual[t * F + f], 1e-4 * Math.max(1, Math.abs(e)), "token " + t + " feature " + f);
       }
     }
   }
@@ -67,9 +67,14 @@ class SaeOptionsTest {
     Fixtures.Weights w = Fixtures.weights(D, F);
     float[] x = Fixtures.inputs(N, D, 40f);
     for (String mode : new String[] {"constant_norm_rescale", "layer_norm"}) {
-      Path dir = Fixtures.writeSaeLens(tmp.resolve(mode), w, Fixtures.saeLensV6("standard", "")
-          .replace("'normalize_activations': 'none'", "'normalize_activations': '" + mode + "'"),
-          false);
+      Path dir =
+          Fixtures.writeSaeLens(
+              tmp.resolve(mode),
+              w,
+              Fixtures.saeLensV6("standard", "")
+                  .replace(
+                      "'normalize_activations': 'none'", "'normalize_activations': '" + mode + "'"),
+              false);
       double[][] expected = new double[N][];
       for (int t = 0; t < N; t++) {
         double[] in = new double[D];
@@ -86,8 +91,10 @@ class SaeOptionsTest {
         }
         double std = Math.sqrt(var / (D - 1));
         for (int i = 0; i < D; i++) {
-          double v = mode.equals("layer_norm") ? (x[t * D + i] - mean) / (std + 1e-5)
-              : x[t * D + i] * Math.sqrt(D) / Math.sqrt(sq);
+          double v =
+              mode.equals("layer_norm")
+                  ? (x[t * D + i] - mean) / (std + 1e-5)
+                  : x[t * D + i] * Math.sqrt(D) / Math.sqrt(sq);
           in[i] = v - w.bDec()[i]; // apply_b_dec_to_input after the normalization
         }
         double[] p = pre(in, w, w.bEnc());
@@ -138,10 +145,16 @@ class SaeOptionsTest {
   void aHeadIndexReadsThatHeadOfTheFlattenedHookZ() {
     Fixtures.Weights w = Fixtures.weights(D, F);
     int heads = 3;
-    Path dir = Fixtures.writeSaeLens(tmp.resolve("head"), w, Fixtures.saeLensV6("standard", "")
-        .replace("'blocks.1.hook_resid_post', 'hook_head_index': null",
-            "'blocks.1.attn.hook_z', 'hook_head_index': 2")
-        .replace("'reshape_activations': 'none'", "'reshape_activations': 'hook_z'"), false);
+    Path dir =
+        Fixtures.writeSaeLens(
+            tmp.resolve("head"),
+            w,
+            Fixtures.saeLensV6("standard", "")
+                .replace(
+                    "'blocks.1.hook_resid_post', 'hook_head_index': null",
+                    "'blocks.1.attn.hook_z', 'hook_head_index': 2")
+                .replace("'reshape_activations': 'none'", "'reshape_activations': 'hook_z'"),
+            false);
     float[] z = Fixtures.inputs(N, D * heads, 30f);
     double[][] expected = new double[N][];
     for (int t = 0; t < N; t++) {
@@ -179,10 +192,18 @@ class SaeOptionsTest {
         .write(dir.resolve("checkpoints/final.safetensors"));
     double threshold = 0.05;
     double averageNorm = 3.5;
-    Fixtures.writeJson(dir.resolve("hyperparams.json"), "{'d_model': " + D + ", 'd_sae': " + F
-        + ", 'hook_point_in': 'blocks.7.hook_resid_post', 'hook_point_out': "
-        + "'blocks.7.hook_resid_post', 'jump_relu_threshold': " + threshold
-        + ", 'dataset_average_activation_norm': {'in': " + averageNorm + ", 'out': 3.6}}");
+    Fixtures.writeJson(
+        dir.resolve("hyperparams.json"),
+        "{'d_model': "
+            + D
+            + ", 'd_sae': "
+            + F
+            + ", 'hook_point_in': 'blocks.7.hook_resid_post', 'hook_point_out': "
+            + "'blocks.7.hook_resid_post', 'jump_relu_threshold': "
+            + threshold
+            + ", 'dataset_average_activation_norm': {'in': "
+            + averageNorm
+            + ", 'out': 3.6}}");
     SaeConfig c = Sae.readConfig(dir, SaeFormat.AUTO, Optional.empty());
     assertEquals(SaeFormat.LLAMASCOPE, c.format());
     assertEquals("blocks.7.hook_resid_post", c.hook().toString());
@@ -207,12 +228,16 @@ class SaeOptionsTest {
   void pickledSaesAreRefusedWithAConversionHint() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("dictionary-learning"));
     Files.write(dir.resolve("ae.pt"), new byte[] {(byte) 0x80, 2, 'c'});
-    String m = assertThrows(QdmException.class,
-        () -> Sae.readConfig(dir, SaeFormat.AUTO, Optional.empty())).getMessage();
+    String m =
+        assertThrows(
+                QdmException.class, () -> Sae.readConfig(dir, SaeFormat.AUTO, Optional.empty()))
+            .getMessage();
     assertTrue(m.contains("ae.pt") && m.contains("pickle") && m.contains("safetensors"), m);
     Path file = Files.write(tmp.resolve("sae.bin"), new byte[] {1, 2, 3});
-    m = assertThrows(QdmException.class,
-        () -> Sae.readConfig(file, SaeFormat.AUTO, Optional.empty())).getMessage();
+    m =
+        assertThrows(
+                QdmException.class, () -> Sae.readConfig(file, SaeFormat.AUTO, Optional.empty()))
+            .getMessage();
     assertTrue(m.contains("sae.bin") && m.contains("pickle"), m);
   }
 }

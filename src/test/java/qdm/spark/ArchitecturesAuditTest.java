@@ -19,11 +19,11 @@ import qdm.testing.TinyAudit;
 import qdm.testing.TinyModels;
 
 /**
- * {@code jobs/qdm run} end to end on a tiny model of every architecture added for the public
- * SAEs (gpt2, llama, qwen2, mistral, gemma), each with its SAE at another hook site (resid_pre,
- * resid_post, mlp_out, attn_out, attn.hook_z), so the encode stage captures each site. Oracles:
- * the run completes and {@code verify} passes (the FP null run has r = 1 for every active
- * feature), every configured condition is in the table, and compression moves the codes.
+ * {@code jobs/qdm run} end to end on a tiny model of every architecture added for the public SAEs
+ * (gpt2, llama, qwen2, mistral, gemma), each with its SAE at another hook site (resid_pre,
+ * resid_post, mlp_out, attn_out, attn.hook_z), so the encode stage captures each site. Oracles: the
+ * run completes and {@code verify} passes (the FP null run has r = 1 for every active feature),
+ * every configured condition is in the table, and compression moves the codes.
  */
 class ArchitecturesAuditTest {
   @TempDir static Path tmp;
@@ -36,7 +36,9 @@ class ArchitecturesAuditTest {
       case "gpt2", "llama" -> {
         Files.createDirectories(dir);
         for (String f : new String[] {"config.json", "model.safetensors"}) {
-          Files.copy(Reference.model(name).resolve(f), dir.resolve(f),
+          Files.copy(
+              Reference.model(name).resolve(f),
+              dir.resolve(f),
               StandardCopyOption.REPLACE_EXISTING);
         }
         Files.writeString(dir.resolve("tokenizer.json"), TinyAudit.wordLevelTokenizer(512));
@@ -52,11 +54,13 @@ class ArchitecturesAuditTest {
   @Test
   void everyNewArchitectureRunsTheWholeAudit() throws IOException {
     LocalSpark.get();
-    List<Case> cases = List.of(new Case("gpt2", "blocks.1.hook_resid_pre", 64),
-        new Case("llama", "blocks.2.hook_resid_post", 64),
-        new Case("qwen2", "blocks.1.hook_mlp_out", 32),
-        new Case("mistral", "blocks.1.hook_attn_out", 32),
-        new Case("gemma", "blocks.1.attn.hook_z", 32));
+    List<Case> cases =
+        List.of(
+            new Case("gpt2", "blocks.1.hook_resid_pre", 64),
+            new Case("llama", "blocks.2.hook_resid_post", 64),
+            new Case("qwen2", "blocks.1.hook_mlp_out", 32),
+            new Case("mistral", "blocks.1.hook_attn_out", 32),
+            new Case("gemma", "blocks.1.attn.hook_z", 32));
     for (Case c : cases) {
       Path model = model(c.name());
       Path sae = Files.createDirectories(tmp.resolve(c.name() + "/sae"));
@@ -66,7 +70,9 @@ class ArchitecturesAuditTest {
       Path corpus = Files.createDirectories(tmp.resolve(c.name() + "/corpus"));
       Files.writeString(corpus.resolve("a.txt"), TinyAudit.randomText(900, 3));
       Path conf = tmp.resolve(c.name() + "/audit.conf");
-      Files.writeString(conf, """
+      Files.writeString(
+          conf,
+          """
           qdm {
             run-name = "%s"
             output = "%s"
@@ -83,21 +89,28 @@ class ArchitecturesAuditTest {
             execution { batch-size = 4, windows-per-task = 8 }
             spark.master = "local[2]"
           }
-          """.formatted(c.name(), tmp.resolve(c.name() + "/out"), model, sae, corpus));
+          """
+              .formatted(c.name(), tmp.resolve(c.name() + "/out"), model, sae, corpus));
       Cli.Result r = Cli.run("run", conf.toString());
       assertEquals(0, r.exit(), c.name() + "\n" + r.all());
       Cli.Result v = Cli.run("verify", conf.toString());
       assertEquals(0, v.exit(), c.name() + "\n" + v.all());
-      RunLayout layout = new RunLayout(tmp.resolve(c.name() + "/out").toString(), c.name(),
-          new Configuration());
+      RunLayout layout =
+          new RunLayout(tmp.resolve(c.name() + "/out").toString(), c.name(), new Configuration());
       assertTrue(RunState.of(layout).complete(), c.name());
-      List<Row> rows = LocalSpark.get().read().parquet(layout.table("conditions").toString())
-          .orderBy("condition").collectAsList();
-      assertEquals(List.of("fp", "fp-null", "prune30", "rtn4"),
-          rows.stream().map(x -> x.<String>getAs("condition")).toList(), c.name());
+      List<Row> rows =
+          LocalSpark.get()
+              .read()
+              .parquet(layout.table("conditions").toString())
+              .orderBy("condition")
+              .collectAsList();
+      assertEquals(
+          List.of("fp", "fp-null", "prune30", "rtn4"),
+          rows.stream().map(x -> x.<String>getAs("condition")).toList(),
+          c.name());
       double rtnMeanR = rows.get(3).<Double>getAs("mean_r");
-      assertTrue(rtnMeanR < 1.0 - 1e-6, c.name() + ": rtn4 left every code unchanged ("
-          + rtnMeanR + ")");
+      assertTrue(
+          rtnMeanR < 1.0 - 1e-6, c.name() + ": rtn4 left every code unchanged (" + rtnMeanR + ")");
     }
   }
 }

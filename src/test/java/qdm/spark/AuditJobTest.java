@@ -1,7 +1,5 @@
 package qdm.spark;
 
-import qdm.condition.ConditionSyntax;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.compress.Compressed;
-import qdm.compress.Compression;
+import qdm.condition.ConditionSyntax;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
 import qdm.data.Window;
@@ -49,8 +47,8 @@ import qdm.testing.TinyAudit;
 /**
  * The whole audit end to end on a local SparkSession, checked against independent computations:
  * codes and NLL recomputed in-process with the model and SAE, Pearson recomputed densely from the
- * published codes, perplexities through the library, the matched search's bookkeeping, and
- * restart behavior (skip, force, retried tasks) by comparing table contents.
+ * published codes, perplexities through the library, the matched search's bookkeeping, and restart
+ * behavior (skip, force, retried tasks) by comparing table contents.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuditJobTest {
@@ -81,41 +79,65 @@ class AuditJobTest {
   @Test
   @Order(1)
   void everyTableIsPublished() {
-    for (String t : List.of("windows", "codes", "token_nll", "feature_stats", "feature_survival",
-        "conditions", "quartiles", "overlap", "predictor", "matched_search",
-        "report/conditions.csv", "report/summary.json", "config.conf")) {
+    for (String t :
+        List.of(
+            "windows",
+            "codes",
+            "token_nll",
+            "feature_stats",
+            "feature_survival",
+            "conditions",
+            "quartiles",
+            "overlap",
+            "predictor",
+            "matched_search",
+            "report/conditions.csv",
+            "report/summary.json",
+            "config.conf")) {
       assertTrue(layout.exists(layout.table(t)), t);
     }
-    assertFalse(layout.exists(layout.table("_tmp")) && Files.exists(Path.of(
-        layout.table("_tmp").toUri())) && Path.of(layout.table("_tmp").toUri()).toFile()
-        .list().length > 0, "scratch space is cleaned");
-    List<String> conditions = table("conditions").select("condition").as(
-        org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    assertFalse(
+        layout.exists(layout.table("_tmp"))
+            && Files.exists(Path.of(layout.table("_tmp").toUri()))
+            && Path.of(layout.table("_tmp").toUri()).toFile().list().length > 0,
+        "scratch space is cleaned");
+    List<String> conditions =
+        table("conditions")
+            .select("condition")
+            .as(org.apache.spark.sql.Encoders.STRING())
+            .collectAsList();
     assertEquals(List.of("fp", "fp-null", "rtn8", "rtn3", "prune-matched"), conditions);
   }
 
   @Test
   @Order(1)
   void theSummaryCountsTheTokensOfTheWindowsTable() throws java.io.IOException {
-    com.google.gson.JsonObject provenance = com.google.gson.JsonParser.parseString(
-        Files.readString(Path.of(layout.table("report/summary.json").toUri())))
-        .getAsJsonObject().getAsJsonObject("provenance");
-    Row chunk = table("windows").where("kind = 'chunk'")
-        .selectExpr("count(*)", "sum(size(token_ids))").first();
+    com.google.gson.JsonObject provenance =
+        com.google.gson.JsonParser.parseString(
+                Files.readString(Path.of(layout.table("report/summary.json").toUri())))
+            .getAsJsonObject()
+            .getAsJsonObject("provenance");
+    Row chunk =
+        table("windows")
+            .where("kind = 'chunk'")
+            .selectExpr("count(*)", "sum(size(token_ids))")
+            .first();
     assertEquals(chunk.getLong(0), provenance.get("chunk_windows").getAsLong());
     assertEquals(chunk.getLong(1), provenance.get("chunk_tokens").getAsLong());
-    assertEquals(table("windows").where("kind = 'slide'").count(),
+    assertEquals(
+        table("windows").where("kind = 'slide'").count(),
         provenance.get("slide_windows").getAsLong());
   }
 
   @Test
   @Order(2)
   void codesAndNllMatchAnInProcessForwardAndEncode() {
-    List<Row> windows = sorted(table("windows").where("kind = 'chunk' and window_id < 4"),
-        "window_id");
+    List<Row> windows =
+        sorted(table("windows").where("kind = 'chunk' and window_id < 4"), "window_id");
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
-        Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
-            Placement.CPU.dtype());
+        Model model =
+            Model.load(
+                ModelFiles.of(audit.model()), root, Placement.CPU.device(), Placement.CPU.dtype());
         Sae sae = Sae.load(audit.sae(), SaeFormat.AUTO, Optional.empty(), root);
         Compressed rtn3 = ConditionSyntax.compression("rtn:3").apply(model.weights())) {
       check(windows, "fp", model.transformer(), sae);
@@ -138,7 +160,8 @@ class AuditJobTest {
         var acts = t.forward(x, Capture.residualAndNll(layer));
         SparseCodes codes = sae.encodeSparse(acts.residPost(layer));
         for (int i = 0; i < codes.size(); i++) {
-          expected.put(w.getLong(0) + ":" + codes.token()[i] + ":" + codes.feature()[i],
+          expected.put(
+              w.getLong(0) + ":" + codes.token()[i] + ":" + codes.feature()[i],
               codes.activation()[i]);
         }
         float[] nll = acts.nll().orElseThrow().toFloatArray();
@@ -147,29 +170,37 @@ class AuditJobTest {
         }
       }
     }
-    List<Row> got = table("codes").where("condition = '" + condition + "' and window_id < 4")
-        .collectAsList();
+    List<Row> got =
+        table("codes").where("condition = '" + condition + "' and window_id < 4").collectAsList();
     assertEquals(expected.size(), got.size(), condition + ": number of non-zero codes");
     for (Row r : got) {
-      Float e = expected.get(r.getAs("window_id") + ":" + r.getAs("position") + ":"
-          + r.getAs("feature"));
+      Float e =
+          expected.get(r.getAs("window_id") + ":" + r.getAs("position") + ":" + r.getAs("feature"));
       assertTrue(e != null, condition + ": unexpected code " + r);
       assertEquals(e, (float) r.getAs("activation"), 1e-4f, condition + " " + r);
     }
-    List<Row> nll = table("token_nll").where("condition = '" + condition
-        + "' and kind = 'chunk' and window_id < 4").collectAsList();
+    List<Row> nll =
+        table("token_nll")
+            .where("condition = '" + condition + "' and kind = 'chunk' and window_id < 4")
+            .collectAsList();
     assertEquals(expectedNll.size(), nll.size());
     for (Row r : nll) {
-      assertEquals(expectedNll.get(r.getAs("window_id") + ":" + r.getAs("position")),
-          (double) r.getAs("nll"), 1e-4);
+      assertEquals(
+          expectedNll.get(r.getAs("window_id") + ":" + r.getAs("position")),
+          (double) r.getAs("nll"),
+          1e-4);
     }
   }
 
   @Test
   @Order(3)
   void pearsonOfThePublishedCodesMatchesADenseRecomputation() {
-    long tokens = table("windows").where("kind = 'chunk'").selectExpr("sum(size(token_ids))")
-        .first().getLong(0);
+    long tokens =
+        table("windows")
+            .where("kind = 'chunk'")
+            .selectExpr("sum(size(token_ids))")
+            .first()
+            .getLong(0);
     int windowLength = 32;
     double[][] fp = dense("fp", tokens, windowLength);
     double[][] q = dense("rtn3", tokens, windowLength);
@@ -235,19 +266,24 @@ class AuditJobTest {
     List<Window> chunks = new ArrayList<>();
     List<Window> slides = new ArrayList<>();
     for (Row w : sorted(table("windows"), "kind", "window_id")) {
-      Window win = new Window(w.getLong(0), w.getString(1), w.getLong(2),
-          EncodeFunction.tokens(w), w.getInt(4));
+      Window win =
+          new Window(
+              w.getLong(0), w.getString(1), w.getLong(2), EncodeFunction.tokens(w), w.getInt(4));
       (win.kind().equals(Schemas.CHUNK) ? chunks : slides).add(win);
     }
     try (NDManager root = Runtime.newManager(Placement.CPU.device());
-        Model model = Model.load(ModelFiles.of(audit.model()), root, Placement.CPU.device(),
-            Placement.CPU.dtype())) {
+        Model model =
+            Model.load(
+                ModelFiles.of(audit.model()),
+                root,
+                Placement.CPU.device(),
+                Placement.CPU.dtype())) {
       NllTotal chunked = Perplexity.over(model.transformer(), chunks, 4);
       NllTotal sliding = Perplexity.over(model.transformer(), slides, 4);
-      assertEquals(1, chunked.perplexity() / (double) conditions.get("fp").getAs("ppl_chunked"),
-          1e-5);
-      assertEquals(1, sliding.perplexity() / (double) conditions.get("fp").getAs("ppl_sliding"),
-          1e-5);
+      assertEquals(
+          1, chunked.perplexity() / (double) conditions.get("fp").getAs("ppl_chunked"), 1e-5);
+      assertEquals(
+          1, sliding.perplexity() / (double) conditions.get("fp").getAs("ppl_sliding"), 1e-5);
     }
     assertEquals(0.0, (double) conditions.get("fp").getAs("delta_ppl_pct"), 1e-12);
   }
@@ -255,8 +291,8 @@ class AuditJobTest {
   @Test
   @Order(5)
   void nullRunSurvivesAndMatchedSearchIsRecorded() {
-    for (Row r : table("feature_survival").where("condition = 'fp-null' and active")
-        .collectAsList()) {
+    for (Row r :
+        table("feature_survival").where("condition = 'fp-null' and active").collectAsList()) {
       assertEquals(1.0, (double) r.getAs("pearson"), 1e-9);
     }
     List<Row> probes = sorted(table("matched_search"), "step");
@@ -266,12 +302,12 @@ class AuditJobTest {
     assertEquals(1, chosen.size());
     double target = chosen.get(0).getAs("target_ppl");
     for (Row p : probes) {
-      assertTrue(Math.abs(p.<Double>getAs("ppl") - target)
-          >= Math.abs(chosen.get(0).<Double>getAs("ppl") - target));
+      assertTrue(
+          Math.abs(p.<Double>getAs("ppl") - target)
+              >= Math.abs(chosen.get(0).<Double>getAs("ppl") - target));
     }
     Row matched = table("conditions").where("condition = 'prune-matched'").first();
-    assertEquals(chosen.get(0).<Double>getAs("sparsity"), matched.<Double>getAs("sparsity"),
-        1e-12);
+    assertEquals(chosen.get(0).<Double>getAs("sparsity"), matched.<Double>getAs("sparsity"), 1e-12);
   }
 
   @Test
@@ -283,21 +319,27 @@ class AuditJobTest {
     List<Row> codeRows = sorted(table("codes"), "condition", "window_id", "position", "feature");
 
     new AuditJob(spark, config, Preflight.check(config), false).run(List.of());
-    assertEquals(before, Files.getLastModifiedTime(codes.resolve("condition=rtn3")).toMillis(),
+    assertEquals(
+        before,
+        Files.getLastModifiedTime(codes.resolve("condition=rtn3")).toMillis(),
         "complete encode skipped");
 
     new AuditJob(spark, config, Preflight.check(config), true).run(List.of());
-    assertEquals(codeRows, sorted(table("codes"), "condition", "window_id", "position",
-        "feature"));
+    assertEquals(codeRows, sorted(table("codes"), "condition", "window_id", "position", "feature"));
     assertEquals(survival, sorted(table("feature_survival"), "condition", "feature"));
   }
 
   @Test
   @Order(7)
   void aTaskThatFailsOnceIsRetriedWithIdenticalOutput() {
-    AuditConfig retried = AuditConfigs.parse(audit.config("t2", 1024), List.of(
-        "conditions=[{name=fp,method=none},{name=rtn3,method=rtn,bits=3}]",
-        "analysis.null-run=false", "windows.sliding.enabled=false"), "tiny.conf");
+    AuditConfig retried =
+        AuditConfigs.parse(
+            audit.config("t2", 1024),
+            List.of(
+                "conditions=[{name=fp,method=none},{name=rtn3,method=rtn,bits=3}]",
+                "analysis.null-run=false",
+                "windows.sliding.enabled=false"),
+            "tiny.conf");
     System.setProperty(EncodeFunction.FAIL_ONCE, "true");
     try {
       new AuditJob(spark, retried, Preflight.check(retried), false).run(List.of());
@@ -305,8 +347,13 @@ class AuditJobTest {
       System.clearProperty(EncodeFunction.FAIL_ONCE);
     }
     Dataset<Row> again = spark.read().parquet(audit.output().resolve("t2/codes").toString());
-    assertEquals(sorted(table("codes").where("condition in ('fp', 'rtn3')"), "condition",
-        "window_id", "position", "feature"),
+    assertEquals(
+        sorted(
+            table("codes").where("condition in ('fp', 'rtn3')"),
+            "condition",
+            "window_id",
+            "position",
+            "feature"),
         sorted(again, "condition", "window_id", "position", "feature"));
   }
 
@@ -314,7 +361,10 @@ class AuditJobTest {
   @Order(8)
   void stagesRunOneAtATimeFromTheCommandLineAsTheAirflowDagRunsThem() throws Exception {
     Path conf = tmp.resolve("staged.conf");
-    Files.writeString(conf, audit.config("t3", 1024) + """
+    Files.writeString(
+        conf,
+        audit.config("t3", 1024)
+            + """
 
         qdm.conditions = [{name = fp, method = none}, {name = rtn3, method = rtn, bits = 3}]
         qdm.analysis.null-run = false
@@ -329,14 +379,20 @@ class AuditJobTest {
       Cli.Result r = Cli.run("run", conf.toString(), "--stage", stage);
       assertEquals(0, r.exit(), stage + ": " + r.all());
       assertTrue(r.out().contains("qdm run: done"), r.all());
-      assertEquals(!stage.equals("tokenize") && !stage.equals("encode"),
-          r.out().contains("survived%"), stage + " prints the condition table only once "
-              + "analyzed:\n" + r.out());
+      assertEquals(
+          !stage.equals("tokenize") && !stage.equals("encode"),
+          r.out().contains("survived%"),
+          stage + " prints the condition table only once " + "analyzed:\n" + r.out());
       assertEquals(stage.equals("tokenize"), !Files.exists(run.resolve("codes")), stage);
     }
     assertTrue(Files.exists(run.resolve("report/index.html")));
-    assertEquals(sorted(table("feature_survival").where("condition = 'rtn3'"), "feature"),
-        sorted(spark.read().parquet(run.resolve("feature_survival").toString())
-            .where("condition = 'rtn3'"), "feature"));
+    assertEquals(
+        sorted(table("feature_survival").where("condition = 'rtn3'"), "feature"),
+        sorted(
+            spark
+                .read()
+                .parquet(run.resolve("feature_survival").toString())
+                .where("condition = 'rtn3'"),
+            "feature"));
   }
 }

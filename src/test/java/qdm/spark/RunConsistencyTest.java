@@ -30,10 +30,10 @@ import qdm.testing.TinyAudit;
 
 /**
  * A run directory after an interruption or a re-run with another configuration either shows one
- * complete configuration or is visibly incomplete ({@link RunState}), and a re-run resumes to
- * the tables an uninterrupted run writes: the interruption cases of {@code docs/bad-inputs.md}.
- * Interruptions are real: Spark jobs cancelled in the middle of a stage, and Ctrl-C (SIGINT)
- * sent to a QDM process.
+ * complete configuration or is visibly incomplete ({@link RunState}), and a re-run resumes to the
+ * tables an uninterrupted run writes: the interruption cases of {@code docs/bad-inputs.md}.
+ * Interruptions are real: Spark jobs cancelled in the middle of a stage, and Ctrl-C (SIGINT) sent
+ * to a QDM process.
  */
 class RunConsistencyTest {
   @TempDir static Path tmp;
@@ -57,8 +57,11 @@ class RunConsistencyTest {
   }
 
   private static List<Row> conditions(RunLayout layout) {
-    return spark.read().parquet(layout.table("conditions").toString())
-        .orderBy("condition").collectAsList();
+    return spark
+        .read()
+        .parquet(layout.table("conditions").toString())
+        .orderBy("condition")
+        .collectAsList();
   }
 
   private static Set<String> children(RunLayout layout, String dir) {
@@ -66,10 +69,10 @@ class RunConsistencyTest {
   }
 
   /**
-   * {@code rerun-changed-setting-interrupted}: a finished run re-run with another
-   * {@code survived-above}, its analyze stage cancelled halfway, keeps no report, no analysis
-   * table, no report record and no {@code config.conf} of the old setting; {@code inspect} warns
-   * and {@code verify} refuses; re-running resumes to exactly the tables of a fresh run.
+   * {@code rerun-changed-setting-interrupted}: a finished run re-run with another {@code
+   * survived-above}, its analyze stage cancelled halfway, keeps no report, no analysis table, no
+   * report record and no {@code config.conf} of the old setting; {@code inspect} warns and {@code
+   * verify} refuses; re-running resumes to exactly the tables of a fresh run.
    */
   @Test
   void anInterruptedRerunIsVisiblyIncompleteAndResumesToTheFreshTables() throws Exception {
@@ -78,18 +81,20 @@ class RunConsistencyTest {
 
     AuditConfig changed = config("changed", "analysis.survived-above=0.999");
     AtomicBoolean cancelled = new AtomicBoolean();
-    SparkListener cancelInAnalyze = new SparkListener() {
-      @Override
-      public void onJobStart(SparkListenerJobStart start) {
-        if (RunProgress.current().equals("analyze") && cancelled.compareAndSet(false, true)) {
-          spark.sparkContext().cancelJob(start.jobId());
-        }
-      }
-    };
+    SparkListener cancelInAnalyze =
+        new SparkListener() {
+          @Override
+          public void onJobStart(SparkListenerJobStart start) {
+            if (RunProgress.current().equals("analyze") && cancelled.compareAndSet(false, true)) {
+              spark.sparkContext().cancelJob(start.jobId());
+            }
+          }
+        };
     spark.sparkContext().addSparkListener(cancelInAnalyze);
     try {
-      assertThrows(Exception.class, () -> new AuditJob(spark, changed, Preflight.check(changed),
-          false).run(List.of()));
+      assertThrows(
+          Exception.class,
+          () -> new AuditJob(spark, changed, Preflight.check(changed), false).run(List.of()));
     } finally {
       spark.sparkContext().removeSparkListener(cancelInAnalyze);
     }
@@ -97,8 +102,8 @@ class RunConsistencyTest {
 
     RunState state = RunState.of(layout);
     assertFalse(state.complete(), state.describe());
-    for (String gone : List.of("report", "config.conf", "_stages/report.json",
-        "_stages/analyze.json")) {
+    for (String gone :
+        List.of("report", "config.conf", "_stages/report.json", "_stages/analyze.json")) {
       assertFalse(layout.exists(layout.table(gone)), gone + " of the old setting is left");
     }
     for (String t : AnalysisTables.NAMES) {
@@ -119,14 +124,15 @@ class RunConsistencyTest {
     assertEquals(0, Cli.run("verify", conf.toString()).exit());
     RunLayout fresh = run(config("changed-fresh", "analysis.survived-above=0.999"));
     assertEquals(conditions(fresh), conditions(layout));
-    assertEquals(Files.readString(Path.of(fresh.table("report/conditions.csv").toUri())),
+    assertEquals(
+        Files.readString(Path.of(fresh.table("report/conditions.csv").toUri())),
         Files.readString(Path.of(layout.table("report/conditions.csv").toUri())));
   }
 
   /**
-   * {@code rerun-bad-corpus}: a finished run re-run after its corpus file was replaced by one
-   * that is not text fails with one message and leaves the complete run exactly as it was; the
-   * edited file is noticed even though its path did not change.
+   * {@code rerun-bad-corpus}: a finished run re-run after its corpus file was replaced by one that
+   * is not text fails with one message and leaves the complete run exactly as it was; the edited
+   * file is noticed even though its path did not change.
    */
   @Test
   void aRerunThatFailsOnItsCorpusLeavesTheCompleteRunAsItWas() throws Exception {
@@ -135,8 +141,9 @@ class RunConsistencyTest {
     Files.writeString(conf, own.config("corpus-case", 256));
     Cli.Result first = Cli.run("run", conf.toString());
     assertEquals(0, first.exit(), first.all());
-    RunLayout layout = new RunLayout(own.output().toString(), "corpus-case",
-        spark.sparkContext().hadoopConfiguration());
+    RunLayout layout =
+        new RunLayout(
+            own.output().toString(), "corpus-case", spark.sparkContext().hadoopConfiguration());
     String csv = Files.readString(Path.of(layout.table("report/conditions.csv").toUri()));
     Set<String> before = children(layout, "_stages");
 
@@ -161,59 +168,103 @@ class RunConsistencyTest {
     RunLayout layout = run(config("fewer"));
     assertTrue(children(layout, "codes").contains("condition=rtn3"));
     Path conf = tmp.resolve("fewer.conf");
-    String text = audit.config("fewer", 512).replaceAll("(?s)conditions = \\[.*?\\n\\s*\\]",
-        "conditions = [ { name = fp, method = none }, { name = rtn4, method = rtn, bits = 4 } ]");
+    String text =
+        audit
+            .config("fewer", 512)
+            .replaceAll(
+                "(?s)conditions = \\[.*?\\n\\s*\\]",
+                "conditions = [ { name = fp, method = none }, { name = rtn4, method = rtn, bits = 4 } ]");
     Files.writeString(conf, text);
     Cli.Result r = Cli.run("run", conf.toString());
     assertEquals(0, r.exit(), r.all());
-    assertTrue(r.err().contains("removing the outputs of conditions this configuration no "
-        + "longer has: prune-matched, rtn3, rtn8"), r.all());
+    assertTrue(
+        r.err()
+            .contains(
+                "removing the outputs of conditions this configuration no "
+                    + "longer has: prune-matched, rtn3, rtn8"),
+        r.all());
     Set<String> expected = Set.of("condition=fp", "condition=fp-null", "condition=rtn4");
     assertEquals(expected, children(layout, "codes"));
     assertEquals(expected, children(layout, "token_nll"));
-    assertFalse(layout.exists(layout.table("matched_search")),
-        "no matched search is configured any more");
-    assertEquals(Set.of("analyze.json", "encode.fp-null.json", "encode.fp.json",
-        "encode.rtn4.json", "report.json", "tokenize.json"), children(layout, "_stages"));
-    assertEquals(List.of("fp", "fp-null", "rtn4"),
+    assertFalse(
+        layout.exists(layout.table("matched_search")), "no matched search is configured any more");
+    assertEquals(
+        Set.of(
+            "analyze.json",
+            "encode.fp-null.json",
+            "encode.fp.json",
+            "encode.rtn4.json",
+            "report.json",
+            "tokenize.json"),
+        children(layout, "_stages"));
+    assertEquals(
+        List.of("fp", "fp-null", "rtn4"),
         conditions(layout).stream().map(row -> row.<String>getAs("condition")).toList());
-    assertEquals(Set.of("fp", "fp-null", "rtn4"), new TreeSet<>(spark.read()
-        .parquet(layout.table("feature_survival").toString()).select("condition").distinct()
-        .collectAsList().stream().map(row -> row.getString(0)).toList()));
+    assertEquals(
+        Set.of("fp", "fp-null", "rtn4"),
+        new TreeSet<>(
+            spark
+                .read()
+                .parquet(layout.table("feature_survival").toString())
+                .select("condition")
+                .distinct()
+                .collectAsList()
+                .stream()
+                .map(row -> row.getString(0))
+                .toList()));
     String csv = Files.readString(Path.of(layout.table("report/conditions.csv").toUri()));
     assertFalse(csv.contains("rtn3") || csv.contains("rtn8"), csv);
   }
 
   /**
-   * {@code ctrl-c-during-encode} and {@code killed-run-temp-files}: SIGINT to a QDM process in
-   * the middle of the encode stage prints one line naming the step, exits with 130, leaves no
-   * stack trace and removes the process's temporary directory; the folder a killed process left
-   * is removed by the next process; the same command then resumes the run to completion.
+   * {@code ctrl-c-during-encode} and {@code killed-run-temp-files}: SIGINT to a QDM process in the
+   * middle of the encode stage prints one line naming the step, exits with 130, leaves no stack
+   * trace and removes the process's temporary directory; the folder a killed process left is
+   * removed by the next process; the same command then resumes the run to completion.
    */
   @Test
   void ctrlCStopsWithOneLineAndTheRunResumes() throws Exception {
     Path conf = tmp.resolve("sigint.conf");
-    Files.writeString(conf, audit.config("sigint", 512)
-        .replace("max-tokens = 512", "max-tokens = 1024"));
+    Files.writeString(
+        conf, audit.config("sigint", 512).replace("max-tokens = 512", "max-tokens = 1024"));
     Path scratchRoot = Files.createDirectories(tmp.resolve("scratch/qdm-test"));
     Path stale = Files.createDirectories(scratchRoot.resolve("999999999"));
     Files.writeString(stale.resolve("blockmgr-leftover"), "from a killed run");
     Path err = tmp.resolve("sigint.err");
-    List<String> cmd = new ArrayList<>(List.of("bash", "-c",
-        "mkdir -p \"$QDM_SCRATCH/$$\" && exec \"$JAVA\" $OPENS -Xmx1g -Dai.djl.offline=true"
-            + " -Djava.io.tmpdir=\"$QDM_SCRATCH/$$\" -Dlog4j2.configurationFile=conf/log4j2.properties"
-            + " -cp \"$CP\" qdm.cli.Main run \"$CONF\""));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(false)
-        .redirectOutput(tmp.resolve("sigint.out").toFile()).redirectError(err.toFile());
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "bash",
+                "-c",
+                "mkdir -p \"$QDM_SCRATCH/$$\" && exec \"$JAVA\" $OPENS -Xmx1g -Dai.djl.offline=true"
+                    + " -Djava.io.tmpdir=\"$QDM_SCRATCH/$$\" -Dlog4j2.configurationFile=conf/log4j2.properties"
+                    + " -cp \"$CP\" qdm.cli.Main run \"$CONF\""));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(false)
+            .redirectOutput(tmp.resolve("sigint.out").toFile())
+            .redirectError(err.toFile());
     pb.environment().put("QDM_SCRATCH", scratchRoot.toString());
-    pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString());
-    pb.environment().put("OPENS", String.join(" ", java.lang.management.ManagementFactory
-        .getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Djdk.reflect")
-            || a.startsWith("-Dio.netty")).toList()));
-    pb.environment().put("CP", System.getProperty("surefire.test.class.path",
-        System.getProperty("java.class.path")));
+    pb.environment()
+        .put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    pb.environment()
+        .put(
+            "OPENS",
+            String.join(
+                " ",
+                java.lang.management.ManagementFactory.getRuntimeMXBean()
+                    .getInputArguments()
+                    .stream()
+                    .filter(
+                        a ->
+                            a.startsWith("--add-opens")
+                                || a.startsWith("-Djdk.reflect")
+                                || a.startsWith("-Dio.netty"))
+                    .toList()));
+    pb.environment()
+        .put(
+            "CP",
+            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     pb.environment().put("CONF", conf.toString());
     pb.environment().put("DJL_OFFLINE", "true");
     pb.environment().put("OPT_OUT_TRACKING", "true");
@@ -224,25 +275,29 @@ class RunConsistencyTest {
       assertTrue(System.nanoTime() < deadline, "no encode progress in 3 minutes");
       Thread.sleep(100);
     }
-    assertTrue(p.isAlive(), "the run ended before it could be interrupted:\n"
-        + Files.readString(err));
+    assertTrue(
+        p.isAlive(), "the run ended before it could be interrupted:\n" + Files.readString(err));
     new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process did not stop on SIGINT");
     String stderr = Files.readString(err);
     assertEquals(130, p.exitValue(), stderr);
     List<String> interrupted = stderr.lines().filter(l -> l.contains("interrupted")).toList();
     assertEquals(1, interrupted.size(), stderr);
-    assertTrue(interrupted.get(0).startsWith("qdm run: interrupted during encode/")
-        && interrupted.get(0).endsWith("re-run the same command to resume (complete stages "
-            + "are kept)"), interrupted.get(0));
+    assertTrue(
+        interrupted.get(0).startsWith("qdm run: interrupted during encode/")
+            && interrupted
+                .get(0)
+                .endsWith("re-run the same command to resume (complete stages " + "are kept)"),
+        interrupted.get(0));
     assertFalse(stderr.contains("\tat ") || stderr.contains("Caused by"), stderr);
     assertFalse(Files.exists(stale), "the killed process's temporary folder is removed");
     try (Stream<Path> left = Files.list(scratchRoot)) {
       assertEquals(List.of(), left.toList(), "the interrupted process's folder is removed");
     }
 
-    RunLayout layout = new RunLayout(audit.output().toString(), "sigint",
-        spark.sparkContext().hadoopConfiguration());
+    RunLayout layout =
+        new RunLayout(
+            audit.output().toString(), "sigint", spark.sparkContext().hadoopConfiguration());
     assertFalse(RunState.of(layout).complete());
     Cli.Result resumed = Cli.run("run", conf.toString());
     assertEquals(0, resumed.exit(), resumed.all());

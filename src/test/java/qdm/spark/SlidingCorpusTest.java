@@ -19,9 +19,9 @@ import qdm.tokenize.Tokenizer;
 
 /**
  * {@code windows.sliding.corpus}: the sliding windows read their own corpus (the paper's Gemma
- * setup scores WikiText-2 test) while the chunk windows keep the main one. Oracle: the corpora
- * use disjoint word ranges of a word-level tokenizer, so every token's id says which corpus it
- * came from, and the expected id sequence is the words as written.
+ * setup scores WikiText-2 test) while the chunk windows keep the main one. Oracle: the corpora use
+ * disjoint word ranges of a word-level tokenizer, so every token's id says which corpus it came
+ * from, and the expected id sequence is the words as written.
  */
 class SlidingCorpusTest {
   @TempDir Path tmp;
@@ -36,15 +36,20 @@ class SlidingCorpusTest {
 
   List<Window> windows(String extra) throws IOException {
     Files.writeString(tmp.resolve("tokenizer.json"), TinyAudit.wordLevelTokenizer(512));
-    Files.writeString(tmp.resolve("train.txt"), words(1, 300));      // ids 1..50
-    Files.writeString(tmp.resolve("test.txt"), words(300, 200));     // ids 300..349
-    AuditConfig c = AuditConfigs.parse("""
+    Files.writeString(tmp.resolve("train.txt"), words(1, 300)); // ids 1..50
+    Files.writeString(tmp.resolve("test.txt"), words(300, 200)); // ids 300..349
+    AuditConfig c =
+        AuditConfigs.parse(
+            """
         qdm {
           run-name = s, model.path = m, sae.path = s
           corpus { paths = ["%s"], max-tokens = 128 }
           windows { chunk-length = 32, sliding { length = 48, stride = 16, bos = false %s } }
         }
-        """.formatted(tmp.resolve("train.txt"), extra), List.of(), "s.conf");
+        """
+                .formatted(tmp.resolve("train.txt"), extra),
+            List.of(),
+            "s.conf");
     try (Tokenizer t = Tokenizer.load(tmp.resolve("tokenizer.json"))) {
       return TokenizeStage.windows(LocalSpark.get(), c, t, -1);
     }

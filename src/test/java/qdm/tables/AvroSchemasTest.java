@@ -28,15 +28,22 @@ import qdm.testing.LocalSpark;
 import qdm.testing.TinyRun;
 
 /**
- * The Avro schemas of src/main/avro against the Spark schemas the job writes with (names,
- * order, types, nullability, partition columns), and the non-Spark reader behind
- * {@code qdm inspect} against Spark's own reading of a real run's tables ({@link TinyRun}).
+ * The Avro schemas of src/main/avro against the Spark schemas the job writes with (names, order,
+ * types, nullability, partition columns), and the non-Spark reader behind {@code qdm inspect}
+ * against Spark's own reading of a real run's tables ({@link TinyRun}).
  */
 class AvroSchemasTest {
   /** The Spark schema of every output table, as the job writes it. */
   static final Map<String, StructType> SPARK = new LinkedHashMap<>();
-  static final Map<String, List<String>> PARTITIONS = Map.of("codes", List.of("condition"),
-      "token_nll", List.of("condition", "kind"), "matched_search", List.of("condition"));
+
+  static final Map<String, List<String>> PARTITIONS =
+      Map.of(
+          "codes",
+          List.of("condition"),
+          "token_nll",
+          List.of("condition", "kind"),
+          "matched_search",
+          List.of("condition"));
 
   static {
     SPARK.put("windows", Schemas.WINDOWS);
@@ -77,8 +84,10 @@ class AvroSchemasTest {
 
   static String actual(Schema s) {
     return switch (s.getType()) {
-      case UNION -> "union<" + String.join(",", s.getTypes().stream()
-          .map(AvroSchemasTest::actual).toList()) + ">";
+      case UNION ->
+          "union<"
+              + String.join(",", s.getTypes().stream().map(AvroSchemasTest::actual).toList())
+              + ">";
       case ARRAY -> "array<" + actual(s.getElementType()) + ">";
       default -> s.getType().getName();
     };
@@ -95,18 +104,26 @@ class AvroSchemasTest {
       for (int i = 0; i < spark.length; i++) {
         String where = e.getKey() + "." + spark[i].name();
         assertEquals(spark[i].name(), fields.get(i).name(), e.getKey() + " column " + i);
-        assertEquals(expected(spark[i].dataType(), spark[i].nullable()),
-            actual(fields.get(i).schema()), where);
+        assertEquals(
+            expected(spark[i].dataType(), spark[i].nullable()),
+            actual(fields.get(i).schema()),
+            where);
         if (spark[i].nullable()) {
-          assertTrue(fields.get(i).hasDefaultValue() && fields.get(i).defaultVal()
-              == org.apache.avro.JsonProperties.NULL_VALUE, where + " defaults to null");
+          assertTrue(
+              fields.get(i).hasDefaultValue()
+                  && fields.get(i).defaultVal() == org.apache.avro.JsonProperties.NULL_VALUE,
+              where + " defaults to null");
         }
       }
-      assertEquals(PARTITIONS.getOrDefault(e.getKey(), List.of()),
-          AvroSchemas.partitionColumns(avro), e.getKey() + ": partition columns");
+      assertEquals(
+          PARTITIONS.getOrDefault(e.getKey(), List.of()),
+          AvroSchemas.partitionColumns(avro),
+          e.getKey() + ": partition columns");
       assertEquals(e.getKey(), avro.getProp("qdm.table"));
-      assertEquals(Schemas.VERSION, ((Number) avro.getObjectProp("qdm.schema_version"))
-          .intValue(), e.getKey() + ": schema version");
+      assertEquals(
+          Schemas.VERSION,
+          ((Number) avro.getObjectProp("qdm.schema_version")).intValue(),
+          e.getKey() + ": schema version");
     }
   }
 
@@ -114,8 +131,12 @@ class AvroSchemasTest {
   void everyTableOfARunHasASchema() throws IOException {
     TinyRun run = TinyRun.get();
     try (Stream<Path> s = Files.list(run.runDir())) {
-      List<String> tables = s.filter(Files::isDirectory).map(p -> p.getFileName().toString())
-          .filter(n -> !n.startsWith("_") && !n.equals("report")).sorted().toList();
+      List<String> tables =
+          s.filter(Files::isDirectory)
+              .map(p -> p.getFileName().toString())
+              .filter(n -> !n.startsWith("_") && !n.equals("report"))
+              .sorted()
+              .toList();
       assertEquals(AvroSchemas.TABLES.stream().sorted().toList(), tables);
     }
   }
@@ -137,8 +158,12 @@ class AvroSchemasTest {
     for (String t : AvroSchemas.TABLES) {
       ParquetTable table = ParquetTable.open(run.table(t).toString(), new Configuration());
       assertEquals(AvroSchemas.of(t).orElseThrow(), table.schema(), t);
-      List<Row> spark = LocalSpark.get().read().schema(SPARK.get(t))
-          .parquet(run.table(t).toString()).collectAsList();
+      List<Row> spark =
+          LocalSpark.get()
+              .read()
+              .schema(SPARK.get(t))
+              .parquet(run.table(t).toString())
+              .collectAsList();
       assertEquals(spark.size(), table.rowCount(), t + ": row count from the footers");
       List<String> expected = new ArrayList<>();
       for (Row r : spark) {
@@ -158,8 +183,12 @@ class AvroSchemasTest {
         actual.add(values.toString());
       }
       if (t.equals("predictor_roc")) { // a curve exists exactly when some AUC does
-        long withAuc = LocalSpark.get().read().parquet(run.table("predictor").toString())
-            .where("auc_mean IS NOT NULL").count();
+        long withAuc =
+            LocalSpark.get()
+                .read()
+                .parquet(run.table("predictor").toString())
+                .where("auc_mean IS NOT NULL")
+                .count();
         assertEquals(withAuc > 0, spark.size() > 0, "predictor_roc rows iff an AUC exists");
       } else {
         assertTrue(spark.size() > 0, t + " has rows");
@@ -176,17 +205,19 @@ class AvroSchemasTest {
     assertTrue(r.out().contains("schema qdm.tables.Conditions, version 1"), r.all());
     assertTrue(r.out().contains("rows: " + TinyRun.CONDITIONS.size()), r.all());
     assertTrue(r.out().matches("(?s).*survived_pct +double\\?.*"), r.all());
-    assertEquals(3, r.out().lines().filter(l -> l.startsWith("  {\"condition\"")).count(),
-        r.all());
+    assertEquals(3, r.out().lines().filter(l -> l.startsWith("  {\"condition\"")).count(), r.all());
 
-    long fp = LocalSpark.get().read().parquet(run.table("codes").toString())
-        .where("condition = 'fp'").count();
-    Cli.Result part = Cli.run("inspect", run.table("codes/condition=fp").toString(), "--rows",
-        "1");
+    long fp =
+        LocalSpark.get()
+            .read()
+            .parquet(run.table("codes").toString())
+            .where("condition = 'fp'")
+            .count();
+    Cli.Result part = Cli.run("inspect", run.table("codes/condition=fp").toString(), "--rows", "1");
     assertEquals(0, part.exit(), part.all());
     assertTrue(part.out().contains("partitioned by condition"), part.all());
-    assertTrue(part.out().contains(String.format(java.util.Locale.ROOT, "rows: %,d", fp)),
-        part.all());
+    assertTrue(
+        part.out().contains(String.format(java.util.Locale.ROOT, "rows: %,d", fp)), part.all());
     assertTrue(part.out().contains("{\"condition\": \"fp\""), part.all());
 
     Cli.Result missing = Cli.run("inspect", run.table("nope").toString());

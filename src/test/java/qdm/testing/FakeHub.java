@@ -35,10 +35,10 @@ import java.util.regex.Pattern;
  * mid-transfer once, or be listed with a wrong checksum. Every request is recorded.
  */
 public final class FakeHub implements AutoCloseable {
-  private static final Pattern API = Pattern.compile(
-      "/api/(models|datasets)/([^/]+/[^/]+)/revision/([^/?]+)");
-  private static final Pattern RESOLVE = Pattern.compile(
-      "(/datasets)?/([^/]+/[^/]+)/resolve/([^/]+)/(.+)");
+  private static final Pattern API =
+      Pattern.compile("/api/(models|datasets)/([^/]+/[^/]+)/revision/([^/?]+)");
+  private static final Pattern RESOLVE =
+      Pattern.compile("(/datasets)?/([^/]+/[^/]+)/resolve/([^/]+)/(.+)");
 
   /** One repository at one commit. */
   private record Repo(String commit, Map<String, byte[]> files, Set<String> lfs) {}
@@ -69,11 +69,11 @@ public final class FakeHub implements AutoCloseable {
   }
 
   /**
-   * Adds a repository ({@code owner/name}, or {@code datasets/owner/name}) whose branch
-   * {@code main} points at {@code commit}; files in {@code lfs} are served as LFS files.
+   * Adds a repository ({@code owner/name}, or {@code datasets/owner/name}) whose branch {@code
+   * main} points at {@code commit}; files in {@code lfs} are served as LFS files.
    */
-  public synchronized FakeHub repo(String repo, String commit, Map<String, byte[]> files,
-      Set<String> lfs) {
+  public synchronized FakeHub repo(
+      String repo, String commit, Map<String, byte[]> files, Set<String> lfs) {
     repos.put(repo, new Repo(commit, new LinkedHashMap<>(files), Set.copyOf(lfs)));
     for (String f : lfs) {
       blobs.put(sha256(files.get(f)), files.get(f));
@@ -143,8 +143,12 @@ public final class FakeHub implements AutoCloseable {
     String path = ex.getRequestURI().getRawPath();
     String range = ex.getRequestHeaders().getFirst("Range");
     String auth = ex.getRequestHeaders().getFirst("Authorization");
-    requests.add(ex.getRequestMethod() + " " + path + (range == null ? "" : " " + range)
-        + (auth == null ? "" : " auth"));
+    requests.add(
+        ex.getRequestMethod()
+            + " "
+            + path
+            + (range == null ? "" : " " + range)
+            + (auth == null ? "" : " auth"));
     try {
       Matcher api = API.matcher(path);
       Matcher res = RESOLVE.matcher(path);
@@ -159,11 +163,19 @@ public final class FakeHub implements AutoCloseable {
           serve(ex, path.substring(5), b, range);
         }
       } else if (api.matches()) {
-        listing(ex, (api.group(1).equals("datasets") ? "datasets/" : "") + api.group(2),
-            decode(api.group(3)), auth);
+        listing(
+            ex,
+            (api.group(1).equals("datasets") ? "datasets/" : "") + api.group(2),
+            decode(api.group(3)),
+            auth);
       } else if (res.matches()) {
-        resolve(ex, (res.group(1) != null ? "datasets/" : "") + res.group(2),
-            decode(res.group(3)), decode(res.group(4)), range, auth);
+        resolve(
+            ex,
+            (res.group(1) != null ? "datasets/" : "") + res.group(2),
+            decode(res.group(3)),
+            decode(res.group(4)),
+            range,
+            auth);
       } else {
         send(ex, 404, "not found".getBytes(StandardCharsets.UTF_8));
       }
@@ -181,8 +193,10 @@ public final class FakeHub implements AutoCloseable {
     }
     String token = gated.get(repo);
     if (token != null && !("Bearer " + token).equals(auth)) {
-      send(ex, 401, "{\"error\":\"Access to this model is restricted\"}"
-          .getBytes(StandardCharsets.UTF_8));
+      send(
+          ex,
+          401,
+          "{\"error\":\"Access to this model is restricted\"}".getBytes(StandardCharsets.UTF_8));
       return null;
     }
     return r;
@@ -221,8 +235,9 @@ public final class FakeHub implements AutoCloseable {
     send(ex, 200, o.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  private void resolve(HttpExchange ex, String repo, String rev, String file, String range,
-      String auth) throws IOException {
+  private void resolve(
+      HttpExchange ex, String repo, String rev, String file, String range, String auth)
+      throws IOException {
     Repo r = find(ex, repo, rev, auth);
     if (r == null) {
       return;
@@ -264,8 +279,8 @@ public final class FakeHub implements AutoCloseable {
         ex.sendResponseHeaders(416, -1);
         return;
       }
-      ex.getResponseHeaders().add("Content-Range",
-          "bytes " + from + "-" + (b.length - 1) + "/" + b.length);
+      ex.getResponseHeaders()
+          .add("Content-Range", "bytes " + from + "-" + (b.length - 1) + "/" + b.length);
     }
     Integer cut = null;
     synchronized (this) {

@@ -3,12 +3,12 @@ package qdm.testing;
 import java.util.Map;
 
 /**
- * The Llama-family and Gemma-1 decoder written a second time as plain loops in double, one
- * token at a time, from the transformers source's definitions: RMSNorm (w, or 1 + w for Gemma),
- * q/k/v projections with optional biases, rotate-half RoPE with the default frequencies,
- * grouped-query attention under a causal (and optionally sliding-window) mask, SwiGLU / GELU-tanh
- * gated MLP, tied or untied head. An oracle for the NDArray forward passes of models without a
- * Hugging Face reference fixture.
+ * The Llama-family and Gemma-1 decoder written a second time as plain loops in double, one token at
+ * a time, from the transformers source's definitions: RMSNorm (w, or 1 + w for Gemma), q/k/v
+ * projections with optional biases, rotate-half RoPE with the default frequencies, grouped-query
+ * attention under a causal (and optionally sliding-window) mask, SwiGLU / GELU-tanh gated MLP, tied
+ * or untied head. An oracle for the NDArray forward passes of models without a Hugging Face
+ * reference fixture.
  */
 public final class NaiveDecoder {
   private NaiveDecoder() {}
@@ -25,8 +25,10 @@ public final class NaiveDecoder {
     float[] embed = t.get("model.embed_tokens.weight");
     for (int p = 0; p < seq; p++) {
       for (int j = 0; j < d; j++) {
-        x[p][j] = s.gemma() ? (double) (embed[ids[p] * d + j] * (float) Math.sqrt(d))
-            : embed[ids[p] * d + j];
+        x[p][j] =
+            s.gemma()
+                ? (double) (embed[ids[p] * d + j] * (float) Math.sqrt(d))
+                : embed[ids[p] * d + j];
       }
     }
     hidden[0] = copy(x);
@@ -42,16 +44,24 @@ public final class NaiveDecoder {
       double[][] out = new double[seq][];
       for (int p = 0; p < seq; p++) {
         double[] n = rms(h[p], t.get(pre + "post_attention_layernorm.weight"), s.gemma());
-        double[] gate = linear(n, t.get(pre + "mlp.gate_proj.weight"),
-            t.get(pre + "mlp.gate_proj.bias"), TinyModels.FF);
-        double[] up = linear(n, t.get(pre + "mlp.up_proj.weight"),
-            t.get(pre + "mlp.up_proj.bias"), TinyModels.FF);
+        double[] gate =
+            linear(
+                n,
+                t.get(pre + "mlp.gate_proj.weight"),
+                t.get(pre + "mlp.gate_proj.bias"),
+                TinyModels.FF);
+        double[] up =
+            linear(
+                n,
+                t.get(pre + "mlp.up_proj.weight"),
+                t.get(pre + "mlp.up_proj.bias"),
+                TinyModels.FF);
         double[] act = new double[TinyModels.FF];
         for (int f = 0; f < act.length; f++) {
           act[f] = (s.gemma() ? geluTanh(gate[f]) : gate[f] / (1 + Math.exp(-gate[f]))) * up[f];
         }
-        double[] down = linear(act, t.get(pre + "mlp.down_proj.weight"),
-            t.get(pre + "mlp.down_proj.bias"), d);
+        double[] down =
+            linear(act, t.get(pre + "mlp.down_proj.weight"), t.get(pre + "mlp.down_proj.bias"), d);
         out[p] = new double[d];
         for (int j = 0; j < d; j++) {
           out[p][j] = h[p][j] + down[j];
@@ -75,8 +85,8 @@ public final class NaiveDecoder {
     return new Output(hidden, logits);
   }
 
-  private static double[][] attention(Map<String, float[]> t, TinyModels.Spec s, String pre,
-      double[][] x) {
+  private static double[][] attention(
+      Map<String, float[]> t, TinyModels.Spec s, String pre, double[][] x) {
     int d = TinyModels.D;
     int heads = TinyModels.HEADS;
     int kvHeads = s.kvHeads();
@@ -87,12 +97,37 @@ public final class NaiveDecoder {
     double[][][] v = new double[seq][][];
     for (int p = 0; p < seq; p++) {
       double[] n = rms(x[p], t.get(pre + "input_layernorm.weight"), s.gemma());
-      q[p] = rope(split(linear(n, t.get(pre + "self_attn.q_proj.weight"),
-          t.get(pre + "self_attn.q_proj.bias"), heads * dh), heads, dh), p);
-      k[p] = rope(split(linear(n, t.get(pre + "self_attn.k_proj.weight"),
-          t.get(pre + "self_attn.k_proj.bias"), kvHeads * dh), kvHeads, dh), p);
-      v[p] = split(linear(n, t.get(pre + "self_attn.v_proj.weight"),
-          t.get(pre + "self_attn.v_proj.bias"), kvHeads * dh), kvHeads, dh);
+      q[p] =
+          rope(
+              split(
+                  linear(
+                      n,
+                      t.get(pre + "self_attn.q_proj.weight"),
+                      t.get(pre + "self_attn.q_proj.bias"),
+                      heads * dh),
+                  heads,
+                  dh),
+              p);
+      k[p] =
+          rope(
+              split(
+                  linear(
+                      n,
+                      t.get(pre + "self_attn.k_proj.weight"),
+                      t.get(pre + "self_attn.k_proj.bias"),
+                      kvHeads * dh),
+                  kvHeads,
+                  dh),
+              p);
+      v[p] =
+          split(
+              linear(
+                  n,
+                  t.get(pre + "self_attn.v_proj.weight"),
+                  t.get(pre + "self_attn.v_proj.bias"),
+                  kvHeads * dh),
+              kvHeads,
+              dh);
     }
     double[][] out = new double[seq][];
     for (int i = 0; i < seq; i++) {
@@ -125,8 +160,12 @@ public final class NaiveDecoder {
           }
         }
       }
-      out[i] = linear(context, t.get(pre + "self_attn.o_proj.weight"),
-          t.get(pre + "self_attn.o_proj.bias"), d);
+      out[i] =
+          linear(
+              context,
+              t.get(pre + "self_attn.o_proj.weight"),
+              t.get(pre + "self_attn.o_proj.bias"),
+              d);
     }
     return out;
   }

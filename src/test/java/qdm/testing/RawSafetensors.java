@@ -14,10 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes safetensors files with tensors of any dtype, as quantization libraries do (int32
- * packed words, uint8 codes, float16 scales next to float32 norms), for test checkpoints.
- * Written from the safetensors format: an 8-byte little-endian header length, the JSON header,
- * then the data.
+ * Writes safetensors files with tensors of any dtype, as quantization libraries do (int32 packed
+ * words, uint8 codes, float16 scales next to float32 norms), for test checkpoints. Written from the
+ * safetensors format: an 8-byte little-endian header length, the JSON header, then the data.
  */
 public final class RawSafetensors {
   private record Entry(String dtype, long[] shape, byte[] data) {}

@@ -42,10 +42,18 @@ public final class Reference {
   }
 
   /** Asserts every element agrees to {@code tolerance}. */
-  public static void assertClose(HostTensor expected, HostTensor actual, double tolerance,
-      String what) {
+  public static void assertClose(
+      HostTensor expected, HostTensor actual, double tolerance, String what) {
     double diff = maxAbsDiff(expected, actual);
-    assertTrue(diff <= tolerance, what + ": max abs diff " + diff + " > " + tolerance
-        + " (shape " + Arrays.toString(expected.shape()) + ")");
+    assertTrue(
+        diff <= tolerance,
+        what
+            + ": max abs diff "
+            + diff
+            + " > "
+            + tolerance
+            + " (shape "
+            + Arrays.toString(expected.shape())
+            + ")");
   }
 }

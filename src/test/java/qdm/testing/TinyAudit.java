@@ -12,9 +12,9 @@ import qdm.io.HostTensor;
 import qdm.io.SafetensorsWriter;
 
 /**
- * A complete, tiny audit made in a temp directory: the reference GPT-NeoX model (vocab 512, d 64,
- * 3 layers) with a word-level tokenizer over its vocabulary, a random standard SAE at
- * {@code blocks.1.hook_resid_post}, and a corpus of random words.
+ * A complete, tiny audit made in a temp directory: the reference GPT-NeoX model (vocab 512, d 64, 3
+ * layers) with a word-level tokenizer over its vocabulary, a random standard SAE at {@code
+ * blocks.1.hook_resid_post}, and a corpus of random words.
  */
 public final class TinyAudit {
   public static final int D_SAE = 96;
@@ -55,8 +55,7 @@ public final class TinyAudit {
       writeSae(Files.createDirectories(t.sae()), 64, D_SAE, 11);
       Files.createDirectories(t.corpus());
       Files.writeString(t.corpus().resolve("a.txt"), randomText(corpusWords / 2, 1));
-      Files.writeString(t.corpus().resolve("b.txt"), randomText(corpusWords - corpusWords / 2,
-          2));
+      Files.writeString(t.corpus().resolve("b.txt"), randomText(corpusWords - corpusWords / 2, 2));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -110,8 +109,10 @@ public final class TinyAudit {
     StringBuilder s = new StringBuilder();
     int previous = 1;
     for (int i = 0; i < words; i++) {
-      int id = r.nextInt(4) == 0 ? (previous * 7 + 3) % 511 + 1
-          : (int) Math.min(511, 1 + Math.floor(Math.exp(r.nextDouble() * Math.log(511))));
+      int id =
+          r.nextInt(4) == 0
+              ? (previous * 7 + 3) % 511 + 1
+              : (int) Math.min(511, 1 + Math.floor(Math.exp(r.nextDouble() * Math.log(511))));
       s.append(word(id)).append(i % 17 == 16 ? "\n" : " ");
       previous = id;
     }
@@ -171,6 +172,7 @@ public final class TinyAudit {
           execution { batch-size = 4, windows-per-task = 8 }
           spark.master = "local[2]"
         }
-        """.formatted(runName, output(), model(), sae(), corpus(), maxTokens);
+        """
+        .formatted(runName, output(), model(), sae(), corpus(), maxTokens);
   }
 }

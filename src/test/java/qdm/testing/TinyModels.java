@@ -13,10 +13,10 @@ import qdm.io.SafetensorsWriter;
 
 /**
  * Tiny random checkpoints of the architectures that have no Hugging Face reference here
- * (llama-family variants, Gemma 1), written as real model directories: {@code config.json},
- * {@code model.safetensors} (HF names and layouts) and a word-level {@code tokenizer.json}
- * over the vocabulary. Weights are seeded normals, larger than HF's init so attention depends
- * on position. {@link NaiveDecoder} computes the same models independently.
+ * (llama-family variants, Gemma 1), written as real model directories: {@code config.json}, {@code
+ * model.safetensors} (HF names and layouts) and a word-level {@code tokenizer.json} over the
+ * vocabulary. Weights are seeded normals, larger than HF's init so attention depends on position.
+ * {@link NaiveDecoder} computes the same models independently.
  */
 public final class TinyModels {
   public static final int VOCAB = 512;
@@ -28,8 +28,16 @@ public final class TinyModels {
   private TinyModels() {}
 
   /** The shape of one tiny model. */
-  public record Spec(String modelType, int layers, int kvHeads, boolean qkvBias,
-      boolean outputBias, boolean mlpBias, int slidingWindow, boolean tied, long seed) {
+  public record Spec(
+      String modelType,
+      int layers,
+      int kvHeads,
+      boolean qkvBias,
+      boolean outputBias,
+      boolean mlpBias,
+      int slidingWindow,
+      boolean tied,
+      long seed) {
 
     public boolean gemma() {
       return modelType.equals("gemma");
@@ -162,11 +170,15 @@ public final class TinyModels {
       }
       float[] v = new float[n];
       boolean norm = name.endsWith("layernorm.weight") || name.equals("model.norm.weight");
-      double std = name.contains("embed_tokens") ? (s.gemma() ? 0.2 : 1.0)
-          : name.endsWith(".bias") ? 0.1
-          : norm ? 0.1
-          : (name.contains("q_proj") || name.contains("k_proj") ? 2.0 : 1.0)
-              / Math.sqrt(shape[shape.length - 1]);
+      double std =
+          name.contains("embed_tokens")
+              ? (s.gemma() ? 0.2 : 1.0)
+              : name.endsWith(".bias")
+                  ? 0.1
+                  : norm
+                      ? 0.1
+                      : (name.contains("q_proj") || name.contains("k_proj") ? 2.0 : 1.0)
+                          / Math.sqrt(shape[shape.length - 1]);
       for (int i = 0; i < n; i++) {
         double x = r.nextGaussian() * std;
         // Llama norms scale by w (around 1), Gemma's by 1 + w (w around 0)

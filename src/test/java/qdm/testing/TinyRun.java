@@ -19,21 +19,21 @@ import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 /**
- * One small complete audit, run once per test JVM the way users run it on a cluster and shared
- * by the tests that need real outputs (spark-submit, inspect and Avro schemas, Zeppelin
- * notebooks, the Airflow DAG's verify step).
+ * One small complete audit, run once per test JVM the way users run it on a cluster and shared by
+ * the tests that need real outputs (spark-submit, inspect and Avro schemas, Zeppelin notebooks, the
+ * Airflow DAG's verify step).
  *
  * <p>It is launched in a child JVM through Spark's own {@code SparkSubmit} main class with the
  * arguments {@code jobs/qdm-submit --print-command} builds ({@code --master local[2] --class
- * qdm.cli.Main APP.jar run tiny.conf}), with QDM's classes only in the application jar (built
- * here from {@code target/classes}) and the model and SAE given as {@code hf://} locations
- * served by a {@link FakeHub} on 127.0.0.1, so the run also downloads them into its hub cache
- * on the driver before the preflight.
+ * qdm.cli.Main APP.jar run tiny.conf}), with QDM's classes only in the application jar (built here
+ * from {@code target/classes}) and the model and SAE given as {@code hf://} locations served by a
+ * {@link FakeHub} on 127.0.0.1, so the run also downloads them into its hub cache on the driver
+ * before the preflight.
  */
 public final class TinyRun {
   /** Conditions of the run (the null run is added by the job). */
-  public static final List<String> CONDITIONS = List.of("fp", "fp-null", "rtn6",
-      "prune-matched");
+  public static final List<String> CONDITIONS = List.of("fp", "fp-null", "rtn6", "prune-matched");
+
   public static final String RUN_NAME = "tiny";
   private static TinyRun instance;
 
@@ -46,8 +46,15 @@ public final class TinyRun {
   private final List<String> hubRequests;
   private final String hubEndpoint;
 
-  private TinyRun(Path dir, Path config, Path appJar, int exit, String out, String err,
-      List<String> hubRequests, String hubEndpoint) {
+  private TinyRun(
+      Path dir,
+      Path config,
+      Path appJar,
+      int exit,
+      String out,
+      String err,
+      List<String> hubRequests,
+      String hubEndpoint) {
     this.dir = dir;
     this.config = config;
     this.appJar = appJar;
@@ -64,9 +71,13 @@ public final class TinyRun {
       instance = create();
     }
     if (instance.exit != 0) {
-      throw new AssertionError("the tiny spark-submit run failed with exit " + instance.exit
-          + "\n--- stdout\n" + instance.out + "\n--- stderr (tail)\n"
-          + tail(instance.err, 6000));
+      throw new AssertionError(
+          "the tiny spark-submit run failed with exit "
+              + instance.exit
+              + "\n--- stdout\n"
+              + instance.out
+              + "\n--- stderr (tail)\n"
+              + tail(instance.err, 6000));
     }
     return instance;
   }
@@ -123,7 +134,10 @@ public final class TinyRun {
       if (keep != null) {
         dir = Path.of(keep).toAbsolutePath();
         if (Files.exists(dir.resolve("exit.txt"))) {
-          return new TinyRun(dir, dir.resolve("tiny.conf"), dir.resolve("app/qdm-app.jar"),
+          return new TinyRun(
+              dir,
+              dir.resolve("tiny.conf"),
+              dir.resolve("app/qdm-app.jar"),
               Integer.parseInt(Files.readString(dir.resolve("exit.txt")).trim()),
               Files.readString(dir.resolve("stdout.txt")),
               Files.readString(dir.resolve("stderr.txt")),
@@ -139,15 +153,25 @@ public final class TinyRun {
       TinyAudit files = TinyAudit.create(dir.resolve("files"), 1400);
       Path jar = appJar(dir.resolve("app/qdm-app.jar"));
       try (FakeHub hub = new FakeHub()) {
-        hub.repo("qdm-test/tiny-neox", "1111111111111111111111111111111111111111",
-            Map.of("config.json", Files.readAllBytes(files.model().resolve("config.json")),
-                "tokenizer.json", Files.readAllBytes(files.model().resolve("tokenizer.json")),
+        hub.repo(
+            "qdm-test/tiny-neox",
+            "1111111111111111111111111111111111111111",
+            Map.of(
+                "config.json",
+                Files.readAllBytes(files.model().resolve("config.json")),
+                "tokenizer.json",
+                Files.readAllBytes(files.model().resolve("tokenizer.json")),
                 "model.safetensors",
                 Files.readAllBytes(files.model().resolve("model.safetensors"))),
             Set.of("model.safetensors"));
-        hub.repo("qdm-test/tiny-saes", "2222222222222222222222222222222222222222",
-            Map.of("README.md", "tiny SAEs".getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                "blocks.1/cfg.json", Files.readAllBytes(files.sae().resolve("cfg.json")),
+        hub.repo(
+            "qdm-test/tiny-saes",
+            "2222222222222222222222222222222222222222",
+            Map.of(
+                "README.md",
+                "tiny SAEs".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "blocks.1/cfg.json",
+                Files.readAllBytes(files.sae().resolve("cfg.json")),
                 "blocks.1/sae_weights.safetensors",
                 Files.readAllBytes(files.sae().resolve("sae_weights.safetensors"))),
             Set.of("blocks.1/sae_weights.safetensors"));
@@ -158,15 +182,15 @@ public final class TinyRun {
         cmd.add("-Xmx1200m");
         cmd.addAll(jvmOpens());
         cmd.add("-Dai.djl.offline=true");
-        cmd.add("-Dlog4j2.configurationFile=" + Path.of("conf/log4j2.properties")
-            .toAbsolutePath());
+        cmd.add("-Dlog4j2.configurationFile=" + Path.of("conf/log4j2.properties").toAbsolutePath());
         cmd.addAll(List.of("-cp", childClasspath(), "org.apache.spark.deploy.SparkSubmit"));
         // spark-submit's arguments as jobs/qdm-submit builds them (minus spark-submit itself)
         List<String> submit = wrapperCommand(dir, jar, config);
         cmd.addAll(submit.subList(1, submit.size()));
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-            .redirectOutput(dir.resolve("stdout.txt").toFile())
-            .redirectError(dir.resolve("stderr.txt").toFile());
+        ProcessBuilder pb =
+            new ProcessBuilder(cmd)
+                .redirectOutput(dir.resolve("stdout.txt").toFile())
+                .redirectError(dir.resolve("stderr.txt").toFile());
         pb.environment().put("DJL_OFFLINE", "true");
         pb.environment().put("OPT_OUT_TRACKING", "true");
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
@@ -181,9 +205,15 @@ public final class TinyRun {
         Files.write(dir.resolve("hub-requests.txt"), hub.requests());
         Files.writeString(dir.resolve("hub-endpoint.txt"), hub.endpoint());
         Files.writeString(dir.resolve("exit.txt"), String.valueOf(p.exitValue()));
-        return new TinyRun(dir, config, jar, p.exitValue(),
+        return new TinyRun(
+            dir,
+            config,
+            jar,
+            p.exitValue(),
             Files.readString(dir.resolve("stdout.txt")),
-            Files.readString(dir.resolve("stderr.txt")), hub.requests(), hub.endpoint());
+            Files.readString(dir.resolve("stderr.txt")),
+            hub.requests(),
+            hub.endpoint());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -213,36 +243,62 @@ public final class TinyRun {
           hub { cache = "%s", endpoint = "%s" }
           spark.master = "local[1]"
         }
-        """.formatted(RUN_NAME, dir.resolve("out"), files.corpus(), dir.resolve("hub"),
-        endpoint);
+        """
+        .formatted(RUN_NAME, dir.resolve("out"), files.corpus(), dir.resolve("hub"), endpoint);
   }
 
   /**
    * The command {@code jobs/qdm-submit --print-command} prints for this run (a local-mode
-   * properties file instead of conf/spark-gpu.conf: local mode does not schedule GPUs), split
-   * into arguments by bash itself.
+   * properties file instead of conf/spark-gpu.conf: local mode does not schedule GPUs), split into
+   * arguments by bash itself.
    */
   static List<String> wrapperCommand(Path dir, Path jar, Path config)
       throws IOException, InterruptedException {
     Path props = dir.resolve("spark-local.conf");
-    Files.writeString(props, String.join("\n", "spark.ui.enabled false",
-        "spark.driver.host 127.0.0.1", "spark.sql.shuffle.partitions 2", ""));
-    ProcessBuilder pb = new ProcessBuilder("bash", "jobs/qdm-submit", "--properties-file",
-        props.toString(), "--jar", jar.toString(), "--print-command", "--master", "local[2]",
-        "--name", "qdm-tiny", "--", "run", config.toString());
+    Files.writeString(
+        props,
+        String.join(
+            "\n",
+            "spark.ui.enabled false",
+            "spark.driver.host 127.0.0.1",
+            "spark.sql.shuffle.partitions 2",
+            ""));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "bash",
+            "jobs/qdm-submit",
+            "--properties-file",
+            props.toString(),
+            "--jar",
+            jar.toString(),
+            "--print-command",
+            "--master",
+            "local[2]",
+            "--name",
+            "qdm-tiny",
+            "--",
+            "run",
+            config.toString());
     pb.environment().put("SPARK_HOME", dir.resolve("spark").toString());
     String line = output(pb);
     Files.writeString(dir.resolve("submit-command.txt"), line);
-    return List.of(output(new ProcessBuilder("bash", "-c",
-        "eval \"set -- $1\"; printf '%s\\n' \"$@\"", "split", line.trim())).split("\n"));
+    return List.of(
+        output(
+                new ProcessBuilder(
+                    "bash",
+                    "-c",
+                    "eval \"set -- $1\"; printf '%s\\n' \"$@\"",
+                    "split",
+                    line.trim()))
+            .split("\n"));
   }
 
   /** Standard output of a short command that must succeed. */
   public static String output(ProcessBuilder pb) throws IOException, InterruptedException {
     pb.redirectErrorStream(true);
     Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(),
-        java.nio.charset.StandardCharsets.UTF_8);
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new AssertionError(pb.command() + " failed:\n" + out);
     }
@@ -279,13 +335,14 @@ public final class TinyRun {
 
   /** The test classpath without QDM's own classes (they come from the application jar). */
   static String childClasspath() {
-    String cp = System.getProperty("surefire.test.class.path",
-        System.getProperty("java.class.path"));
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     List<String> keep = new ArrayList<>();
     for (String e : cp.split(java.io.File.pathSeparator)) {
       Path p = Path.of(e).toAbsolutePath().normalize();
       if (!p.endsWith(Path.of("target", "classes"))
-          && !p.endsWith(Path.of("target", "test-classes")) && !e.isBlank()) {
+          && !p.endsWith(Path.of("target", "test-classes"))
+          && !e.isBlank()) {
         keep.add(p.toString());
       }
     }
@@ -295,8 +352,12 @@ public final class TinyRun {
   /** The JVM module openings this JVM got (surefire's argLine: the pom's spark.jvm.opens). */
   static List<String> jvmOpens() {
     return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognized")
-            || a.startsWith("-Djdk.reflect") || a.startsWith("-Dio.netty"))
+        .filter(
+            a ->
+                a.startsWith("--add-opens")
+                    || a.startsWith("-XX:+IgnoreUnrecognized")
+                    || a.startsWith("-Djdk.reflect")
+                    || a.startsWith("-Dio.netty"))
         .toList();
   }
 

@@ -19,20 +19,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The learned tokenizer loads in DJL, round-trips any text, and DJL's ids equal a naive
- * byte-level BPE written here from the file's vocabulary and merges.
+ * The learned tokenizer loads in DJL, round-trips any text, and DJL's ids equal a naive byte-level
+ * BPE written here from the file's vocabulary and merges.
  */
 class BpeTrainerTest {
-  static final String TEXT = String.join("\n",
-      "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary",
-      "election produced \"no evidence\" that any irregularities took place.",
-      "The jury further said in term-end presentments that the City Executive Committee,",
-      "which had over-all charge of the election, \"deserves the praise and thanks of the",
-      "City of Atlanta\" for the manner in which the election was conducted.",
-      "The September-October term jury had been charged by Fulton Superior Court Judge",
-      "Durwood Pye to investigate reports of possible \"irregularities\" in the hard-fought",
-      "primary which was won by Mayor-nominate Ivan Allen Jr.. The jury said it did find that",
-      "many of Georgia's registration and election laws \"are outmoded or inadequate\".");
+  static final String TEXT =
+      String.join(
+          "\n",
+          "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary",
+          "election produced \"no evidence\" that any irregularities took place.",
+          "The jury further said in term-end presentments that the City Executive Committee,",
+          "which had over-all charge of the election, \"deserves the praise and thanks of the",
+          "City of Atlanta\" for the manner in which the election was conducted.",
+          "The September-October term jury had been charged by Fulton Superior Court Judge",
+          "Durwood Pye to investigate reports of possible \"irregularities\" in the hard-fought",
+          "primary which was won by Mayor-nominate Ivan Allen Jr.. The jury said it did find that",
+          "many of Georgia's registration and election laws \"are outmoded or inadequate\".");
 
   @Test
   void djlEncodesLikeANaiveBpeAndRoundTrips(@TempDir Path dir) throws Exception {
@@ -56,8 +58,8 @@ class BpeTrainerTest {
 
   @Test
   void trainingIsDeterministic() {
-    assertEquals(new BpeTrainer(300).train(TEXT).toJson(),
-        new BpeTrainer(300).train(TEXT).toJson());
+    assertEquals(
+        new BpeTrainer(300).train(TEXT).toJson(), new BpeTrainer(300).train(TEXT).toJson());
   }
 
   @Test
@@ -74,9 +76,11 @@ class BpeTrainerTest {
     final char[] byteChar = new char[256];
 
     NaiveBpe(Path file) throws Exception {
-      JsonObject model = JsonParser.parseString(Files.readString(file)).getAsJsonObject()
-          .getAsJsonObject("model");
-      model.getAsJsonObject("vocab").entrySet()
+      JsonObject model =
+          JsonParser.parseString(Files.readString(file)).getAsJsonObject().getAsJsonObject("model");
+      model
+          .getAsJsonObject("vocab")
+          .entrySet()
           .forEach(e -> vocab.put(e.getKey(), e.getValue().getAsInt()));
       JsonArray merges = model.getAsJsonArray("merges");
       for (int i = 0; i < merges.size(); i++) {

@@ -25,9 +25,11 @@ import qdm.QdmException;
  * around every text, none of which a measurement tokenizer may apply unless asked.
  */
 class TokenizerTest {
-  static final String[] WORDS = ("the a of and to in is was for on that with as by at from it "
-      + "this be are or an which model feature sparse autoencoder token layer weight quantized "
-      + "pruned damage survives blurred").split(" ");
+  static final String[] WORDS =
+      ("the a of and to in is was for on that with as by at from it "
+              + "this be are or an which model feature sparse autoencoder token layer weight quantized "
+              + "pruned damage survives blurred")
+          .split(" ");
   static final int UNK = 0;
   static final int CLS = 1;
   static final int SEP = 2;
@@ -163,8 +165,8 @@ class TokenizerTest {
   void longTextIsOneIdPerWordWithoutTruncationPaddingOrSpecialTokens() throws IOException {
     List<String> text = words(700, 1);
     text.set(10, "unseen"); // out of vocabulary
-    String joined = String.join(" ", text.subList(0, 300)) + "\n\t"
-        + String.join("  ", text.subList(300, 700));
+    String joined =
+        String.join(" ", text.subList(0, 300)) + "\n\t" + String.join("  ", text.subList(300, 700));
     long[] expected = text.stream().mapToLong(TokenizerTest::idOf).toArray();
     assertEquals(UNK, expected[10]);
     try (Tokenizer tok = Tokenizer.load(tokenizerJson())) {

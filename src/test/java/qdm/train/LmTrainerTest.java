@@ -11,8 +11,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import java.io.PrintStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
@@ -32,8 +32,9 @@ import qdm.perplexity.Perplexity;
  * falls on a learnable stream, and a written checkpoint that loads back to the same logits.
  */
 class LmTrainerTest {
-  static final GptNeoXConfig TINY = new GptNeoXConfig(48, 32, 2, 4, 64, 4, 10000, 1e-5f, true,
-      true, false, Activation.fromHf("gelu"));
+  static final GptNeoXConfig TINY =
+      new GptNeoXConfig(
+          48, 32, 2, 4, 64, 4, 10000, 1e-5f, true, true, false, Activation.fromHf("gelu"));
   static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
   /** A stream a small model can learn: a fixed cycle of 12 tokens with a random start. */
@@ -53,7 +54,12 @@ class LmTrainerTest {
   static double loss(Model model, long[] ids, int batch, int length) {
     try (NDManager b = model.weights().manager().newSubManager()) {
       NDArray x = b.create(ids, new Shape(batch, length));
-      return model.transformer().forward(x, Capture.nllOnly()).nll().orElseThrow().mean()
+      return model
+          .transformer()
+          .forward(x, Capture.nllOnly())
+          .nll()
+          .orElseThrow()
+          .mean()
           .getFloat();
     }
   }
@@ -71,13 +77,16 @@ class LmTrainerTest {
       try (NDManager b = root.newSubManager();
           GradientCollector gc = Runtime.engine().newGradientCollector()) {
         NDArray x = b.create(ids, new Shape(2, 10));
-        gc.backward(model.transformer().forward(x, Capture.nllOnly()).nll().orElseThrow()
-            .mean());
+        gc.backward(model.transformer().forward(x, Capture.nllOnly()).nll().orElseThrow().mean());
       }
-      for (String name : new String[] {"gpt_neox.embed_in.weight",
-          "gpt_neox.layers.0.attention.query_key_value.weight",
-          "gpt_neox.layers.1.mlp.dense_4h_to_h.weight", "gpt_neox.layers.1.input_layernorm.bias",
-          "embed_out.weight"}) {
+      for (String name :
+          new String[] {
+            "gpt_neox.embed_in.weight",
+            "gpt_neox.layers.0.attention.query_key_value.weight",
+            "gpt_neox.layers.1.mlp.dense_4h_to_h.weight",
+            "gpt_neox.layers.1.input_layernorm.bias",
+            "embed_out.weight"
+          }) {
         NDArray w = params.get(name);
         NDArray g = w.getGradient();
         float[] grad = g.toFloatArray();
@@ -89,8 +98,11 @@ class LmTrainerTest {
           }
         }
         NDIndex index = index(w.getShape(), at);
-        float old = w.getFloat(w.getShape().dimension() == 1 ? new long[] {at}
-            : new long[] {at / w.getShape().get(1), at % w.getShape().get(1)});
+        float old =
+            w.getFloat(
+                w.getShape().dimension() == 1
+                    ? new long[] {at}
+                    : new long[] {at / w.getShape().get(1), at % w.getShape().get(1)});
         float eps = 1e-2f;
         w.set(index, old + eps);
         double up = loss(model, ids, 2, 10);
@@ -105,7 +117,8 @@ class LmTrainerTest {
   }
 
   private static NDIndex index(Shape shape, int flat) {
-    return shape.dimension() == 1 ? new NDIndex(flat)
+    return shape.dimension() == 1
+        ? new NDIndex(flat)
         : new NDIndex(flat / shape.get(1), flat % shape.get(1));
   }
 
@@ -141,10 +154,10 @@ class LmTrainerTest {
   void sameSeedGivesTheSameWeights() {
     int[] train = cyclicStream(2000, 4);
     LmOptions o = new LmOptions(3, 4, 16, 1e-2, 1, 0.1, 0.1, 1.0, 9, 10, 0);
-    Map<String, HostTensor> a = LmTrainer.train(TINY, LmTrainer.initialWeights(TINY, 9), train,
-        new int[0], o, QUIET);
-    Map<String, HostTensor> b = LmTrainer.train(TINY, LmTrainer.initialWeights(TINY, 9), train,
-        new int[0], o, QUIET);
+    Map<String, HostTensor> a =
+        LmTrainer.train(TINY, LmTrainer.initialWeights(TINY, 9), train, new int[0], o, QUIET);
+    Map<String, HostTensor> b =
+        LmTrainer.train(TINY, LmTrainer.initialWeights(TINY, 9), train, new int[0], o, QUIET);
     assertEquals(a, b);
     assertTrue(!a.equals(LmTrainer.initialWeights(TINY, 9)), "training changed the weights");
   }
@@ -158,8 +171,12 @@ class LmTrainerTest {
   private static float[] logits(Model model, long[] ids) {
     try (NDManager b = model.weights().manager().newSubManager()) {
       NDArray x = b.create(ids, new Shape(3, 24));
-      return model.transformer().forward(x, new Capture(java.util.Set.of(), false, true, false))
-          .logits().orElseThrow().toFloatArray();
+      return model
+          .transformer()
+          .forward(x, new Capture(java.util.Set.of(), false, true, false))
+          .logits()
+          .orElseThrow()
+          .toFloatArray();
     }
   }
 }

@@ -22,9 +22,9 @@ import qdm.io.SafetensorsFile;
 import qdm.model.Runtime;
 
 /**
- * SAE training on synthetic sparse activations: reconstruction improves, the written SAELens
- * files have the right keys and shapes and encode like a naive loop, and the input scale is
- * folded back exactly.
+ * SAE training on synthetic sparse activations: reconstruction improves, the written SAELens files
+ * have the right keys and shapes and encode like a naive loop, and the input scale is folded back
+ * exactly.
  */
 class SaeTrainerTest {
   static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
@@ -62,11 +62,12 @@ class SaeTrainerTest {
   @Test
   void reconstructionImprovesWithTraining() {
     HostTensor acts = sparseActivations(4096, 1f);
-    SaeMetrics early = SaeMetrics.evaluate(SaeTrainer.train(acts, options("standard", 2), QUIET),
-        acts, 1024);
-    SaeMetrics late = SaeMetrics.evaluate(SaeTrainer.train(acts, options("standard", 250),
-        QUIET), acts, 1024);
-    assertTrue(late.fvu() < 0.5 * early.fvu() && late.fvu() < 0.25,
+    SaeMetrics early =
+        SaeMetrics.evaluate(SaeTrainer.train(acts, options("standard", 2), QUIET), acts, 1024);
+    SaeMetrics late =
+        SaeMetrics.evaluate(SaeTrainer.train(acts, options("standard", 250), QUIET), acts, 1024);
+    assertTrue(
+        late.fvu() < 0.5 * early.fvu() && late.fvu() < 0.25,
         "FVU " + early.fvu() + " -> " + late.fvu());
     assertTrue(late.l0() < early.l0(), "L0 " + early.l0() + " -> " + late.l0());
   }
@@ -102,10 +103,12 @@ class SaeTrainerTest {
   void writesSaeLensFilesThatEncodeLikeANaiveLoop(@TempDir Path dir) throws Exception {
     HostTensor acts = sparseActivations(1024, 1f);
     SaeWeights sae = SaeTrainer.train(acts, options("standard", 20), QUIET);
-    SaeLensWriter.write(dir, sae, new SaeLensWriter.Meta("tiny", "blocks.1.hook_resid_post", 1,
-        128, false, "synthetic"));
-    JsonObject cfg = JsonParser.parseString(Files.readString(dir.resolve("cfg.json")))
-        .getAsJsonObject();
+    SaeLensWriter.write(
+        dir,
+        sae,
+        new SaeLensWriter.Meta("tiny", "blocks.1.hook_resid_post", 1, 128, false, "synthetic"));
+    JsonObject cfg =
+        JsonParser.parseString(Files.readString(dir.resolve("cfg.json"))).getAsJsonObject();
     assertEquals("standard", cfg.get("architecture").getAsString());
     assertEquals(D, cfg.get("d_in").getAsInt());
     assertEquals(48, cfg.get("d_sae").getAsInt());
@@ -139,8 +142,7 @@ class SaeTrainerTest {
     }
     try (NDManager m = Runtime.newManager(Device.cpu())) {
       float[] first = java.util.Arrays.copyOf(x, 8 * D);
-      float[] encoded = sae.encode(m.create(first, new Shape(8, D)), sae.arrays(m))
-          .toFloatArray();
+      float[] encoded = sae.encode(m.create(first, new Shape(8, D)), sae.arrays(m)).toFloatArray();
       assertArrayEquals(naive, encoded, 1e-4f);
     }
   }

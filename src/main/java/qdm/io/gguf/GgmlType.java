@@ -7,11 +7,10 @@ import qdm.io.Floats;
 
 /**
  * The GGML tensor types QDM dequantizes, each with its block layout (the layouts of llama.cpp's
- * {@code ggml-quants.c}, as {@code gguf-py}'s {@code quants.py} decodes them). A block of
- * {@code blockSize} consecutive elements of a row takes {@code typeSize} bytes;
- * {@link #decode} writes one block's elements as float32, computing in float32 exactly as the
- * reference decoders do (half scales widened first, then one multiply, and one add or subtract
- * where the format has a minimum).
+ * {@code ggml-quants.c}, as {@code gguf-py}'s {@code quants.py} decodes them). A block of {@code
+ * blockSize} consecutive elements of a row takes {@code typeSize} bytes; {@link #decode} writes one
+ * block's elements as float32, computing in float32 exactly as the reference decoders do (half
+ * scales widened first, then one multiply, and one add or subtract where the format has a minimum).
  *
  * <p>I-quants, ternary and MXFP4 types are not read ({@link #name(int)} names them in errors).
  */
@@ -70,11 +69,48 @@ public enum GgmlType {
   private static final String[] NAMES = new String[40];
 
   static {
-    String[] n = {"F32", "F16", "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1", "Q8_0", "Q8_1",
-        "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
-        "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16",
-        "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8",
-        "IQ4_NL_8_8", "MXFP4"};
+    String[] n = {
+      "F32",
+      "F16",
+      "Q4_0",
+      "Q4_1",
+      "Q4_2",
+      "Q4_3",
+      "Q5_0",
+      "Q5_1",
+      "Q8_0",
+      "Q8_1",
+      "Q2_K",
+      "Q3_K",
+      "Q4_K",
+      "Q5_K",
+      "Q6_K",
+      "Q8_K",
+      "IQ2_XXS",
+      "IQ2_XS",
+      "IQ3_XXS",
+      "IQ1_S",
+      "IQ4_NL",
+      "IQ3_S",
+      "IQ2_S",
+      "IQ4_XS",
+      "I8",
+      "I16",
+      "I32",
+      "I64",
+      "F64",
+      "IQ1_M",
+      "BF16",
+      "Q4_0_4_4",
+      "Q4_0_4_8",
+      "Q4_0_8_8",
+      "TQ1_0",
+      "TQ2_0",
+      "IQ4_NL_4_4",
+      "IQ4_NL_4_8",
+      "IQ4_NL_8_8",
+      "MXFP4"
+    };
     System.arraycopy(n, 0, NAMES, 0, n.length);
   }
 

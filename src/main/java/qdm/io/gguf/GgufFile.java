@@ -25,12 +25,12 @@ import qdm.QdmException;
  * key-value pairs and tensor directory are parsed once; tensor data stays in the file and is
  * memory-mapped one tensor at a time when read.
  *
- * <p>Layout (little-endian): magic {@code GGUF}, version u32, tensor count u64, metadata count
- * u64; each metadata pair a string key, a u32 value type and the value (strings are a u64 length
- * and UTF-8 bytes; arrays an element type, a u64 count and the elements); each tensor a name, a
- * u32 dimension count, that many u64 extents ({@code ne[0]} the innermost, so the row-major
- * shape is the reverse), a u32 GGML type and a u64 offset into the data section, which starts at
- * the next multiple of {@code general.alignment} (32 by default) after the directory.
+ * <p>Layout (little-endian): magic {@code GGUF}, version u32, tensor count u64, metadata count u64;
+ * each metadata pair a string key, a u32 value type and the value (strings are a u64 length and
+ * UTF-8 bytes; arrays an element type, a u64 count and the elements); each tensor a name, a u32
+ * dimension count, that many u64 extents ({@code ne[0]} the innermost, so the row-major shape is
+ * the reverse), a u32 GGML type and a u64 offset into the data section, which starts at the next
+ * multiple of {@code general.alignment} (32 by default) after the directory.
  */
 public final class GgufFile implements AutoCloseable {
   private static final int MAGIC = 0x46554747; // "GGUF" read little-endian
@@ -56,8 +56,14 @@ public final class GgufFile implements AutoCloseable {
   private final long dataStart;
   private final long size;
 
-  private GgufFile(Path path, FileChannel channel, int version, Map<String, Object> metadata,
-      Map<String, Tensor> tensors, long dataStart, long size) {
+  private GgufFile(
+      Path path,
+      FileChannel channel,
+      int version,
+      Map<String, Object> metadata,
+      Map<String, Tensor> tensors,
+      long dataStart,
+      long size) {
     this.path = path;
     this.channel = channel;
     this.version = version;
@@ -86,8 +92,8 @@ public final class GgufFile implements AutoCloseable {
       }
       int version = r.i32();
       if (version != 2 && version != 3) {
-        throw new QdmException(path + ": GGUF version " + version + " (QDM reads versions 2 and"
-            + " 3)");
+        throw new QdmException(
+            path + ": GGUF version " + version + " (QDM reads versions 2 and" + " 3)");
       }
       long tensorCount = r.count("tensor count");
       long kvCount = r.count("metadata count");
@@ -101,8 +107,13 @@ public final class GgufFile implements AutoCloseable {
         String name = r.string();
         int dims = r.i32();
         if (dims < 1 || dims > 4) {
-          throw new QdmException(path + ": tensor '" + name + "' has " + dims
-              + " dimensions (GGUF tensors have 1 to 4)");
+          throw new QdmException(
+              path
+                  + ": tensor '"
+                  + name
+                  + "' has "
+                  + dims
+                  + " dimensions (GGUF tensors have 1 to 4)");
         }
         long[] ne = new long[dims];
         for (int d = 0; d < dims; d++) {
@@ -126,21 +137,30 @@ public final class GgufFile implements AutoCloseable {
       if (a instanceof Number n) {
         alignment = n.longValue();
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-          throw new QdmException(path + ": general.alignment " + alignment
-              + " is not a power of two");
+          throw new QdmException(
+              path + ": general.alignment " + alignment + " is not a power of two");
         }
       }
       long dataStart = (r.position + alignment - 1) / alignment * alignment;
-      GgufFile f = new GgufFile(path, ch, version, Collections.unmodifiableMap(meta),
-          Collections.unmodifiableMap(tensors), dataStart, size);
+      GgufFile f =
+          new GgufFile(
+              path,
+              ch,
+              version,
+              Collections.unmodifiableMap(meta),
+              Collections.unmodifiableMap(tensors),
+              dataStart,
+              size);
       return f;
     } catch (QdmException e) {
       closeQuietly(ch);
       throw e;
     } catch (EOFException e) {
       closeQuietly(ch);
-      throw new QdmException(path + ": truncated GGUF header (the file ends inside the "
-          + "metadata or tensor directory)");
+      throw new QdmException(
+          path
+              + ": truncated GGUF header (the file ends inside the "
+              + "metadata or tensor directory)");
     } catch (IOException e) {
       closeQuietly(ch);
       throw new UncheckedIOException(e);
@@ -187,16 +207,23 @@ public final class GgufFile implements AutoCloseable {
   /** Maps {@code length} bytes of the file from absolute {@code offset}, little-endian. */
   public ByteBuffer map(long offset, long length) {
     if (offset < 0 || length < 0 || offset + length > size) {
-      throw new QdmException(path + ": tensor data at bytes [" + offset + ", "
-          + (offset + length) + ") lies beyond the end of the file (" + size
-          + " bytes): the file is truncated");
+      throw new QdmException(
+          path
+              + ": tensor data at bytes ["
+              + offset
+              + ", "
+              + (offset + length)
+              + ") lies beyond the end of the file ("
+              + size
+              + " bytes): the file is truncated");
     }
     if (length > Integer.MAX_VALUE) {
-      throw new QdmException(path + ": a tensor region of " + length + " bytes is too large "
-          + "to map at once");
+      throw new QdmException(
+          path + ": a tensor region of " + length + " bytes is too large " + "to map at once");
     }
     try {
-      return channel.map(FileChannel.MapMode.READ_ONLY, offset, length)
+      return channel
+          .map(FileChannel.MapMode.READ_ONLY, offset, length)
           .order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -253,8 +280,8 @@ public final class GgufFile implements AutoCloseable {
     long count(String what) throws IOException {
       long n = i64();
       if (n < 0 || n > MAX_ITEMS) {
-        throw new QdmException(path + ": GGUF " + what + " " + n + " is not plausible; the "
-            + "header is corrupt");
+        throw new QdmException(
+            path + ": GGUF " + what + " " + n + " is not plausible; the " + "header is corrupt");
       }
       return n;
     }
@@ -262,8 +289,12 @@ public final class GgufFile implements AutoCloseable {
     String string() throws IOException {
       long n = i64();
       if (n < 0 || n > MAX_STRING) {
-        throw new QdmException(path + ": a GGUF string of length " + n + " is not plausible; "
-            + "the header is corrupt");
+        throw new QdmException(
+            path
+                + ": a GGUF string of length "
+                + n
+                + " is not plausible; "
+                + "the header is corrupt");
       }
       byte[] b = new byte[(int) n];
       fill(b, (int) n);
@@ -272,16 +303,30 @@ public final class GgufFile implements AutoCloseable {
 
     Object value(int type, String key) throws IOException {
       return switch (type) {
-        case 0 -> { fill(eight, 1); yield (long) (eight[0] & 0xFF); }
-        case 1 -> { fill(eight, 1); yield (long) eight[0]; }
-        case 2 -> { fill(eight, 2); yield (long) (ByteBuffer.wrap(eight, 0, 2)
-            .order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xFFFF); }
-        case 3 -> { fill(eight, 2); yield (long) ByteBuffer.wrap(eight, 0, 2)
-            .order(ByteOrder.LITTLE_ENDIAN).getShort(); }
+        case 0 -> {
+          fill(eight, 1);
+          yield (long) (eight[0] & 0xFF);
+        }
+        case 1 -> {
+          fill(eight, 1);
+          yield (long) eight[0];
+        }
+        case 2 -> {
+          fill(eight, 2);
+          yield (long)
+              (ByteBuffer.wrap(eight, 0, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xFFFF);
+        }
+        case 3 -> {
+          fill(eight, 2);
+          yield (long) ByteBuffer.wrap(eight, 0, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
+        }
         case 4 -> (long) i32() & 0xFFFFFFFFL;
         case 5 -> (long) i32();
         case 6 -> (double) Float.intBitsToFloat(i32());
-        case 7 -> { fill(eight, 1); yield eight[0] != 0; }
+        case 7 -> {
+          fill(eight, 1);
+          yield eight[0] != 0;
+        }
         case 8 -> string();
         case 9 -> {
           int elementType = i32();
@@ -294,8 +339,14 @@ public final class GgufFile implements AutoCloseable {
         }
         case 10, 11 -> i64();
         case 12 -> Double.longBitsToDouble(i64());
-        default -> throw new QdmException(path + ": metadata '" + key + "' has value type "
-            + type + ", which GGUF does not define; the header is corrupt");
+        default ->
+            throw new QdmException(
+                path
+                    + ": metadata '"
+                    + key
+                    + "' has value type "
+                    + type
+                    + ", which GGUF does not define; the header is corrupt");
       };
     }
   }

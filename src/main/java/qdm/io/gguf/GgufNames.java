@@ -8,11 +8,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * How one architecture's tensors are named and laid out in GGUF files, mapped back to its
- * Hugging Face names: llama.cpp's names ({@code token_embd}, {@code blk.N.attn_q},
- * {@code output_norm} ... as {@code gguf-py}'s tensor mapping assigns them) and what its
- * converter changed in the values ({@link Undo}). Each architecture declares its mapping
- * ({@code Architecture.gguf}).
+ * How one architecture's tensors are named and laid out in GGUF files, mapped back to its Hugging
+ * Face names: llama.cpp's names ({@code token_embd}, {@code blk.N.attn_q}, {@code output_norm} ...
+ * as {@code gguf-py}'s tensor mapping assigns them) and what its converter changed in the values
+ * ({@link Undo}). Each architecture declares its mapping ({@code Architecture.gguf}).
  */
 public final class GgufNames {
 
@@ -43,9 +42,9 @@ public final class GgufNames {
     }
 
     /**
-     * Llama-family Q and K rows permuted from the rotate-half layout of transformers to
-     * llama.cpp's interleaved pairs: within each of {@code heads} heads, stored row
-     * {@code 2a + b} is Hugging Face row {@code b * d/2 + a}.
+     * Llama-family Q and K rows permuted from the rotate-half layout of transformers to llama.cpp's
+     * interleaved pairs: within each of {@code heads} heads, stored row {@code 2a + b} is Hugging
+     * Face row {@code b * d/2 + a}.
      */
     record RopePermuted(int heads) implements Undo {
       @Override
@@ -94,8 +93,8 @@ public final class GgufNames {
   }
 
   /**
-   * A mapping for QDM's {@code model} ({@code model_type}), accepting GGUF files whose
-   * {@code general.architecture} is one of {@code architectures}.
+   * A mapping for QDM's {@code model} ({@code model_type}), accepting GGUF files whose {@code
+   * general.architecture} is one of {@code architectures}.
    */
   public static GgufNames of(String model, String... architectures) {
     return new GgufNames(model, List.of(architectures));
@@ -149,8 +148,10 @@ public final class GgufNames {
     if (m.matches()) {
       Mapped b = block.get(m.group(2));
       if (b != null) {
-        return Optional.of(new Mapped(String.format(java.util.Locale.ROOT, b.hfName(),
-            Integer.parseInt(m.group(1))), b.undo()));
+        return Optional.of(
+            new Mapped(
+                String.format(java.util.Locale.ROOT, b.hfName(), Integer.parseInt(m.group(1))),
+                b.undo()));
       }
     }
     return Optional.empty();

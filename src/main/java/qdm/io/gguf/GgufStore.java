@@ -14,22 +14,20 @@ import qdm.io.TensorInfo;
 import qdm.io.TensorStore;
 
 /**
- * A GGUF file seen as float32 tensors under the Hugging Face names of the architecture
- * {@link GgufNames} describes, dequantized block by block as they are read: a read of elements
- * [from, from + count) decodes only the blocks that hold them, from a memory-mapped window of
- * the file, so memory stays at one window and the caller's buffer whatever the file's size.
+ * A GGUF file seen as float32 tensors under the Hugging Face names of the architecture {@link
+ * GgufNames} describes, dequantized block by block as they are read: a read of elements [from, from
+ * + count) decodes only the blocks that hold them, from a memory-mapped window of the file, so
+ * memory stays at one window and the caller's buffer whatever the file's size.
  *
  * <p>Everything is checked when the store opens, before any tensor is read: the file's
  * architecture, every tensor's name (a tensor the architecture has no name for is an error, not
- * skipped), its type (the I-quants and other types {@link GgmlType} lacks fail naming the
- * tensor), its row length against the type's block size, and that its data lies inside the
- * file.
+ * skipped), its type (the I-quants and other types {@link GgmlType} lacks fail naming the tensor),
+ * its row length against the type's block size, and that its data lies inside the file.
  */
 public final class GgufStore implements TensorStore {
   private static final long WINDOW = 256L << 20;
 
-  private record Entry(GgufFile.Tensor tensor, GgmlType type, GgufNames.Undo undo,
-      long[] shape) {}
+  private record Entry(GgufFile.Tensor tensor, GgmlType type, GgufNames.Undo undo, long[] shape) {}
 
   private final GgufFile file;
   private final Map<String, Entry> byHf = new LinkedHashMap<>();
@@ -60,9 +58,15 @@ public final class GgufStore implements TensorStore {
     Path p = file.path();
     String arch = file.string("general.architecture");
     if (arch != null && !names.architectures().contains(arch)) {
-      throw new QdmException(p + ": a GGUF of architecture '" + arch + "', but the model is "
-          + names.model() + " (GGUF architecture " + String.join(" or ", names.architectures())
-          + "): the file is not a checkpoint of this model");
+      throw new QdmException(
+          p
+              + ": a GGUF of architecture '"
+              + arch
+              + "', but the model is "
+              + names.model()
+              + " (GGUF architecture "
+              + String.join(" or ", names.architectures())
+              + "): the file is not a checkpoint of this model");
     }
     List<String> unknown = new ArrayList<>();
     for (GgufFile.Tensor t : file.tensors().values()) {
@@ -76,22 +80,45 @@ public final class GgufStore implements TensorStore {
       }
       GgmlType type = GgmlType.of(t.typeId());
       if (type == null) {
-        throw new QdmException(p + ": tensor '" + t.name() + "' has GGML type "
-            + GgmlType.name(t.typeId()) + ", which QDM does not dequantize (it reads "
-            + GgmlType.supported() + "); re-quantize the model to one of those with "
-            + "llama-quantize");
+        throw new QdmException(
+            p
+                + ": tensor '"
+                + t.name()
+                + "' has GGML type "
+                + GgmlType.name(t.typeId())
+                + ", which QDM does not dequantize (it reads "
+                + GgmlType.supported()
+                + "); re-quantize the model to one of those with "
+                + "llama-quantize");
       }
       long[] shape = t.shape();
       long row = shape[shape.length - 1];
       if (row % type.blockSize() != 0) {
-        throw new QdmException(p + ": tensor '" + t.name() + "' has rows of " + row
-            + " elements, not a multiple of the " + type + " block of " + type.blockSize());
+        throw new QdmException(
+            p
+                + ": tensor '"
+                + t.name()
+                + "' has rows of "
+                + row
+                + " elements, not a multiple of the "
+                + type
+                + " block of "
+                + type.blockSize());
       }
       long bytes = t.numel() / type.blockSize() * type.typeSize();
       long at = file.dataOffset(t);
       if (at + bytes > file.size()) {
-        throw new QdmException(p + ": tensor '" + t.name() + "' needs bytes [" + at + ", "
-            + (at + bytes) + ") but the file has " + file.size() + ": it is truncated");
+        throw new QdmException(
+            p
+                + ": tensor '"
+                + t.name()
+                + "' needs bytes ["
+                + at
+                + ", "
+                + (at + bytes)
+                + ") but the file has "
+                + file.size()
+                + ": it is truncated");
       }
       String hf = mapped.get().hfName();
       if (byHf.put(hf, new Entry(t, type, mapped.get().undo(), shape)) != null) {
@@ -100,10 +127,16 @@ public final class GgufStore implements TensorStore {
       typeCounts.merge(type.name(), 1, Integer::sum);
     }
     if (!unknown.isEmpty()) {
-      throw new QdmException(p + ": " + unknown.size() + " tensor(s) that QDM's "
-          + names.model() + " has no Hugging Face name for: '"
-          + String.join("', '", unknown.subList(0, Math.min(8, unknown.size()))) + "'"
-          + (unknown.size() > 8 ? " and " + (unknown.size() - 8) + " more" : ""));
+      throw new QdmException(
+          p
+              + ": "
+              + unknown.size()
+              + " tensor(s) that QDM's "
+              + names.model()
+              + " has no Hugging Face name for: '"
+              + String.join("', '", unknown.subList(0, Math.min(8, unknown.size())))
+              + "'"
+              + (unknown.size() > 8 ? " and " + (unknown.size() - 8) + " more" : ""));
     }
   }
 
@@ -152,18 +185,18 @@ public final class GgufStore implements TensorStore {
   }
 
   @Override
-  public synchronized void readFloats(String name, long from, float[] dst, int dstOffset,
-      int count) {
+  public synchronized void readFloats(
+      String name, long from, float[] dst, int dstOffset, int count) {
     Entry e = entry(name);
     long n = e.tensor.numel();
     if (from < 0 || count < 0 || from + count > n) {
-      throw new IndexOutOfBoundsException("elements [" + from + ", " + (from + count) + ") of "
-          + name + " (" + n + ")");
+      throw new IndexOutOfBoundsException(
+          "elements [" + from + ", " + (from + count) + ") of " + name + " (" + n + ")");
     }
     long cols = e.shape.length == 1 ? 1 : e.shape[e.shape.length - 1];
     long rows = n / cols;
-    boolean reordered = !(e.undo instanceof GgufNames.Undo.None)
-        && !(e.undo instanceof GgufNames.Undo.PlusOne);
+    boolean reordered =
+        !(e.undo instanceof GgufNames.Undo.None) && !(e.undo instanceof GgufNames.Undo.PlusOne);
     if (!reordered) {
       decode(e, from, dst, dstOffset, count);
     } else {

@@ -6,16 +6,17 @@ import qdm.io.TensorInfo;
 import qdm.io.TensorStore;
 
 /**
- * An AWQ checkpoint ({@code quant_method = awq}, AutoAWQ's GEMM layout), dequantized as
- * AutoAWQ's {@code dequantize_gemm} does: {@code qweight} [in, out / 8] and {@code qzeros}
- * [groups, out / 8] hold 4-bit codes packed along the output dimension in AWQ's interleaved
- * order (the 8 nibbles of a word are output columns 0, 2, 4, 6, 1, 3, 5, 7 of its block),
- * {@code scales} [groups, out]; {@code W[o][i] = (q[i][o] - z[g][o]) * scales[g][o]} with
- * {@code g = i / group_size}, rounded to the scales' dtype as AutoAWQ computes it.
+ * An AWQ checkpoint ({@code quant_method = awq}, AutoAWQ's GEMM layout), dequantized as AutoAWQ's
+ * {@code dequantize_gemm} does: {@code qweight} [in, out / 8] and {@code qzeros} [groups, out / 8]
+ * hold 4-bit codes packed along the output dimension in AWQ's interleaved order (the 8 nibbles of a
+ * word are output columns 0, 2, 4, 6, 1, 3, 5, 7 of its block), {@code scales} [groups, out];
+ * {@code W[o][i] = (q[i][o] - z[g][o]) * scales[g][o]} with {@code g = i / group_size}, rounded to
+ * the scales' dtype as AutoAWQ computes it.
  */
 public final class AwqStore extends DequantizedStore {
   /** Output column of nibble k within a word's block of 8 (AutoAWQ's AWQ_ORDER). */
   static final int[] ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
+
   private final int groupSize;
 
   public AwqStore(TensorStore raw, QuantConfig config) {
@@ -61,8 +62,17 @@ public final class AwqStore extends DequantizedStore {
     float[] s = raw.readFloats(m + ".scales");
     int groups = (int) zs[0];
     if (groupSize <= 0 || (long) groups * groupSize < in) {
-      throw new QdmException(raw.source() + ": " + m + ": " + groups + " groups of "
-          + groupSize + " do not cover " + in + " input columns");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + m
+              + ": "
+              + groups
+              + " groups of "
+              + groupSize
+              + " do not cover "
+              + in
+              + " input columns");
     }
     float[] w = new float[out * in];
     for (int i = 0; i < in; i++) {

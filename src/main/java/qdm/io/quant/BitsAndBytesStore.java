@@ -12,20 +12,20 @@ import qdm.io.DType;
 import qdm.io.TensorStore;
 
 /**
- * A bitsandbytes checkpoint as Hugging Face transformers serializes it, dequantized as
- * {@code bitsandbytes.functional} does.
+ * A bitsandbytes checkpoint as Hugging Face transformers serializes it, dequantized as {@code
+ * bitsandbytes.functional} does.
  *
- * <p><b>4-bit</b> (NF4 / FP4): {@code <m>.weight} is uint8, two codes per byte (the first in
- * the high nibble), over the flattened weight; {@code <m>.weight.absmax} one scale per block of
- * {@code blocksize} elements; {@code <m>.weight.quant_map} the 16 code values; and
- * {@code <m>.weight.quant_state.bitsandbytes__nf4} (or {@code __fp4}) a JSON document as uint8
- * bytes: quant type, blocksize, dtype, shape and, with double quantization, the nested
- * blocksize and offset. Double quantization stores the absmax as uint8 codes into
- * {@code nested_quant_map} with {@code nested_absmax} per {@code nested_blocksize} block, plus
- * the offset. {@code W[k] = quant_map[code_k] * absmax[k / blocksize]}, in the weight dtype.
+ * <p><b>4-bit</b> (NF4 / FP4): {@code <m>.weight} is uint8, two codes per byte (the first in the
+ * high nibble), over the flattened weight; {@code <m>.weight.absmax} one scale per block of {@code
+ * blocksize} elements; {@code <m>.weight.quant_map} the 16 code values; and {@code
+ * <m>.weight.quant_state.bitsandbytes__nf4} (or {@code __fp4}) a JSON document as uint8 bytes:
+ * quant type, blocksize, dtype, shape and, with double quantization, the nested blocksize and
+ * offset. Double quantization stores the absmax as uint8 codes into {@code nested_quant_map} with
+ * {@code nested_absmax} per {@code nested_blocksize} block, plus the offset. {@code W[k] =
+ * quant_map[code_k] * absmax[k / blocksize]}, in the weight dtype.
  *
- * <p><b>8-bit</b> (LLM.int8): {@code <m>.weight} int8 [out, in] and {@code <m>.SCB} the absmax
- * of each row; {@code W[o][i] = q[o][i] * SCB[o] / 127} (bitsandbytes multiplies by the float
+ * <p><b>8-bit</b> (LLM.int8): {@code <m>.weight} int8 [out, in] and {@code <m>.SCB} the absmax of
+ * each row; {@code W[o][i] = q[o][i] * SCB[o] / 127} (bitsandbytes multiplies by the float
  * reciprocal).
  */
 public final class BitsAndBytesStore extends DequantizedStore {
@@ -52,8 +52,17 @@ public final class BitsAndBytesStore extends DequantizedStore {
         String module = weight.substring(0, weight.length() - ".weight".length());
         State s = state(weight);
         kinds.add(s.type + (s.nested ? "+dq" : ""));
-        quantized(module, s.shape[0], s.shape[1], Set.of(weight, name, weight + ".absmax",
-            weight + ".quant_map", weight + ".nested_absmax", weight + ".nested_quant_map"));
+        quantized(
+            module,
+            s.shape[0],
+            s.shape[1],
+            Set.of(
+                weight,
+                name,
+                weight + ".absmax",
+                weight + ".quant_map",
+                weight + ".nested_absmax",
+                weight + ".nested_quant_map"));
       } else if (name.endsWith(".SCB")) {
         String module = name.substring(0, name.length() - ".SCB".length());
         if (!raw.contains(module + ".weight")) {
@@ -61,20 +70,32 @@ public final class BitsAndBytesStore extends DequantizedStore {
         }
         long[] shape = raw.info(module + ".weight").shape();
         if (shape.length != 2 || raw.info(module + ".weight").dtype() != DType.I8) {
-          throw new QdmException(raw.source() + ": " + module + ".weight is "
-              + raw.info(module + ".weight").dtype() + " " + raw.info(module + ".weight")
-              .shapeString() + "; an 8-bit bitsandbytes weight is int8 [out, in]");
+          throw new QdmException(
+              raw.source()
+                  + ": "
+                  + module
+                  + ".weight is "
+                  + raw.info(module + ".weight").dtype()
+                  + " "
+                  + raw.info(module + ".weight").shapeString()
+                  + "; an 8-bit bitsandbytes weight is int8 [out, in]");
         }
         kinds.add("int8");
-        quantized(module, shape[0], shape[1], Set.of(name, module + ".weight",
-            module + ".weight_format"));
+        quantized(
+            module,
+            shape[0],
+            shape[1],
+            Set.of(name, module + ".weight", module + ".weight_format"));
       }
     }
     if (kinds.isEmpty()) {
-      throw new QdmException(raw.source() + ": no bitsandbytes quantized weights (no "
-          + "*.quant_state.bitsandbytes__nf4/fp4 and no *.SCB tensors)"
-          + config.map(c -> " although " + c.file() + " says quant_method bitsandbytes")
-              .orElse(""));
+      throw new QdmException(
+          raw.source()
+              + ": no bitsandbytes quantized weights (no "
+              + "*.quant_state.bitsandbytes__nf4/fp4 and no *.SCB tensors)"
+              + config
+                  .map(c -> " although " + c.file() + " says quant_method bitsandbytes")
+                  .orElse(""));
     }
   }
 
@@ -91,8 +112,14 @@ public final class BitsAndBytesStore extends DequantizedStore {
   }
 
   /** What a 4-bit weight's quant_state JSON says. */
-  private record State(String type, int blocksize, DType dtype, long[] shape, boolean nested,
-      int nestedBlocksize, float nestedOffset) {}
+  private record State(
+      String type,
+      int blocksize,
+      DType dtype,
+      long[] shape,
+      boolean nested,
+      int nestedBlocksize,
+      float nestedOffset) {}
 
   private State state(String weight) {
     String name = null;
@@ -114,23 +141,29 @@ public final class BitsAndBytesStore extends DequantizedStore {
     }
     String type = name.substring(name.indexOf(STATE) + STATE.length());
     if (!type.equals("nf4") && !type.equals("fp4")) {
-      throw new QdmException(raw.source() + ": " + name + ": quant type '" + type
-          + "' is not nf4 or fp4");
+      throw new QdmException(
+          raw.source() + ": " + name + ": quant type '" + type + "' is not nf4 or fp4");
     }
     try {
       int blocksize = j.get("blocksize").getAsInt();
       String dt = j.has("dtype") ? j.get("dtype").getAsString() : "float32";
-      DType dtype = switch (dt.replace("torch.", "").toLowerCase(Locale.ROOT)) {
-        case "float16" -> DType.F16;
-        case "bfloat16" -> DType.BF16;
-        case "float32" -> DType.F32;
-        default -> throw new QdmException(raw.source() + ": " + name + ": dtype '" + dt
-            + "' is not float16, bfloat16 or float32");
-      };
+      DType dtype =
+          switch (dt.replace("torch.", "").toLowerCase(Locale.ROOT)) {
+            case "float16" -> DType.F16;
+            case "bfloat16" -> DType.BF16;
+            case "float32" -> DType.F32;
+            default ->
+                throw new QdmException(
+                    raw.source()
+                        + ": "
+                        + name
+                        + ": dtype '"
+                        + dt
+                        + "' is not float16, bfloat16 or float32");
+          };
       var sh = j.getAsJsonArray("shape");
       if (sh == null || sh.size() != 2) {
-        throw new QdmException(raw.source() + ": " + name + ": shape " + sh
-            + " is not [out, in]");
+        throw new QdmException(raw.source() + ": " + name + ": shape " + sh + " is not [out, in]");
       }
       long[] shape = {sh.get(0).getAsLong(), sh.get(1).getAsLong()};
       boolean nested = raw.contains(weight + ".nested_absmax");
@@ -143,8 +176,12 @@ public final class BitsAndBytesStore extends DequantizedStore {
     } catch (QdmException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new QdmException(raw.source() + ": " + name + " lacks blocksize, shape or the "
-          + "nested_blocksize / nested_offset of double quantization");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + name
+              + " lacks blocksize, shape or the "
+              + "nested_blocksize / nested_offset of double quantization");
     }
   }
 
@@ -156,8 +193,15 @@ public final class BitsAndBytesStore extends DequantizedStore {
       float[] scb = raw.readFloats(module + ".SCB");
       int in = (int) raw.info(weight).shape()[1];
       if (scb.length * (long) in != q.length) {
-        throw new QdmException(raw.source() + ": " + module + ".SCB has " + scb.length
-            + " entries for " + q.length / in + " rows");
+        throw new QdmException(
+            raw.source()
+                + ": "
+                + module
+                + ".SCB has "
+                + scb.length
+                + " entries for "
+                + q.length / in
+                + " rows");
       }
       float[] w = new float[q.length];
       for (int k = 0; k < q.length; k++) {
@@ -169,13 +213,22 @@ public final class BitsAndBytesStore extends DequantizedStore {
     long n = s.shape[0] * s.shape[1];
     long[] packed = raw.readLongs(weight);
     if (packed.length * 2L < n) {
-      throw new QdmException(raw.source() + ": " + weight + " holds " + packed.length * 2L
-          + " codes for a " + s.shape[0] + " x " + s.shape[1] + " weight");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + weight
+              + " holds "
+              + packed.length * 2L
+              + " codes for a "
+              + s.shape[0]
+              + " x "
+              + s.shape[1]
+              + " weight");
     }
     float[] map = raw.readFloats(weight + ".quant_map");
     if (map.length != 16) {
-      throw new QdmException(raw.source() + ": " + weight + ".quant_map has " + map.length
-          + " values, expected 16");
+      throw new QdmException(
+          raw.source() + ": " + weight + ".quant_map has " + map.length + " values, expected 16");
     }
     float[] absmax = absmax(weight, s, (n + s.blocksize - 1) / s.blocksize);
     float[] w = new float[Math.toIntExact(n)];
@@ -193,20 +246,40 @@ public final class BitsAndBytesStore extends DequantizedStore {
     if (!s.nested) {
       float[] a = raw.readFloats(name);
       if (a.length < blocks) {
-        throw new QdmException(raw.source() + ": " + name + " has " + a.length
-            + " scales for " + blocks + " blocks of " + s.blocksize);
+        throw new QdmException(
+            raw.source()
+                + ": "
+                + name
+                + " has "
+                + a.length
+                + " scales for "
+                + blocks
+                + " blocks of "
+                + s.blocksize);
       }
       return a;
     }
     long[] codes = raw.readLongs(name);
     float[] code = raw.readFloats(weight + ".nested_quant_map");
     float[] nested = raw.readFloats(weight + ".nested_absmax");
-    if (codes.length < blocks || code.length != 256
+    if (codes.length < blocks
+        || code.length != 256
         || (long) nested.length * s.nestedBlocksize < codes.length) {
-      throw new QdmException(raw.source() + ": " + weight + ": the double-quantized absmax ("
-          + codes.length + " codes, " + code.length + "-entry map, " + nested.length
-          + " nested scales of " + s.nestedBlocksize + ") does not cover " + blocks
-          + " blocks");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + weight
+              + ": the double-quantized absmax ("
+              + codes.length
+              + " codes, "
+              + code.length
+              + "-entry map, "
+              + nested.length
+              + " nested scales of "
+              + s.nestedBlocksize
+              + ") does not cover "
+              + blocks
+              + " blocks");
     }
     float[] a = new float[codes.length];
     for (int i = 0; i < a.length; i++) {

@@ -16,20 +16,19 @@ import qdm.io.TensorStore;
  * exports it and vLLM serves it), dequantized as the compressed-tensors library does.
  *
  * <ul>
- *   <li>{@code pack-quantized}: {@code weight_packed} [out, ceil(in * bits / 32)] int32 holds
- *       the signed codes plus 2^(bits-1), packed along the input dimension, low bits first;
- *       {@code weight_shape} gives [out, in];
+ *   <li>{@code pack-quantized}: {@code weight_packed} [out, ceil(in * bits / 32)] int32 holds the
+ *       signed codes plus 2^(bits-1), packed along the input dimension, low bits first; {@code
+ *       weight_shape} gives [out, in];
  *   <li>{@code int-quantized} / {@code naive-quantized}: {@code weight} is the int8 codes;
  * </ul>
  *
- * <p>with {@code weight_scale} [out, groups] ([out, 1] per channel, one element per tensor),
- * an optional {@code weight_zero_point} (asymmetric; [out, groups], or packed along the output
- * dimension as newer versions write it) and an optional {@code weight_g_idx} (group
- * act-order). {@code W[o][i] = (q[o][i] - z[o][g]) * s[o][g]}, {@code g = g_idx[i]} or
- * {@code i / group_size}, computed in the scale's dtype. The bit width and grouping of each
- * module are read from its tensors' shapes, so mixed-precision exports need no target matching.
- * Activation quantization ({@code input_activations}) is not simulated: the audit sees the
- * weights only, and says so.
+ * <p>with {@code weight_scale} [out, groups] ([out, 1] per channel, one element per tensor), an
+ * optional {@code weight_zero_point} (asymmetric; [out, groups], or packed along the output
+ * dimension as newer versions write it) and an optional {@code weight_g_idx} (group act-order).
+ * {@code W[o][i] = (q[o][i] - z[o][g]) * s[o][g]}, {@code g = g_idx[i]} or {@code i / group_size},
+ * computed in the scale's dtype. The bit width and grouping of each module are read from its
+ * tensors' shapes, so mixed-precision exports need no target matching. Activation quantization
+ * ({@code input_activations}) is not simulated: the audit sees the weights only, and says so.
  */
 public final class CompressedTensorsStore extends DequantizedStore {
   private final String format;
@@ -39,11 +38,16 @@ public final class CompressedTensorsStore extends DequantizedStore {
   public CompressedTensorsStore(TensorStore raw, QuantConfig config) {
     super(raw);
     this.format = config.string("format", "dense").toLowerCase(Locale.ROOT);
-    if (!Set.of("dense", "pack-quantized", "int-quantized", "naive-quantized",
-        "mixed-precision").contains(format)) {
-      throw new QdmException(config.file() + ": " + config.prefix() + ".format '" + format
-          + "' is not read by QDM (it reads pack-quantized, int-quantized, naive-quantized and "
-          + "dense compressed-tensors checkpoints)");
+    if (!Set.of("dense", "pack-quantized", "int-quantized", "naive-quantized", "mixed-precision")
+        .contains(format)) {
+      throw new QdmException(
+          config.file()
+              + ": "
+              + config.prefix()
+              + ".format '"
+              + format
+              + "' is not read by QDM (it reads pack-quantized, int-quantized, naive-quantized and "
+              + "dense compressed-tensors checkpoints)");
     }
     readGroups(config);
     passAll();
@@ -54,18 +58,27 @@ public final class CompressedTensorsStore extends DequantizedStore {
         requireParts("compressed-tensors", m, ".weight_scale", ".weight_shape");
         long[] shape = raw.readLongs(m + ".weight_shape");
         if (shape.length != 2) {
-          throw new QdmException(raw.source() + ": " + m + ".weight_shape has " + shape.length
-              + " entries, expected [out, in]");
+          throw new QdmException(
+              raw.source()
+                  + ": "
+                  + m
+                  + ".weight_shape has "
+                  + shape.length
+                  + " entries, expected [out, in]");
         }
         quantized(m, shape[0], shape[1], aux(m, name));
-      } else if (name.endsWith(".weight_scale") && raw.contains(stem(name) + ".weight")
+      } else if (name.endsWith(".weight_scale")
+          && raw.contains(stem(name) + ".weight")
           && !raw.info(stem(name) + ".weight").dtype().isFloat()) {
         m = stem(name);
         long[] s = raw.info(m + ".weight").shape();
         quantized(m, s[0], s[1], aux(m, m + ".weight"));
-      } else if (name.endsWith(".weight_scale") || name.endsWith(".weight_zero_point")
-          || name.endsWith(".input_scale") || name.endsWith(".input_zero_point")
-          || name.endsWith(".output_scale") || name.endsWith(".weight_g_idx")) {
+      } else if (name.endsWith(".weight_scale")
+          || name.endsWith(".weight_zero_point")
+          || name.endsWith(".input_scale")
+          || name.endsWith(".input_zero_point")
+          || name.endsWith(".output_scale")
+          || name.endsWith(".weight_g_idx")) {
         hide(name); // parameters of float weights (fake-quantized) or of activations
       }
     }
@@ -78,14 +91,20 @@ public final class CompressedTensorsStore extends DequantizedStore {
   private Set<String> aux(String m, String weights) {
     Set<String> a = new LinkedHashSet<>();
     a.add(weights);
-    for (String part : new String[] {".weight_scale", ".weight_zero_point", ".weight_shape",
-        ".weight_g_idx", ".input_scale", ".input_zero_point", ".output_scale"}) {
+    for (String part :
+        new String[] {
+          ".weight_scale",
+          ".weight_zero_point",
+          ".weight_shape",
+          ".weight_g_idx",
+          ".input_scale",
+          ".input_zero_point",
+          ".output_scale"
+        }) {
       a.add(m + part);
     }
     return a;
   }
-
-
 
   private void readGroups(QuantConfig config) {
     if (!config.has("config_groups")) {
@@ -99,8 +118,13 @@ public final class CompressedTensorsStore extends DequantizedStore {
         QuantConfig w = group.object("weights");
         String type = w.string("type", "int");
         if (!type.equals("int")) {
-          throw new QdmException(config.file() + ": " + w.prefix() + ".type is '" + type
-              + "'; QDM reads integer weight quantization (float8 / fp4 weights are not read)");
+          throw new QdmException(
+              config.file()
+                  + ": "
+                  + w.prefix()
+                  + ".type is '"
+                  + type
+                  + "'; QDM reads integer weight quantization (float8 / fp4 weights are not read)");
         }
         if (w.has("group_size")) {
           groupSizes.add(w.integer("group_size", 0));
@@ -111,15 +135,19 @@ public final class CompressedTensorsStore extends DequantizedStore {
       activations |= in != null && !in.isJsonNull();
     }
     if (activations) {
-      LogManager.getLogger(CompressedTensorsStore.class).warn(config.file() + ": the "
-          + "checkpoint also quantizes activations (input_activations); QDM dequantizes the "
-          + "weights only, so the audit measures the weight quantization");
+      LogManager.getLogger(CompressedTensorsStore.class)
+          .warn(
+              config.file()
+                  + ": the "
+                  + "checkpoint also quantizes activations (input_activations); QDM dequantizes the "
+                  + "weights only, so the audit measures the weight quantization");
     }
   }
 
   @Override
   public String describe() {
-    return "compressed-tensors " + format
+    return "compressed-tensors "
+        + format
         + (bitWidths.isEmpty() ? "" : ", " + join(bitWidths) + "-bit")
         + (groupSizes.isEmpty() ? "" : ", group " + join(groupSizes));
   }
@@ -169,8 +197,15 @@ public final class CompressedTensorsStore extends DequantizedStore {
     float[] scale = raw.readFloats(m + ".weight_scale");
     int groups = scale.length == 1 ? 1 : (int) (scale.length / out);
     if (scale.length != 1 && (long) groups * out != scale.length) {
-      throw new QdmException(raw.source() + ": " + m + ".weight_scale " + si.shapeString()
-          + " is not [" + out + ", groups]");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + m
+              + ".weight_scale "
+              + si.shapeString()
+              + " is not ["
+              + out
+              + ", groups]");
     }
     boolean perTensor = scale.length == 1;
     int[] z = zeros(m, out, groups);
@@ -193,8 +228,15 @@ public final class CompressedTensorsStore extends DequantizedStore {
         return bits;
       }
     }
-    throw new QdmException(raw.source() + ": " + m + ".weight_packed has " + cols
-        + " words per row, which no bit width (2, 4, 8) gives for " + in + " columns");
+    throw new QdmException(
+        raw.source()
+            + ": "
+            + m
+            + ".weight_packed has "
+            + cols
+            + " words per row, which no bit width (2, 4, 8) gives for "
+            + in
+            + " columns");
   }
 
   /** The zero points per [out][group], null when symmetric (absent). */
@@ -216,11 +258,21 @@ public final class CompressedTensorsStore extends DequantizedStore {
     long rows = zi.shape()[0];
     int bits = (int) (32 * rows / out);
     if (bits != 2 && bits != 4 && bits != 8 || zi.dtype() != DType.I32) {
-      throw new QdmException(raw.source() + ": " + name + " " + zi.shapeString() + " is "
-          + "neither [" + out + ", " + groups + "] nor packed int32 zero points");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + name
+              + " "
+              + zi.shapeString()
+              + " is "
+              + "neither ["
+              + out
+              + ", "
+              + groups
+              + "] nor packed int32 zero points");
     }
-    int[] byCol = Packed.unpackCols(transpose(stored, (int) rows, groups), groups, (int) rows,
-        bits);
+    int[] byCol =
+        Packed.unpackCols(transpose(stored, (int) rows, groups), groups, (int) rows, bits);
     int per = 32 / bits;
     int offset = 1 << (bits - 1);
     int[] z = new int[out * groups];

@@ -10,12 +10,12 @@ import qdm.io.TensorInfo;
 import qdm.io.TensorStore;
 
 /**
- * A quantized checkpoint seen as float tensors under their Hugging Face names: the interface
- * every weight source implements. Each quantized linear layer (its packed integers, scales and
- * zero points) appears as one float32 {@code <module>.weight} [out, in], dequantized on first
- * read, one tensor at a time (the most recent stays cached: the loader reads a tensor in
- * consecutive pieces); every other tensor of the file (embeddings, norms, biases, an unquantized
- * head) passes through as stored.
+ * A quantized checkpoint seen as float tensors under their Hugging Face names: the interface every
+ * weight source implements. Each quantized linear layer (its packed integers, scales and zero
+ * points) appears as one float32 {@code <module>.weight} [out, in], dequantized on first read, one
+ * tensor at a time (the most recent stays cached: the loader reads a tensor in consecutive pieces);
+ * every other tensor of the file (embeddings, norms, biases, an unquantized head) passes through as
+ * stored.
  */
 public abstract class DequantizedStore implements TensorStore {
   protected final TensorStore raw;
@@ -29,8 +29,8 @@ public abstract class DequantizedStore implements TensorStore {
   }
 
   /**
-   * Declares the quantized module {@code module} with dense shape [out, in]; its auxiliary
-   * tensors ({@code auxiliaries}) are hidden. Called by subclasses while indexing.
+   * Declares the quantized module {@code module} with dense shape [out, in]; its auxiliary tensors
+   * ({@code auxiliaries}) are hidden. Called by subclasses while indexing.
    */
   protected void quantized(String module, long out, long in, Set<String> auxiliaries) {
     String name = module + ".weight";
@@ -43,27 +43,36 @@ public abstract class DequantizedStore implements TensorStore {
   protected void requireParts(String format, String module, String... parts) {
     for (String part : parts) {
       if (!raw.contains(module + part)) {
-        throw new qdm.QdmException(raw.source() + ": " + format + " module '" + module
-            + "' has no " + module + part);
+        throw new qdm.QdmException(
+            raw.source() + ": " + format + " module '" + module + "' has no " + module + part);
       }
     }
   }
 
   /**
-   * The stored group of each of the {@code in} input columns ({@code g_idx}), each checked to
-   * be one of {@code groups}.
+   * The stored group of each of the {@code in} input columns ({@code g_idx}), each checked to be
+   * one of {@code groups}.
    */
   protected int[] groupIndex(String name, int in, int groups) {
     long[] stored = raw.readLongs(name);
     if (stored.length != in) {
-      throw new qdm.QdmException(raw.source() + ": " + name + " has " + stored.length
-          + " entries, expected " + in);
+      throw new qdm.QdmException(
+          raw.source() + ": " + name + " has " + stored.length + " entries, expected " + in);
     }
     int[] g = new int[in];
     for (int i = 0; i < in; i++) {
       if (stored[i] < 0 || stored[i] >= groups) {
-        throw new qdm.QdmException(raw.source() + ": " + name + "[" + i + "] = " + stored[i]
-            + " is not one of the " + groups + " groups");
+        throw new qdm.QdmException(
+            raw.source()
+                + ": "
+                + name
+                + "["
+                + i
+                + "] = "
+                + stored[i]
+                + " is not one of the "
+                + groups
+                + " groups");
       }
       g[i] = (int) stored[i];
     }
@@ -87,10 +96,10 @@ public abstract class DequantizedStore implements TensorStore {
 
   /**
    * Rounds {@code w} in place to {@code dtype} when it is a half type: each format's own
-   * dequantization multiplies codes by scales in the scales' dtype (GPTQModel's
-   * {@code dequantize_weight}, AutoAWQ's {@code dequantize_gemm}, compressed-tensors'
-   * {@code dequantize}) or writes the weight's dtype (bitsandbytes), so one correctly rounded
-   * product in float32 followed by this rounding gives their values bit for bit.
+   * dequantization multiplies codes by scales in the scales' dtype (GPTQModel's {@code
+   * dequantize_weight}, AutoAWQ's {@code dequantize_gemm}, compressed-tensors' {@code dequantize})
+   * or writes the weight's dtype (bitsandbytes), so one correctly rounded product in float32
+   * followed by this rounding gives their values bit for bit.
    */
   protected static void roundTo(qdm.io.DType dtype, float[] w) {
     if (dtype == qdm.io.DType.F16) {
@@ -151,8 +160,8 @@ public abstract class DequantizedStore implements TensorStore {
   }
 
   @Override
-  public synchronized void readFloats(String name, long from, float[] dst, int dstOffset,
-      int count) {
+  public synchronized void readFloats(
+      String name, long from, float[] dst, int dstOffset, int count) {
     if (!synthesized.containsKey(name)) {
       info(name);
       raw.readFloats(name, from, dst, dstOffset, count);

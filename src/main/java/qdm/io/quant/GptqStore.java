@@ -8,16 +8,15 @@ import qdm.io.TensorStore;
 /**
  * A GPTQ checkpoint ({@code quantization_config.quant_method = gptq}, as AutoGPTQ and GPTQModel
  * write it), dequantized as GPTQModel's {@code dequantize_weight} does: for each linear module,
- * {@code qweight} [in * bits / 32, out] holds the codes packed along the input dimension (low
- * bits first; 3-bit codes in word triples), {@code qzeros} [groups, out * bits / 32] the zero
- * points packed along the output dimension, {@code scales} [groups, out], and {@code g_idx} [in]
- * the group of each input column (act-order permutes it; without {@code g_idx} and without
- * {@code desc_act} it is {@code i / group_size}, one group for {@code group_size = -1}). Then
- * {@code W[o][i] = scales[g][o] * (q[i][o] - z[g][o])} with {@code g = g_idx[i]}. Checkpoints
- * in the original GPTQ format ({@code checkpoint_format} {@code gptq}, the default) store each
- * zero point minus one: it is added back per field, modulo 2^bits, as GPTQModel's v1-to-v2
- * conversion does. The product is rounded to the scales' dtype, as {@code dequantize_weight}
- * computes it in that dtype.
+ * {@code qweight} [in * bits / 32, out] holds the codes packed along the input dimension (low bits
+ * first; 3-bit codes in word triples), {@code qzeros} [groups, out * bits / 32] the zero points
+ * packed along the output dimension, {@code scales} [groups, out], and {@code g_idx} [in] the group
+ * of each input column (act-order permutes it; without {@code g_idx} and without {@code desc_act}
+ * it is {@code i / group_size}, one group for {@code group_size = -1}). Then {@code W[o][i] =
+ * scales[g][o] * (q[i][o] - z[g][o])} with {@code g = g_idx[i]}. Checkpoints in the original GPTQ
+ * format ({@code checkpoint_format} {@code gptq}, the default) store each zero point minus one: it
+ * is added back per field, modulo 2^bits, as GPTQModel's v1-to-v2 conversion does. The product is
+ * rounded to the scales' dtype, as {@code dequantize_weight} computes it in that dtype.
  */
 public final class GptqStore extends DequantizedStore {
   private final int bits;
@@ -50,8 +49,14 @@ public final class GptqStore extends DequantizedStore {
       String m = name.substring(0, name.length() - ".qweight".length());
       requireParts("GPTQ", m, ".qzeros", ".scales");
       if (!raw.contains(m + ".g_idx") && descAct) {
-        throw new QdmException(raw.source() + ": GPTQ module '" + m + "' is act-order "
-            + "(desc_act = true) but has no " + m + ".g_idx: the column order is unknown");
+        throw new QdmException(
+            raw.source()
+                + ": GPTQ module '"
+                + m
+                + "' is act-order "
+                + "(desc_act = true) but has no "
+                + m
+                + ".g_idx: the column order is unknown");
       }
       TensorInfo scales = raw.info(m + ".scales");
       long out = scales.shape()[1];
@@ -67,7 +72,10 @@ public final class GptqStore extends DequantizedStore {
 
   @Override
   public String describe() {
-    return "GPTQ " + bits + "-bit" + (groupSize > 0 ? ", group " + groupSize : ", per channel")
+    return "GPTQ "
+        + bits
+        + "-bit"
+        + (groupSize > 0 ? ", group " + groupSize : ", per channel")
         + (descAct ? ", act-order" : "");
   }
 
@@ -83,8 +91,15 @@ public final class GptqStore extends DequantizedStore {
     int[] q = Packed.unpackRows(raw.readLongs(m + ".qweight"), (int) qs[0], (int) qs[1], bits);
     int[] z = Packed.unpackCols(raw.readLongs(m + ".qzeros"), (int) zs[0], (int) zs[1], bits);
     if (z.length / groups < out) {
-      throw new QdmException(raw.source() + ": " + m + ".qzeros " + zi.shapeString()
-          + " holds fewer than " + out + " zero points per group");
+      throw new QdmException(
+          raw.source()
+              + ": "
+              + m
+              + ".qzeros "
+              + zi.shapeString()
+              + " holds fewer than "
+              + out
+              + " zero points per group");
     }
     int zCols = z.length / groups;
     float[] s = raw.readFloats(m + ".scales");
@@ -115,5 +130,4 @@ public final class GptqStore extends DequantizedStore {
     }
     return g;
   }
-
 }

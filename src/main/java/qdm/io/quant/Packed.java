@@ -9,8 +9,8 @@ final class Packed {
   private Packed() {}
 
   /**
-   * The codes of a word matrix [rows, cols] packed along the rows (GPTQ's qweight): code
-   * (r * perWord + k, c) is field k of word (r, c). Result [rows * perWord][cols] flattened.
+   * The codes of a word matrix [rows, cols] packed along the rows (GPTQ's qweight): code (r *
+   * perWord + k, c) is field k of word (r, c). Result [rows * perWord][cols] flattened.
    */
   static int[] unpackRows(long[] words, int rows, int cols, int bits) {
     if (bits == 3) {
@@ -77,9 +77,11 @@ final class Packed {
     int[] out = new int[blocks * 32 * cols];
     for (int b = 0; b < blocks; b++) {
       for (int c = 0; c < cols; c++) {
-        int[] v = codes3(words[(3 * b) * cols + c] & 0xFFFFFFFFL,
-            words[(3 * b + 1) * cols + c] & 0xFFFFFFFFL,
-            words[(3 * b + 2) * cols + c] & 0xFFFFFFFFL);
+        int[] v =
+            codes3(
+                words[(3 * b) * cols + c] & 0xFFFFFFFFL,
+                words[(3 * b + 1) * cols + c] & 0xFFFFFFFFL,
+                words[(3 * b + 2) * cols + c] & 0xFFFFFFFFL);
         for (int k = 0; k < 32; k++) {
           out[(b * 32 + k) * cols + c] = v[k];
         }
@@ -96,9 +98,11 @@ final class Packed {
     int[] out = new int[rows * blocks * 32];
     for (int r = 0; r < rows; r++) {
       for (int b = 0; b < blocks; b++) {
-        int[] v = codes3(words[r * cols + 3 * b] & 0xFFFFFFFFL,
-            words[r * cols + 3 * b + 1] & 0xFFFFFFFFL,
-            words[r * cols + 3 * b + 2] & 0xFFFFFFFFL);
+        int[] v =
+            codes3(
+                words[r * cols + 3 * b] & 0xFFFFFFFFL,
+                words[r * cols + 3 * b + 1] & 0xFFFFFFFFL,
+                words[r * cols + 3 * b + 2] & 0xFFFFFFFFL);
         System.arraycopy(v, 0, out, r * blocks * 32 + b * 32, 32);
       }
     }

@@ -8,8 +8,8 @@ import java.util.Optional;
 import qdm.QdmException;
 
 /**
- * The {@code quantization_config} object of a config.json (or an object nested in it:
- * {@code prefix} is its key path), with errors naming the key.
+ * The {@code quantization_config} object of a config.json (or an object nested in it: {@code
+ * prefix} is its key path), with errors naming the key.
  */
 public record QuantConfig(Path file, String prefix, JsonObject json) {
 
@@ -18,8 +18,8 @@ public record QuantConfig(Path file, String prefix, JsonObject json) {
   }
 
   /**
-   * The quantization config of {@code config} ({@code quantization_config}, or
-   * {@code compression_config} as older compressed-tensors exports name it), if any.
+   * The quantization config of {@code config} ({@code quantization_config}, or {@code
+   * compression_config} as older compressed-tensors exports name it), if any.
    */
   public static Optional<QuantConfig> of(Path file, JsonObject config) {
     for (String key : new String[] {"quantization_config", "compression_config"}) {
@@ -35,8 +35,8 @@ public record QuantConfig(Path file, String prefix, JsonObject json) {
   }
 
   /** The first of {@code configs} (config.json files; absent ones skipped) that has one. */
-  public static Optional<QuantConfig> find(java.util.function.Function<Path, JsonObject> reader,
-      Path... configs) {
+  public static Optional<QuantConfig> find(
+      java.util.function.Function<Path, JsonObject> reader, Path... configs) {
     for (Path p : configs) {
       if (p != null && Files.isRegularFile(p)) {
         Optional<QuantConfig> q = of(p, reader.apply(p));
@@ -98,7 +98,15 @@ public record QuantConfig(Path file, String prefix, JsonObject json) {
   }
 
   public QdmException invalid(String key, String expected) {
-    return new QdmException(file + ": " + prefix + "." + key + " is "
-        + (has(key) ? json.get(key) : "missing") + "; expected " + expected);
+    return new QdmException(
+        file
+            + ": "
+            + prefix
+            + "."
+            + key
+            + " is "
+            + (has(key) ? json.get(key) : "missing")
+            + "; expected "
+            + expected);
   }
 }

@@ -4,9 +4,9 @@ import qdm.io.gguf.GgufNames;
 import qdm.io.gguf.GgufNames.Undo;
 
 /**
- * Gemma in GGUF: Llama's tensor names, no rotary permutation, and every RMSNorm weight stored
- * as {@code w + 1} (llama.cpp multiplies by the stored weight; transformers by {@code 1 + w}).
- * The head is the embedding. Gemma-2 builds on this mapping.
+ * Gemma in GGUF: Llama's tensor names, no rotary permutation, and every RMSNorm weight stored as
+ * {@code w + 1} (llama.cpp multiplies by the stored weight; transformers by {@code 1 + w}). The
+ * head is the embedding. Gemma-2 builds on this mapping.
  */
 public final class GemmaGguf {
   private GemmaGguf() {}

@@ -16,9 +16,9 @@ import qdm.model.Weights;
  * The Gemma (1) forward pass (transformers' {@code GemmaForCausalLM}, eager attention).
  *
  * <p>Embeddings scaled by sqrt(d) (a tensor of the activation dtype); block {@code h = x +
- * o_proj(attn(rms(x)))}, {@code out = h + down(gelu_tanh(gate(n)) * up(n))}, {@code n =
- * rms(h)}, with Gemma's RMSNorm scaling by {@code 1 + w}; multi- or grouped-query attention with
- * rotary over the whole head, scores scaled by 1 / sqrt(head_dim); the head is the embedding.
+ * o_proj(attn(rms(x)))}, {@code out = h + down(gelu_tanh(gate(n)) * up(n))}, {@code n = rms(h)},
+ * with Gemma's RMSNorm scaling by {@code 1 + w}; multi- or grouped-query attention with rotary over
+ * the whole head, scores scaled by 1 / sqrt(head_dim); the head is the embedding.
  */
 final class GemmaModel extends Transformer {
   private final GemmaConfig config;
@@ -30,9 +30,15 @@ final class GemmaModel extends Transformer {
   private final float attentionScale;
 
   private record Layer(
-      NDArray inputNorm, NDArray postAttnNorm, // (d)
-      NDArray q, NDArray k, NDArray v, NDArray o, // (H*hd, d), (KV*hd, d) x2, (d, H*hd)
-      NDArray gate, NDArray up, NDArray down) {} // (ff, d), (ff, d), (d, ff)
+      NDArray inputNorm,
+      NDArray postAttnNorm, // (d)
+      NDArray q,
+      NDArray k,
+      NDArray v,
+      NDArray o, // (H*hd, d), (KV*hd, d) x2, (d, H*hd)
+      NDArray gate,
+      NDArray up,
+      NDArray down) {} // (ff, d), (ff, d), (d, ff)
 
   GemmaModel(GemmaConfig config, Weights w) {
     super(w);
@@ -40,12 +46,17 @@ final class GemmaModel extends Transformer {
     this.layers = new Layer[config.numLayers()];
     for (int i = 0; i < layers.length; i++) {
       String p = GemmaConfig.layer(i);
-      layers[i] = new Layer(w.get(p + "input_layernorm.weight"),
-          w.get(p + "post_attention_layernorm.weight"),
-          w.get(p + "self_attn.q_proj.weight"), w.get(p + "self_attn.k_proj.weight"),
-          w.get(p + "self_attn.v_proj.weight"), w.get(p + "self_attn.o_proj.weight"),
-          w.get(p + "mlp.gate_proj.weight"), w.get(p + "mlp.up_proj.weight"),
-          w.get(p + "mlp.down_proj.weight"));
+      layers[i] =
+          new Layer(
+              w.get(p + "input_layernorm.weight"),
+              w.get(p + "post_attention_layernorm.weight"),
+              w.get(p + "self_attn.q_proj.weight"),
+              w.get(p + "self_attn.k_proj.weight"),
+              w.get(p + "self_attn.v_proj.weight"),
+              w.get(p + "self_attn.o_proj.weight"),
+              w.get(p + "mlp.gate_proj.weight"),
+              w.get(p + "mlp.up_proj.weight"),
+              w.get(p + "mlp.down_proj.weight"));
     }
     this.embed = w.get(GemmaConfig.EMBED);
     this.finalNorm = w.get(GemmaConfig.FINAL_NORM);
@@ -67,8 +78,8 @@ final class GemmaModel extends Transformer {
   @Override
   protected NDArray embed(NDArray ids) {
     NDArray x = embed.get(ids.getManager(), new NDIndex("{}", ids));
-    NDArray normalizer = Ops.scalar(x, (float) Math.sqrt(config.hiddenSize()))
-        .toType(x.getDataType(), false);
+    NDArray normalizer =
+        Ops.scalar(x, (float) Math.sqrt(config.hiddenSize())).toType(x.getDataType(), false);
     return x.mul(normalizer);
   }
 
@@ -89,12 +100,14 @@ final class GemmaModel extends Transformer {
 
   private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
     Rope.Tables tables = positions.rope();
-    NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(),
-        config.headDim()));
-    NDArray k = tables.apply(Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(),
-        config.headDim()));
-    NDArray v = Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(),
-        config.headDim());
+    NDArray q =
+        tables.apply(
+            Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(), config.headDim()));
+    NDArray k =
+        tables.apply(
+            Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(), config.headDim()));
+    NDArray v =
+        Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(), config.headDim());
     NDArray context = Attention.attend(q, k, v, positions.mask(0), attentionScale, 0f);
     taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.o, null);

@@ -20,8 +20,8 @@ public final class Gemma2 implements Architecture<Gemma2Config> {
     int heads = json.integer("num_attention_heads");
     int kvHeads = json.integer("num_key_value_heads", heads);
     if (kvHeads <= 0 || heads % kvHeads != 0) {
-      throw json.invalid("num_key_value_heads", "a positive divisor of num_attention_heads "
-          + heads);
+      throw json.invalid(
+          "num_key_value_heads", "a positive divisor of num_attention_heads " + heads);
     }
     int hidden = json.integer("hidden_size");
     int headDim = json.integer("head_dim", hidden / heads);

@@ -55,9 +55,10 @@ public record Gemma2Config(
   }
 
   /** RoPE inverse frequencies, which some exports save as a buffer. */
-  private static final List<Pattern> BUFFERS = List.of(
-      Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq"),
-      Pattern.compile("model\\.rotary_emb\\.inv_freq"));
+  private static final List<Pattern> BUFFERS =
+      List.of(
+          Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq"),
+          Pattern.compile("model\\.rotary_emb\\.inv_freq"));
 
   @Override
   public int attentionWidth() {
@@ -77,37 +78,50 @@ public record Gemma2Config(
     long ff = intermediateSize;
     List<TensorSpec> t = new ArrayList<>();
     long h = headDim;
-    t.add(TensorSpec.of(EMBED, TensorRole.EMBEDDING, vocabSize, d)
-        .withTl(TlLayout.columns("embed.W_E", vocabSize, d)));
+    t.add(
+        TensorSpec.of(EMBED, TensorRole.EMBEDDING, vocabSize, d)
+            .withTl(TlLayout.columns("embed.W_E", vocabSize, d)));
     for (int i = 0; i < numLayers; i++) {
       String p = layer(i);
       String tl = "blocks." + i + ".";
       // rows (head, d_head): TL's W_Q [n_heads, d_model, d_head] and (GQA) _W_K, _W_V
       // [n_kv_heads, d_model, d_head]: one TL channel per d_head index across the heads
-      t.add(TensorSpec.of(p + "self_attn.q_proj.weight", TensorRole.DECODER_LINEAR, q, d)
-          .withTl(perHeadDim(tl + "attn.W_Q", numHeads, h, d)));
-      t.add(TensorSpec.of(p + "self_attn.k_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
-          .withTl(perHeadDim(tl + "attn._W_K", numKvHeads, h, d)));
-      t.add(TensorSpec.of(p + "self_attn.v_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
-          .withTl(perHeadDim(tl + "attn._W_V", numKvHeads, h, d)));
+      t.add(
+          TensorSpec.of(p + "self_attn.q_proj.weight", TensorRole.DECODER_LINEAR, q, d)
+              .withTl(perHeadDim(tl + "attn.W_Q", numHeads, h, d)));
+      t.add(
+          TensorSpec.of(p + "self_attn.k_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
+              .withTl(perHeadDim(tl + "attn._W_K", numKvHeads, h, d)));
+      t.add(
+          TensorSpec.of(p + "self_attn.v_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
+              .withTl(perHeadDim(tl + "attn._W_V", numKvHeads, h, d)));
       // W_O [n_heads, d_head, d_model], W_gate / W_in [d_model, d_mlp], W_out [d_mlp, d_model]:
       // the last axis is the HF rows
-      t.add(TensorSpec.of(p + "self_attn.o_proj.weight", TensorRole.DECODER_LINEAR, d, q)
-          .withTl(TlLayout.rows(tl + "attn.W_O", new long[] {d, q})));
-      t.add(TensorSpec.of(p + "mlp.gate_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
-          .withTl(TlLayout.rows(tl + "mlp.W_gate", new long[] {ff, d})));
-      t.add(TensorSpec.of(p + "mlp.up_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
-          .withTl(TlLayout.rows(tl + "mlp.W_in", new long[] {ff, d})));
-      t.add(TensorSpec.of(p + "mlp.down_proj.weight", TensorRole.DECODER_LINEAR, d, ff)
-          .withTl(TlLayout.rows(tl + "mlp.W_out", new long[] {d, ff})));
-      for (String norm : List.of("input_layernorm", "post_attention_layernorm",
-          "pre_feedforward_layernorm", "post_feedforward_layernorm")) {
+      t.add(
+          TensorSpec.of(p + "self_attn.o_proj.weight", TensorRole.DECODER_LINEAR, d, q)
+              .withTl(TlLayout.rows(tl + "attn.W_O", new long[] {d, q})));
+      t.add(
+          TensorSpec.of(p + "mlp.gate_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
+              .withTl(TlLayout.rows(tl + "mlp.W_gate", new long[] {ff, d})));
+      t.add(
+          TensorSpec.of(p + "mlp.up_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
+              .withTl(TlLayout.rows(tl + "mlp.W_in", new long[] {ff, d})));
+      t.add(
+          TensorSpec.of(p + "mlp.down_proj.weight", TensorRole.DECODER_LINEAR, d, ff)
+              .withTl(TlLayout.rows(tl + "mlp.W_out", new long[] {d, ff})));
+      for (String norm :
+          List.of(
+              "input_layernorm",
+              "post_attention_layernorm",
+              "pre_feedforward_layernorm",
+              "post_feedforward_layernorm")) {
         t.add(TensorSpec.of(p + norm + ".weight", TensorRole.NORM, d));
       }
     }
     t.add(TensorSpec.of(FINAL_NORM, TensorRole.NORM, d));
-    t.add(TensorSpec.tied(LM_HEAD, EMBED, TensorRole.LM_HEAD, vocabSize, d)
-        .withTl(TlLayout.rows("unembed.W_U", new long[] {vocabSize, d})));
+    t.add(
+        TensorSpec.tied(LM_HEAD, EMBED, TensorRole.LM_HEAD, vocabSize, d)
+            .withTl(TlLayout.rows("unembed.W_U", new long[] {vocabSize, d})));
     return t;
   }
 

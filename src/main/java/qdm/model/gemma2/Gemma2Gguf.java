@@ -5,9 +5,9 @@ import qdm.io.gguf.GgufNames.Undo;
 import qdm.model.gemma.GemmaGguf;
 
 /**
- * Gemma-2 in GGUF: Gemma's mapping with four norms per block, {@code attn_norm} (input),
- * {@code post_attention_norm}, {@code ffn_norm} (here the pre-feedforward norm) and
- * {@code post_ffw_norm}, each stored as {@code w + 1} like every Gemma norm.
+ * Gemma-2 in GGUF: Gemma's mapping with four norms per block, {@code attn_norm} (input), {@code
+ * post_attention_norm}, {@code ffn_norm} (here the pre-feedforward norm) and {@code post_ffw_norm},
+ * each stored as {@code w + 1} like every Gemma norm.
  */
 final class Gemma2Gguf {
   private Gemma2Gguf() {}

@@ -31,10 +31,17 @@ final class Gemma2Model extends Transformer {
 
   /** The tensors of one block. */
   private record Layer(
-      NDArray inputNorm, NDArray postAttnNorm, NDArray preFfNorm, NDArray postFfNorm, // (d)
-      NDArray q, NDArray k, NDArray v, // (H*hd, d), (KV*hd, d), (KV*hd, d)
+      NDArray inputNorm,
+      NDArray postAttnNorm,
+      NDArray preFfNorm,
+      NDArray postFfNorm, // (d)
+      NDArray q,
+      NDArray k,
+      NDArray v, // (H*hd, d), (KV*hd, d), (KV*hd, d)
       NDArray o, // (d, H*hd)
-      NDArray gate, NDArray up, NDArray down) {} // (ff, d), (ff, d), (d, ff)
+      NDArray gate,
+      NDArray up,
+      NDArray down) {} // (ff, d), (ff, d), (d, ff)
 
   Gemma2Model(Gemma2Config config, Weights w) {
     super(w);
@@ -42,14 +49,19 @@ final class Gemma2Model extends Transformer {
     this.layers = new Layer[config.numLayers()];
     for (int i = 0; i < layers.length; i++) {
       String p = Gemma2Config.layer(i);
-      layers[i] = new Layer(
-          w.get(p + "input_layernorm.weight"), w.get(p + "post_attention_layernorm.weight"),
-          w.get(p + "pre_feedforward_layernorm.weight"),
-          w.get(p + "post_feedforward_layernorm.weight"),
-          w.get(p + "self_attn.q_proj.weight"), w.get(p + "self_attn.k_proj.weight"),
-          w.get(p + "self_attn.v_proj.weight"), w.get(p + "self_attn.o_proj.weight"),
-          w.get(p + "mlp.gate_proj.weight"), w.get(p + "mlp.up_proj.weight"),
-          w.get(p + "mlp.down_proj.weight"));
+      layers[i] =
+          new Layer(
+              w.get(p + "input_layernorm.weight"),
+              w.get(p + "post_attention_layernorm.weight"),
+              w.get(p + "pre_feedforward_layernorm.weight"),
+              w.get(p + "post_feedforward_layernorm.weight"),
+              w.get(p + "self_attn.q_proj.weight"),
+              w.get(p + "self_attn.k_proj.weight"),
+              w.get(p + "self_attn.v_proj.weight"),
+              w.get(p + "self_attn.o_proj.weight"),
+              w.get(p + "mlp.gate_proj.weight"),
+              w.get(p + "mlp.up_proj.weight"),
+              w.get(p + "mlp.down_proj.weight"));
     }
     this.embed = w.get(Gemma2Config.EMBED);
     this.finalNorm = w.get(Gemma2Config.FINAL_NORM);
@@ -72,8 +84,8 @@ final class Gemma2Model extends Transformer {
   protected NDArray embed(NDArray ids) {
     NDArray x = embed.get(ids.getManager(), new NDIndex("{}", ids));
     // the normalizer is a tensor of the activation dtype in transformers (rounded in f16 / bf16)
-    NDArray normalizer = Ops.scalar(x, (float) Math.sqrt(config.hiddenSize()))
-        .toType(x.getDataType(), false);
+    NDArray normalizer =
+        Ops.scalar(x, (float) Math.sqrt(config.hiddenSize())).toType(x.getDataType(), false);
     return x.mul(normalizer);
   }
 
@@ -95,15 +107,17 @@ final class Gemma2Model extends Transformer {
 
   private NDArray attention(int i, Layer l, NDArray x, Positions positions, Taps taps) {
     Rope.Tables tables = positions.rope();
-    NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(),
-        config.headDim()));
-    NDArray k = tables.apply(Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(),
-        config.headDim()));
-    NDArray v = Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(),
-        config.headDim());
+    NDArray q =
+        tables.apply(
+            Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(), config.headDim()));
+    NDArray k =
+        tables.apply(
+            Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(), config.headDim()));
+    NDArray v =
+        Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(), config.headDim());
     int window = config.isSliding(i) ? config.slidingWindow() : 0;
-    NDArray context = Attention.attend(q, k, v, positions.mask(window), attentionScale,
-        config.attnSoftCap());
+    NDArray context =
+        Attention.attend(q, k, v, positions.mask(window), attentionScale, config.attnSoftCap());
     taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.o, null);
   }
@@ -128,5 +142,4 @@ final class Gemma2Model extends Transformer {
     }
     return logits;
   }
-
 }

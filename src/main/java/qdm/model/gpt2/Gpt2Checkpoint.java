@@ -9,11 +9,11 @@ import qdm.io.TensorInfo;
 import qdm.io.TensorStore;
 
 /**
- * A GPT-2 checkpoint as QDM reads it: every name with the {@code transformer.} prefix (the
- * original OpenAI-converted checkpoints, {@code gpt2} on the hub, store {@code h.0.attn...},
- * {@code wte.weight}), and the {@code Conv1D} weights ({@code attn.c_attn}, {@code attn.c_proj},
- * {@code mlp.c_fc}, {@code mlp.c_proj}), stored [in, out], presented transposed as [out, in].
- * Everything else passes through.
+ * A GPT-2 checkpoint as QDM reads it: every name with the {@code transformer.} prefix (the original
+ * OpenAI-converted checkpoints, {@code gpt2} on the hub, store {@code h.0.attn...}, {@code
+ * wte.weight}), and the {@code Conv1D} weights ({@code attn.c_attn}, {@code attn.c_proj}, {@code
+ * mlp.c_fc}, {@code mlp.c_proj}), stored [in, out], presented transposed as [out, in]. Everything
+ * else passes through.
  */
 final class Gpt2Checkpoint implements TensorStore {
   private final TensorStore raw;
@@ -24,17 +24,22 @@ final class Gpt2Checkpoint implements TensorStore {
   Gpt2Checkpoint(TensorStore raw) {
     this.raw = raw;
     for (String name : raw.names()) {
-      String canonical = name.startsWith(Gpt2Config.PREFIX) || name.equals(Gpt2Config.LM_HEAD)
-          ? name : Gpt2Config.PREFIX + name;
+      String canonical =
+          name.startsWith(Gpt2Config.PREFIX) || name.equals(Gpt2Config.LM_HEAD)
+              ? name
+              : Gpt2Config.PREFIX + name;
       stored.put(canonical, name);
     }
   }
 
   /** True for the Conv1D weights, which are stored [in, out]. */
   static boolean isConv1d(String name) {
-    return name.startsWith(Gpt2Config.PREFIX + "h.") && name.endsWith(".weight")
-        && (name.contains(".attn.c_attn.") || name.contains(".attn.c_proj.")
-            || name.contains(".mlp.c_fc.") || name.contains(".mlp.c_proj."));
+    return name.startsWith(Gpt2Config.PREFIX + "h.")
+        && name.endsWith(".weight")
+        && (name.contains(".attn.c_attn.")
+            || name.contains(".attn.c_proj.")
+            || name.contains(".mlp.c_fc.")
+            || name.contains(".mlp.c_proj."));
   }
 
   /** A Conv1D weight the store holds as HF does ([in, out]), so presented transposed. */
@@ -86,8 +91,8 @@ final class Gpt2Checkpoint implements TensorStore {
   }
 
   @Override
-  public synchronized void readFloats(String name, long from, float[] dst, int dstOffset,
-      int count) {
+  public synchronized void readFloats(
+      String name, long from, float[] dst, int dstOffset, int count) {
     if (!transposed(name) || raw.info(rawName(name)).shape().length != 2) {
       raw.readFloats(rawName(name), from, dst, dstOffset, count);
       return;

@@ -15,12 +15,12 @@ import qdm.model.Weights;
 /**
  * GPT-2 weights as TransformerLens v2's {@code from_pretrained} processes them (the processing
  * {@code gpt2-small-res-jb} was trained under): {@code fold_layer_norm} (each LayerNorm's bias
- * through the next weight into its bias, its weight into the columns, reading weights centred
- * over d_model; the final norm into the head, whose folded bias becomes {@code lm_head.bias}),
- * {@code center_writing_weights} (token and position embeddings, attention and MLP output
- * weights and biases centred over d_model), {@code center_unembed}, {@code fold_value_biases}.
- * The norms become identities and the tied head a tensor of its own. On the held [out, in]
- * layout ({@link Gpt2Checkpoint}), in float32.
+ * through the next weight into its bias, its weight into the columns, reading weights centred over
+ * d_model; the final norm into the head, whose folded bias becomes {@code lm_head.bias}), {@code
+ * center_writing_weights} (token and position embeddings, attention and MLP output weights and
+ * biases centred over d_model), {@code center_unembed}, {@code fold_value_biases}. The norms become
+ * identities and the tied head a tensor of its own. On the held [out, in] layout ({@link
+ * Gpt2Checkpoint}), in float32.
  */
 final class Gpt2TlProcessing {
   /** The folded unembedding bias TL calls {@code unembed.b_U}: not in HF's GPT-2. */
@@ -34,8 +34,14 @@ final class Gpt2TlProcessing {
       specs.put(s.name(), s);
     }
     long vocab = c.vocabSize();
-    specs.put(LM_HEAD_BIAS, new TensorSpec(LM_HEAD_BIAS, new long[] {vocab}, TensorRole.BIAS,
-        java.util.Optional.empty(), TlLayout.rows("unembed.b_U", new long[] {vocab})));
+    specs.put(
+        LM_HEAD_BIAS,
+        new TensorSpec(
+            LM_HEAD_BIAS,
+            new long[] {vocab},
+            TensorRole.BIAS,
+            java.util.Optional.empty(),
+            TlLayout.rows("unembed.b_U", new long[] {vocab})));
     return new Architecture.Processed<>(c, raw.replaceWith(w -> process(c, w), specs));
   }
 
@@ -83,10 +89,10 @@ final class Gpt2TlProcessing {
   /** A LayerNorm folded into the linear layer {@code reader} (TL's fold_ln with centring). */
   private static void foldLayerNorm(Map<String, NDArray> t, String norm, String reader) {
     NDArray weight = t.get(reader + "weight");
-    t.put(reader + "bias", t.get(reader + "bias").add(TlFolds.times(weight,
-        t.get(norm + "bias"))));
-    t.put(reader + "weight", TlFolds.centreRows(TlFolds.scaleColumns(weight,
-        t.get(norm + "weight"))));
+    t.put(reader + "bias", t.get(reader + "bias").add(TlFolds.times(weight, t.get(norm + "bias"))));
+    t.put(
+        reader + "weight",
+        TlFolds.centreRows(TlFolds.scaleColumns(weight, t.get(norm + "weight"))));
     identity(t, norm);
   }
 

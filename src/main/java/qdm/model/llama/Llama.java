@@ -10,9 +10,9 @@ import qdm.model.Transformer;
 import qdm.model.Weights;
 
 /**
- * The {@code llama} architecture (Llama 2, 3, 3.1, 3.2 and their fine-tunes). {@link #parse}
- * reads what the family shares; Qwen2 and Mistral override {@link #parseConfig} to set their
- * biases and window.
+ * The {@code llama} architecture (Llama 2, 3, 3.1, 3.2 and their fine-tunes). {@link #parse} reads
+ * what the family shares; Qwen2 and Mistral override {@link #parseConfig} to set their biases and
+ * window.
  */
 public class Llama implements Architecture<LlamaConfig> {
 
@@ -27,15 +27,15 @@ public class Llama implements Architecture<LlamaConfig> {
     if (json.integer("pretraining_tp", 1) != 1) {
       // transformers slices the projections then; the result is the same up to rounding
       // order, which QDM does not reproduce
-      throw json.invalid("pretraining_tp", "1 (the slicing of pretraining_tp > 1 is not "
-          + "reproduced)");
+      throw json.invalid(
+          "pretraining_tp", "1 (the slicing of pretraining_tp > 1 is not " + "reproduced)");
     }
     return parse(json, "llama", attentionBias, attentionBias, 0);
   }
 
   /** The family's fields, with the variant's biases and sliding window. */
-  protected static LlamaConfig parse(JsonFields json, String type, boolean qkvBias,
-      boolean outputBias, int slidingWindow) {
+  protected static LlamaConfig parse(
+      JsonFields json, String type, boolean qkvBias, boolean outputBias, int slidingWindow) {
     int hidden = json.integer("hidden_size");
     int heads = json.integer("num_attention_heads");
     if (heads <= 0) {
@@ -43,8 +43,8 @@ public class Llama implements Architecture<LlamaConfig> {
     }
     int kvHeads = json.integer("num_key_value_heads", heads);
     if (kvHeads <= 0 || heads % kvHeads != 0) {
-      throw json.invalid("num_key_value_heads", "a positive divisor of num_attention_heads "
-          + heads);
+      throw json.invalid(
+          "num_key_value_heads", "a positive divisor of num_attention_heads " + heads);
     }
     int headDim = json.integer("head_dim", hidden / heads);
     if (headDim <= 0 || headDim % 2 != 0) {
@@ -58,7 +58,8 @@ public class Llama implements Architecture<LlamaConfig> {
     if (json.has("partial_rotary_factor") && json.number("partial_rotary_factor") != 1.0) {
       throw json.invalid("partial_rotary_factor", "1 (rotary over the whole head)");
     }
-    return new LlamaConfig(type,
+    return new LlamaConfig(
+        type,
         json.integer("vocab_size"),
         hidden,
         json.integer("num_hidden_layers"),
@@ -80,7 +81,8 @@ public class Llama implements Architecture<LlamaConfig> {
   @Override
   public OptionalInt contextLength(JsonFields json) {
     // dynamic NTK scaling exists to run past max_position_embeddings
-    return RopeScaling.parse(json).dependsOnLength() ? OptionalInt.empty()
+    return RopeScaling.parse(json).dependsOnLength()
+        ? OptionalInt.empty()
         : Architecture.super.contextLength(json);
   }
 
@@ -100,7 +102,8 @@ public class Llama implements Architecture<LlamaConfig> {
 
   @Override
   public java.util.Optional<qdm.io.gguf.GgufNames> gguf(LlamaConfig config) {
-    return java.util.Optional.of(LlamaGguf.names(config, !config.modelType().equals("qwen2"), ggufArchitectures(config)));
+    return java.util.Optional.of(
+        LlamaGguf.names(config, !config.modelType().equals("qwen2"), ggufArchitectures(config)));
   }
 
   @Override

@@ -13,8 +13,8 @@ import qdm.model.TlLayout;
 /**
  * The Llama family's hyper-parameters from {@code config.json} ({@code llama}, {@code qwen2},
  * {@code mistral}: one decoder, told apart by their biases and attention window), and the
- * checkpoint layout they imply. The Hugging Face tensor names of the family appear here and
- * nowhere else.
+ * checkpoint layout they imply. The Hugging Face tensor names of the family appear here and nowhere
+ * else.
  *
  * @param modelType the {@code model_type} read
  * @param qkvBias q, k and v projections have biases (Llama's {@code attention_bias}; always in
@@ -48,9 +48,10 @@ public record LlamaConfig(
   static final String FINAL_NORM = "model.norm.weight";
   static final String LM_HEAD = "lm_head.weight";
 
-  private static final List<Pattern> BUFFERS = List.of(
-      Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq"),
-      Pattern.compile("model\\.rotary_emb\\.inv_freq"));
+  private static final List<Pattern> BUFFERS =
+      List.of(
+          Pattern.compile("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq"),
+          Pattern.compile("model\\.rotary_emb\\.inv_freq"));
 
   /** Prefix of the tensors of block {@code i}. */
   static String layer(int i) {
@@ -75,19 +76,23 @@ public record LlamaConfig(
     long kv = (long) numKvHeads * h;
     long ff = intermediateSize;
     List<TensorSpec> t = new ArrayList<>();
-    t.add(TensorSpec.of(EMBED, TensorRole.EMBEDDING, vocabSize, d)
-        .withTl(TlLayout.columns("embed.W_E", vocabSize, d)));
+    t.add(
+        TensorSpec.of(EMBED, TensorRole.EMBEDDING, vocabSize, d)
+            .withTl(TlLayout.columns("embed.W_E", vocabSize, d)));
     for (int i = 0; i < numLayers; i++) {
       String p = layer(i);
       String tl = "blocks." + i + ".";
       t.add(TensorSpec.of(p + "input_layernorm.weight", TensorRole.NORM, d));
       // TL's W_Q [n_heads, d_model, d_head] and (GQA) _W_K, _W_V [n_kv_heads, d_model, d_head]
-      t.add(TensorSpec.of(p + "self_attn.q_proj.weight", TensorRole.DECODER_LINEAR, q, d)
-          .withTl(perHeadDim(tl + "attn.W_Q", numHeads, h, d)));
-      t.add(TensorSpec.of(p + "self_attn.k_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
-          .withTl(perHeadDim(tl + "attn._W_K", numKvHeads, h, d)));
-      t.add(TensorSpec.of(p + "self_attn.v_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
-          .withTl(perHeadDim(tl + "attn._W_V", numKvHeads, h, d)));
+      t.add(
+          TensorSpec.of(p + "self_attn.q_proj.weight", TensorRole.DECODER_LINEAR, q, d)
+              .withTl(perHeadDim(tl + "attn.W_Q", numHeads, h, d)));
+      t.add(
+          TensorSpec.of(p + "self_attn.k_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
+              .withTl(perHeadDim(tl + "attn._W_K", numKvHeads, h, d)));
+      t.add(
+          TensorSpec.of(p + "self_attn.v_proj.weight", TensorRole.DECODER_LINEAR, kv, d)
+              .withTl(perHeadDim(tl + "attn._W_V", numKvHeads, h, d)));
       if (qkvBias) {
         t.add(TensorSpec.of(p + "self_attn.q_proj.bias", TensorRole.BIAS, q));
         t.add(TensorSpec.of(p + "self_attn.k_proj.bias", TensorRole.BIAS, kv));
@@ -95,18 +100,22 @@ public record LlamaConfig(
       }
       // W_O [n_heads, d_head, d_model], W_gate / W_in [d_model, d_mlp], W_out [d_mlp, d_model]:
       // the last axis is the HF rows
-      t.add(TensorSpec.of(p + "self_attn.o_proj.weight", TensorRole.DECODER_LINEAR, d, q)
-          .withTl(TlLayout.rows(tl + "attn.W_O", new long[] {d, q})));
+      t.add(
+          TensorSpec.of(p + "self_attn.o_proj.weight", TensorRole.DECODER_LINEAR, d, q)
+              .withTl(TlLayout.rows(tl + "attn.W_O", new long[] {d, q})));
       if (outputBias) {
         t.add(TensorSpec.of(p + "self_attn.o_proj.bias", TensorRole.BIAS, d));
       }
       t.add(TensorSpec.of(p + "post_attention_layernorm.weight", TensorRole.NORM, d));
-      t.add(TensorSpec.of(p + "mlp.gate_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
-          .withTl(TlLayout.rows(tl + "mlp.W_gate", new long[] {ff, d})));
-      t.add(TensorSpec.of(p + "mlp.up_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
-          .withTl(TlLayout.rows(tl + "mlp.W_in", new long[] {ff, d})));
-      t.add(TensorSpec.of(p + "mlp.down_proj.weight", TensorRole.DECODER_LINEAR, d, ff)
-          .withTl(TlLayout.rows(tl + "mlp.W_out", new long[] {d, ff})));
+      t.add(
+          TensorSpec.of(p + "mlp.gate_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
+              .withTl(TlLayout.rows(tl + "mlp.W_gate", new long[] {ff, d})));
+      t.add(
+          TensorSpec.of(p + "mlp.up_proj.weight", TensorRole.DECODER_LINEAR, ff, d)
+              .withTl(TlLayout.rows(tl + "mlp.W_in", new long[] {ff, d})));
+      t.add(
+          TensorSpec.of(p + "mlp.down_proj.weight", TensorRole.DECODER_LINEAR, d, ff)
+              .withTl(TlLayout.rows(tl + "mlp.W_out", new long[] {d, ff})));
       if (mlpBias) {
         t.add(TensorSpec.of(p + "mlp.gate_proj.bias", TensorRole.BIAS, ff));
         t.add(TensorSpec.of(p + "mlp.up_proj.bias", TensorRole.BIAS, ff));
@@ -115,9 +124,11 @@ public record LlamaConfig(
     }
     t.add(TensorSpec.of(FINAL_NORM, TensorRole.NORM, d));
     TlLayout unembed = TlLayout.rows("unembed.W_U", new long[] {vocabSize, d});
-    t.add((tiedEmbeddings
-        ? TensorSpec.tied(LM_HEAD, EMBED, TensorRole.LM_HEAD, vocabSize, d)
-        : TensorSpec.of(LM_HEAD, TensorRole.LM_HEAD, vocabSize, d)).withTl(unembed));
+    t.add(
+        (tiedEmbeddings
+                ? TensorSpec.tied(LM_HEAD, EMBED, TensorRole.LM_HEAD, vocabSize, d)
+                : TensorSpec.of(LM_HEAD, TensorRole.LM_HEAD, vocabSize, d))
+            .withTl(unembed));
     return t;
   }
 

@@ -5,8 +5,8 @@ import qdm.io.gguf.GgufNames.Undo;
 
 /**
  * Llama, Mistral and Qwen2 in GGUF. llama.cpp's converter permutes the rows of Llama's and
- * Mistral's q_proj and k_proj (weights and biases) into interleaved rotary pairs; Qwen2 is
- * stored as transformers has it. Llama 3's {@code rope_freqs} is computed from config.json.
+ * Mistral's q_proj and k_proj (weights and biases) into interleaved rotary pairs; Qwen2 is stored
+ * as transformers has it. Llama 3's {@code rope_freqs} is computed from config.json.
  */
 public final class LlamaGguf {
   private LlamaGguf() {}

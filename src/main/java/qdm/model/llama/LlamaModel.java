@@ -13,13 +13,13 @@ import qdm.model.Transformer;
 import qdm.model.Weights;
 
 /**
- * The Llama-family forward pass (transformers' {@code LlamaForCausalLM}, {@code
- * Qwen2ForCausalLM}, {@code MistralForCausalLM}, eager attention).
+ * The Llama-family forward pass (transformers' {@code LlamaForCausalLM}, {@code Qwen2ForCausalLM},
+ * {@code MistralForCausalLM}, eager attention).
  *
  * <p>Block: {@code h = x + o_proj(attn(rms(x)))}, {@code out = h + down(silu(gate(n)) * up(n))}
  * with {@code n = rms(h)}; grouped-query attention with rotary embedding over the whole head
- * (rotate-half, frequencies scaled as {@code rope_scaling} says); scores scaled by
- * {@code 1 / sqrt(head_dim)}; a sliding window in every layer for Mistral.
+ * (rotate-half, frequencies scaled as {@code rope_scaling} says); scores scaled by {@code 1 /
+ * sqrt(head_dim)}; a sliding window in every layer for Mistral.
  */
 final class LlamaModel extends Transformer {
   private final LlamaConfig config;
@@ -32,11 +32,22 @@ final class LlamaModel extends Transformer {
 
   /** The tensors of one block; biases are null where the config has none. */
   private record Layer(
-      NDArray inputNorm, NDArray postAttnNorm, // (d)
-      NDArray q, NDArray qBias, NDArray k, NDArray kBias, NDArray v, NDArray vBias, // (H*hd, d)
-      NDArray o, NDArray oBias, // (d, H*hd)
-      NDArray gate, NDArray gateBias, NDArray up, NDArray upBias, // (ff, d)
-      NDArray down, NDArray downBias) {} // (d, ff)
+      NDArray inputNorm,
+      NDArray postAttnNorm, // (d)
+      NDArray q,
+      NDArray qBias,
+      NDArray k,
+      NDArray kBias,
+      NDArray v,
+      NDArray vBias, // (H*hd, d)
+      NDArray o,
+      NDArray oBias, // (d, H*hd)
+      NDArray gate,
+      NDArray gateBias,
+      NDArray up,
+      NDArray upBias, // (ff, d)
+      NDArray down,
+      NDArray downBias) {} // (d, ff)
 
   LlamaModel(LlamaConfig config, Weights w) {
     super(w);
@@ -46,21 +57,22 @@ final class LlamaModel extends Transformer {
       String p = LlamaConfig.layer(i);
       String a = p + "self_attn.";
       String m = p + "mlp.";
-      layers[i] = new Layer(
-          w.get(p + "input_layernorm.weight"), w.get(p + "post_attention_layernorm.weight"),
-          w.get(a + "q_proj.weight"), optional(w, a + "q_proj.bias"),
-          w.get(a + "k_proj.weight"), optional(w, a + "k_proj.bias"),
-          w.get(a + "v_proj.weight"), optional(w, a + "v_proj.bias"),
-          w.get(a + "o_proj.weight"), optional(w, a + "o_proj.bias"),
-          w.get(m + "gate_proj.weight"), optional(w, m + "gate_proj.bias"),
-          w.get(m + "up_proj.weight"), optional(w, m + "up_proj.bias"),
-          w.get(m + "down_proj.weight"), optional(w, m + "down_proj.bias"));
+      layers[i] =
+          new Layer(
+              w.get(p + "input_layernorm.weight"), w.get(p + "post_attention_layernorm.weight"),
+              w.get(a + "q_proj.weight"), optional(w, a + "q_proj.bias"),
+              w.get(a + "k_proj.weight"), optional(w, a + "k_proj.bias"),
+              w.get(a + "v_proj.weight"), optional(w, a + "v_proj.bias"),
+              w.get(a + "o_proj.weight"), optional(w, a + "o_proj.bias"),
+              w.get(m + "gate_proj.weight"), optional(w, m + "gate_proj.bias"),
+              w.get(m + "up_proj.weight"), optional(w, m + "up_proj.bias"),
+              w.get(m + "down_proj.weight"), optional(w, m + "down_proj.bias"));
     }
     this.embed = w.get(LlamaConfig.EMBED);
     this.finalNorm = w.get(LlamaConfig.FINAL_NORM);
     this.lmHead = w.get(LlamaConfig.LM_HEAD);
-    this.rope = new Rope(config.headDim(), config.headDim(), config.ropeTheta(),
-        config.ropeScaling());
+    this.rope =
+        new Rope(config.headDim(), config.headDim(), config.ropeTheta(), config.ropeScaling());
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
   }
 
@@ -100,14 +112,17 @@ final class LlamaModel extends Transformer {
   private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
     Rope.Tables tables = positions.rope();
     // q/k/v projections, split into heads, rotary on q and k
-    NDArray q = tables.apply(Attention.splitHeads(Ops.linear(x, l.q, l.qBias),
-        config.numHeads(), config.headDim()));
-    NDArray k = tables.apply(Attention.splitHeads(Ops.linear(x, l.k, l.kBias),
-        config.numKvHeads(), config.headDim()));
-    NDArray v = Attention.splitHeads(Ops.linear(x, l.v, l.vBias), config.numKvHeads(),
-        config.headDim());
-    NDArray context = Attention.attend(q, k, v, positions.mask(config.slidingWindow()),
-        attentionScale, 0f);
+    NDArray q =
+        tables.apply(
+            Attention.splitHeads(Ops.linear(x, l.q, l.qBias), config.numHeads(), config.headDim()));
+    NDArray k =
+        tables.apply(
+            Attention.splitHeads(
+                Ops.linear(x, l.k, l.kBias), config.numKvHeads(), config.headDim()));
+    NDArray v =
+        Attention.splitHeads(Ops.linear(x, l.v, l.vBias), config.numKvHeads(), config.headDim());
+    NDArray context =
+        Attention.attend(q, k, v, positions.mask(config.slidingWindow()), attentionScale, 0f);
     taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.o, l.oBias);
   }

@@ -11,22 +11,39 @@ import qdm.model.TlFolds;
 import qdm.model.Weights;
 
 /**
- * Llama-family weights as TransformerLens v2's {@code from_pretrained} processes them. An
- * RMSNorm model: {@code fold_layer_norm} folds only the norms' weights (input norm into
- * q/k/v, post-attention norm into gate/up, final norm into the head, which thereby stops being
- * tied), nothing is centred over d_model ({@code center_writing_weights} needs LayerNorm), the
- * head loses its mean over the vocabulary ({@code center_unembed}: no soft-cap here), and the
- * value biases (Qwen2 has them) fold into the attention output's bias, which becomes a tensor of
- * its own ({@code b_O += W_O b_V}, each kv head's bias repeated for its query heads).
+ * Llama-family weights as TransformerLens v2's {@code from_pretrained} processes them. An RMSNorm
+ * model: {@code fold_layer_norm} folds only the norms' weights (input norm into q/k/v,
+ * post-attention norm into gate/up, final norm into the head, which thereby stops being tied),
+ * nothing is centred over d_model ({@code center_writing_weights} needs LayerNorm), the head loses
+ * its mean over the vocabulary ({@code center_unembed}: no soft-cap here), and the value biases
+ * (Qwen2 has them) fold into the attention output's bias, which becomes a tensor of its own ({@code
+ * b_O += W_O b_V}, each kv head's bias repeated for its query heads).
  */
 final class LlamaTlProcessing {
   private LlamaTlProcessing() {}
 
   static Architecture.Processed<LlamaConfig> apply(LlamaConfig c, Weights raw) {
-    LlamaConfig out = c.qkvBias() && !c.outputBias() ? new LlamaConfig(c.modelType(),
-        c.vocabSize(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
-        c.intermediateSize(), c.rmsNormEps(), c.ropeTheta(), c.ropeScaling(), true, true,
-        c.mlpBias(), c.slidingWindow(), c.tiedEmbeddings(), c.activation()) : c;
+    LlamaConfig out =
+        c.qkvBias() && !c.outputBias()
+            ? new LlamaConfig(
+                c.modelType(),
+                c.vocabSize(),
+                c.hiddenSize(),
+                c.numLayers(),
+                c.numHeads(),
+                c.numKvHeads(),
+                c.headDim(),
+                c.intermediateSize(),
+                c.rmsNormEps(),
+                c.ropeTheta(),
+                c.ropeScaling(),
+                true,
+                true,
+                c.mlpBias(),
+                c.slidingWindow(),
+                c.tiedEmbeddings(),
+                c.activation())
+            : c;
     Map<String, TensorSpec> specs = new LinkedHashMap<>();
     for (TensorSpec s : out.tensors()) {
       specs.put(s.name(), s);
@@ -41,9 +58,18 @@ final class LlamaTlProcessing {
       String p = LlamaConfig.layer(i);
       String a = p + "self_attn.";
       String m = p + "mlp.";
-      TlFolds.foldRms(t, p + "input_layernorm.weight", false, a + "q_proj.weight",
-          a + "k_proj.weight", a + "v_proj.weight");
-      TlFolds.foldRms(t, p + "post_attention_layernorm.weight", false, m + "gate_proj.weight",
+      TlFolds.foldRms(
+          t,
+          p + "input_layernorm.weight",
+          false,
+          a + "q_proj.weight",
+          a + "k_proj.weight",
+          a + "v_proj.weight");
+      TlFolds.foldRms(
+          t,
+          p + "post_attention_layernorm.weight",
+          false,
+          m + "gate_proj.weight",
           m + "up_proj.weight");
     }
     TlFolds.foldRms(t, LlamaConfig.FINAL_NORM, false, LlamaConfig.LM_HEAD);
@@ -68,8 +94,10 @@ final class LlamaTlProcessing {
       }
       NDArray o = t.get(a + "o_proj.weight");
       NDArray bV = o.getManager().create(repeated);
-      NDArray bO = t.containsKey(a + "o_proj.bias") ? t.get(a + "o_proj.bias")
-          : o.getManager().zeros(new Shape(c.hiddenSize()));
+      NDArray bO =
+          t.containsKey(a + "o_proj.bias")
+              ? t.get(a + "o_proj.bias")
+              : o.getManager().zeros(new Shape(c.hiddenSize()));
       t.put(a + "o_proj.bias", bO.add(TlFolds.times(o, bV)));
       t.put(a + "v_proj.bias", vBias.zerosLike());
     }

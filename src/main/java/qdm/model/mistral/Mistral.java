@@ -6,9 +6,9 @@ import qdm.model.llama.Llama;
 import qdm.model.llama.LlamaConfig;
 
 /**
- * The {@code mistral} architecture: the Llama decoder without biases, each query attending to
- * the last {@code sliding_window} keys (itself included) in every layer; a null window (Mistral
- * 7B v0.2 and later) is plain causal attention.
+ * The {@code mistral} architecture: the Llama decoder without biases, each query attending to the
+ * last {@code sliding_window} keys (itself included) in every layer; a null window (Mistral 7B v0.2
+ * and later) is plain causal attention.
  */
 public final class Mistral extends Llama {
 

@@ -26,8 +26,12 @@ public final class GptNeoX implements Architecture<GptNeoXConfig> {
     int headDim = hidden / heads;
     int rotaryDims = (int) (headDim * rotaryPct);
     if (rotaryPct < 0 || rotaryPct > 1 || rotaryDims % 2 != 0) {
-      throw json.invalid("rotary_pct", "a fraction in [0, 1] giving an even number of rotary "
-          + "dims per head (head dim " + headDim + ")");
+      throw json.invalid(
+          "rotary_pct",
+          "a fraction in [0, 1] giving an even number of rotary "
+              + "dims per head (head dim "
+              + headDim
+              + ")");
     }
     String act = json.string("hidden_act", "gelu");
     Activation activation = Activation.fromHf(act);

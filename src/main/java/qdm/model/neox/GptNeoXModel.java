@@ -32,12 +32,18 @@ final class GptNeoXModel extends Transformer {
 
   /** The tensors of one block. Biases are null when the config has none. */
   private record Layer(
-      NDArray ln1Weight, NDArray ln1Bias, // input_layernorm (d)
-      NDArray ln2Weight, NDArray ln2Bias, // post_attention_layernorm (d)
-      NDArray qkv, NDArray qkvBias, // (3d, d): rows of head h are [q | k | v]
-      NDArray out, NDArray outBias, // attention.dense (d, d)
-      NDArray up, NDArray upBias, // mlp.dense_h_to_4h (ff, d)
-      NDArray down, NDArray downBias) {} // mlp.dense_4h_to_h (d, ff)
+      NDArray ln1Weight,
+      NDArray ln1Bias, // input_layernorm (d)
+      NDArray ln2Weight,
+      NDArray ln2Bias, // post_attention_layernorm (d)
+      NDArray qkv,
+      NDArray qkvBias, // (3d, d): rows of head h are [q | k | v]
+      NDArray out,
+      NDArray outBias, // attention.dense (d, d)
+      NDArray up,
+      NDArray upBias, // mlp.dense_h_to_4h (ff, d)
+      NDArray down,
+      NDArray downBias) {} // mlp.dense_4h_to_h (d, ff)
 
   GptNeoXModel(GptNeoXConfig config, Weights w) {
     super(w);
@@ -45,22 +51,27 @@ final class GptNeoXModel extends Transformer {
     this.layers = new Layer[config.numLayers()];
     for (int i = 0; i < layers.length; i++) {
       String p = GptNeoXConfig.layer(i);
-      layers[i] = new Layer(
-          w.get(p + "input_layernorm.weight"), w.get(p + "input_layernorm.bias"),
-          w.get(p + "post_attention_layernorm.weight"), w.get(p + "post_attention_layernorm.bias"),
-          w.get(p + "attention.query_key_value.weight"),
-          config.attentionBias() ? w.get(p + "attention.query_key_value.bias") : null,
-          w.get(p + "attention.dense.weight"),
-          config.attentionBias() ? w.get(p + "attention.dense.bias") : null,
-          w.get(p + "mlp.dense_h_to_4h.weight"), w.get(p + "mlp.dense_h_to_4h.bias"),
-          w.get(p + "mlp.dense_4h_to_h.weight"), w.get(p + "mlp.dense_4h_to_h.bias"));
+      layers[i] =
+          new Layer(
+              w.get(p + "input_layernorm.weight"),
+              w.get(p + "input_layernorm.bias"),
+              w.get(p + "post_attention_layernorm.weight"),
+              w.get(p + "post_attention_layernorm.bias"),
+              w.get(p + "attention.query_key_value.weight"),
+              config.attentionBias() ? w.get(p + "attention.query_key_value.bias") : null,
+              w.get(p + "attention.dense.weight"),
+              config.attentionBias() ? w.get(p + "attention.dense.bias") : null,
+              w.get(p + "mlp.dense_h_to_4h.weight"),
+              w.get(p + "mlp.dense_h_to_4h.bias"),
+              w.get(p + "mlp.dense_4h_to_h.weight"),
+              w.get(p + "mlp.dense_4h_to_h.bias"));
     }
     this.embed = w.get(GptNeoXConfig.EMBED);
     this.finalNormWeight = w.get(GptNeoXConfig.FINAL_NORM + "weight");
     this.finalNormBias = w.get(GptNeoXConfig.FINAL_NORM + "bias");
     this.lmHead = w.get(GptNeoXConfig.LM_HEAD);
-    this.lmHeadBias = w.has(GptNeoXTlProcessing.LM_HEAD_BIAS)
-        ? w.get(GptNeoXTlProcessing.LM_HEAD_BIAS) : null;
+    this.lmHeadBias =
+        w.has(GptNeoXTlProcessing.LM_HEAD_BIAS) ? w.get(GptNeoXTlProcessing.LM_HEAD_BIAS) : null;
     this.rope = new Rope(config.headDim(), config.rotaryDims(), config.ropeTheta());
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
   }

@@ -12,25 +12,27 @@ import qdm.model.TlLayout;
 import qdm.model.Weights;
 
 /**
- * GPT-NeoX weights as TransformerLens v2's {@code HookedTransformer.from_pretrained} processes
- * them ({@code load_and_process_state_dict} with its defaults), written on the Hugging Face
- * tensors. In TL's order:
+ * GPT-NeoX weights as TransformerLens v2's {@code HookedTransformer.from_pretrained} processes them
+ * ({@code load_and_process_state_dict} with its defaults), written on the Hugging Face tensors. In
+ * TL's order:
+ *
  * <ol>
- *   <li>{@code fold_layer_norm}: each LayerNorm's bias goes into the next layer's bias through
- *       its weight ({@code b += W b_ln}), its weight into the columns ({@code W *= w_ln}), and
- *       the weights reading the normalized stream are centred over d_model (each output row's
- *       mean over its inputs removed); the final LayerNorm goes into the unembedding, whose
- *       folded bias {@code b_U} is a new tensor, {@code embed_out.bias};
- *   <li>{@code center_writing_weights}: the embedding, attention output and MLP output weights
- *       and biases lose their mean over d_model, so nothing is written along the all-ones
- *       direction that every LayerNorm removes;
- *   <li>{@code center_unembed}: the unembedding loses its mean over the vocabulary (log-probs
- *       do not change, logits do);
+ *   <li>{@code fold_layer_norm}: each LayerNorm's bias goes into the next layer's bias through its
+ *       weight ({@code b += W b_ln}), its weight into the columns ({@code W *= w_ln}), and the
+ *       weights reading the normalized stream are centred over d_model (each output row's mean over
+ *       its inputs removed); the final LayerNorm goes into the unembedding, whose folded bias
+ *       {@code b_U} is a new tensor, {@code embed_out.bias};
+ *   <li>{@code center_writing_weights}: the embedding, attention output and MLP output weights and
+ *       biases lose their mean over d_model, so nothing is written along the all-ones direction
+ *       that every LayerNorm removes;
+ *   <li>{@code center_unembed}: the unembedding loses its mean over the vocabulary (log-probs do
+ *       not change, logits do);
  *   <li>{@code fold_value_biases}: {@code b_O += W_O b_V}, {@code b_V = 0} (attention rows sum to
  *       one, so the value bias is a constant).
  * </ol>
- * The norms become identities (weight 1, bias 0). A tied unembedding becomes a tensor of its
- * own (it is scaled and centred differently from the embedding). Computed in float32.
+ *
+ * The norms become identities (weight 1, bias 0). A tied unembedding becomes a tensor of its own
+ * (it is scaled and centred differently from the embedding). Computed in float32.
  */
 final class GptNeoXTlProcessing {
   /** The folded unembedding bias TL calls {@code unembed.b_U}: not in HF's GPT-NeoX. */
@@ -40,17 +42,35 @@ final class GptNeoXTlProcessing {
 
   static Architecture.Processed<GptNeoXConfig> apply(GptNeoXConfig c, Weights raw) {
     // folding ln1.b creates QKV biases: a model without them gets them
-    GptNeoXConfig out = c.attentionBias() ? c : new GptNeoXConfig(c.vocabSize(),
-        c.hiddenSize(), c.numLayers(), c.numHeads(), c.intermediateSize(), c.rotaryDims(),
-        c.ropeTheta(), c.layerNormEps(), c.parallelResidual(), true, c.tiedEmbeddings(),
-        c.activation());
+    GptNeoXConfig out =
+        c.attentionBias()
+            ? c
+            : new GptNeoXConfig(
+                c.vocabSize(),
+                c.hiddenSize(),
+                c.numLayers(),
+                c.numHeads(),
+                c.intermediateSize(),
+                c.rotaryDims(),
+                c.ropeTheta(),
+                c.layerNormEps(),
+                c.parallelResidual(),
+                true,
+                c.tiedEmbeddings(),
+                c.activation());
     Map<String, TensorSpec> specs = new LinkedHashMap<>();
     for (TensorSpec s : out.tensors()) {
       specs.put(s.name(), s);
     }
     long vocab = c.vocabSize();
-    specs.put(LM_HEAD_BIAS, new TensorSpec(LM_HEAD_BIAS, new long[] {vocab}, TensorRole.BIAS,
-        java.util.Optional.empty(), TlLayout.rows("unembed.b_U", new long[] {vocab})));
+    specs.put(
+        LM_HEAD_BIAS,
+        new TensorSpec(
+            LM_HEAD_BIAS,
+            new long[] {vocab},
+            TensorRole.BIAS,
+            java.util.Optional.empty(),
+            TlLayout.rows("unembed.b_U", new long[] {vocab})));
     Weights processed = raw.replaceWith(w -> process(c, w), specs);
     return new Architecture.Processed<>(out, processed);
   }

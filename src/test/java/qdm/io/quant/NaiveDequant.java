@@ -4,11 +4,11 @@ import qdm.io.SafetensorsFile;
 import qdm.testing.HalfFloats;
 
 /**
- * Element-by-element dequantizers written from the formats' definitions, independent of the
- * stores: every code is read as {@code bits} consecutive bits of a little-endian bit stream at
- * the element's bit position (which is what GPTQ's 2/3/4/8-bit packing, compressed-tensors'
- * packing and bitsandbytes' byte pairs amount to), AWQ's nibble through AutoAWQ's
- * AWQ_REVERSE_ORDER, and half rounding through {@link HalfFloats}.
+ * Element-by-element dequantizers written from the formats' definitions, independent of the stores:
+ * every code is read as {@code bits} consecutive bits of a little-endian bit stream at the
+ * element's bit position (which is what GPTQ's 2/3/4/8-bit packing, compressed-tensors' packing and
+ * bitsandbytes' byte pairs amount to), AWQ's nibble through AutoAWQ's AWQ_REVERSE_ORDER, and half
+ * rounding through {@link HalfFloats}.
  */
 final class NaiveDequant {
   private NaiveDequant() {}
@@ -83,7 +83,8 @@ final class NaiveDequant {
   }
 
   static float round(String dtype, float x) {
-    return dtype.equals("F16") ? HalfFloats.roundF16(x)
+    return dtype.equals("F16")
+        ? HalfFloats.roundF16(x)
         : dtype.equals("BF16") ? HalfFloats.roundBf16(x) : x;
   }
 
@@ -105,13 +106,16 @@ final class NaiveDequant {
     for (int o = 0; o < out; o++) {
       for (int i = 0; i < in; i++) {
         int g = i / gs;
-        int q = packed ? bitsAt(codes, o * cols, (long) i * bits, bits) - offset
-            : (int) codes[o * in + i];
+        int q =
+            packed
+                ? bitsAt(codes, o * cols, (long) i * bits, bits) - offset
+                : (int) codes[o * in + i];
         int zero = 0;
         if (zeros) {
-          zero = zPacked
-              ? bitsAt(column(z, zRows, groups, g), 0, (long) o * bits, bits) - offset
-              : (int) z[o * groups + g];
+          zero =
+              zPacked
+                  ? bitsAt(column(z, zRows, groups, g), 0, (long) o * bits, bits) - offset
+                  : (int) z[o * groups + g];
         }
         w[o * in + i] = round(dtype, (q - zero) * s[o * groups + g]);
       }
@@ -119,8 +123,7 @@ final class NaiveDequant {
     return w;
   }
 
-  static float[] bnb4(SafetensorsFile f, String weight, int blocksize, String dtype,
-      float offset) {
+  static float[] bnb4(SafetensorsFile f, String weight, int blocksize, String dtype, float offset) {
     long[] packed = f.readLongs(weight);
     float[] map = f.readFloats(weight + ".quant_map");
     boolean nested = f.names().contains(weight + ".nested_absmax");

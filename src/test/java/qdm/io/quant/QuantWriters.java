@@ -21,24 +21,28 @@ import qdm.model.TensorSpec;
 import qdm.testing.RawSafetensors;
 
 /**
- * Writes quantized checkpoints of a dense model directory the way the quantization libraries
- * lay them out (GPTQ / AutoGPTQ and GPTQModel, AutoAWQ, compressed-tensors, bitsandbytes as
- * transformers serializes it), for tests. The codes come from plain round-to-nearest of the
- * dense weights (what the libraries' calibration would choose differently does not matter to
- * the layout); packing is written from the projects' packing rules, as bit streams, not with
- * QDM's unpacking code.
+ * Writes quantized checkpoints of a dense model directory the way the quantization libraries lay
+ * them out (GPTQ / AutoGPTQ and GPTQModel, AutoAWQ, compressed-tensors, bitsandbytes as
+ * transformers serializes it), for tests. The codes come from plain round-to-nearest of the dense
+ * weights (what the libraries' calibration would choose differently does not matter to the layout);
+ * packing is written from the projects' packing rules, as bit streams, not with QDM's unpacking
+ * code.
  */
 public final class QuantWriters {
   private QuantWriters() {}
 
   /** The dense model: its config.json and every tensor, with the decoder linear names. */
-  public record Dense(Path dir, JsonObject config, Map<String, float[]> values,
-      Map<String, long[]> shapes, List<String> linear) {}
+  public record Dense(
+      Path dir,
+      JsonObject config,
+      Map<String, float[]> values,
+      Map<String, long[]> shapes,
+      List<String> linear) {}
 
   public static Dense read(Path dir) {
     try {
-      JsonObject config = JsonParser.parseString(Files.readString(dir.resolve("config.json")))
-          .getAsJsonObject();
+      JsonObject config =
+          JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
       ModelConfig mc = Model.readConfig(ModelFiles.of(dir));
       List<String> linear = new ArrayList<>();
       for (TensorSpec s : mc.tensors()) {
@@ -120,14 +124,14 @@ public final class QuantWriters {
   // ---------------------------------------------------------------------------------- GPTQ
 
   /**
-   * GPTQ: codes of column i of W^T packed into qweight [in * bits / 32, out] as a bit stream
-   * down each output column; zero points [groups, out * bits / 32] as a bit stream along each
-   * group's row, stored minus one unless {@code v2}; scales [groups, out] float16; g_idx [in].
-   * With {@code actOrder} the columns are grouped by a random permutation (what act-order's
-   * column ordering leaves in g_idx).
+   * GPTQ: codes of column i of W^T packed into qweight [in * bits / 32, out] as a bit stream down
+   * each output column; zero points [groups, out * bits / 32] as a bit stream along each group's
+   * row, stored minus one unless {@code v2}; scales [groups, out] float16; g_idx [in]. With {@code
+   * actOrder} the columns are grouped by a random permutation (what act-order's column ordering
+   * leaves in g_idx).
    */
-  public static Path gptq(Dense d, Path out, int bits, int group, boolean actOrder, boolean v2,
-      long seed) {
+  public static Path gptq(
+      Dense d, Path out, int bits, int group, boolean actOrder, boolean v2, long seed) {
     RawSafetensors st = new RawSafetensors();
     copyOthers(d, st);
     int maxq = (1 << bits) - 1;
@@ -276,12 +280,18 @@ public final class QuantWriters {
 
   /**
    * compressed-tensors. {@code packed}: pack-quantized (codes + 2^(bits-1) as a bit stream along
-   * each row of weight_packed; asymmetric zero points packed the same way down each group's
-   * column, as newer versions write them). Otherwise int-quantized: int8 codes in
-   * {@code weight}. {@code group} 0 = per channel. Scales in {@code scaleDtype}.
+   * each row of weight_packed; asymmetric zero points packed the same way down each group's column,
+   * as newer versions write them). Otherwise int-quantized: int8 codes in {@code weight}. {@code
+   * group} 0 = per channel. Scales in {@code scaleDtype}.
    */
-  static Path compressedTensors(Dense d, Path out, boolean packed, int bits, int group,
-      boolean symmetric, String scaleDtype) {
+  static Path compressedTensors(
+      Dense d,
+      Path out,
+      boolean packed,
+      int bits,
+      int group,
+      boolean symmetric,
+      String scaleDtype) {
     RawSafetensors st = new RawSafetensors();
     copyOthers(d, st);
     int lo = -(1 << (bits - 1));
@@ -314,8 +324,10 @@ public final class QuantWriters {
             s = Math.max((mx - mn) / (hi - lo), 1e-6f);
             z = Math.round(-mn / s) + lo;
           }
-          s = scaleDtype.equals("F16") ? f16(s) : scaleDtype.equals("BF16")
-              ? Floats.bf16ToFloat(Floats.floatToBf16(s)) : s;
+          s =
+              scaleDtype.equals("F16")
+                  ? f16(s)
+                  : scaleDtype.equals("BF16") ? Floats.bf16ToFloat(Floats.floatToBf16(s)) : s;
           scale[oo * groups + g] = s;
           zero[oo * groups + g] = Math.max(lo, Math.min(hi, z));
           for (int k = 0; k < gs; k++) {
@@ -388,11 +400,24 @@ public final class QuantWriters {
   // ------------------------------------------------------------------------- bitsandbytes
 
   /** bitsandbytes' NF4 code values (the normal-float 4-bit data type). */
-  static final float[] NF4 = {-1.0f, -0.6961928009986877f, -0.5250730514526367f,
-      -0.39491748809814453f, -0.28444138169288635f, -0.18477343022823334f,
-      -0.09105003625154495f, 0.0f, 0.07958029955625534f, 0.16093020141124725f,
-      0.24611230194568634f, 0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f,
-      0.7229568362236023f, 1.0f};
+  static final float[] NF4 = {
+    -1.0f,
+    -0.6961928009986877f,
+    -0.5250730514526367f,
+    -0.39491748809814453f,
+    -0.28444138169288635f,
+    -0.18477343022823334f,
+    -0.09105003625154495f,
+    0.0f,
+    0.07958029955625534f,
+    0.16093020141124725f,
+    0.24611230194568634f,
+    0.33791524171829224f,
+    0.44070982933044434f,
+    0.5626170039176941f,
+    0.7229568362236023f,
+    1.0f
+  };
 
   static int nearest(float[] code, float x) {
     int best = 0;

@@ -21,12 +21,11 @@ import qdm.testing.Reference;
 
 /**
  * GPTQ (2/3/4/8 bits, groups, per channel, act-order, both zero-point conventions), AWQ,
- * compressed-tensors (pack-quantized sym / asym, int-quantized per channel) and bitsandbytes
- * (NF4 with and without double quantization, int8) checkpoints of the Llama and GPT-NeoX
- * references, written by {@link QuantWriters}. Oracles: every dequantized weight equals
- * {@link NaiveDequant} bit for bit, every other tensor the dense file's; and {@code jobs/qdm
- * forward} on the checkpoint equals the forward pass on a dense safetensors copy of the naive
- * weights (1e-5).
+ * compressed-tensors (pack-quantized sym / asym, int-quantized per channel) and bitsandbytes (NF4
+ * with and without double quantization, int8) checkpoints of the Llama and GPT-NeoX references,
+ * written by {@link QuantWriters}. Oracles: every dequantized weight equals {@link NaiveDequant}
+ * bit for bit, every other tensor the dense file's; and {@code jobs/qdm forward} on the checkpoint
+ * equals the forward pass on a dense safetensors copy of the naive weights (1e-5).
  */
 class QuantizedCheckpointsTest {
   @TempDir Path tmp;
@@ -40,13 +39,21 @@ class QuantizedCheckpointsTest {
         SafetensorsFile raw = SafetensorsFile.open(ckpt.resolve("model.safetensors"))) {
       for (String name : dense.values().keySet()) {
         float[] got = store.readFloats(name);
-        float[] want = dense.linear().contains(name) ? naive.apply(raw, name)
-            : dense.values().get(name);
+        float[] want =
+            dense.linear().contains(name) ? naive.apply(raw, name) : dense.values().get(name);
         assertEquals(want.length, got.length, name);
         for (int i = 0; i < want.length; i++) {
           if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i])) {
-            throw new AssertionError(ckpt.getFileName() + " " + name + "[" + i + "]: naive "
-                + want[i] + ", store " + got[i]);
+            throw new AssertionError(
+                ckpt.getFileName()
+                    + " "
+                    + name
+                    + "["
+                    + i
+                    + "]: naive "
+                    + want[i]
+                    + ", store "
+                    + got[i]);
           }
         }
         w.add(name, new HostTensor(dense.shapes().get(name), want));
@@ -64,14 +71,21 @@ class QuantizedCheckpointsTest {
     HostTensor a = forward(ckpt, model, "q");
     HostTensor b = forward(denseDir, model, "d");
     double diff = Reference.maxAbsDiff(b, a);
-    assertTrue(diff <= 1e-5, ckpt.getFileName() + " forward differs from its dense copy by "
-        + diff);
+    assertTrue(
+        diff <= 1e-5, ckpt.getFileName() + " forward differs from its dense copy by " + diff);
   }
 
   private HostTensor forward(Path modelDir, String ref, String tag, String... extra) {
     Path out = tmp.resolve(modelDir.getFileName() + "-" + tag + ".st");
-    String[] base = {"forward", "--model", modelDir.toString(), "--input-ids",
-        Reference.model(ref).resolve("inputs.json").toString(), "--out", out.toString()};
+    String[] base = {
+      "forward",
+      "--model",
+      modelDir.toString(),
+      "--input-ids",
+      Reference.model(ref).resolve("inputs.json").toString(),
+      "--out",
+      out.toString()
+    };
     String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
     System.arraycopy(extra, 0, args, base.length, extra.length);
     Cli.Result r = Cli.run(args);
@@ -91,8 +105,15 @@ class QuantizedCheckpointsTest {
       int bits = c[0];
       boolean act = c[2] == 1;
       boolean v2 = c[3] == 1;
-      Path dir = QuantWriters.gptq(llama, tmp.resolve("gptq" + bits + "g" + c[1] + (act ? "act"
-          : "") + (v2 ? "v2" : "")), bits, c[1], act, v2, 7);
+      Path dir =
+          QuantWriters.gptq(
+              llama,
+              tmp.resolve("gptq" + bits + "g" + c[1] + (act ? "act" : "") + (v2 ? "v2" : "")),
+              bits,
+              c[1],
+              act,
+              v2,
+              7);
       check("llama", dir, (f, n) -> NaiveDequant.gptq(f, module(n), bits, !v2));
     }
   }
@@ -102,8 +123,8 @@ class QuantizedCheckpointsTest {
   void gptqSettingsFromAutoGptqsQuantizeConfigJson() throws java.io.IOException {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
     Path dir = QuantWriters.gptq(llama, tmp.resolve("autogptq"), 4, 32, false, false, 5);
-    JsonObject config = JsonParser.parseString(Files.readString(dir.resolve("config.json")))
-        .getAsJsonObject();
+    JsonObject config =
+        JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
     JsonObject q = config.remove("quantization_config").getAsJsonObject();
     q.remove("quant_method");
     Files.writeString(dir.resolve("config.json"), config.toString());
@@ -114,27 +135,53 @@ class QuantizedCheckpointsTest {
   @Test
   void awqGemm() {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
-    check("llama", QuantWriters.awq(llama, tmp.resolve("awq"), 32),
+    check(
+        "llama",
+        QuantWriters.awq(llama, tmp.resolve("awq"), 32),
         (f, n) -> NaiveDequant.awq(f, module(n), 32));
     QuantWriters.Dense neox = QuantWriters.read(Reference.model("neox"));
-    check("neox", QuantWriters.awq(neox, tmp.resolve("awq-neox"), 32),
+    check(
+        "neox",
+        QuantWriters.awq(neox, tmp.resolve("awq-neox"), 32),
         (f, n) -> NaiveDequant.awq(f, module(n), 32));
   }
 
   @Test
   void compressedTensorsPackedAndInt() {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
-    for (Object[] c : new Object[][] {{true, 4, 32, true, "BF16"}, {true, 4, 32, false, "F16"},
-        {true, 8, 0, true, "BF16"}, {false, 8, 0, true, "F16"}, {false, 8, 32, false, "F32"}}) {
+    for (Object[] c :
+        new Object[][] {
+          {true, 4, 32, true, "BF16"},
+          {true, 4, 32, false, "F16"},
+          {true, 8, 0, true, "BF16"},
+          {false, 8, 0, true, "F16"},
+          {false, 8, 32, false, "F32"}
+        }) {
       boolean packed = (Boolean) c[0];
       int bits = (Integer) c[1];
-      Path dir = QuantWriters.compressedTensors(llama, tmp.resolve("ct" + (packed ? "p" : "i")
-          + bits + "g" + c[2] + (((Boolean) c[3]) ? "sym" : "asym") + c[4]), packed, bits,
-          (Integer) c[2], (Boolean) c[3], (String) c[4]);
-      check("llama", dir, (f, n) -> {
-        long[] s = llama.shapes().get(n);
-        return NaiveDequant.compressedTensors(f, module(n), bits, (int) s[0], (int) s[1]);
-      });
+      Path dir =
+          QuantWriters.compressedTensors(
+              llama,
+              tmp.resolve(
+                  "ct"
+                      + (packed ? "p" : "i")
+                      + bits
+                      + "g"
+                      + c[2]
+                      + (((Boolean) c[3]) ? "sym" : "asym")
+                      + c[4]),
+              packed,
+              bits,
+              (Integer) c[2],
+              (Boolean) c[3],
+              (String) c[4]);
+      check(
+          "llama",
+          dir,
+          (f, n) -> {
+            long[] s = llama.shapes().get(n);
+            return NaiveDequant.compressedTensors(f, module(n), bits, (int) s[0], (int) s[1]);
+          });
     }
   }
 
@@ -143,51 +190,64 @@ class QuantizedCheckpointsTest {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
     for (boolean nested : new boolean[] {false, true}) {
       Path dir = QuantWriters.bnb4(llama, tmp.resolve("nf4" + nested), 64, nested, "bfloat16");
-      check("llama", dir, (f, n) -> {
-        float offset = 0;
-        if (nested) {
-          long[] b = f.readLongs(n + ".quant_state.bitsandbytes__nf4");
-          byte[] j = new byte[b.length];
-          for (int i = 0; i < j.length; i++) {
-            j[i] = (byte) b[i];
-          }
-          JsonObject state = JsonParser.parseString(new String(j,
-              java.nio.charset.StandardCharsets.UTF_8)).getAsJsonObject();
-          offset = state.get("nested_offset").getAsFloat();
-        }
-        return NaiveDequant.bnb4(f, n, 64, "BF16", offset);
-      });
+      check(
+          "llama",
+          dir,
+          (f, n) -> {
+            float offset = 0;
+            if (nested) {
+              long[] b = f.readLongs(n + ".quant_state.bitsandbytes__nf4");
+              byte[] j = new byte[b.length];
+              for (int i = 0; i < j.length; i++) {
+                j[i] = (byte) b[i];
+              }
+              JsonObject state =
+                  JsonParser.parseString(new String(j, java.nio.charset.StandardCharsets.UTF_8))
+                      .getAsJsonObject();
+              offset = state.get("nested_offset").getAsFloat();
+            }
+            return NaiveDequant.bnb4(f, n, 64, "BF16", offset);
+          });
     }
-    check("llama", QuantWriters.bnb8(llama, tmp.resolve("int8")),
+    check(
+        "llama",
+        QuantWriters.bnb8(llama, tmp.resolve("int8")),
         (f, n) -> NaiveDequant.bnb8(f, module(n)));
   }
 
   /**
-   * The simulated counterpart: {@code --compress nf4} on the dense model equals the forward
-   * pass on an NF4 checkpoint of it (blocksize 64, float32 dtype so nothing rounds); double
-   * quantization (scales within a percent) moves the logits far less than NF4 itself.
+   * The simulated counterpart: {@code --compress nf4} on the dense model equals the forward pass on
+   * an NF4 checkpoint of it (blocksize 64, float32 dtype so nothing rounds); double quantization
+   * (scales within a percent) moves the logits far less than NF4 itself.
    */
   @Test
   void simulatedNf4IsTheNf4Checkpoint() {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
     Path dir = QuantWriters.bnb4(llama, tmp.resolve("nf4-f32"), 64, false, "float32");
     HostTensor checkpoint = forward(dir, "llama", "ck");
-    HostTensor simulated = forward(Reference.model("llama"), "llama", "sim", "--compress",
-        "nf4");
+    HostTensor simulated = forward(Reference.model("llama"), "llama", "sim", "--compress", "nf4");
     double diff = Reference.maxAbsDiff(checkpoint, simulated);
     assertTrue(diff <= 1e-6, "nf4 simulated vs checkpoint " + diff);
     HostTensor fp = forward(Reference.model("llama"), "llama", "fp");
     HostTensor dq = forward(Reference.model("llama"), "llama", "dq", "--compress", "nf4:dq");
     double byScales = Reference.maxAbsDiff(simulated, dq);
     double byNf4 = Reference.maxAbsDiff(fp, simulated);
-    assertTrue(byScales > 0 && byScales < byNf4 / 4, "double quantization moved the logits "
-        + byScales + ", NF4 itself " + byNf4);
-    HostTensor b128 = forward(Reference.model("llama"), "llama", "b128", "--compress",
-        "nf4:b128");
+    assertTrue(
+        byScales > 0 && byScales < byNf4 / 4,
+        "double quantization moved the logits " + byScales + ", NF4 itself " + byNf4);
+    HostTensor b128 = forward(Reference.model("llama"), "llama", "b128", "--compress", "nf4:b128");
     assertTrue(Reference.maxAbsDiff(simulated, b128) > 0, "blocksize 128 differs from 64");
-    Cli.Result bad = Cli.run("forward", "--model", Reference.model("llama").toString(),
-        "--input-ids", Reference.model("llama").resolve("inputs.json").toString(), "--out",
-        tmp.resolve("bad.st").toString(), "--compress", "nf4:b100");
+    Cli.Result bad =
+        Cli.run(
+            "forward",
+            "--model",
+            Reference.model("llama").toString(),
+            "--input-ids",
+            Reference.model("llama").resolve("inputs.json").toString(),
+            "--out",
+            tmp.resolve("bad.st").toString(),
+            "--compress",
+            "nf4:b100");
     assertEquals(2, bad.exit(), bad.all());
     assertTrue(bad.err().contains("power of two"), bad.all());
   }
@@ -200,19 +260,25 @@ class QuantizedCheckpointsTest {
   @Test
   void aQuantizedFileWithoutItsConfigIsReadFromItsShapes() throws java.io.IOException {
     QuantWriters.Dense llama = QuantWriters.read(Reference.model("llama"));
-    Path[] dirs = {QuantWriters.gptq(llama, tmp.resolve("alone-gptq"), 4, 32, false, false, 9),
-        QuantWriters.awq(llama, tmp.resolve("alone-awq"), 32),
-        QuantWriters.compressedTensors(llama, tmp.resolve("alone-ct"), true, 4, 32, true,
-            "BF16")};
+    Path[] dirs = {
+      QuantWriters.gptq(llama, tmp.resolve("alone-gptq"), 4, 32, false, false, 9),
+      QuantWriters.awq(llama, tmp.resolve("alone-awq"), 32),
+      QuantWriters.compressedTensors(llama, tmp.resolve("alone-ct"), true, 4, 32, true, "BF16")
+    };
     for (Path dir : dirs) {
-      Path alone = Files.createDirectories(tmp.resolve(dir.getFileName() + "-file"))
-          .resolve("model.safetensors");
+      Path alone =
+          Files.createDirectories(tmp.resolve(dir.getFileName() + "-file"))
+              .resolve("model.safetensors");
       Files.copy(dir.resolve("model.safetensors"), alone);
       HostTensor withConfig = forward(dir, "llama", "cfg");
-      HostTensor fromShapes = forward(Reference.model("llama"), "llama",
-          dir.getFileName() + "-shapes", "--weights", alone.toString());
-      assertEquals(0.0, Reference.maxAbsDiff(withConfig, fromShapes), dir.getFileName()
-          .toString());
+      HostTensor fromShapes =
+          forward(
+              Reference.model("llama"),
+              "llama",
+              dir.getFileName() + "-shapes",
+              "--weights",
+              alone.toString());
+      assertEquals(0.0, Reference.maxAbsDiff(withConfig, fromShapes), dir.getFileName().toString());
     }
   }
 }

@@ -18,10 +18,10 @@ import qdm.probe.ForwardRequest;
 import qdm.testing.Reference;
 
 /**
- * GPT-NeoX variants that have no Hugging Face fixture: the sequential residual
- * ({@code use_parallel_residual = false}) and tied embeddings. Oracle: {@link NaiveGptNeoX}, which
- * is first shown to reproduce the transformers fixture of the parallel model, then run on the
- * variant next to the {@code forward} command.
+ * GPT-NeoX variants that have no Hugging Face fixture: the sequential residual ({@code
+ * use_parallel_residual = false}) and tied embeddings. Oracle: {@link NaiveGptNeoX}, which is first
+ * shown to reproduce the transformers fixture of the parallel model, then run on the variant next
+ * to the {@code forward} command.
  */
 class GptNeoXVariantsTest {
   static final double TOLERANCE = 1e-4;
@@ -31,9 +31,17 @@ class GptNeoXVariantsTest {
   @Test
   void erfMatchesKnownValues() {
     // tabulated values of erf; the oracle needs far less than the 1e-12 asked here
-    double[][] known = {{0, 0}, {0.1, 0.1124629160182849}, {0.5, 0.5204998778130465},
-        {1, 0.8427007929497149}, {2, 0.9953222650189527}, {2.9, 0.9999589021219005},
-        {3, 0.9999779095030014}, {3.5, 0.9999992569016276}, {5, 0.9999999999984626}};
+    double[][] known = {
+      {0, 0},
+      {0.1, 0.1124629160182849},
+      {0.5, 0.5204998778130465},
+      {1, 0.8427007929497149},
+      {2, 0.9953222650189527},
+      {2.9, 0.9999589021219005},
+      {3, 0.9999779095030014},
+      {3.5, 0.9999992569016276},
+      {5, 0.9999999999984626}
+    };
     for (double[] k : known) {
       assertEquals(k[1], NaiveGptNeoX.erf(k[0]), 1e-12, "erf(" + k[0] + ")");
       assertEquals(-k[1], NaiveGptNeoX.erf(-k[0]), 1e-12, "erf(-" + k[0] + ")");
@@ -43,8 +51,8 @@ class GptNeoXVariantsTest {
   @Test
   void naiveOracleReproducesTransformers() {
     Path dir = Reference.model("neox");
-    NaiveGptNeoX naive = new NaiveGptNeoX(dir.resolve("config.json"),
-        dir.resolve("model.safetensors"));
+    NaiveGptNeoX naive =
+        new NaiveGptNeoX(dir.resolve("config.json"), dir.resolve("model.safetensors"));
     assertMatches(naive, dir, dir.resolve("expected.safetensors"));
   }
 
@@ -52,12 +60,13 @@ class GptNeoXVariantsTest {
   void sequentialResidualMatchesTheOracle() throws IOException {
     Path dir = variant("sequential", c -> c.addProperty("use_parallel_residual", false), false);
     Path out = forward(dir);
-    assertMatches(new NaiveGptNeoX(dir.resolve("config.json"), dir.resolve("model.safetensors")),
-        dir, out);
+    assertMatches(
+        new NaiveGptNeoX(dir.resolve("config.json"), dir.resolve("model.safetensors")), dir, out);
     // the flag is honoured: the sequential outputs are not the parallel ones
-    double moved = Reference.maxAbsDiff(
-        Reference.read(Reference.model("neox").resolve("expected.safetensors"), "logits"),
-        Reference.read(out, "logits"));
+    double moved =
+        Reference.maxAbsDiff(
+            Reference.read(Reference.model("neox").resolve("expected.safetensors"), "logits"),
+            Reference.read(out, "logits"));
     assertTrue(moved > 1e-2, "sequential logits moved by only " + moved);
   }
 
@@ -65,16 +74,17 @@ class GptNeoXVariantsTest {
   void tiedEmbeddingsWithoutEmbedOutMatchTheOracle() throws IOException {
     Path dir = variant("tied", c -> c.addProperty("tie_word_embeddings", true), true);
     Path out = forward(dir);
-    assertMatches(new NaiveGptNeoX(dir.resolve("config.json"), dir.resolve("model.safetensors")),
-        dir, out);
+    assertMatches(
+        new NaiveGptNeoX(dir.resolve("config.json"), dir.resolve("model.safetensors")), dir, out);
   }
 
   /**
-   * A copy of the reference model dir with its config edited and, if asked, without
-   * {@code embed_out.weight}.
+   * A copy of the reference model dir with its config edited and, if asked, without {@code
+   * embed_out.weight}.
    */
-  private Path variant(String name, java.util.function.Consumer<JsonObject> edit,
-      boolean dropEmbedOut) throws IOException {
+  private Path variant(
+      String name, java.util.function.Consumer<JsonObject> edit, boolean dropEmbedOut)
+      throws IOException {
     Path ref = Reference.model("neox");
     Path dir = Files.createDirectories(tmp.resolve(name));
     JsonObject config =
@@ -100,8 +110,16 @@ class GptNeoXVariantsTest {
 
   private Path forward(Path dir) {
     Path out = tmp.resolve(dir.getFileName() + "-out.safetensors");
-    assertEquals(0, Main.run("forward", "--model", dir.toString(), "--input-ids",
-        dir.resolve("inputs.json").toString(), "--out", out.toString()));
+    assertEquals(
+        0,
+        Main.run(
+            "forward",
+            "--model",
+            dir.toString(),
+            "--input-ids",
+            dir.resolve("inputs.json").toString(),
+            "--out",
+            out.toString()));
     return out;
   }
 
@@ -118,14 +136,23 @@ class GptNeoXVariantsTest {
     }
     for (int i = 0; i < states; i++) {
       int layer = i;
-      Reference.assertClose(stack(ids.length, b -> outs[b].hiddenStates()[layer]),
-          Reference.read(actual, "hidden_states." + i), TOLERANCE, "hidden_states." + i);
+      Reference.assertClose(
+          stack(ids.length, b -> outs[b].hiddenStates()[layer]),
+          Reference.read(actual, "hidden_states." + i),
+          TOLERANCE,
+          "hidden_states." + i);
     }
-    Reference.assertClose(stack(ids.length, b -> outs[b].logits()),
-        Reference.read(actual, "logits"), TOLERANCE, "logits");
+    Reference.assertClose(
+        stack(ids.length, b -> outs[b].logits()),
+        Reference.read(actual, "logits"),
+        TOLERANCE,
+        "logits");
     HostTensor nll = stack(ids.length, b -> new double[][] {outs[b].nll()});
-    Reference.assertClose(new HostTensor(new long[] {ids.length, nll.dim(2)}, nll.data()),
-        Reference.read(actual, "nll"), TOLERANCE, "nll");
+    Reference.assertClose(
+        new HostTensor(new long[] {ids.length, nll.dim(2)}, nll.data()),
+        Reference.read(actual, "nll"),
+        TOLERANCE,
+        "nll");
   }
 
   /** [B][T][n] doubles from one [T][n] array per batch row, as a float32 tensor. */

@@ -14,9 +14,9 @@ import qdm.io.SafetensorsFile;
 
 /**
  * A test oracle: the GPT-NeoX forward pass written as plainly as possible, one token and one head
- * at a time over Java arrays in double precision, from the definitions (transformers'
- * {@code GPTNeoXForCausalLM}, eager attention). It shares nothing with the DJL implementation but
- * the safetensors reader, which has its own tests.
+ * at a time over Java arrays in double precision, from the definitions (transformers' {@code
+ * GPTNeoXForCausalLM}, eager attention). It shares nothing with the DJL implementation but the
+ * safetensors reader, which has its own tests.
  */
 final class NaiveGptNeoX {
   private final int hidden;
@@ -167,8 +167,12 @@ final class NaiveGptNeoX {
 
   private double[][] attention(String p, double[][] x) {
     int seq = x.length;
-    double[][] qkv = matVec(x, weight(p + "attention.query_key_value.weight"),
-        weight(p + "attention.query_key_value.bias"), 3 * hidden);
+    double[][] qkv =
+        matVec(
+            x,
+            weight(p + "attention.query_key_value.weight"),
+            weight(p + "attention.query_key_value.bias"),
+            3 * hidden);
     double[][] context = new double[seq][hidden];
     for (int h = 0; h < heads; h++) {
       // rows of head h in the fused output: q, then k, then v, each headDim wide
@@ -203,8 +207,8 @@ final class NaiveGptNeoX {
         }
       }
     }
-    return matVec(context, weight(p + "attention.dense.weight"),
-        weight(p + "attention.dense.bias"), hidden);
+    return matVec(
+        context, weight(p + "attention.dense.weight"), weight(p + "attention.dense.bias"), hidden);
   }
 
   /** Rotary embedding of one head vector at position {@code pos}, rotate-half layout. */
@@ -222,21 +226,24 @@ final class NaiveGptNeoX {
   }
 
   private double[][] mlp(String p, double[][] x) {
-    double[][] up = matVec(x, weight(p + "mlp.dense_h_to_4h.weight"),
-        weight(p + "mlp.dense_h_to_4h.bias"), weight(p + "mlp.dense_h_to_4h.bias").length);
+    double[][] up =
+        matVec(
+            x,
+            weight(p + "mlp.dense_h_to_4h.weight"),
+            weight(p + "mlp.dense_h_to_4h.bias"),
+            weight(p + "mlp.dense_h_to_4h.bias").length);
     for (double[] row : up) {
       for (int i = 0; i < row.length; i++) {
         row[i] = 0.5 * row[i] * (1 + erf(row[i] / Math.sqrt(2))); // exact GELU
       }
     }
-    return matVec(up, weight(p + "mlp.dense_4h_to_h.weight"),
-        weight(p + "mlp.dense_4h_to_h.bias"), hidden);
+    return matVec(
+        up, weight(p + "mlp.dense_4h_to_h.weight"), weight(p + "mlp.dense_4h_to_h.bias"), hidden);
   }
 
   /**
-   * The error function: its Maclaurin series below |x| = 3 (terms stay under 10^3, so double
-   * keeps about 13 digits), and above it the continued fraction of erfc, which converges fast
-   * there.
+   * The error function: its Maclaurin series below |x| = 3 (terms stay under 10^3, so double keeps
+   * about 13 digits), and above it the continued fraction of erfc, which converges fast there.
    */
   static double erf(double x) {
     double a = Math.abs(x);
