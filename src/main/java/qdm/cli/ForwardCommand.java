@@ -157,11 +157,10 @@ final class ForwardCommand implements Callable<Integer> {
             report ->
                 System.err.println(
                     "qdm forward: condition "
-                        + request.condition().name()
+                        + report.summary()
                         + " ("
                         + request.condition().spec()
-                        + "): "
-                        + report.summary()))
+                        + ")"))
         .write(out);
     System.err.println("qdm forward: wrote " + out);
     return 0;

@@ -3,11 +3,12 @@ package qdm.model.gemma;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import qdm.model.Attention;
+import qdm.model.GatedMlp;
 import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.RotaryAttention;
 import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
@@ -30,15 +31,7 @@ final class GemmaModel extends Transformer {
   private final float attentionScale;
 
   private record Layer(
-      NDArray inputNorm,
-      NDArray postAttnNorm, // (d)
-      NDArray q,
-      NDArray k,
-      NDArray v,
-      NDArray o, // (H*hd, d), (KV*hd, d) x2, (d, H*hd)
-      NDArray gate,
-      NDArray up,
-      NDArray down) {} // (ff, d), (ff, d), (d, ff)
+      NDArray inputNorm, NDArray postAttnNorm, RotaryAttention attention, GatedMlp mlp) {}
 
   GemmaModel(GemmaConfig config, Weights w) {
     super(w);
@@ -50,13 +43,8 @@ final class GemmaModel extends Transformer {
           new Layer(
               w.get(p + "input_layernorm.weight"),
               w.get(p + "post_attention_layernorm.weight"),
-              w.get(p + "self_attn.q_proj.weight"),
-              w.get(p + "self_attn.k_proj.weight"),
-              w.get(p + "self_attn.v_proj.weight"),
-              w.get(p + "self_attn.o_proj.weight"),
-              w.get(p + "mlp.gate_proj.weight"),
-              w.get(p + "mlp.up_proj.weight"),
-              w.get(p + "mlp.down_proj.weight"));
+              RotaryAttention.read(w, p + "self_attn."),
+              GatedMlp.read(w, p + "mlp."));
     }
     this.embed = w.get(GemmaConfig.EMBED);
     this.finalNorm = w.get(GemmaConfig.FINAL_NORM);
@@ -87,30 +75,23 @@ final class GemmaModel extends Transformer {
   protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.rmsNormEps();
-    NDArray attn = attention(l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions, taps);
+    NDArray attn =
+        l.attention.apply(
+            Ops.gemmaRmsNorm(x, l.inputNorm, eps),
+            positions,
+            config.numHeads(),
+            config.numKvHeads(),
+            config.headDim(),
+            0,
+            attentionScale,
+            0f,
+            taps);
     taps.offer(HookPoint.Site.ATTN_OUT, attn);
     NDArray h = attn.addi(x);
     taps.offer(HookPoint.Site.RESID_MID, h);
-    NDArray n = Ops.gemmaRmsNorm(h, l.postAttnNorm, eps);
-    NDArray gate = config.activation().apply(Ops.linear(n, l.gate, null));
-    NDArray mlp = Ops.linear(gate.mul(Ops.linear(n, l.up, null)), l.down, null);
+    NDArray mlp = l.mlp.apply(Ops.gemmaRmsNorm(h, l.postAttnNorm, eps), config.activation());
     taps.offer(HookPoint.Site.MLP_OUT, mlp);
     return mlp.addi(h);
-  }
-
-  private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
-    Rope.Tables tables = positions.rope();
-    NDArray q =
-        tables.apply(
-            Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(), config.headDim()));
-    NDArray k =
-        tables.apply(
-            Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(), config.headDim()));
-    NDArray v =
-        Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(), config.headDim());
-    NDArray context = Attention.attend(q, k, v, positions.mask(0), attentionScale, 0f);
-    taps.offer(HookPoint.Site.ATTN_Z, context);
-    return Ops.linear(context, l.o, null);
   }
 
   @Override

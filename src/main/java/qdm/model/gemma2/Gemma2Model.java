@@ -3,11 +3,12 @@ package qdm.model.gemma2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import qdm.model.Attention;
+import qdm.model.GatedMlp;
 import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.RotaryAttention;
 import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
@@ -34,14 +35,9 @@ final class Gemma2Model extends Transformer {
       NDArray inputNorm,
       NDArray postAttnNorm,
       NDArray preFfNorm,
-      NDArray postFfNorm, // (d)
-      NDArray q,
-      NDArray k,
-      NDArray v, // (H*hd, d), (KV*hd, d), (KV*hd, d)
-      NDArray o, // (d, H*hd)
-      NDArray gate,
-      NDArray up,
-      NDArray down) {} // (ff, d), (ff, d), (d, ff)
+      NDArray postFfNorm,
+      RotaryAttention attention,
+      GatedMlp mlp) {}
 
   Gemma2Model(Gemma2Config config, Weights w) {
     super(w);
@@ -55,13 +51,8 @@ final class Gemma2Model extends Transformer {
               w.get(p + "post_attention_layernorm.weight"),
               w.get(p + "pre_feedforward_layernorm.weight"),
               w.get(p + "post_feedforward_layernorm.weight"),
-              w.get(p + "self_attn.q_proj.weight"),
-              w.get(p + "self_attn.k_proj.weight"),
-              w.get(p + "self_attn.v_proj.weight"),
-              w.get(p + "self_attn.o_proj.weight"),
-              w.get(p + "mlp.gate_proj.weight"),
-              w.get(p + "mlp.up_proj.weight"),
-              w.get(p + "mlp.down_proj.weight"));
+              RotaryAttention.read(w, p + "self_attn."),
+              GatedMlp.read(w, p + "mlp."));
     }
     this.embed = w.get(Gemma2Config.EMBED);
     this.finalNorm = w.get(Gemma2Config.FINAL_NORM);
@@ -93,38 +84,26 @@ final class Gemma2Model extends Transformer {
   protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.rmsNormEps();
-    NDArray attn = attention(i, l, Ops.gemmaRmsNorm(x, l.inputNorm, eps), positions, taps);
+    NDArray attn =
+        l.attention.apply(
+            Ops.gemmaRmsNorm(x, l.inputNorm, eps),
+            positions,
+            config.numHeads(),
+            config.numKvHeads(),
+            config.headDim(),
+            config.isSliding(i) ? config.slidingWindow() : 0,
+            attentionScale,
+            config.attnSoftCap(),
+            taps);
     // TransformerLens's hook_attn_out / hook_mlp_out come after the post-norms
     NDArray attnOut = Ops.gemmaRmsNorm(attn, l.postAttnNorm, eps);
     taps.offer(HookPoint.Site.ATTN_OUT, attnOut);
     NDArray h = attnOut.add(x);
     taps.offer(HookPoint.Site.RESID_MID, h);
-    NDArray mlp = mlp(l, Ops.gemmaRmsNorm(h, l.preFfNorm, eps));
+    NDArray mlp = l.mlp.apply(Ops.gemmaRmsNorm(h, l.preFfNorm, eps), config.activation());
     NDArray mlpOut = Ops.gemmaRmsNorm(mlp, l.postFfNorm, eps);
     taps.offer(HookPoint.Site.MLP_OUT, mlpOut);
     return mlpOut.add(h);
-  }
-
-  private NDArray attention(int i, Layer l, NDArray x, Positions positions, Taps taps) {
-    Rope.Tables tables = positions.rope();
-    NDArray q =
-        tables.apply(
-            Attention.splitHeads(Ops.linear(x, l.q, null), config.numHeads(), config.headDim()));
-    NDArray k =
-        tables.apply(
-            Attention.splitHeads(Ops.linear(x, l.k, null), config.numKvHeads(), config.headDim()));
-    NDArray v =
-        Attention.splitHeads(Ops.linear(x, l.v, null), config.numKvHeads(), config.headDim());
-    int window = config.isSliding(i) ? config.slidingWindow() : 0;
-    NDArray context =
-        Attention.attend(q, k, v, positions.mask(window), attentionScale, config.attnSoftCap());
-    taps.offer(HookPoint.Site.ATTN_Z, context);
-    return Ops.linear(context, l.o, null);
-  }
-
-  private NDArray mlp(Layer l, NDArray x) {
-    NDArray gate = config.activation().apply(Ops.linear(x, l.gate, null));
-    return Ops.linear(gate.mul(Ops.linear(x, l.up, null)), l.down, null);
   }
 
   @Override

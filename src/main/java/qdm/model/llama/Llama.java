@@ -91,19 +91,22 @@ public class Llama implements Architecture<LlamaConfig> {
     return LlamaTlProcessing.apply(config, weights);
   }
 
-  /** The GGUF architectures a checkpoint of this family may carry. */
-  private static String[] ggufArchitectures(LlamaConfig config) {
-    return switch (config.modelType()) {
-      case "qwen2" -> new String[] {"qwen2"};
-      case "mistral" -> new String[] {"llama", "mistral"};
-      default -> new String[] {"llama"};
-    };
+  /** The GGUF architectures ({@code general.architecture}) a checkpoint of this model may carry. */
+  protected String[] ggufArchitectures() {
+    return new String[] {"llama"};
+  }
+
+  /**
+   * Whether llama.cpp's converter permuted the Q and K rows of this architecture's checkpoints
+   * (interleaved RoPE pairs), so reading them back undoes it.
+   */
+  protected boolean ggufPermutesQk() {
+    return true;
   }
 
   @Override
   public java.util.Optional<qdm.io.gguf.GgufNames> gguf(LlamaConfig config) {
-    return java.util.Optional.of(
-        LlamaGguf.names(config, !config.modelType().equals("qwen2"), ggufArchitectures(config)));
+    return java.util.Optional.of(LlamaGguf.names(config, ggufPermutesQk(), ggufArchitectures()));
   }
 
   @Override

@@ -3,11 +3,12 @@ package qdm.model.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import qdm.model.Attention;
+import qdm.model.GatedMlp;
 import qdm.model.HookPoint;
 import qdm.model.Ops;
 import qdm.model.Positions;
 import qdm.model.Rope;
+import qdm.model.RotaryAttention;
 import qdm.model.Taps;
 import qdm.model.Transformer;
 import qdm.model.Weights;
@@ -32,22 +33,7 @@ final class LlamaModel extends Transformer {
 
   /** The tensors of one block; biases are null where the config has none. */
   private record Layer(
-      NDArray inputNorm,
-      NDArray postAttnNorm, // (d)
-      NDArray q,
-      NDArray qBias,
-      NDArray k,
-      NDArray kBias,
-      NDArray v,
-      NDArray vBias, // (H*hd, d)
-      NDArray o,
-      NDArray oBias, // (d, H*hd)
-      NDArray gate,
-      NDArray gateBias,
-      NDArray up,
-      NDArray upBias, // (ff, d)
-      NDArray down,
-      NDArray downBias) {} // (d, ff)
+      NDArray inputNorm, NDArray postAttnNorm, RotaryAttention attention, GatedMlp mlp) {}
 
   LlamaModel(LlamaConfig config, Weights w) {
     super(w);
@@ -55,18 +41,12 @@ final class LlamaModel extends Transformer {
     this.layers = new Layer[config.numLayers()];
     for (int i = 0; i < layers.length; i++) {
       String p = LlamaConfig.layer(i);
-      String a = p + "self_attn.";
-      String m = p + "mlp.";
       layers[i] =
           new Layer(
-              w.get(p + "input_layernorm.weight"), w.get(p + "post_attention_layernorm.weight"),
-              w.get(a + "q_proj.weight"), optional(w, a + "q_proj.bias"),
-              w.get(a + "k_proj.weight"), optional(w, a + "k_proj.bias"),
-              w.get(a + "v_proj.weight"), optional(w, a + "v_proj.bias"),
-              w.get(a + "o_proj.weight"), optional(w, a + "o_proj.bias"),
-              w.get(m + "gate_proj.weight"), optional(w, m + "gate_proj.bias"),
-              w.get(m + "up_proj.weight"), optional(w, m + "up_proj.bias"),
-              w.get(m + "down_proj.weight"), optional(w, m + "down_proj.bias"));
+              w.get(p + "input_layernorm.weight"),
+              w.get(p + "post_attention_layernorm.weight"),
+              RotaryAttention.read(w, p + "self_attn."),
+              GatedMlp.read(w, p + "mlp."));
     }
     this.embed = w.get(LlamaConfig.EMBED);
     this.finalNorm = w.get(LlamaConfig.FINAL_NORM);
@@ -74,11 +54,6 @@ final class LlamaModel extends Transformer {
     this.rope =
         new Rope(config.headDim(), config.headDim(), config.ropeTheta(), config.ropeScaling());
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
-  }
-
-  /** A tensor the weights may hold (a bias the config or the processing adds). */
-  private static NDArray optional(Weights w, String name) {
-    return w.has(name) ? w.get(name) : null;
   }
 
   @Override
@@ -100,36 +75,23 @@ final class LlamaModel extends Transformer {
   protected NDArray block(int i, NDArray x, Positions positions, Taps taps) {
     Layer l = layers[i];
     float eps = config.rmsNormEps();
-    NDArray attn = attention(l, Ops.rmsNorm(x, l.inputNorm, eps), positions, taps);
+    NDArray attn =
+        l.attention.apply(
+            Ops.rmsNorm(x, l.inputNorm, eps),
+            positions,
+            config.numHeads(),
+            config.numKvHeads(),
+            config.headDim(),
+            config.slidingWindow(),
+            attentionScale,
+            0f,
+            taps);
     taps.offer(HookPoint.Site.ATTN_OUT, attn);
     NDArray h = attn.addi(x);
     taps.offer(HookPoint.Site.RESID_MID, h);
-    NDArray mlp = mlp(l, Ops.rmsNorm(h, l.postAttnNorm, eps));
+    NDArray mlp = l.mlp.apply(Ops.rmsNorm(h, l.postAttnNorm, eps), config.activation());
     taps.offer(HookPoint.Site.MLP_OUT, mlp);
     return mlp.addi(h);
-  }
-
-  private NDArray attention(Layer l, NDArray x, Positions positions, Taps taps) {
-    Rope.Tables tables = positions.rope();
-    // q/k/v projections, split into heads, rotary on q and k
-    NDArray q =
-        tables.apply(
-            Attention.splitHeads(Ops.linear(x, l.q, l.qBias), config.numHeads(), config.headDim()));
-    NDArray k =
-        tables.apply(
-            Attention.splitHeads(
-                Ops.linear(x, l.k, l.kBias), config.numKvHeads(), config.headDim()));
-    NDArray v =
-        Attention.splitHeads(Ops.linear(x, l.v, l.vBias), config.numKvHeads(), config.headDim());
-    NDArray context =
-        Attention.attend(q, k, v, positions.mask(config.slidingWindow()), attentionScale, 0f);
-    taps.offer(HookPoint.Site.ATTN_Z, context);
-    return Ops.linear(context, l.o, l.oBias);
-  }
-
-  private NDArray mlp(Layer l, NDArray x) {
-    NDArray gate = config.activation().apply(Ops.linear(x, l.gate, l.gateBias));
-    return Ops.linear(gate.mul(Ops.linear(x, l.up, l.upBias)), l.down, l.downBias);
   }
 
   @Override

@@ -25,4 +25,9 @@ public final class Mistral extends Llama {
     }
     return parse(json, "mistral", false, false, window);
   }
+
+  @Override
+  protected String[] ggufArchitectures() {
+    return new String[] {"llama", "mistral"};
+  }
 }

@@ -26,4 +26,15 @@ public final class Qwen2 extends Llama {
     }
     return parse(json, "qwen2", true, false, 0);
   }
+
+  @Override
+  protected String[] ggufArchitectures() {
+    return new String[] {"qwen2"};
+  }
+
+  /** llama.cpp converts Qwen2 without permuting Q and K (it uses NeoX-style RoPE there). */
+  @Override
+  protected boolean ggufPermutesQk() {
+    return false;
+  }
 }
