@@ -20,7 +20,7 @@ import qdm.io.HostTensor;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.model.neox.GptNeoXConfig;
 import qdm.spark.AuditJob;
 import qdm.spark.Preflight;
@@ -28,7 +28,7 @@ import qdm.spark.Sessions;
 import qdm.train.LmTrainer;
 import qdm.train.NeoxCheckpoint;
 import qdm.train.SaeLensWriter;
-import qdm.train.SaeWeights;
+import qdm.train.TrainedSae;
 
 /**
  * Throughput of the audit's encode stage, measured by running that stage: a Pythia-70M-shaped
@@ -154,7 +154,7 @@ public final class EncodeBenchmark {
     HostTensor wDec = normal(random, std, dSae, dIn);
     int sampleTokens = 4 * 512;
     float[] bEnc;
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model m = Model.load(ModelFiles.of(modelDir), root, Device.cpu(), DataType.FLOAT32);
         NDManager b = root.newSubManager()) {
       long[] ids = new long[sampleTokens];
@@ -169,8 +169,8 @@ public final class EncodeBenchmark {
       bEnc =
           firingBias(x.matMul(b.create(wEnc.data(), new Shape(dIn, dSae))), (double) o.l0() / dSae);
     }
-    SaeWeights weights =
-        new SaeWeights(
+    TrainedSae weights =
+        new TrainedSae(
             "standard",
             wEnc,
             new HostTensor(new long[] {dSae}, bEnc),

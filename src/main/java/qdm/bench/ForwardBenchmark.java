@@ -14,9 +14,9 @@ import qdm.QdmException;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
-import qdm.model.Runtime;
 import qdm.model.TensorRole;
 import qdm.model.TensorSpec;
+import qdm.model.TorchEngine;
 import qdm.model.Transformer;
 import qdm.model.neox.GptNeoXConfig;
 
@@ -121,7 +121,7 @@ public final class ForwardBenchmark {
   /** Pythia-70M's shape: 6 layers, d_model 512, 8 heads, d_mlp 2048, vocab 50304. */
   public static GptNeoXConfig pythia70m() {
     return new GptNeoXConfig(
-        50304, 512, 6, 8, 2048, 16, 10000, 1e-5f, true, true, false, qdm.model.Activation.GELU);
+        50304, 512, 6, 8, 2048, 16, 10000, 1e-5f, true, true, false, qdm.model.Nonlinearity.GELU);
   }
 
   /**
@@ -216,7 +216,7 @@ public final class ForwardBenchmark {
         config.numHeads(),
         config.intermediateSize(),
         config.vocabSize());
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model = Model.random(config, root, Device.cpu(), DataType.FLOAT32, 0.02f, 1)) {
       if (options.threads() > 0) {
         ai.djl.pytorch.jni.JniUtils.setNumThreads(options.threads());

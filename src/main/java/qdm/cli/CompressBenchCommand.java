@@ -13,7 +13,7 @@ import qdm.compress.Convention;
 import qdm.condition.ConditionSyntax;
 import qdm.model.Model;
 import qdm.model.Placement;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.model.neox.GptNeoXConfig;
 
 /**
@@ -60,7 +60,7 @@ final class CompressBenchCommand implements Callable<Integer> {
     Placement placement = Placement.parse(device, dtype);
     List<Compression> compressions = specs.stream().map(ConditionSyntax::compression).toList();
     GptNeoXConfig config = qdm.bench.ForwardBenchmark.pythia70m();
-    try (NDManager root = Runtime.newManager(placement.device());
+    try (NDManager root = TorchEngine.newManager(placement.device());
         Model model = Model.random(config, root, placement.device(), placement.dtype(), 0.02f, 0)) {
       System.out.printf(
           Locale.ROOT,

@@ -22,13 +22,13 @@ import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
 import qdm.model.Processing;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.sae.Sae;
 import qdm.sae.SaeFormat;
-import qdm.spark.Paths;
+import qdm.spark.LocalPaths;
+import qdm.spark.PlacementPolicy;
 import qdm.spark.Preflight;
 import qdm.spark.Sessions;
-import qdm.spark.TaskPlacement;
 import qdm.spark.TokenizeStage;
 import qdm.tokenize.Tokenizer;
 
@@ -97,7 +97,7 @@ final class DriftCommand implements Callable<Integer> {
             + Math.min(base.corpus().maxTokens(), (long) windows * base.windows().chunkLength()));
     AuditConfig c = RunCommand.localCopies(AuditConfigs.load(config, sampled), true);
     Preflight preflight = Preflight.check(c);
-    Path modelDir = Path.of(Paths.local(c.model().path()));
+    Path modelDir = Path.of(LocalPaths.local(c.model().path()));
     List<int[]> sample = new ArrayList<>();
     // the corpus is read as the audit reads it (any Hadoop filesystem, text / jsonl / parquet);
     // the session is the process's shared one (left running, as run leaves it)
@@ -112,7 +112,7 @@ final class DriftCommand implements Callable<Integer> {
       }
     }
     Placement placement =
-        TaskPlacement.choose(c.execution().device(), c.model().dtype(), Optional.empty(), true);
+        PlacementPolicy.choose(c.execution().device(), c.model().dtype(), Optional.empty(), true);
     System.err.printf(
         Locale.ROOT,
         "qdm drift: %s and its SAE at %s on %s, %d windows of %d " + "tokens%n",
@@ -122,14 +122,14 @@ final class DriftCommand implements Callable<Integer> {
         sample.size(),
         c.windows().chunkLength());
     DriftReport report;
-    try (NDManager root = Runtime.newManager(placement.device())) {
+    try (NDManager root = TorchEngine.newManager(placement.device())) {
       ModelFiles files = new ModelFiles(modelDir, c.model().weights().map(Path::of));
       Processing processing = Processing.parse(c.model().processing());
       try (Model model =
               Model.load(files, root, placement.device(), placement.dtype(), processing);
           Sae sae =
               Sae.load(
-                  Path.of(Paths.local(c.sae().path())),
+                  Path.of(LocalPaths.local(c.sae().path())),
                   SaeFormat.parse(c.sae().format()),
                   Optional.of(preflight.hook()),
                   root)) {

@@ -1,7 +1,7 @@
 package qdm.cli;
 
 import qdm.io.ScratchSpace;
-import qdm.spark.RunProgress;
+import qdm.spark.CurrentStep;
 import sun.misc.Signal;
 
 /**
@@ -28,7 +28,7 @@ final class Interrupts {
   }
 
   private static void stop(String command, String signal) {
-    String step = RunProgress.current();
+    String step = CurrentStep.current();
     String what = command.isEmpty() ? "qdm" : "qdm " + command;
     System.err.println();
     System.err.println(

@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import qdm.QdmException;
 import qdm.io.ScratchSpace;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * The {@code qdm} command line: {@code jobs/qdm} locally and the main class under {@code
@@ -37,7 +37,7 @@ public final class Main {
 
   /** Runs the command line and returns the exit code (testable without exiting the JVM). */
   public static int run(String... args) {
-    Runtime.offline();
+    TorchEngine.offline();
     CommandLine cli = commandLine();
     return cli.execute(args);
   }

@@ -18,8 +18,8 @@ import qdm.hub.HubPaths;
 import qdm.hub.HubSettings;
 import qdm.spark.AuditJob;
 import qdm.spark.ConditionTable;
+import qdm.spark.CurrentStep;
 import qdm.spark.Preflight;
-import qdm.spark.RunProgress;
 import qdm.spark.Sessions;
 
 /**
@@ -70,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
             "--stage " + s + ": expected one of " + String.join(", ", AuditJob.STAGES));
       }
     }
-    RunProgress.at("preflight");
+    CurrentStep.at("preflight");
     AuditConfig c = localCopies(AuditConfigs.load(config, overrides), !dryRun);
     Preflight preflight = Preflight.check(c);
     System.err.println(plan(c, preflight));
@@ -79,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("qdm run: dry run: the configuration is valid; nothing was run.");
       return 0;
     }
-    RunProgress.at("Spark start-up");
+    CurrentStep.at("Spark start-up");
     SparkSession spark = Sessions.forAudit(c);
     AuditJob job = new AuditJob(spark, c, preflight, force);
     long start = System.nanoTime();

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qdm.bench.CpuClock;
 import qdm.model.Placement;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.sae.RandomSae;
 import qdm.sae.Sae;
 import qdm.sae.SparseCodes;
@@ -87,7 +87,7 @@ final class SaeBenchCommand implements Callable<Integer> {
     Device d = Placement.parseDevice(device);
     long tokens = (long) batch * seq;
     double flops = 2.0 * tokens * dIn * dSae; // the encoder matmul; decode is not timed
-    try (NDManager root = Runtime.newManager(d);
+    try (NDManager root = TorchEngine.newManager(d);
         Sae sae = RandomSae.create(arch, dIn, dSae, l0, root, 1234)) {
       System.out.printf(
           Locale.ROOT,

@@ -7,7 +7,7 @@ import qdm.model.CheckpointSource;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
 import qdm.model.ModelFiles;
-import qdm.spark.Paths;
+import qdm.spark.LocalPaths;
 
 /** A checkpoint condition's provenance, read from its files: format, decoded bits, path. */
 final class CheckpointProvenance {
@@ -17,7 +17,7 @@ final class CheckpointProvenance {
     ModelConfig model = Model.readConfig(reference);
     try (var store =
         Model.openCheckpoint(
-            CheckpointFiles.resolve(Paths.local(k.path()), k.format(), reference))) {
+            CheckpointFiles.resolve(LocalPaths.local(k.path()), k.format(), reference))) {
       return new Provenance(
           k.method(),
           CheckpointSource.bits(store, model),

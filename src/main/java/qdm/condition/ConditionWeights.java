@@ -7,7 +7,7 @@ import qdm.compress.Compression;
 import qdm.compress.CompressionReport;
 import qdm.model.CheckpointFiles;
 import qdm.model.Model;
-import qdm.spark.Paths;
+import qdm.spark.LocalPaths;
 
 /**
  * The one place a condition becomes weights, over a loaded reference: the reference's own tensors,
@@ -64,7 +64,7 @@ public final class ConditionWeights {
 
   private static Model load(Condition.Checkpoint k, ReferenceModel ref) {
     return Model.load(
-        CheckpointFiles.resolve(Paths.local(k.path()), k.format(), ref.files()),
+        CheckpointFiles.resolve(LocalPaths.local(k.path()), k.format(), ref.files()),
         ref.manager(),
         ref.placement().device(),
         ref.placement().dtype(),

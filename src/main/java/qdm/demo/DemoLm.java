@@ -19,10 +19,10 @@ import qdm.data.Window;
 import qdm.data.Windowing;
 import qdm.io.HostTensor;
 import qdm.io.TensorInfo;
-import qdm.model.Activation;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
-import qdm.model.Runtime;
+import qdm.model.Nonlinearity;
+import qdm.model.TorchEngine;
 import qdm.model.neox.GptNeoXConfig;
 import qdm.perplexity.Perplexity;
 import qdm.tokenize.BpeTrainer;
@@ -97,7 +97,7 @@ public final class DemoLm {
           true,
           true,
           false,
-          Activation.fromHf("gelu"));
+          Nonlinearity.fromHf("gelu"));
     }
   }
 
@@ -149,7 +149,7 @@ public final class DemoLm {
     // score the model as written, through the loader the audit uses
     List<Window> windows = Windowing.chunks(heldOut, spec.context());
     double perplexity;
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model = Model.load(ModelFiles.of(spec.out()), root, Device.cpu(), DataType.FLOAT32)) {
       perplexity = Perplexity.over(model.transformer(), windows, spec.train().batch()).perplexity();
     }

@@ -25,7 +25,7 @@ public record GatedMlp(
   }
 
   /** The MLP of the normed stream {@code x}. */
-  public NDArray apply(NDArray x, Activation activation) {
+  public NDArray apply(NDArray x, Nonlinearity activation) {
     NDArray g = activation.apply(Ops.linear(x, gate, gateBias));
     return Ops.linear(g.mul(Ops.linear(x, up, upBias)), down, downBias);
   }

@@ -17,7 +17,7 @@ import qdm.io.HostTensor;
 import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Model;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.sae.ModelName;
 import qdm.sae.Sae;
 import qdm.sae.SaeConfig;
@@ -50,7 +50,7 @@ public final class ForwardProbe {
                       Model.readConfig(request.files()), ModelName.of(request.modelDir()));
                   return c;
                 });
-    try (NDManager root = Runtime.newManager(request.placement().device());
+    try (NDManager root = TorchEngine.newManager(request.placement().device());
         Model model =
             Model.load(
                 request.files(),

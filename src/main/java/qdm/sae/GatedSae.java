@@ -14,7 +14,7 @@ final class GatedSae extends Sae {
   private final NDArray magnitudeRows; // (W_enc * exp(r_mag))^T [d_sae, d_in]
   private final NDArray bMag;
 
-  GatedSae(SaeConfig config, SaeWeights weights) {
+  GatedSae(SaeConfig config, SaeTensors weights) {
     super(config, weights);
     NDArray rMag = weights.extra("r_mag");
     this.magnitudeRows = weights.wEnc().mul(rMag.exp().reshape(1, -1)).transpose();

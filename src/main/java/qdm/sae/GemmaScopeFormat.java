@@ -113,11 +113,11 @@ final class GemmaScopeFormat implements SaeLoader {
   }
 
   @Override
-  public SaeWeights load(SaeConfig config, NDManager manager) {
+  public SaeTensors load(SaeConfig config, NDManager manager) {
     try (NpzFile npz = open(config)) {
       NDArray wEnc = SaeFiles.read(npz, name(npz.contains("w_enc"), "W_enc"), manager);
       NDArray wDec = SaeFiles.read(npz, name(npz.contains("w_dec"), "W_dec"), manager);
-      return new SaeWeights(
+      return new SaeTensors(
           manager,
           wEnc,
           SaeFiles.read(npz, "b_enc", manager),

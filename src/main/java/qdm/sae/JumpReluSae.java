@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDArray;
 final class JumpReluSae extends ThresholdSae {
   private final NDArray cutoff; // max(threshold, 0) [d_sae]
 
-  JumpReluSae(SaeConfig config, SaeWeights weights) {
+  JumpReluSae(SaeConfig config, SaeTensors weights) {
     super(config, weights);
     this.cutoff =
         weights

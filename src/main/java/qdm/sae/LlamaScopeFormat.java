@@ -86,7 +86,7 @@ final class LlamaScopeFormat implements SaeLoader {
   }
 
   @Override
-  public SaeWeights load(SaeConfig config, NDManager manager) {
+  public SaeTensors load(SaeConfig config, NDManager manager) {
     JsonFields cfg = JsonFields.read(config.source().resolve(CONFIG));
     try (SafetensorsFile st = open(config)) {
       NDArray encoder = SaeFiles.read(st, "encoder.weight", manager);
@@ -96,7 +96,7 @@ final class LlamaScopeFormat implements SaeLoader {
       float threshold = (float) (cfg.number("jump_relu_threshold") * config.inputScale());
       NDArray thresholds = manager.full(new ai.djl.ndarray.types.Shape(config.dSae()), threshold);
       return Normalization.fold(
-          new SaeWeights(
+          new SaeTensors(
               manager,
               wEnc,
               SaeFiles.read(st, "encoder.bias", manager),

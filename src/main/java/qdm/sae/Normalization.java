@@ -13,7 +13,7 @@ final class Normalization {
   private Normalization() {}
 
   /** The weights with s folded in (the replaced arrays are closed); unchanged for s = 1. */
-  static SaeWeights fold(SaeWeights w, double s) {
+  static SaeTensors fold(SaeTensors w, double s) {
     if (s == 1.0) {
       return w;
     }
@@ -24,6 +24,6 @@ final class Normalization {
     w.wEnc().close();
     w.wDec().close();
     w.bDec().close();
-    return new SaeWeights(w.manager(), wEnc, w.bEnc(), wDec, bDec, w.threshold(), w.extras());
+    return new SaeTensors(w.manager(), wEnc, w.bEnc(), wDec, bDec, w.threshold(), w.extras());
   }
 }

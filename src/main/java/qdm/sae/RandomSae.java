@@ -45,8 +45,8 @@ public final class RandomSae {
     try {
       m.getEngine().setRandomSeed((int) seed);
       float std = (float) (1 / Math.sqrt(dIn));
-      SaeWeights w =
-          new SaeWeights(
+      SaeTensors w =
+          new SaeTensors(
               m,
               m.randomNormal(0f, std, new Shape(dIn, dSae), DataType.FLOAT32),
               architecture.equals(SaeArchitectures.STANDARD)

@@ -34,11 +34,11 @@ import qdm.model.ModelConfig;
  */
 public abstract class Sae implements AutoCloseable {
   private final SaeConfig config;
-  private final SaeWeights weights;
+  private final SaeTensors weights;
   private final NDArray encoderRows; // W_enc^T [d_sae, d_in], a view: torch linear's layout
   private long chunkElements = 1L << 26;
 
-  Sae(SaeConfig config, SaeWeights weights) {
+  Sae(SaeConfig config, SaeTensors weights) {
     this.config = config;
     this.weights = weights;
     this.encoderRows = weights.wEnc().transpose();
@@ -74,7 +74,7 @@ public abstract class Sae implements AutoCloseable {
   public static Sae load(SaeConfig config, NDManager parent) {
     NDManager manager = parent.newSubManager();
     try {
-      SaeWeights weights = config.format().loader().load(config, manager);
+      SaeTensors weights = config.format().loader().load(config, manager);
       return SaeArchitectures.build(config, weights);
     } catch (RuntimeException e) {
       manager.close();

@@ -13,7 +13,7 @@ public final class SaeArchitectures {
   public static final String TOPK = "topk";
   public static final String GATED = "gated";
 
-  private static final Map<String, BiFunction<SaeConfig, SaeWeights, Sae>> BY_NAME =
+  private static final Map<String, BiFunction<SaeConfig, SaeTensors, Sae>> BY_NAME =
       new LinkedHashMap<>();
 
   static {
@@ -40,7 +40,7 @@ public final class SaeArchitectures {
   }
 
   /** The SAE of {@code config}'s architecture over {@code weights}. */
-  static Sae build(SaeConfig config, SaeWeights weights) {
+  static Sae build(SaeConfig config, SaeTensors weights) {
     return BY_NAME.get(config.architecture()).apply(config, weights);
   }
 }

@@ -281,7 +281,7 @@ final class SaeLensFormat implements SaeLoader {
   }
 
   @Override
-  public SaeWeights load(SaeConfig config, NDManager manager) {
+  public SaeTensors load(SaeConfig config, NDManager manager) {
     try (SafetensorsFile st = open(config)) {
       NDArray wEnc = SaeFiles.read(st, "W_enc", manager);
       boolean gated = config.architecture().equals(SaeArchitectures.GATED);
@@ -307,7 +307,7 @@ final class SaeLensFormat implements SaeLoader {
         wDec = scaled;
       }
       return Normalization.fold(
-          new SaeWeights(manager, wEnc, bEnc, wDec, bDec, threshold, extras), config.inputScale());
+          new SaeTensors(manager, wEnc, bEnc, wDec, bDec, threshold, extras), config.inputScale());
     }
   }
 }

@@ -23,5 +23,5 @@ interface SaeLoader {
    * Loads the weights of {@code config} as float32 onto {@code manager}'s device, in the canonical
    * layout (W_enc [d_in, d_sae], W_dec [d_sae, d_in]) with any normalization folded.
    */
-  SaeWeights load(SaeConfig config, NDManager manager);
+  SaeTensors load(SaeConfig config, NDManager manager);
 }

@@ -109,12 +109,12 @@ final class SparsifyFormat implements SaeLoader {
   }
 
   @Override
-  public SaeWeights load(SaeConfig config, NDManager manager) {
+  public SaeTensors load(SaeConfig config, NDManager manager) {
     try (SafetensorsFile st = open(config)) {
       NDArray encoder = SaeFiles.read(st, "encoder.weight", manager);
       NDArray wEnc = encoder.transpose(); // a view [d_in, d_sae] sharing the storage
       encoder.close();
-      return new SaeWeights(
+      return new SaeTensors(
           manager,
           wEnc,
           SaeFiles.read(st, "encoder.bias", manager),

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 /** The standard (ReLU) SAE: {@code acts = ReLU(pre)}, i.e. pre where pre > 0. */
 final class StandardSae extends ThresholdSae {
 
-  StandardSae(SaeConfig config, SaeWeights weights) {
+  StandardSae(SaeConfig config, SaeTensors weights) {
     super(config, weights);
   }
 

@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDArrays;
  */
 abstract class ThresholdSae extends Sae {
 
-  ThresholdSae(SaeConfig config, SaeWeights weights) {
+  ThresholdSae(SaeConfig config, SaeTensors weights) {
     super(config, weights);
   }
 

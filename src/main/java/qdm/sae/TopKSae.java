@@ -14,7 +14,7 @@ import ai.djl.nn.Activation;
 final class TopKSae extends Sae {
   private final int k;
 
-  TopKSae(SaeConfig config, SaeWeights weights) {
+  TopKSae(SaeConfig config, SaeTensors weights) {
     super(config, weights);
     this.k = config.k().orElseThrow();
   }

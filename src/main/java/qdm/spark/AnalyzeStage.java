@@ -35,8 +35,8 @@ public final class AnalyzeStage {
     List<ConditionInfo> infos = new ArrayList<>();
     qdm.model.ModelFiles reference =
         new qdm.model.ModelFiles(
-            java.nio.file.Path.of(Paths.local(config.model().path())),
-            config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
+            java.nio.file.Path.of(LocalPaths.local(config.model().path())),
+            config.model().weights().map(w -> java.nio.file.Path.of(LocalPaths.local(w))));
     for (Condition c : conditions) {
       Provenance p = c.provenance(reference);
       OptionalDouble sparsity =

@@ -90,7 +90,7 @@ public final class AuditJob {
    */
   public void run(List<String> stages) {
     List<String> todo = stages.isEmpty() ? STAGES : stages;
-    RunProgress.at("the start of " + layout.root());
+    CurrentStep.at("the start of " + layout.root());
     layout.clearScratch();
     String tokenizeFp = tokenizeFingerprint();
     Map<String, String> encodeFps = new LinkedHashMap<>();
@@ -119,7 +119,7 @@ public final class AuditJob {
     invalidate(tokenize, encode, analyze, report, tokenizeFp, encodeFps, analyzeFp);
 
     if (tokenize) {
-      RunProgress.at("tokenize");
+      CurrentStep.at("tokenize");
       tokenize(tokenizeFp, windows);
     } else if (todo.contains("tokenize")) {
       LOG.info("tokenize: complete with the same inputs, skipped");
@@ -131,7 +131,7 @@ public final class AuditJob {
       encode(encode, encodeFps);
     }
     if (analyze) {
-      RunProgress.at("analyze");
+      CurrentStep.at("analyze");
       Map<String, Object> facts =
           AnalyzeStage.run(
               spark,
@@ -146,7 +146,7 @@ public final class AuditJob {
       LOG.info("analyze: complete with the same inputs, skipped");
     }
     if (report) {
-      RunProgress.at("report");
+      CurrentStep.at("report");
       ReportStage.run(spark, config, layout, preflight, tokens());
       ledger.complete("report", analyzeFp, Map.of());
     }
@@ -292,7 +292,7 @@ public final class AuditJob {
   // ---- tokenize ------------------------------------------------------------------------
 
   private String tokenizeFingerprint() {
-    Path tokenizer = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
+    Path tokenizer = Path.of(LocalPaths.local(config.model().path())).resolve("tokenizer.json");
     String tokenizerHash;
     try {
       tokenizerHash = StageLedger.fingerprint(Files.readString(tokenizer));
@@ -335,8 +335,8 @@ public final class AuditJob {
   }
 
   private List<Window> tokenizeCorpus() {
-    RunProgress.at("tokenize");
-    Path tokenizerFile = Path.of(Paths.local(config.model().path())).resolve("tokenizer.json");
+    CurrentStep.at("tokenize");
+    Path tokenizerFile = Path.of(LocalPaths.local(config.model().path())).resolve("tokenizer.json");
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerFile)) {
       return TokenizeStage.prepare(
           spark, config, tokenizer, preflight.bosTokenId(), preflight.model().vocabSize());
@@ -413,24 +413,24 @@ public final class AuditJob {
 
   private String encodeFingerprint(Condition c, String tokenizeFp, Map<String, String> earlier) {
     String modelFiles =
-        Paths.local(config.model().path())
+        LocalPaths.local(config.model().path())
             + "|"
             + config.model().weights()
             + "|"
-            + fileStamp(Path.of(Paths.local(config.model().path())));
+            + fileStamp(Path.of(LocalPaths.local(config.model().path())));
     String sae =
-        Paths.local(config.sae().path())
+        LocalPaths.local(config.sae().path())
             + "|"
             + config.sae().format()
             + "|"
             + preflight.hook()
             + "|"
-            + fileStamp(Path.of(Paths.local(config.sae().path())));
+            + fileStamp(Path.of(LocalPaths.local(config.sae().path())));
     // a matched condition's weights depend on its target's results; a checkpoint's on its files
     String condition =
         c
             + c.dependsOn().map(t -> "|" + earlier.get(t)).orElse("")
-            + c.files().map(f -> "|" + fileStamp(Path.of(Paths.local(f)))).orElse("");
+            + c.files().map(f -> "|" + fileStamp(Path.of(LocalPaths.local(f)))).orElse("");
     return StageLedger.fingerprint(
         "encode",
         tokenizeFp,
@@ -478,7 +478,7 @@ public final class AuditJob {
         LOG.info(step + ": complete with the same inputs, skipped");
         continue;
       }
-      RunProgress.at(step);
+      CurrentStep.at(step);
       Map<String, Object> facts = new LinkedHashMap<>();
       EncodeSpec spec = EncodeSpec.of(config, c, true, local, threads, preflight.hook());
       String compression = c.spec();

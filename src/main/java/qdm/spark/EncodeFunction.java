@@ -18,7 +18,7 @@ import org.apache.spark.util.LongAccumulator;
 import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Placement;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.sae.SparseCodes;
 import qdm.tables.Schemas;
 
@@ -78,14 +78,14 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
         && task.attemptNumber() == 0) {
       throw new IllegalStateException("injected failure of the first attempt (" + FAIL_ONCE + ")");
     }
-    Runtime.engine(); // loads libtorch before any JNI call
+    TorchEngine.engine(); // loads libtorch before any JNI call
     // libtorch threads: as configured, else the CPUs Spark gives each task (spark.task.cpus)
     int threads = spec.threads() > 0 ? spec.threads() : task != null ? task.cpus() : 0;
     if (threads > 0 && JniUtils.getNumThreads() != threads) {
       JniUtils.setNumThreads(threads);
     }
     Placement placement =
-        TaskPlacement.forCurrentTask(spec.device(), spec.dtype(), spec.localMaster());
+        PlacementPolicy.forCurrentTask(spec.device(), spec.dtype(), spec.localMaster());
     ExecutorCache.Loaded loaded = ExecutorCache.get(spec, placement);
     List<Row> out = new ArrayList<>();
     try (ExecutorCache.Lease lease = loaded.lease(spec.condition())) {

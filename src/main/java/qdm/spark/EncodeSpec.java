@@ -42,11 +42,11 @@ public record EncodeSpec(
       int threads,
       String resolvedHook) {
     return new EncodeSpec(
-        Paths.local(config.model().path()),
-        config.model().weights().map(Paths::local).orElse(""),
+        LocalPaths.local(config.model().path()),
+        config.model().weights().map(LocalPaths::local).orElse(""),
         config.model().dtype(),
         config.model().processing(),
-        Paths.local(config.sae().path()),
+        LocalPaths.local(config.sae().path()),
         config.sae().format(),
         resolvedHook,
         condition,

@@ -18,7 +18,7 @@ import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
 import qdm.model.Processing;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.model.Transformer;
 import qdm.sae.Sae;
 import qdm.sae.SaeFormat;
@@ -85,7 +85,7 @@ public final class ExecutorCache {
         return;
       }
       long start = System.nanoTime();
-      root = Runtime.newManager(placement.device());
+      root = TorchEngine.newManager(placement.device());
       ModelFiles files =
           new ModelFiles(Path.of(spec.modelDir()), spec.weightsOverride().map(Path::of));
       Processing processing = Processing.parse(spec.processing());

@@ -63,8 +63,8 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     } else {
       files =
           new ModelFiles(
-              Path.of(Paths.local(config.model().path())),
-              config.model().weights().map(w -> Path.of(Paths.local(w))));
+              Path.of(LocalPaths.local(config.model().path())),
+              config.model().weights().map(w -> Path.of(LocalPaths.local(w))));
       List<String> missing = missingModelFiles(files, config.model().weights().isPresent());
       if (!missing.isEmpty()) {
         problems.add(
@@ -113,7 +113,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     }
     SaeConfig sae = null;
     if (!pending(config.sae().path(), "qdm.sae.path", notes)) {
-      Path saePath = Path.of(Paths.local(config.sae().path()));
+      Path saePath = Path.of(LocalPaths.local(config.sae().path()));
       if (!Files.exists(saePath)) {
         problems.add(missing("qdm.sae.path", saePath, null, SAE_FILES, sources.sae(), false));
       } else {
@@ -256,7 +256,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
       if (pending(k.path(), key + ".path", notes)) {
         continue;
       }
-      String path = Paths.local(k.path());
+      String path = LocalPaths.local(k.path());
       try {
         ModelFiles files = qdm.model.CheckpointFiles.resolve(path, k.format(), reference);
         Optional<Path> own = qdm.model.CheckpointFiles.ownConfig(path);

@@ -115,14 +115,14 @@ public final class ReportStage {
     List<List<String>> rows = new java.util.ArrayList<>();
     qdm.model.ModelFiles reference =
         new qdm.model.ModelFiles(
-            java.nio.file.Path.of(Paths.local(config.model().path())),
-            config.model().weights().map(w -> java.nio.file.Path.of(Paths.local(w))));
+            java.nio.file.Path.of(LocalPaths.local(config.model().path())),
+            config.model().weights().map(w -> java.nio.file.Path.of(LocalPaths.local(w))));
     for (Condition.Checkpoint k : Condition.checkpoints(config.conditions())) {
       try (var ref = qdm.model.Model.openCheckpoint(reference);
           var ck =
               qdm.model.Model.openCheckpoint(
                   qdm.model.CheckpointFiles.resolve(
-                      Paths.local(k.path()), k.format(), reference))) {
+                      LocalPaths.local(k.path()), k.format(), reference))) {
         for (var t : qdm.model.CheckpointDiff.of(ref, ck, p.model().tensors())) {
           rows.add(
               List.of(

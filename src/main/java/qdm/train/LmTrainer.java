@@ -18,9 +18,9 @@ import qdm.io.HostTensor;
 import qdm.io.TensorInfo;
 import qdm.model.Capture;
 import qdm.model.Model;
-import qdm.model.Runtime;
 import qdm.model.TensorRole;
 import qdm.model.TensorSpec;
+import qdm.model.TorchEngine;
 import qdm.model.neox.GptNeoXConfig;
 import qdm.perplexity.Perplexity;
 
@@ -105,7 +105,7 @@ public final class LmTrainer {
             .optWeightDecays(0f)
             .build();
     Set<String> decayedNames = decayed(config);
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       Parameters params = Parameters.of(root, initial);
       Model model = Model.over(config, params.manager(), params.arrays());
       long start = System.nanoTime();
@@ -121,7 +121,7 @@ public final class LmTrainer {
         }
         double gradNorm;
         try (NDManager batch = root.newSubManager()) {
-          try (GradientCollector collector = Runtime.engine().newGradientCollector()) {
+          try (GradientCollector collector = TorchEngine.engine().newGradientCollector()) {
             NDArray x = batch.create(ids, new Shape(o.batch(), window));
             NDArray loss =
                 model

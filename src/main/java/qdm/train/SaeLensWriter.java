@@ -38,7 +38,7 @@ public final class SaeLensWriter {
       String dataset) {}
 
   /** The {@code cfg.json} document. */
-  public static JsonObject config(SaeWeights sae, Meta meta) {
+  public static JsonObject config(TrainedSae sae, Meta meta) {
     JsonObject c = new JsonObject();
     c.addProperty("architecture", sae.architecture());
     c.addProperty("d_in", sae.dIn());
@@ -73,7 +73,7 @@ public final class SaeLensWriter {
   }
 
   /** Writes {@code cfg.json} and {@code sae_weights.safetensors} into {@code dir}. */
-  public static void write(Path dir, SaeWeights sae, Meta meta) {
+  public static void write(Path dir, TrainedSae sae, Meta meta) {
     try {
       Files.createDirectories(dir);
       Files.writeString(

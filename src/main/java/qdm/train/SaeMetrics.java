@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import qdm.io.HostTensor;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * How well an SAE does on activation rows: mean L0 (features firing per token), fraction of
@@ -21,7 +21,7 @@ public record SaeMetrics(
   public static final double ACTIVE_RATE = 0.001;
 
   /** Evaluates {@code sae} on {@code acts} [n, d_in], {@code batch} rows at a time. */
-  public static SaeMetrics evaluate(SaeWeights sae, HostTensor acts, int batch) {
+  public static SaeMetrics evaluate(TrainedSae sae, HostTensor acts, int batch) {
     int n = (int) acts.dim(0);
     int d = (int) acts.dim(1);
     if (d != sae.dIn()) {
@@ -45,8 +45,8 @@ public record SaeMetrics(
     double residual = 0;
     double active = 0;
     long[] fires = new long[sae.dSae()];
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
-      SaeWeights.OnDevice w = sae.arrays(root);
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
+      TrainedSae.OnDevice w = sae.arrays(root);
       for (int first = 0; first < n; first += batch) {
         int rows = Math.min(batch, n - first);
         try (NDManager scratch = root.newSubManager()) {

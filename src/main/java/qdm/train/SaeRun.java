@@ -17,7 +17,7 @@ import qdm.data.TokenStream;
 import qdm.io.HostTensor;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.tokenize.Tokenizer;
 
 /**
@@ -73,11 +73,11 @@ public final class SaeRun {
     Threads.set(spec.threads());
     log.println(CpuKernels.current().describe());
     ModelFiles files = ModelFiles.of(spec.model());
-    SaeWeights sae;
+    TrainedSae sae;
     SaeMetrics heldOut = null;
     SaeMetrics train;
     int layer;
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model = Model.load(files, root, Device.cpu(), DataType.FLOAT32);
         Tokenizer tokenizer = Tokenizer.load(files.tokenizer())) {
       layer = ResidualActivations.layerOf(spec.hook(), model.config().numLayers());

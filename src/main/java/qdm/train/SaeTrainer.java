@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import qdm.io.HostTensor;
 import qdm.model.Ops;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * Trains a sparse autoencoder on activation rows with DJL autograd.
@@ -44,7 +44,7 @@ public final class SaeTrainer {
   private SaeTrainer() {}
 
   /** Trains on {@code acts} [n, d_in] and returns the SAE for raw activations. */
-  public static SaeWeights train(HostTensor acts, SaeOptions o, PrintStream log) {
+  public static TrainedSae train(HostTensor acts, SaeOptions o, PrintStream log) {
     int n = (int) acts.dim(0);
     int d = (int) acts.dim(1);
     int m = o.dSae();
@@ -68,7 +68,7 @@ public final class SaeTrainer {
     int logged = 0;
     long start = System.nanoTime();
     float[] batch = new float[o.batch() * d];
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Parameters params = Parameters.of(root, init)) {
       NDArray wEnc = params.get(W_ENC);
       NDArray bEnc = params.get(B_ENC);
@@ -93,9 +93,9 @@ public final class SaeTrainer {
             o.topk() ? 0 : o.l1() * Math.min(1.0, (double) step / Math.max(1, o.l1Warmup()));
         try (NDManager scratch = root.newSubManager()) {
           NDArray in = scratch.create(batch, new Shape(o.batch(), d));
-          try (GradientCollector collector = Runtime.engine().newGradientCollector()) {
+          try (GradientCollector collector = TorchEngine.engine().newGradientCollector()) {
             NDArray pre = in.sub(bDec).matMul(wEnc).add(bEnc);
-            NDArray f = SaeWeights.activate(pre, o.architecture(), o.k());
+            NDArray f = TrainedSae.activate(pre, o.architecture(), o.k());
             NDArray error = f.matMul(wDec).add(bDec).sub(in);
             NDArray perRow = error.square().sum(new int[] {1});
             NDArray loss = perRow.mean();
@@ -328,12 +328,12 @@ public final class SaeTrainer {
   }
 
   /** The trained weights with the input scale folded in, so they act on raw activations. */
-  private static SaeWeights fold(Parameters params, float scale, SaeOptions o) {
+  private static TrainedSae fold(Parameters params, float scale, SaeOptions o) {
     Map<String, HostTensor> w = params.toHost();
     HostTensor wEnc = w.get(W_ENC);
     HostTensor wDec = w.get(W_DEC);
     HostTensor bDec = w.get(B_DEC);
-    return new SaeWeights(
+    return new TrainedSae(
         o.architecture(),
         times(wEnc, scale),
         w.get(B_ENC),

@@ -1,6 +1,6 @@
 package qdm.train;
 
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * libtorch's intra-op thread count for a training run. Training pins it (one thread by default)
@@ -15,7 +15,7 @@ public final class Threads {
     if (threads < 1) {
       throw new qdm.QdmException("--threads must be at least 1, got " + threads);
     }
-    Runtime.engine(); // loads the native library first
+    TorchEngine.engine(); // loads the native library first
     ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
   }
 }

@@ -18,7 +18,7 @@ import qdm.QdmException;
 import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /** The encode benchmark's config and SAE calibration (the timed run itself is not a test). */
 class EncodeBenchmarkTest {
@@ -76,7 +76,7 @@ class EncodeBenchmarkTest {
 
   @Test
   void calibratedBiasesFireEachFeatureOnTheRequestedFractionOfRows() {
-    try (NDManager m = Runtime.newManager(Device.cpu())) {
+    try (NDManager m = TorchEngine.newManager(Device.cpu())) {
       m.getEngine().setRandomSeed(3);
       // columns of different scales and offsets: the bias must adapt to each
       NDArray pre =

@@ -34,8 +34,8 @@ import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
 import qdm.model.Processing;
-import qdm.model.Runtime;
 import qdm.model.TensorRole;
+import qdm.model.TorchEngine;
 import qdm.model.Weights;
 import qdm.testing.Reference;
 
@@ -173,7 +173,7 @@ class CompressionTest {
     // Gemma-2's lm_head.weight is model.embed_tokens.weight: one parameter under two names.
     String embed = "model.embed_tokens.weight";
     String head = "lm_head.weight";
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model =
             Model.load(
                 ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(), DataType.FLOAT32)) {

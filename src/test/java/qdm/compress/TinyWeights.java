@@ -8,10 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import qdm.model.Activation;
 import qdm.model.Model;
-import qdm.model.Runtime;
+import qdm.model.Nonlinearity;
 import qdm.model.TensorRole;
+import qdm.model.TorchEngine;
 import qdm.model.Weights;
 import qdm.model.neox.GptNeoXConfig;
 
@@ -24,10 +24,10 @@ final class TinyWeights implements AutoCloseable {
   final Model model;
 
   TinyWeights(int layers, DataType dtype) {
-    root = Runtime.newManager(Device.cpu());
+    root = TorchEngine.newManager(Device.cpu());
     GptNeoXConfig config =
         new GptNeoXConfig(
-            16, 8, layers, 2, 16, 2, 10000, 1e-5f, true, true, false, Activation.GELU);
+            16, 8, layers, 2, 16, 2, 10000, 1e-5f, true, true, false, Nonlinearity.GELU);
     model = Model.random(config, root, Device.cpu(), dtype, 0.5f, 7);
   }
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import qdm.condition.ConditionSyntax;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.model.Weights;
 import qdm.testing.Reference;
 
@@ -140,7 +140,7 @@ class TlConventionTest {
   /** Gemma-2 (GQA): q_proj [n*dh, d] and k_proj [kv*dh, d] as TL's W_Q and _W_K. */
   @Test
   void gemma2ProjectionsShareAScaleAcrossHeads() {
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model m =
             Model.load(
                 ModelFiles.of(Reference.model("gemma2")), root, Device.cpu(), DataType.FLOAT32);

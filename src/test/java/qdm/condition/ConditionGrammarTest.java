@@ -26,12 +26,12 @@ import qdm.compress.Param;
 import qdm.compress.Settings;
 import qdm.config.AuditConfig;
 import qdm.config.AuditConfigs;
-import qdm.model.Activation;
 import qdm.model.Model;
+import qdm.model.Nonlinearity;
 import qdm.model.Placement;
 import qdm.model.Processing;
-import qdm.model.Runtime;
 import qdm.model.TensorRole;
+import qdm.model.TorchEngine;
 import qdm.model.Weights;
 import qdm.model.neox.GptNeoXConfig;
 
@@ -173,11 +173,11 @@ class ConditionGrammarTest {
 
   @Test
   void aRegisteredMethodMakesWeightsThroughTheOneFunction() {
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model =
             Model.random(
                 new GptNeoXConfig(
-                    16, 8, 1, 2, 16, 2, 10000, 1e-5f, true, true, false, Activation.GELU),
+                    16, 8, 1, 2, 16, 2, 10000, 1e-5f, true, true, false, Nonlinearity.GELU),
                 root,
                 Device.cpu(),
                 DataType.FLOAT32,

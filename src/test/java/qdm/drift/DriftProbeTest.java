@@ -22,7 +22,7 @@ import qdm.io.HostTensor;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.probe.ForwardOutput;
 import qdm.probe.ForwardProbe;
 import qdm.probe.ForwardRequest;
@@ -57,7 +57,7 @@ class DriftProbeTest {
                 .conditions()); // fp, rtn8, rtn3, prune-matched
     conditions.add(ConditionSyntax.parse("prune:0.5")); // named prune50
     List<String> progress = new ArrayList<>();
-    try (NDManager root = Runtime.newManager(Placement.CPU.device());
+    try (NDManager root = TorchEngine.newManager(Placement.CPU.device());
         Model model =
             Model.load(
                 ModelFiles.of(audit.model()), root, Placement.CPU.device(), Placement.CPU.dtype());
@@ -218,7 +218,7 @@ class DriftProbeTest {
   }
 
   private static double weightError(String compression) {
-    try (NDManager root = Runtime.newManager(Placement.CPU.device());
+    try (NDManager root = TorchEngine.newManager(Placement.CPU.device());
         Model model =
             Model.load(
                 ModelFiles.of(audit.model()), root, Placement.CPU.device(), Placement.CPU.dtype());

@@ -31,7 +31,7 @@ class ChunkingTest {
     Path dir = Reference.model(name);
     long[][] ids = ForwardRequest.readInputIds(dir.resolve("inputs.json"));
     HostTensor expected = Reference.read(dir.resolve("expected.safetensors"), "nll");
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model = Model.load(ModelFiles.of(dir), root, Device.cpu(), DataType.FLOAT32);
         NDManager batch = root.newSubManager()) {
       long[] flat = new long[ids.length * ids[0].length];
@@ -65,7 +65,7 @@ class ChunkingTest {
       System.arraycopy(ids[b % 2], 0, flat, b * ids[0].length, ids[0].length);
     }
     long seq = ids[0].length;
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model = Model.load(ModelFiles.of(dir), root, Device.cpu(), DataType.FLOAT32)) {
       Transformer t = model.transformer();
       for (Capture capture :
@@ -110,7 +110,7 @@ class ChunkingTest {
 
   @Test
   void singleTokenSequencesHaveAnEmptyNll() {
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model =
             Model.load(
                 ModelFiles.of(Reference.model("neox")), root, Device.cpu(), DataType.FLOAT32);
@@ -131,7 +131,7 @@ class ChunkingTest {
 
   @Test
   void groupedAttentionEqualsWholeBatch() {
-    try (NDManager m = Runtime.newManager(Device.cpu())) {
+    try (NDManager m = TorchEngine.newManager(Device.cpu())) {
       m.getEngine().setRandomSeed(7);
       int batch = 5;
       int heads = 4;

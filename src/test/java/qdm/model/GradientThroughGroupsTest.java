@@ -24,7 +24,7 @@ import qdm.train.Parameters;
 class GradientThroughGroupsTest {
   static final GptNeoXConfig TINY =
       new GptNeoXConfig(
-          48, 32, 2, 4, 64, 4, 10000, 1e-5f, true, true, false, Activation.fromHf("gelu"));
+          48, 32, 2, 4, 64, 4, 10000, 1e-5f, true, true, false, Nonlinearity.fromHf("gelu"));
 
   @Test
   void groupedPassesGiveTheGradientsOfTheWholeBatch() {
@@ -33,7 +33,7 @@ class GradientThroughGroupsTest {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = r.nextInt(TINY.vocabSize());
     }
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       Parameters params = Parameters.of(root, LmTrainer.initialWeights(TINY, 3));
       Model model = Model.over(TINY, params.manager(), params.arrays());
       Map<String, float[]> whole = gradients(model, params, ids, 1 << 20);
@@ -49,7 +49,7 @@ class GradientThroughGroupsTest {
       Model model, Parameters params, long[] ids, long groupTokens) {
     Transformer t = model.transformer();
     try (NDManager b = model.weights().manager().newSubManager();
-        GradientCollector gc = Runtime.engine().newGradientCollector()) {
+        GradientCollector gc = TorchEngine.engine().newGradientCollector()) {
       NDArray x = b.create(ids, new Shape(6, 12));
       NDArray loss = t.forward(x, Capture.logitsAndNll(), groupTokens).nll().orElseThrow().mean();
       gc.backward(loss);

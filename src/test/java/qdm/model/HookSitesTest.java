@@ -53,7 +53,7 @@ class HookSitesTest {
     };
     long[][] ids = ForwardRequest.readInputIds(Reference.model("llama").resolve("inputs.json"));
     for (Arch arch : archs) {
-      try (NDManager root = Runtime.newManager(Device.cpu());
+      try (NDManager root = TorchEngine.newManager(Device.cpu());
           Model m = Model.load(ModelFiles.of(arch.dir()), root, Device.cpu(), DataType.FLOAT32);
           NDManager batch = root.newSubManager()) {
         long[] flat = new long[ids.length * ids[0].length];

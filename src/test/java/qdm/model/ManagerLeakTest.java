@@ -25,7 +25,7 @@ class ManagerLeakTest {
   @ParameterizedTest
   @ValueSource(strings = {"neox", "gemma2"})
   void manyForwardPassesLeaveNothingBehind(String name) {
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model =
             Model.load(
                 ModelFiles.of(Reference.model(name)), root, Device.cpu(), DataType.FLOAT32)) {

@@ -64,7 +64,7 @@ class ModelErrorsTest {
   }
 
   private static QdmException loadFails(Path dir) {
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       return assertThrows(
           QdmException.class,
           () -> Model.load(ModelFiles.of(dir), root, Device.cpu(), DataType.FLOAT32).close());

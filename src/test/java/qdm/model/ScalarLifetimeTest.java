@@ -29,10 +29,10 @@ class ScalarLifetimeTest {
 
   @Test
   void aProductWithAScalarKeepsItsGradient() {
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       NDArray x = root.create(new float[] {1, 2, 3});
       x.setRequiresGradient(true);
-      try (GradientCollector gc = Runtime.engine().newGradientCollector()) {
+      try (GradientCollector gc = TorchEngine.engine().newGradientCollector()) {
         NDArray y;
         try (NDManager scratch = root.newSubManager()) {
           x.tempAttach(scratch);
@@ -54,7 +54,7 @@ class ScalarLifetimeTest {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = r.nextInt(GradientThroughGroupsTest.TINY.vocabSize());
     }
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       Parameters params =
           Parameters.of(root, LmTrainer.initialWeights(GradientThroughGroupsTest.TINY, 3));
       Model model = Model.over(GradientThroughGroupsTest.TINY, params.manager(), params.arrays());
@@ -70,7 +70,7 @@ class ScalarLifetimeTest {
   private static Map<String, float[]> gradients(
       Model model, Parameters params, long[] ids, boolean pressure) {
     try (NDManager b = model.weights().manager().newSubManager();
-        GradientCollector gc = Runtime.engine().newGradientCollector()) {
+        GradientCollector gc = TorchEngine.engine().newGradientCollector()) {
       NDArray x = b.create(ids, new Shape(4, 12));
       NDArray loss =
           model.transformer().forwardWhole(x, Capture.logitsAndNll()).nll().orElseThrow().mean();

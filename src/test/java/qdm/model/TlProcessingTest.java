@@ -40,7 +40,7 @@ class TlProcessingTest {
 
   private static Map<String, float[]> processed(Path model) {
     Map<String, float[]> t = new LinkedHashMap<>();
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model m =
             Model.load(
                 ModelFiles.of(model),

@@ -12,7 +12,7 @@ import qdm.data.Window;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.testing.Reference;
 
 /**
@@ -26,7 +26,7 @@ class PerplexityTest {
 
   @BeforeAll
   static void load() {
-    root = Runtime.newManager(Placement.CPU.device());
+    root = TorchEngine.newManager(Placement.CPU.device());
     model =
         Model.load(
             ModelFiles.of(Reference.model("neox")),

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /** The benchmark's random SAEs: the normal quantile, and the sparsity it is meant to give. */
 class RandomSaeTest {
@@ -23,7 +23,7 @@ class RandomSaeTest {
 
   @Test
   void firesAboutTheTargetNumberOfFeatures() {
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       for (String arch : new String[] {"standard", "jumprelu", "topk"}) {
         try (Sae sae = RandomSae.create(arch, 512, 4096, 32, root, 7);
             NDManager batch = root.newSubManager()) {

@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import qdm.io.HostTensor;
 import qdm.io.SafetensorsWriter;
 import qdm.model.HookPoint;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * Every architecture in every format and config layout against {@link NaiveSae}: dense codes,
@@ -40,7 +40,7 @@ class SaeEncodeTest {
 
   @BeforeAll
   static void engine() {
-    root = Runtime.newManager(Device.cpu());
+    root = TorchEngine.newManager(Device.cpu());
   }
 
   @AfterAll

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import qdm.QdmException;
 import qdm.io.HostTensor;
 import qdm.io.SafetensorsWriter;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * SAELens's input options and the other SAE layouts against naive double-precision computations of
@@ -34,7 +34,7 @@ class SaeOptionsTest {
   @TempDir Path tmp;
 
   private static float[] encode(Path path, SaeFormat format, float[] x, int width) {
-    try (NDManager m = Runtime.newManager(Device.cpu());
+    try (NDManager m = TorchEngine.newManager(Device.cpu());
         Sae sae = Sae.load(path, format, Optional.empty(), m)) {
       return sae.encode(m.create(x, new Shape(N, width))).toFloatArray();
     }

@@ -17,7 +17,7 @@ import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.probe.ForwardRequest;
 import qdm.testing.Reference;
 
@@ -43,7 +43,7 @@ class SaeResidualTest {
     Path saeLens =
         Fixtures.writeSaeLens(tmp.resolve("saelens"), w, Fixtures.saeLensV6("standard", ""), false);
 
-    try (NDManager root = Runtime.newManager(Device.cpu());
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
         Model model = Model.load(ModelFiles.of(modelDir), root, Device.cpu(), DataType.FLOAT32)) {
       for (Object[] c :
           new Object[][] {

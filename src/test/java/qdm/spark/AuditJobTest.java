@@ -32,7 +32,7 @@ import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 import qdm.model.Transformer;
 import qdm.perplexity.NllTotal;
 import qdm.perplexity.Perplexity;
@@ -134,7 +134,7 @@ class AuditJobTest {
   void codesAndNllMatchAnInProcessForwardAndEncode() {
     List<Row> windows =
         sorted(table("windows").where("kind = 'chunk' and window_id < 4"), "window_id");
-    try (NDManager root = Runtime.newManager(Placement.CPU.device());
+    try (NDManager root = TorchEngine.newManager(Placement.CPU.device());
         Model model =
             Model.load(
                 ModelFiles.of(audit.model()), root, Placement.CPU.device(), Placement.CPU.dtype());
@@ -271,7 +271,7 @@ class AuditJobTest {
               w.getLong(0), w.getString(1), w.getLong(2), EncodeFunction.tokens(w), w.getInt(4));
       (win.kind().equals(Schemas.CHUNK) ? chunks : slides).add(win);
     }
-    try (NDManager root = Runtime.newManager(Placement.CPU.device());
+    try (NDManager root = TorchEngine.newManager(Placement.CPU.device());
         Model model =
             Model.load(
                 ModelFiles.of(audit.model()),

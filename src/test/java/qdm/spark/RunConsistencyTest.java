@@ -85,7 +85,7 @@ class RunConsistencyTest {
         new SparkListener() {
           @Override
           public void onJobStart(SparkListenerJobStart start) {
-            if (RunProgress.current().equals("analyze") && cancelled.compareAndSet(false, true)) {
+            if (CurrentStep.current().equals("analyze") && cancelled.compareAndSet(false, true)) {
               spark.sparkContext().cancelJob(start.jobId());
             }
           }

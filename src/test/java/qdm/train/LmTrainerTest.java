@@ -19,11 +19,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.io.HostTensor;
-import qdm.model.Activation;
 import qdm.model.Capture;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
-import qdm.model.Runtime;
+import qdm.model.Nonlinearity;
+import qdm.model.TorchEngine;
 import qdm.model.neox.GptNeoXConfig;
 import qdm.perplexity.Perplexity;
 
@@ -34,7 +34,7 @@ import qdm.perplexity.Perplexity;
 class LmTrainerTest {
   static final GptNeoXConfig TINY =
       new GptNeoXConfig(
-          48, 32, 2, 4, 64, 4, 10000, 1e-5f, true, true, false, Activation.fromHf("gelu"));
+          48, 32, 2, 4, 64, 4, 10000, 1e-5f, true, true, false, Nonlinearity.fromHf("gelu"));
   static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
   /** A stream a small model can learn: a fixed cycle of 12 tokens with a random start. */
@@ -71,11 +71,11 @@ class LmTrainerTest {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = r.nextInt(TINY.vocabSize());
     }
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       Parameters params = Parameters.of(root, LmTrainer.initialWeights(TINY, 1));
       Model model = Model.over(TINY, params.manager(), params.arrays());
       try (NDManager b = root.newSubManager();
-          GradientCollector gc = Runtime.engine().newGradientCollector()) {
+          GradientCollector gc = TorchEngine.engine().newGradientCollector()) {
         NDArray x = b.create(ids, new Shape(2, 10));
         gc.backward(model.transformer().forward(x, Capture.nllOnly()).nll().orElseThrow().mean());
       }
@@ -131,7 +131,7 @@ class LmTrainerTest {
     Map<String, HostTensor> trained = LmTrainer.train(TINY, initial, train, eval, o, QUIET);
     double before;
     double after;
-    try (NDManager root = Runtime.newManager(Device.cpu())) {
+    try (NDManager root = TorchEngine.newManager(Device.cpu())) {
       try (Model m0 = Model.over(TINY, root.newSubManager(), arrays(root, initial))) {
         before = Perplexity.chunked(m0.transformer(), eval, 24, 8).perplexity();
       }

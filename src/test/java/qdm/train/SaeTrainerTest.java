@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import qdm.io.HostTensor;
 import qdm.io.SafetensorsFile;
-import qdm.model.Runtime;
+import qdm.model.TorchEngine;
 
 /**
  * SAE training on synthetic sparse activations: reconstruction improves, the written SAELens files
@@ -75,7 +75,7 @@ class SaeTrainerTest {
   @Test
   void topkKeepsAtMostKFeatures() {
     HostTensor acts = sparseActivations(2048, 1f);
-    SaeWeights sae = SaeTrainer.train(acts, options("topk", 30), QUIET);
+    TrainedSae sae = SaeTrainer.train(acts, options("topk", 30), QUIET);
     SaeMetrics m = SaeMetrics.evaluate(sae, acts, 1024);
     assertTrue(m.l0() <= 6.0 && m.l0() > 0, "L0 " + m.l0());
   }
@@ -83,8 +83,8 @@ class SaeTrainerTest {
   @Test
   void inputScaleIsFoldedIntoTheWeights() {
     // a power-of-two scale keeps the rescaled inputs, and so the whole training, bit-identical
-    SaeWeights a = SaeTrainer.train(sparseActivations(1024, 1f), options("standard", 20), QUIET);
-    SaeWeights b = SaeTrainer.train(sparseActivations(1024, 4f), options("standard", 20), QUIET);
+    TrainedSae a = SaeTrainer.train(sparseActivations(1024, 1f), options("standard", 20), QUIET);
+    TrainedSae b = SaeTrainer.train(sparseActivations(1024, 4f), options("standard", 20), QUIET);
     assertArrayEquals(a.wEnc().data(), scaled(b.wEnc(), 4f), 0f);
     assertArrayEquals(a.bEnc().data(), b.bEnc().data(), 0f);
     assertArrayEquals(scaled(a.wDec(), 4f), b.wDec().data(), 0f);
@@ -102,7 +102,7 @@ class SaeTrainerTest {
   @Test
   void writesSaeLensFilesThatEncodeLikeANaiveLoop(@TempDir Path dir) throws Exception {
     HostTensor acts = sparseActivations(1024, 1f);
-    SaeWeights sae = SaeTrainer.train(acts, options("standard", 20), QUIET);
+    TrainedSae sae = SaeTrainer.train(acts, options("standard", 20), QUIET);
     SaeLensWriter.write(
         dir,
         sae,
@@ -140,7 +140,7 @@ class SaeTrainerTest {
         naive[row * 48 + i] = (float) Math.max(0, pre);
       }
     }
-    try (NDManager m = Runtime.newManager(Device.cpu())) {
+    try (NDManager m = TorchEngine.newManager(Device.cpu())) {
       float[] first = java.util.Arrays.copyOf(x, 8 * D);
       float[] encoded = sae.encode(m.create(first, new Shape(8, D)), sae.arrays(m)).toFloatArray();
       assertArrayEquals(naive, encoded, 1e-4f);

@@ -5,9 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import qdm.model.Activation;
 import qdm.model.Architecture;
 import qdm.model.JsonFields;
+import qdm.model.Nonlinearity;
 import qdm.model.TensorSpec;
 import qdm.model.TlFolds;
 import qdm.model.Transformer;
@@ -36,7 +36,7 @@ public final class Gemma implements Architecture<GemmaConfig> {
     int hidden = json.integer("hidden_size");
     int headDim = json.integer("head_dim", hidden / heads);
     String act = json.string("hidden_activation", "gelu_pytorch_tanh");
-    Activation activation = Activation.fromHf(act);
+    Nonlinearity activation = Nonlinearity.fromHf(act);
     if (activation == null) {
       throw json.invalid("hidden_activation", "gelu_pytorch_tanh or gelu");
     }

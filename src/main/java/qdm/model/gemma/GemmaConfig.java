@@ -3,9 +3,9 @@ package qdm.model.gemma;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import qdm.model.Activation;
 import qdm.model.GatedDecoderTensors;
 import qdm.model.ModelConfig;
+import qdm.model.Nonlinearity;
 import qdm.model.TensorSpec;
 
 /**
@@ -23,7 +23,7 @@ public record GemmaConfig(
     int intermediateSize,
     float rmsNormEps,
     double ropeTheta,
-    Activation activation)
+    Nonlinearity activation)
     implements ModelConfig {
 
   static final String EMBED = GatedDecoderTensors.EMBED;

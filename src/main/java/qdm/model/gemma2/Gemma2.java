@@ -1,9 +1,9 @@
 package qdm.model.gemma2;
 
 import java.util.List;
-import qdm.model.Activation;
 import qdm.model.Architecture;
 import qdm.model.JsonFields;
+import qdm.model.Nonlinearity;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -26,7 +26,7 @@ public final class Gemma2 implements Architecture<Gemma2Config> {
     int hidden = json.integer("hidden_size");
     int headDim = json.integer("head_dim", hidden / heads);
     String act = json.string("hidden_activation", json.string("hidden_act", "gelu_pytorch_tanh"));
-    Activation activation = Activation.fromHf(act);
+    Nonlinearity activation = Nonlinearity.fromHf(act);
     if (activation == null) {
       throw json.invalid("hidden_activation", "gelu_pytorch_tanh or gelu");
     }

@@ -3,9 +3,9 @@ package qdm.model.gemma2;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import qdm.model.Activation;
 import qdm.model.GatedDecoderTensors;
 import qdm.model.ModelConfig;
+import qdm.model.Nonlinearity;
 import qdm.model.TensorSpec;
 
 /**
@@ -31,7 +31,7 @@ public record Gemma2Config(
     float attnSoftCap,
     float finalSoftCap,
     int slidingWindow,
-    Activation activation)
+    Nonlinearity activation)
     implements ModelConfig {
 
   static final String EMBED = GatedDecoderTensors.EMBED;

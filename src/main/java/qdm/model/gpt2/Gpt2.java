@@ -2,9 +2,9 @@ package qdm.model.gpt2;
 
 import java.util.List;
 import qdm.io.TensorStore;
-import qdm.model.Activation;
 import qdm.model.Architecture;
 import qdm.model.JsonFields;
+import qdm.model.Nonlinearity;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -24,7 +24,7 @@ public final class Gpt2 implements Architecture<Gpt2Config> {
       throw json.invalid("n_head", "a positive divisor of n_embd " + hidden);
     }
     String act = json.string("activation_function", "gelu_new");
-    Activation activation = Activation.fromHf(act);
+    Nonlinearity activation = Nonlinearity.fromHf(act);
     if (activation == null) {
       throw json.invalid("activation_function", "gelu_new, gelu or gelu_pytorch_tanh");
     }

@@ -3,8 +3,8 @@ package qdm.model.gpt2;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import qdm.model.Activation;
 import qdm.model.ModelConfig;
+import qdm.model.Nonlinearity;
 import qdm.model.TensorRole;
 import qdm.model.TensorSpec;
 import qdm.model.TlLayout;
@@ -31,7 +31,7 @@ public record Gpt2Config(
     int intermediateSize,
     int maxPositions,
     float layerNormEps,
-    Activation activation,
+    Nonlinearity activation,
     boolean scaleAttnWeights,
     boolean scaleByInverseLayerIdx,
     boolean tiedEmbeddings)

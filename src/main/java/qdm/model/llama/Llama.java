@@ -2,9 +2,9 @@ package qdm.model.llama;
 
 import java.util.List;
 import java.util.OptionalInt;
-import qdm.model.Activation;
 import qdm.model.Architecture;
 import qdm.model.JsonFields;
+import qdm.model.Nonlinearity;
 import qdm.model.RopeScaling;
 import qdm.model.Transformer;
 import qdm.model.Weights;
@@ -51,7 +51,7 @@ public class Llama implements Architecture<LlamaConfig> {
       throw json.invalid("head_dim", "a positive even number");
     }
     String act = json.string("hidden_act", "silu");
-    Activation activation = Activation.fromHf(act);
+    Nonlinearity activation = Nonlinearity.fromHf(act);
     if (activation == null) {
       throw json.invalid("hidden_act", "silu, gelu or gelu_pytorch_tanh");
     }

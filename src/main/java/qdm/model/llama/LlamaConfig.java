@@ -3,9 +3,9 @@ package qdm.model.llama;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import qdm.model.Activation;
 import qdm.model.GatedDecoderTensors;
 import qdm.model.ModelConfig;
+import qdm.model.Nonlinearity;
 import qdm.model.RopeScaling;
 import qdm.model.TensorSpec;
 
@@ -40,7 +40,7 @@ public record LlamaConfig(
     boolean mlpBias,
     int slidingWindow,
     boolean tiedEmbeddings,
-    Activation activation)
+    Nonlinearity activation)
     implements ModelConfig {
 
   static final String EMBED = GatedDecoderTensors.EMBED;

@@ -1,9 +1,9 @@
 package qdm.model.neox;
 
 import java.util.List;
-import qdm.model.Activation;
 import qdm.model.Architecture;
 import qdm.model.JsonFields;
+import qdm.model.Nonlinearity;
 import qdm.model.Transformer;
 import qdm.model.Weights;
 
@@ -34,7 +34,7 @@ public final class GptNeoX implements Architecture<GptNeoXConfig> {
               + ")");
     }
     String act = json.string("hidden_act", "gelu");
-    Activation activation = Activation.fromHf(act);
+    Nonlinearity activation = Nonlinearity.fromHf(act);
     if (activation == null) {
       throw json.invalid("hidden_act", "gelu, gelu_new or gelu_pytorch_tanh");
     }

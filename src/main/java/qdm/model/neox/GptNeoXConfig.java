@@ -3,8 +3,8 @@ package qdm.model.neox;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import qdm.model.Activation;
 import qdm.model.ModelConfig;
+import qdm.model.Nonlinearity;
 import qdm.model.TensorRole;
 import qdm.model.TensorSpec;
 import qdm.model.TlLayout;
@@ -31,7 +31,7 @@ public record GptNeoXConfig(
     boolean parallelResidual,
     boolean attentionBias,
     boolean tiedEmbeddings,
-    Activation activation)
+    Nonlinearity activation)
     implements ModelConfig {
 
   static final String PREFIX = "gpt_neox.";

@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.function.UnaryOperator;
 
 /** The MLP activations Hugging Face configs name ({@code hidden_act}). */
-public enum Activation {
+public enum Nonlinearity {
   /** Exact erf GELU. */
   GELU(Ops::gelu),
   /** Tanh-approximated GELU. */
@@ -15,7 +15,7 @@ public enum Activation {
 
   private final UnaryOperator<NDArray> fn;
 
-  Activation(UnaryOperator<NDArray> fn) {
+  Nonlinearity(UnaryOperator<NDArray> fn) {
     this.fn = fn;
   }
 
@@ -24,7 +24,7 @@ public enum Activation {
   }
 
   /** Maps a Hugging Face activation name; null if QDM does not implement it. */
-  public static Activation fromHf(String name) {
+  public static Nonlinearity fromHf(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "gelu" -> GELU;
       case "gelu_pytorch_tanh", "gelu_new", "gelu_fast", "gelu_tanh" -> GELU_TANH;

@@ -18,7 +18,7 @@ import qdm.model.Ops;
  * @param bDec [d_in]
  * @param k features kept per token for {@code topk}; unused for {@code standard}
  */
-public record SaeWeights(
+public record TrainedSae(
     String architecture,
     HostTensor wEnc,
     HostTensor bEnc,
@@ -26,7 +26,7 @@ public record SaeWeights(
     HostTensor bDec,
     int k) {
 
-  public SaeWeights {
+  public TrainedSae {
     int dIn = (int) wEnc.dim(0);
     int dSae = (int) wEnc.dim(1);
     if (wEnc.rank() != 2

@@ -8,10 +8,10 @@ import ai.djl.ndarray.NDManager;
  * The one place QDM touches DJL's engine setup: it forces offline mode before the engine loads (DJL
  * otherwise probes the network for natives and usage tracking) and hands out managers.
  */
-public final class Runtime {
+public final class TorchEngine {
   private static final String ENGINE = "PyTorch";
 
-  private Runtime() {}
+  private TorchEngine() {}
 
   /** Sets DJL's offline switches; idempotent, and cheap enough to call before every use. */
   public static void offline() {

@@ -16,7 +16,7 @@ import java.util.Optional;
  * @param extras an architecture's other tensors by SAELens name ({@code gated}: {@code r_mag},
  *     {@code b_mag}; {@code b_gate} is {@code bEnc})
  */
-record SaeWeights(
+record SaeTensors(
     NDManager manager,
     NDArray wEnc,
     NDArray bEnc,
@@ -25,7 +25,7 @@ record SaeWeights(
     Optional<NDArray> threshold,
     java.util.Map<String, NDArray> extras) {
 
-  SaeWeights(
+  SaeTensors(
       NDManager manager,
       NDArray wEnc,
       NDArray bEnc,

@@ -21,8 +21,8 @@ import qdm.model.Placement;
  *
  * The dtype {@code auto} is float16 on a GPU and float32 on the CPU.
  */
-public final class TaskPlacement {
-  private TaskPlacement() {}
+public final class PlacementPolicy {
+  private PlacementPolicy() {}
 
   /** The decision, from plain inputs (testable without Spark). */
   public static Placement choose(

@@ -3,8 +3,8 @@ package qdm.spark;
 import java.nio.file.Path;
 
 /** Resolution of the local paths in a config (model and SAE directories). */
-public final class Paths {
-  private Paths() {}
+public final class LocalPaths {
+  private LocalPaths() {}
 
   /**
    * A model or SAE path as every executor will open it: relative paths resolve against the driver's
