@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -31,7 +31,7 @@ import qdm.io.TempDirs;
       "Time the finiteness scan (NaN / Inf check) of a large safetensors shard.",
       "Writes a shard of random finite BF16 (or F32) values, then scans it twice."
     })
-final class FiniteBenchCommand implements Callable<Integer> {
+public final class FiniteBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--gib",

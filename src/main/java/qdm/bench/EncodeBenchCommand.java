@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +10,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qdm.QdmException;
-import qdm.bench.EncodeBenchmark;
 
 /** {@code qdm bench encode}: the encode stage's tokens x conditions per second. */
 @Command(
@@ -23,7 +22,7 @@ import qdm.bench.EncodeBenchmark;
       "loading, compressed copies, NLL head, SAE codes and Parquet writes all count.",
       "Run from the repository root."
     })
-final class EncodeBenchCommand implements Callable<Integer> {
+public final class EncodeBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--tokens",

@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -28,7 +28,7 @@ import qdm.model.TensorSpec;
       "Time the dequantization of a checkpoint (every tensor the architecture "
           + "reads, streamed in 1 M-element pieces) and report the peak heap."
     })
-final class DequantBenchCommand implements Callable<Integer> {
+public final class DequantBenchCommand implements Callable<Integer> {
   private static final int PIECE = 1 << 20;
 
   @Option(

@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.element_at;

@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
@@ -24,7 +24,7 @@ import qdm.model.neox.GptNeoXConfig;
     name = "compress",
     mixinStandardHelpOptions = true,
     description = "Time compression methods on a Pythia-70M-shaped model with random weights.")
-final class CompressBenchCommand implements Callable<Integer> {
+public final class CompressBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--compress",

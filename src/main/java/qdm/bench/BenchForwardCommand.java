@@ -1,9 +1,8 @@
-package qdm.cli;
+package qdm.bench;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import qdm.bench.ForwardBenchmark;
 
 /** {@code qdm bench forward}: forward-pass throughput against this machine's matmul figure. */
 @Command(
@@ -15,7 +14,7 @@ import qdm.bench.ForwardBenchmark;
       "the pass stopped after a block) and compares its GFLOP/s with float32 matmul",
       "GFLOP/s measured in the same run."
     })
-final class BenchForwardCommand implements Callable<Integer> {
+public final class BenchForwardCommand implements Callable<Integer> {
 
   @Option(
       names = "--batch",

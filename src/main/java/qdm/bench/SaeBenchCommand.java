@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import qdm.bench.CpuClock;
 import qdm.model.Placement;
 import qdm.model.TorchEngine;
 import qdm.sae.RandomSae;
@@ -28,7 +27,7 @@ import qdm.sae.SparseCodes;
       "Tokens/s and GFLOP/s of the encoder matmul. Defaults: the Pythia-70M SAE shape",
       "(d_in 512 x d_sae 32768) at batch 8 x 512 tokens."
     })
-final class SaeBenchCommand implements Callable<Integer> {
+public final class SaeBenchCommand implements Callable<Integer> {
 
   @Option(names = "--d-in", defaultValue = "512", description = "Input width (${DEFAULT-VALUE}).")
   int dIn;

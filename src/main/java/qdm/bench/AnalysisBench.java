@@ -1,4 +1,4 @@
-package qdm.cli;
+package qdm.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +39,7 @@ import qdm.analysis.ConditionPair;
       "Time the analyze stage on synthetic SAE codes (written to Parquet, then read back).",
       "Prints seconds and code rows per second at each token count."
     })
-final class AnalysisBench implements Callable<Integer> {
+public final class AnalysisBench implements Callable<Integer> {
 
   @Option(
       names = "--tokens",
