@@ -13,6 +13,10 @@ public record Placement(Device device, DataType dtype) {
 
   public static final Placement CPU = new Placement(Device.cpu(), DataType.FLOAT32);
 
+  /** The dtypes a config or the command line may ask for. */
+  public static final java.util.List<String> DTYPES =
+      java.util.List.of("auto", "float32", "float16");
+
   /**
    * Parses {@code cpu}, {@code gpu}, {@code gpu:N} and a dtype ({@code float32} / {@code f32},
    * {@code float16} / {@code f16}, or {@code auto}: float16 on a GPU, float32 on the CPU).
@@ -28,7 +32,9 @@ public record Placement(Device device, DataType dtype) {
               throw new QdmException(
                   "dtype '"
                       + dtype
-                      + "' is not supported; expected auto, float32 or float16 (bfloat16 weights are "
+                      + "' is not supported; expected one of "
+                      + String.join(", ", DTYPES)
+                      + " (bfloat16 weights are "
                       + "widened to float32 on load)");
         };
     if (!d.isGpu() && t == DataType.FLOAT16) {

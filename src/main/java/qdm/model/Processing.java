@@ -23,7 +23,13 @@ public enum Processing {
     return switch (s.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "")) {
       case "none" -> NONE;
       case "transformerlens", "tl" -> TRANSFORMERLENS;
-      default -> throw new QdmException("processing '" + s + "' is not none or transformerlens");
+      default ->
+          throw new QdmException(
+              "processing '"
+                  + s
+                  + "' is not one of "
+                  + String.join(
+                      ", ", java.util.Arrays.stream(values()).map(Processing::toString).toList()));
     };
   }
 

@@ -21,7 +21,7 @@ public enum SaeFormat {
   /** Llama Scope: {@code hyperparams.json} + {@code checkpoints/final.safetensors} (JumpReLU). */
   LLAMASCOPE;
 
-  /** Parses {@code auto}, {@code saelens}, {@code gemmascope} or {@code sparsify}. */
+  /** Parses a format's name in any case, {@code -} and {@code _} ignored. */
   public static SaeFormat parse(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
     for (SaeFormat f : values()) {
@@ -30,7 +30,14 @@ public enum SaeFormat {
       }
     }
     throw new QdmException(
-        "SAE format '" + name + "' is not one of auto, saelens, gemmascope, sparsify, llamascope");
+        "SAE format '"
+            + name
+            + "' is not one of "
+            + String.join(
+                ", ",
+                java.util.Arrays.stream(values())
+                    .map(f -> f.name().toLowerCase(Locale.ROOT))
+                    .toList()));
   }
 
   /** This format, or the detected one for {@link #AUTO}. */

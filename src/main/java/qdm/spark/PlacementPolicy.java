@@ -22,6 +22,9 @@ import qdm.model.Placement;
  * The dtype {@code auto} is float16 on a GPU and float32 on the CPU.
  */
 public final class PlacementPolicy {
+  /** The devices a config may ask for ({@code execution.device}). */
+  public static final java.util.List<String> DEVICES = java.util.List.of("auto", "cpu", "gpu");
+
   private PlacementPolicy() {}
 
   /** The decision, from plain inputs (testable without Spark). */
