@@ -70,8 +70,9 @@ final class DriftCommand implements Callable<Integer> {
   @Option(
       names = "--processing",
       paramLabel = "P",
+      completionCandidates = Choices.Processings.class,
       description =
-          "none or transformerlens: overrides the config's qdm.model.processing "
+          "${COMPLETION-CANDIDATES}: overrides the config's qdm.model.processing "
               + "(what is done to the weights at load, before compression).")
   String processing;
 

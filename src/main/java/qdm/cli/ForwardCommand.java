@@ -53,10 +53,10 @@ final class ForwardCommand implements Callable<Integer> {
   @Option(
       names = "--format",
       paramLabel = "FORMAT",
+      completionCandidates = Choices.WeightFormats.class,
       description =
-          "The weights' format when detection is not wanted: safetensors, gptq, awq, "
-              + "compressed-tensors, bitsandbytes or gguf (default: detected from the file and "
-              + "quantization_config).")
+          "The weights' format when detection is not wanted: ${COMPLETION-CANDIDATES} "
+              + "(default: detected from the file and quantization_config).")
   String format;
 
   @Option(
@@ -124,8 +124,8 @@ final class ForwardCommand implements Callable<Integer> {
       names = "--sae-format",
       defaultValue = "auto",
       paramLabel = "FORMAT",
-      description =
-          "auto, saelens, gemmascope, sparsify or llamascope (default: " + "${DEFAULT-VALUE}).")
+      completionCandidates = Choices.SaeFormats.class,
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   String saeFormat;
 
   @Option(
