@@ -18,6 +18,7 @@ import qdm.config.AuditConfigs;
 import qdm.data.Window;
 import qdm.drift.DriftProbe;
 import qdm.drift.DriftReport;
+import qdm.io.LocalPaths;
 import qdm.model.Model;
 import qdm.model.ModelFiles;
 import qdm.model.Placement;
@@ -25,7 +26,6 @@ import qdm.model.Processing;
 import qdm.model.TorchEngine;
 import qdm.sae.Sae;
 import qdm.sae.SaeFormat;
-import qdm.spark.LocalPaths;
 import qdm.spark.PlacementPolicy;
 import qdm.spark.Preflight;
 import qdm.spark.Sessions;
@@ -98,12 +98,12 @@ final class DriftCommand implements Callable<Integer> {
             + Math.min(base.corpus().maxTokens(), (long) windows * base.windows().chunkLength()));
     AuditConfig c = RunCommand.localCopies(AuditConfigs.load(config, sampled), true);
     Preflight preflight = Preflight.check(c);
-    Path modelDir = Path.of(LocalPaths.local(c.model().path()));
+    ModelFiles files = c.modelFiles();
     List<int[]> sample = new ArrayList<>();
     // the corpus is read as the audit reads it (any Hadoop filesystem, text / jsonl / parquet);
     // the session is the process's shared one (left running, as run leaves it)
     SparkSession spark = Sessions.forAudit(c);
-    try (Tokenizer tokenizer = Tokenizer.load(modelDir.resolve("tokenizer.json"))) {
+    try (Tokenizer tokenizer = Tokenizer.load(files.tokenizer())) {
       List<Window> all = TokenizeStage.windows(spark, c, tokenizer, preflight.bosTokenId());
       TokenizeStage.checkVocabulary(all, preflight.model().vocabSize(), tokenizer);
       for (Window w : all) {
@@ -124,7 +124,6 @@ final class DriftCommand implements Callable<Integer> {
         c.windows().chunkLength());
     DriftReport report;
     try (NDManager root = TorchEngine.newManager(placement.device())) {
-      ModelFiles files = new ModelFiles(modelDir, c.model().weights().map(Path::of));
       Processing processing = Processing.parse(c.model().processing());
       try (Model model =
               Model.load(files, root, placement.device(), placement.dtype(), processing);

@@ -2,12 +2,12 @@ package qdm.condition;
 
 import java.util.OptionalDouble;
 import qdm.compress.Convention;
+import qdm.io.LocalPaths;
 import qdm.model.CheckpointFiles;
 import qdm.model.CheckpointSource;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
 import qdm.model.ModelFiles;
-import qdm.spark.LocalPaths;
 
 /** A checkpoint condition's provenance, read from its files: format, decoded bits, path. */
 final class CheckpointProvenance {

@@ -5,9 +5,9 @@ import qdm.QdmException;
 import qdm.compress.Compressed;
 import qdm.compress.Compression;
 import qdm.compress.CompressionReport;
+import qdm.io.LocalPaths;
 import qdm.model.CheckpointFiles;
 import qdm.model.Model;
-import qdm.spark.LocalPaths;
 
 /**
  * The one place a condition becomes weights, over a loaded reference: the reference's own tensors,

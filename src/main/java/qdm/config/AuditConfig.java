@@ -43,6 +43,11 @@ public record AuditConfig(
         .orElseThrow();
   }
 
+  /** The reference model's files, resolved to local paths. */
+  public qdm.model.ModelFiles modelFiles() {
+    return qdm.model.ModelFiles.resolve(model.path(), model.weights());
+  }
+
   /** The condition named {@code name}. */
   public Optional<Condition> condition(String name) {
     return conditions.stream().filter(c -> c.name().equals(name)).findFirst();

@@ -28,6 +28,21 @@ public record ModelFiles(Path dir, Optional<Path> weightsOverride, Optional<Stri
   public static final String INDEX = "model.safetensors.index.json";
   public static final String TOKENIZER = "tokenizer.json";
 
+  /**
+   * A model as a user names it, resolved once to absolute local paths: a directory (relative paths
+   * against the working directory, {@code file:} URIs as plain paths), or a single {@code .gguf}
+   * file, which stands for its directory with that file as the weights; {@code weights} overrides
+   * the weights file.
+   */
+  public static ModelFiles resolve(String path, Optional<String> weights) {
+    Path p = Path.of(qdm.io.LocalPaths.local(path));
+    Optional<Path> w = weights.map(x -> Path.of(qdm.io.LocalPaths.local(x)));
+    if (w.isEmpty() && Files.isRegularFile(p) && p.toString().endsWith(".gguf")) {
+      return new ModelFiles(p.getParent(), Optional.of(p));
+    }
+    return new ModelFiles(p, w);
+  }
+
   public static ModelFiles of(Path dir) {
     return new ModelFiles(dir, Optional.empty());
   }

@@ -33,10 +33,7 @@ public final class AnalyzeStage {
       AuditConfig config, List<Condition> conditions, int dSae, Map<String, Double> sparsities) {
     var a = config.analysis();
     List<ConditionInfo> infos = new ArrayList<>();
-    qdm.model.ModelFiles reference =
-        new qdm.model.ModelFiles(
-            java.nio.file.Path.of(LocalPaths.local(config.model().path())),
-            config.model().weights().map(w -> java.nio.file.Path.of(LocalPaths.local(w))));
+    qdm.model.ModelFiles reference = config.modelFiles();
     for (Condition c : conditions) {
       Provenance p = c.provenance(reference);
       OptionalDouble sparsity =

@@ -17,6 +17,7 @@ import qdm.analysis.AnalysisTables;
 import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.data.Window;
+import qdm.io.LocalPaths;
 import qdm.tokenize.Tokenizer;
 
 /**
@@ -292,7 +293,7 @@ public final class AuditJob {
   // ---- tokenize ------------------------------------------------------------------------
 
   private String tokenizeFingerprint() {
-    Path tokenizer = Path.of(LocalPaths.local(config.model().path())).resolve("tokenizer.json");
+    Path tokenizer = config.modelFiles().tokenizer();
     String tokenizerHash;
     try {
       tokenizerHash = StageLedger.fingerprint(Files.readString(tokenizer));
@@ -336,7 +337,7 @@ public final class AuditJob {
 
   private List<Window> tokenizeCorpus() {
     CurrentStep.at("tokenize");
-    Path tokenizerFile = Path.of(LocalPaths.local(config.model().path())).resolve("tokenizer.json");
+    Path tokenizerFile = config.modelFiles().tokenizer();
     try (Tokenizer tokenizer = Tokenizer.load(tokenizerFile)) {
       return TokenizeStage.prepare(
           spark, config, tokenizer, preflight.bosTokenId(), preflight.model().vocabSize());

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Optional;
 import qdm.condition.Condition;
 import qdm.config.AuditConfig;
+import qdm.io.LocalPaths;
 
 /**
  * Everything an executor needs to encode windows for one condition: shipped with the task closure,
@@ -41,9 +42,10 @@ public record EncodeSpec(
       boolean localMaster,
       int threads,
       String resolvedHook) {
+    var model = config.modelFiles();
     return new EncodeSpec(
-        LocalPaths.local(config.model().path()),
-        config.model().weights().map(LocalPaths::local).orElse(""),
+        model.dir().toString(),
+        model.weightsOverride().map(Object::toString).orElse(""),
         config.model().dtype(),
         config.model().processing(),
         LocalPaths.local(config.sae().path()),

@@ -10,6 +10,7 @@ import qdm.condition.Condition;
 import qdm.config.AuditConfig;
 import qdm.hub.HowToGet;
 import qdm.hub.HubUri;
+import qdm.io.LocalPaths;
 import qdm.model.JsonFields;
 import qdm.model.Model;
 import qdm.model.ModelConfig;
@@ -61,10 +62,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     if (pending(config.model().path(), "qdm.model.path", notes)) {
       // checked after the download
     } else {
-      files =
-          new ModelFiles(
-              Path.of(LocalPaths.local(config.model().path())),
-              config.model().weights().map(w -> Path.of(LocalPaths.local(w))));
+      files = config.modelFiles();
       List<String> missing = missingModelFiles(files, config.model().weights().isPresent());
       if (!missing.isEmpty()) {
         problems.add(

@@ -9,6 +9,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import qdm.condition.Condition;
 import qdm.config.AuditConfig;
+import qdm.io.LocalPaths;
 import qdm.report.Csv;
 import qdm.report.HtmlReport;
 import qdm.report.ReportData;
@@ -113,10 +114,7 @@ public final class ReportStage {
    */
   static ReportData.Table checkpointTensors(AuditConfig config, Preflight p) {
     List<List<String>> rows = new java.util.ArrayList<>();
-    qdm.model.ModelFiles reference =
-        new qdm.model.ModelFiles(
-            java.nio.file.Path.of(LocalPaths.local(config.model().path())),
-            config.model().weights().map(w -> java.nio.file.Path.of(LocalPaths.local(w))));
+    qdm.model.ModelFiles reference = config.modelFiles();
     for (Condition.Checkpoint k : Condition.checkpoints(config.conditions())) {
       try (var ref = qdm.model.Model.openCheckpoint(reference);
           var ck =

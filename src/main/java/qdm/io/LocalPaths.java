@@ -1,4 +1,4 @@
-package qdm.spark;
+package qdm.io;
 
 import java.nio.file.Path;
 
