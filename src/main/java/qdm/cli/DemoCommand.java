@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     description = "Build the bundled demo: corpus, language model and SAE (assets/demo/).",
     subcommands = {
       DemoFetchCorpusCommand.class,
+      DemoFetchModelCommand.class,
       DemoTrainLmCommand.class,
       DemoTrainSaeCommand.class
     })

@@ -25,6 +25,7 @@ import qdm.model.TorchEngine;
       TrainSaeCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      ImportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

