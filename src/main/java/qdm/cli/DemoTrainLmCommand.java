@@ -10,30 +10,31 @@ import qdm.train.LmOptions;
 
 /**
  * {@code qdm demo train-lm}: the demo's tokenizer and GPT-NeoX model, trained on the CPU. The
- * defaults reproduce the shipped {@code assets/demo/model}.
+ * defaults reproduce the shipped {@code assets/demo/neox-brown/model}, the toy model that was the
+ * demo before stories15M.
  */
 @Command(
     name = "train-lm",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Train the demo tokenizer and language model (assets/demo/model).",
-      "A byte-level BPE and a GPT-NeoX on the demo corpus's training part, written as a",
+      "Train the Brown toy tokenizer and model (assets/demo/neox-brown/model).",
+      "A byte-level BPE and a GPT-NeoX on the Brown training part, written as a",
       "Hugging Face model directory; reports held-out perplexity and a unigram",
-      "baseline. The defaults reproduce assets/demo/model."
+      "baseline. The defaults reproduce assets/demo/neox-brown/model."
     })
 final class DemoTrainLmCommand implements Callable<Integer> {
 
   @Option(
       names = "--corpus",
-      defaultValue = "assets/demo/corpus",
+      defaultValue = "assets/demo/brown",
       paramLabel = "DIR",
       description = "Directory with train.txt and heldout.txt (default: ${DEFAULT-VALUE}).")
   Path corpus;
 
   @Option(
       names = "--out",
-      defaultValue = "assets/demo/model",
+      defaultValue = "assets/demo/neox-brown/model",
       paramLabel = "DIR",
       description = "Model directory to write (default: ${DEFAULT-VALUE}).")
   Path out;

@@ -9,8 +9,9 @@ import picocli.CommandLine.Option;
 import qdm.demo.DemoCorpus;
 
 /**
- * {@code qdm demo train-sae}: {@code qdm train-sae} with the demo's model, hook and corpus. The
- * defaults reproduce the shipped {@code assets/demo/sae}.
+ * {@code qdm demo train-sae}: {@code qdm train-sae} with the demo's model (stories15M), hook and
+ * corpus (the model's own sampled stories). The defaults reproduce the shipped {@code
+ * assets/demo/sae}.
  */
 @Command(
     name = "train-sae",
@@ -18,23 +19,23 @@ import qdm.demo.DemoCorpus;
     sortOptions = false,
     description = {
       "Train the demo SAE (assets/demo/sae).",
-      "train-sae on assets/demo/model at blocks.2.hook_resid_post over the demo corpus's",
-      "training part, evaluated on the held-out part. The defaults reproduce",
+      "train-sae on assets/demo/stories15M at blocks.3.hook_resid_post over the demo",
+      "corpus's training stories, evaluated on the held-out ones. The defaults reproduce",
       "assets/demo/sae."
     })
 final class DemoTrainSaeCommand implements Callable<Integer> {
-  static final String MODEL_NAME = "qdm-demo-brown-neox";
+  static final String MODEL_NAME = "stories15M";
 
   @Option(
       names = "--model",
-      defaultValue = "assets/demo/model",
+      defaultValue = "assets/demo/stories15M",
       paramLabel = "DIR",
       description = "Model directory (default: ${DEFAULT-VALUE}).")
   Path model;
 
   @Option(
       names = "--hook",
-      defaultValue = "blocks.2.hook_resid_post",
+      defaultValue = "blocks.3.hook_resid_post",
       paramLabel = "HOOK",
       description = "Hook (default: ${DEFAULT-VALUE}).")
   String hook;
@@ -64,7 +65,9 @@ final class DemoTrainSaeCommand implements Callable<Integer> {
         List.of(corpus.resolve(DemoCorpus.HELD_OUT)),
         out,
         MODEL_NAME,
-        DemoCorpus.PACKAGE + "@" + DemoCorpus.VERSION + " training part (" + DemoCorpus.TRAIN + ")",
+        "stories sampled from stories15M by llama2.c run.c, seeds 301-2000 ("
+            + DemoCorpus.TRAIN
+            + ")",
         training);
     return 0;
   }

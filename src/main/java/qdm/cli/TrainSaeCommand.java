@@ -109,7 +109,7 @@ final class TrainSaeCommand implements Callable<Integer> {
             t.evalTokens,
             t.forwardBatch,
             t.resolve(dModel),
-            t.run.threads,
+            t.threads,
             modelName,
             dataset),
         System.out);

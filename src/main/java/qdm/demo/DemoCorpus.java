@@ -188,7 +188,7 @@ public final class DemoCorpus {
   private static String readme(Texts texts) {
     return String.join(
         "\n",
-        "# Demo corpus: the Brown corpus as plain text",
+        "# The Brown corpus as plain text: the demo's out-of-domain contrast",
         "",
         "Written by `jobs/qdm demo fetch-corpus` (qdm.demo.DemoCorpus); do not edit by hand.",
         "",
@@ -221,9 +221,10 @@ public final class DemoCorpus {
             + "`: the files of each part in name order, "
             + "separated by a blank line. `"
             + HELD_OUT
-            + "` is what the demo audit reads; `"
+            + "` is what `conf/demo-brown.conf` audits stories15M on (out-of-domain text); `"
             + TRAIN
-            + "` is what the demo tokenizer, model and SAE were trained on.",
+            + "` is what the Brown toy model in `neox-brown/` (tokenizer, model, SAE) was "
+            + "trained on.",
         "");
   }
 

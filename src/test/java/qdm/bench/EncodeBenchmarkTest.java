@@ -34,8 +34,8 @@ class EncodeBenchmarkTest {
             60,
             3,
             List.of("rtn8", "prune30"),
-            Path.of("assets/demo/corpus/heldout.txt"),
-            Path.of("assets/demo/model/tokenizer.json"),
+            Path.of("assets/demo/brown/heldout.txt"),
+            Path.of("assets/demo/neox-brown/model/tokenizer.json"),
             dir,
             "local[2]");
     AuditConfig c =
@@ -66,8 +66,8 @@ class EncodeBenchmarkTest {
                       60,
                       3,
                       List.of(bad),
-                      Path.of("assets/demo/corpus/heldout.txt"),
-                      Path.of("assets/demo/model/tokenizer.json"),
+                      Path.of("assets/demo/brown/heldout.txt"),
+                      Path.of("assets/demo/neox-brown/model/tokenizer.json"),
                       dir,
                       "local[2]"));
       assertTrue(e.getMessage().contains(bad), e.getMessage());

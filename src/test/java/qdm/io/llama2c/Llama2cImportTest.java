@@ -403,7 +403,7 @@ class Llama2cImportTest {
     Files.writeString(json, t.toTokenizerJson().toString());
     List<String> lines =
         new ArrayList<>(
-            Files.readAllLines(Path.of("assets/demo/corpus/heldout.txt"), StandardCharsets.UTF_8)
+            Files.readAllLines(Path.of("assets/demo/brown/heldout.txt"), StandardCharsets.UTF_8)
                 .stream()
                 .filter(l -> !l.isBlank())
                 .limit(2500)
