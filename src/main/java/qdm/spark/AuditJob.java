@@ -463,8 +463,23 @@ public final class AuditJob {
     }
   }
 
-  private int perTask() {
-    return config.execution().windowsPerTask().orElse(config.execution().batchSize() * 8);
+  /**
+   * Windows per task for a pass over {@code windows} windows: as configured, else whole batches, at
+   * most 8, and small enough that every core gets about two tasks. (A fixed 8 batches left one of
+   * two cores idle whenever a pass had fewer than 8 batches' worth of windows.)
+   */
+  private int perTask(long windows) {
+    int batch = config.execution().batchSize();
+    if (config.execution().windowsPerTask().isPresent()) {
+      return config.execution().windowsPerTask().getAsInt();
+    }
+    long tasks = 2L * Math.max(1, spark.sparkContext().defaultParallelism());
+    long batches = Math.max(1, -Math.floorDiv(-windows, tasks * batch));
+    return (int) Math.min(8, batches) * batch;
+  }
+
+  private long chunkWindows() {
+    return (Long) tokens().get("chunk_windows");
   }
 
   /** Encodes {@code todo} (already invalidated and cleared), in encode order. */
@@ -486,7 +501,16 @@ public final class AuditJob {
       if (c instanceof Condition.MatchedPruning m) {
         MatchedSearch.Outcome o =
             MatchedSearch.run(
-                spark, layout, stage, m, spec.nllOnly(), config.windows().chunkLength(), perTask());
+                spark,
+                layout,
+                stage,
+                m,
+                spec.nllOnly(),
+                config.windows().chunkLength(),
+                perTask(
+                    Math.min(
+                        chunkWindows(),
+                        Math.max(1, m.search().maxTokens() / config.windows().chunkLength()))));
         long searchTokens =
             Math.max(1, m.search().maxTokens() / config.windows().chunkLength())
                 * config.windows().chunkLength();
@@ -510,7 +534,8 @@ public final class AuditJob {
       }
       facts.put("compression", compression);
       EncodeStage.Result r =
-          stage.run(spec, spec.nllOnly(), perTask(), config.windows().sliding().enabled());
+          stage.run(
+              spec, spec.nllOnly(), perTask(chunkWindows()), config.windows().sliding().enabled());
       facts.putAll(r.facts());
       LOG.info(
           String.format(
