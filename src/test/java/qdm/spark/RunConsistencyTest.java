@@ -236,7 +236,10 @@ class RunConsistencyTest {
             List.of(
                 "bash",
                 "-c",
-                "mkdir -p \"$QDM_SCRATCH/$$\" && exec \"$JAVA\" $OPENS -Xmx1g -Dai.djl.offline=true"
+                // a suite started in the background inherits SIGINT ignored, and a JVM started
+                // so keeps ignoring it (as a background job should): give this one the default
+                "mkdir -p \"$QDM_SCRATCH/$$\" && exec env --default-signal=INT \"$JAVA\" $OPENS"
+                    + " -Xmx1g -Dai.djl.offline=true"
                     + " -Djava.io.tmpdir=\"$QDM_SCRATCH/$$\" -Dlog4j2.configurationFile=conf/log4j2.properties"
                     + " -cp \"$CP\" qdm.cli.Main run \"$CONF\""));
     ProcessBuilder pb =
