@@ -4,7 +4,8 @@ import picocli.CommandLine.Option;
 
 /**
  * What makes a training run repeatable, shared by the training commands: the seed, and libtorch's
- * intra-op thread count (float sums split over another number of threads round differently).
+ * intra-op thread count (float sums split over another number of threads round differently). Each
+ * command picks its thread default: the count, not the machine's cores, fixes the result.
  */
 final class RunSeedOptions {
 
@@ -14,11 +15,19 @@ final class RunSeedOptions {
       description = "Seed (default: " + "${DEFAULT-VALUE}).")
   long seed;
 
+  /** No {@code defaultValue}: picocli takes the field's initial value, set per command. */
   @Option(
       names = "--threads",
-      defaultValue = "1",
       description =
           "libtorch intra-op threads; "
               + "results are reproducible for a fixed count (default: ${DEFAULT-VALUE}).")
   int threads;
+
+  RunSeedOptions() {
+    this(1);
+  }
+
+  RunSeedOptions(int threads) {
+    this.threads = threads;
+  }
 }

@@ -1,5 +1,6 @@
 package qdm.cli;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import qdm.train.SaeOptions;
 
@@ -104,20 +105,8 @@ final class SaeTrainingOptions {
           "Windows per forward " + "pass while gathering activations (default: ${DEFAULT-VALUE}).")
   int forwardBatch;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
-  long seed;
-
-  /**
-   * Two threads, not {@link RunSeedOptions}'s one: the demo SAE takes 20 minutes with two and the
-   * count, not the machine's cores, fixes the result, so a one-core machine still reproduces it.
-   */
-  @Option(
-      names = "--threads",
-      defaultValue = "2",
-      description =
-          "libtorch intra-op threads; results are reproducible for a fixed count (default:"
-              + " ${DEFAULT-VALUE}).")
-  int threads;
+  /** Two threads (the demo SAE: 20 minutes instead of 40); {@code demo train-lm} keeps one. */
+  @Mixin RunSeedOptions run = new RunSeedOptions(2);
 
   @Option(
       names = "--log-every",
@@ -138,7 +127,7 @@ final class SaeTrainingOptions {
         warmup,
         l1Warmup,
         resampleEvery,
-        seed,
+        run.seed,
         logEvery);
   }
 }

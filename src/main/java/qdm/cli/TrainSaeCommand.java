@@ -109,7 +109,7 @@ final class TrainSaeCommand implements Callable<Integer> {
             t.evalTokens,
             t.forwardBatch,
             t.resolve(dModel),
-            t.threads,
+            t.run.threads,
             modelName,
             dataset),
         System.out);
