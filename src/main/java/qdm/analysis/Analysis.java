@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -11,6 +12,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import qdm.QdmException;
+import qdm.tables.Schemas;
 
 /**
  * The {@code analyze} stage (DESIGN.md): SAE codes and token NLLs in, the survival tables out. Pure
@@ -20,16 +22,10 @@ public final class Analysis {
   private Analysis() {}
 
   /**
-   * Computes every analysis table. Runs Spark jobs for the feature survival table (persisted), the
-   * input checks, the null run (when {@code s.nullRun()} names one) and the predictor fits; the
-   * other tables stay lazy.
+   * Computes every analysis table from a {@code codes} table: its {@code feature_sums} first
+   * ({@link CodeSums}), then {@link #fromSums}; the SAE fidelity columns stay null.
    *
-   * @param spark the session the inputs belong to
    * @param codes the {@code codes} table (non-zero activations, every condition)
-   * @param tokenNll the {@code token_nll} table
-   * @param nTokens token positions encoded per condition (the same windows for all)
-   * @throws QdmException when a column is missing, a codes row is out of range, a condition has no
-   *     codes or the null run fails
    */
   public static AnalysisTables run(
       SparkSession spark,
@@ -37,15 +33,47 @@ public final class Analysis {
       Dataset<Row> tokenNll,
       long nTokens,
       AnalysisSettings s) {
-    if (codes.sparkSession() != spark || tokenNll.sparkSession() != spark) {
-      throw new IllegalArgumentException("codes and token_nll must belong to the given session");
+    if (codes.sparkSession() != spark) {
+      throw new IllegalArgumentException("codes must belong to the given session");
     }
-    Dataset<Row> featureStats = FeatureStats.compute(codes, nTokens, s);
+    Dataset<Row> sums;
+    try {
+      sums = CodeSums.compute(codes, nTokens, s).persist(StorageLevel.MEMORY_AND_DISK());
+    } catch (RuntimeException e) {
+      throw Inputs.userError(e);
+    }
+    return fromSums(spark, sums, tokenNll, Optional.empty(), nTokens, s);
+  }
+
+  /**
+   * Computes every analysis table from the merged statistics of the encode pass. Runs Spark jobs
+   * for the feature survival table (persisted), the input checks, the null run (when {@code
+   * s.nullRun()} names one) and the predictor fits; the other tables stay lazy.
+   *
+   * @param spark the session the inputs belong to
+   * @param sums the {@code feature_sums} table
+   * @param tokenNll the {@code token_nll} table
+   * @param fidelity the {@code sae_fidelity} table, if there is one
+   * @param nTokens token positions encoded per condition (the same windows for all)
+   * @throws QdmException when a column is missing, a condition has no codes or the null run fails
+   */
+  public static AnalysisTables fromSums(
+      SparkSession spark,
+      Dataset<Row> sums,
+      Dataset<Row> tokenNll,
+      Optional<Dataset<Row>> fidelity,
+      long nTokens,
+      AnalysisSettings s) {
+    if (sums.sparkSession() != spark || tokenNll.sparkSession() != spark) {
+      throw new IllegalArgumentException("the inputs must belong to the given session");
+    }
+    Inputs.require(sums, "feature_sums", Schemas.FEATURE_SUMS.fieldNames());
+    Dataset<Row> featureStats = FeatureStats.compute(sums, nTokens, s);
     Dataset<Row> featureSurvival = null;
     try {
       featureStats.persist(StorageLevel.MEMORY_AND_DISK());
       featureSurvival =
-          FeatureSurvival.compute(codes, featureStats, nTokens, s)
+          FeatureSurvival.compute(sums, featureStats, nTokens, s)
               .persist(StorageLevel.MEMORY_AND_DISK());
       requireCodes(featureSurvival);
       if (s.nullRun().isPresent()) {
@@ -56,7 +84,7 @@ public final class Analysis {
       return new AnalysisTables(
           featureStats,
           featureSurvival,
-          ConditionSummary.compute(featureSurvival, tokenNll, s),
+          ConditionSummary.compute(featureSurvival, tokenNll, fidelity, s),
           Quartiles.compute(featureStats, featureSurvival, s),
           Overlap.compute(featureSurvival, s),
           predictor.table(),

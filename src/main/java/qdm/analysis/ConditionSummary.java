@@ -39,7 +39,10 @@ public final class ConditionSummary {
    * @param tokenNll the {@code token_nll} table (kinds chunk and slide)
    */
   public static Dataset<Row> compute(
-      Dataset<Row> featureSurvival, Dataset<Row> tokenNll, AnalysisSettings s) {
+      Dataset<Row> featureSurvival,
+      Dataset<Row> tokenNll,
+      java.util.Optional<Dataset<Row>> fidelity,
+      AnalysisSettings s) {
     Column[] sumR = ExactSum.of(col("pearson"), "sum_r");
     Column cls = col("class");
     Dataset<Row> classes =
@@ -56,9 +59,19 @@ public final class ConditionSummary {
                 sumR[1],
                 sumR[2])
             .withColumn("sum_r", ExactSum.value("sum_r"));
+    Column rateC = col("firing_rate_c");
+    Dataset<Row> featureSets =
+        featureSurvival
+            .groupBy("condition")
+            .agg(
+                count(when(rateC.gt(s.activeFiringRate()), 1)).as("n_active_c"),
+                count(when(rateC.gt(s.activeFiringRate()).and(col("active").unary_$bang()), 1))
+                    .as("n_new_active"),
+                count(when(col("active").and(rateC.equalTo(0.0)), 1)).as("n_dead"));
 
     Dataset<Row> nll = Inputs.tokenNll(tokenNll);
     Dataset<Row> chunk = nll.filter(col("kind").equalTo(Schemas.CHUNK));
+    Dataset<Row> behaviour = behaviour(chunk);
     Dataset<Row> windowMeans =
         meanNll(chunk.groupBy("condition", "window_id"), "nll")
             .select(col("condition"), col("mean_nll").as("window_nll"));
@@ -83,6 +96,9 @@ public final class ConditionSummary {
         perplexities
             .crossJoin(reference)
             .join(classes, new String[] {"condition"}, "left")
+            .join(featureSets, new String[] {"condition"}, "left")
+            .join(behaviour, new String[] {"condition"}, "left")
+            .join(fidelity(featureSurvival, fidelity), new String[] {"condition"}, "left")
             .withColumn("delta_ppl_pct", deltaPct(col("ppl_chunked"), col("ref_chunked")))
             .withColumn("delta_ppl_sliding_pct", deltaPct(col("ppl_sliding"), col("ref_sliding")))
             .withColumn("n_active", nActive)
@@ -91,6 +107,84 @@ public final class ConditionSummary {
             .withColumn("damaged_pct", pct(col("n_damaged"), nActive))
             .withColumn("mean_r", when(nActive.gt(0), col("sum_r").divide(nActive)));
     return Inputs.output(table, AnalysisSchemas.CONDITIONS, "ordinal");
+  }
+
+  /**
+   * Per condition, the distribution of the per-token comparison with the reference over chunk
+   * positions: KL mean / median / p99 / max, Δp mean and RMS, top-1 agreement in percent. Means are
+   * exact sums; percentiles are Spark's exact {@code percentile} (linear interpolation between
+   * closest ranks, numpy's default). All null for a condition without these columns.
+   */
+  private static Dataset<Row> behaviour(Dataset<Row> chunk) {
+    Column[] kl = ExactSum.of(col("kl"), "sum_kl");
+    Column[] dp = ExactSum.of(col("delta_p"), "sum_dp");
+    Column[] dp2 = ExactSum.of(col("delta_p").multiply(col("delta_p")), "sum_dp2");
+    Column n = count(col("kl"));
+    Dataset<Row> sums =
+        chunk
+            .groupBy("condition")
+            .agg(
+                n.as("n_kl"),
+                percentile(col("kl"), lit(0.5)).as("kl_median"),
+                percentile(col("kl"), lit(0.99)).as("kl_p99"),
+                org.apache.spark.sql.functions.max(col("kl")).as("kl_max"),
+                count(when(col("top1_same"), 1)).as("n_top1"),
+                kl[0],
+                kl[1],
+                kl[2],
+                dp[0],
+                dp[1],
+                dp[2],
+                dp2[0],
+                dp2[1],
+                dp2[2]);
+    Column count = col("n_kl");
+    return sums.select(
+        col("condition"),
+        when(count.gt(0), ExactSum.value("sum_kl").divide(count)).as("kl_mean"),
+        when(count.gt(0), col("kl_median")).as("kl_median"),
+        when(count.gt(0), col("kl_p99")).as("kl_p99"),
+        col("kl_max"),
+        when(count.gt(0), ExactSum.value("sum_dp").divide(count)).as("delta_p_mean"),
+        when(
+                count.gt(0),
+                org.apache.spark.sql.functions.sqrt(ExactSum.value("sum_dp2").divide(count)))
+            .as("delta_p_rms"),
+        when(count.gt(0), col("n_top1").multiply(100.0).divide(count)).as("top1_same_pct"));
+  }
+
+  /** Per condition, the SAE fidelity columns (all null without a {@code sae_fidelity} table). */
+  private static Dataset<Row> fidelity(
+      Dataset<Row> featureSurvival, java.util.Optional<Dataset<Row>> fidelity) {
+    if (fidelity.isEmpty()) {
+      return featureSurvival
+          .select("condition")
+          .distinct()
+          .select(
+              col("condition"),
+              lit(null).cast("double").as("sae_fvu"),
+              lit(null).cast("double").as("sae_cos"),
+              lit(null).cast("double").as("sae_l0"),
+              lit(null).cast("double").as("ce_loss_score"));
+    }
+    Dataset<Row> f = fidelity.get();
+    Inputs.require(
+        f,
+        "sae_fidelity",
+        "condition",
+        "sae_fvu",
+        "sae_cos",
+        "sae_l0",
+        "ce_clean",
+        "ce_sae",
+        "ce_zero");
+    Column zero = col("ce_zero");
+    return f.select(
+        col("condition"),
+        col("sae_fvu"),
+        col("sae_cos"),
+        col("sae_l0"),
+        zero.minus(col("ce_sae")).divide(zero.minus(col("ce_clean"))).as("ce_loss_score"));
   }
 
   /** condition, {@code name} = exp(mean of {@code value}) per condition. */

@@ -82,14 +82,23 @@ final class Inputs {
     return e;
   }
 
-  /** The token_nll columns the analysis reads. */
+  /**
+   * The token_nll columns the analysis reads; the comparison with the reference ({@code kl}, {@code
+   * delta_p}, {@code top1_same}) is null where the table lacks it (NLL from another tool).
+   */
   static Dataset<Row> tokenNll(Dataset<Row> tokenNll) {
     require(tokenNll, "token_nll", "condition", "kind", "window_id", "nll");
+    List<String> have = Arrays.asList(tokenNll.columns());
     return tokenNll.select(
         col("condition").cast("string").as("condition"),
         col("kind").cast("string").as("kind"),
         col("window_id").cast("long").as("window_id"),
-        col("nll").cast("double").as("nll"));
+        col("nll").cast("double").as("nll"),
+        (have.contains("kl") ? col("kl") : lit(null)).cast("double").as("kl"),
+        (have.contains("delta_p") ? col("delta_p") : lit(null)).cast("double").as("delta_p"),
+        (have.contains("top1_same") ? col("top1_same") : lit(null))
+            .cast("boolean")
+            .as("top1_same"));
   }
 
   /** Fails with a message naming the table and the missing columns. */

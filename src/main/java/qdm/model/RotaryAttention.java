@@ -59,7 +59,7 @@ public record RotaryAttention(
     NDArray kh = tables.apply(Attention.splitHeads(Ops.linear(x, k, kBias), kvHeads, headDim));
     NDArray vh = Attention.splitHeads(Ops.linear(x, v, vBias), kvHeads, headDim);
     NDArray context = Attention.attend(qh, kh, vh, positions.mask(window), scale, softCap);
-    taps.offer(HookPoint.Site.ATTN_Z, context);
+    context = taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, o, oBias);
   }
 

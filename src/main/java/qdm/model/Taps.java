@@ -17,11 +17,27 @@ public final class Taps {
   private final Set<HookPoint> wanted;
   private final NDManager batch;
   private final Map<HookPoint, NDArray> taken = new LinkedHashMap<>();
+  private final HookPoint replaced;
+  private final NDArray replacement;
   private int layer;
 
   Taps(Set<HookPoint> wanted, NDManager batch) {
+    this(wanted, batch, null, null);
+  }
+
+  private Taps(Set<HookPoint> wanted, NDManager batch, HookPoint replaced, NDArray replacement) {
     this.wanted = wanted;
     this.batch = batch;
+    this.replaced = replaced;
+    this.replacement = replacement;
+  }
+
+  /**
+   * A collector that keeps nothing and hands the block {@code replacement} in place of its
+   * activation at {@code site}: the splice of an SAE's reconstruction (or of zeros) into the model.
+   */
+  static Taps replacing(HookPoint site, NDArray replacement, NDManager batch) {
+    return new Taps(Set.of(), batch, site, replacement);
   }
 
   /** A collector that keeps nothing (training, benchmarks). */
@@ -33,14 +49,23 @@ public final class Taps {
     this.layer = layer;
   }
 
-  /** Offers the current block's activation at {@code site}; kept (copied) if it was asked for. */
-  public void offer(HookPoint.Site site, NDArray a) {
+  /**
+   * Offers the current block's activation at {@code site}; kept (copied) if it was asked for. The
+   * block goes on with what this returns: {@code a} itself, or a fresh copy of the replacement
+   * (shaped as {@code a}) when this site is being spliced, so the block's in-place ops never touch
+   * the caller's array.
+   */
+  public NDArray offer(HookPoint.Site site, NDArray a) {
     HookPoint h = new HookPoint(layer, site);
     if (wanted.contains(h)) {
       NDArray copy = a.duplicate();
       copy.attach(batch);
       taken.put(h, copy);
     }
+    if (h.equals(replaced)) {
+      return replacement.reshape(a.getShape()).toType(a.getDataType(), true);
+    }
+    return a;
   }
 
   Map<HookPoint, NDArray> taken() {

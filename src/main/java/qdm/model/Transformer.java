@@ -213,6 +213,108 @@ public abstract class Transformer {
   }
 
   /**
+   * Logits [N, V] (after any final soft-cap) of rows [N, d] of the last block's output: the final
+   * norm and the unembedding, per row, so the caller can take the head in chunks of rows.
+   */
+  public final NDArray headLogits(NDArray lastResidualRows) {
+    return unembed(finalNorm(lastResidualRows));
+  }
+
+  /**
+   * The capture a splice at {@code hook} needs besides the hook itself: the residual entering the
+   * hook's block, when the hook is inside a block that is not the first (resid_mid, attn_out,
+   * mlp_out, hook_z); see {@link #splicedLastResidual}.
+   */
+  public static java.util.OptionalInt spliceInput(HookPoint hook) {
+    boolean inside =
+        hook.site() != HookPoint.Site.RESID_POST && hook.site() != HookPoint.Site.RESID_PRE;
+    return inside && hook.layer() > 0
+        ? java.util.OptionalInt.of(hook.layer() - 1)
+        : java.util.OptionalInt.empty();
+  }
+
+  /**
+   * The last block's output [B, T, d] when the activation at {@code hook} is replaced by {@code
+   * replacement} (any shape with the site's elements) at every position: SAELens's splice for the
+   * CE-loss score. The pass resumes at the hook: after block L for resid_post, before block L for
+   * resid_pre, and inside block L, from {@code captured}'s residual entering it (see {@link
+   * #spliceInput}), for the other sites. Runs in groups of sequences on the CPU, as {@link
+   * #forward}.
+   */
+  public final NDArray splicedLastResidual(
+      NDArray ids, Activations captured, HookPoint hook, NDArray replacement) {
+    NDManager batch = ids.getManager();
+    long batchSize = ids.getShape().get(0);
+    long seqLen = ids.getShape().get(1);
+    long group = ids.getDevice().isGpu() ? batchSize : Math.max(1, GROUP_TOKENS / seqLen);
+    NDArray full = replacement.reshape(batchSize, seqLen, -1);
+    NDList parts = new NDList();
+    for (long b = 0; b < batchSize; b += group) {
+      NDIndex rows = new NDIndex("{}:{}", b, Math.min(batchSize, b + group));
+      try (NDManager part = batch.newSubManager()) {
+        NDArray groupIds = ids.get(rows);
+        groupIds.attach(part);
+        NDArray groupReplacement = full.get(rows);
+        groupReplacement.attach(part);
+        NDArray input =
+            spliceInput(hook).isPresent()
+                ? captured.residPost(spliceInput(hook).getAsInt()).get(rows)
+                : null;
+        if (input != null) {
+          input.attach(part);
+        }
+        NDArray out = splicedGroup(groupIds, input, hook, groupReplacement);
+        out.attach(batch);
+        parts.add(out);
+      }
+    }
+    NDArray out = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, 0);
+    out.attach(batch);
+    if (parts.size() > 1) {
+      parts.forEach(NDArray::close);
+    }
+    return out;
+  }
+
+  private NDArray splicedGroup(NDArray ids, NDArray input, HookPoint hook, NDArray replacement) {
+    NDManager batch = ids.getManager();
+    int seqLen = Math.toIntExact(ids.getShape().get(1));
+    Positions positions = new Positions(batch, seqLen, rope(batch, seqLen));
+    int first;
+    NDArray x;
+    Taps taps;
+    switch (hook.site()) {
+      case RESID_POST -> {
+        first = hook.layer() + 1;
+        x = replacement.toType(dtype(), true);
+        taps = Taps.none(batch);
+      }
+      case RESID_PRE -> {
+        first = hook.layer();
+        x = replacement.toType(dtype(), true);
+        taps = Taps.none(batch);
+      }
+      default -> {
+        first = hook.layer();
+        x = hook.layer() == 0 ? embed(ids) : input.duplicate();
+        taps = Taps.replacing(hook, replacement, batch);
+      }
+    }
+    x.attach(batch);
+    for (int layer = first; layer < config().numLayers(); layer++) {
+      NDArray in = x;
+      try (NDManager scratch = batch.newSubManager()) {
+        in.tempAttach(scratch);
+        taps.at(layer);
+        x = block(layer, in, positions, taps);
+        x.attach(batch);
+      }
+      in.close();
+    }
+    return x;
+  }
+
+  /**
    * Rows of logits computed at once when only the NLL is wanted: about {@link #NLL_CHUNK_BYTES} of
    * float32 logits, so no [B, T, V] array is ever made (8 x 512 x 50304 floats are 824 MB).
    */

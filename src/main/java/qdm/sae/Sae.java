@@ -265,6 +265,71 @@ public abstract class Sae implements AutoCloseable {
   }
 
   /**
+   * The codes of inputs [..., width] and what the SAE makes of them, for the fidelity figures and
+   * the CE-loss splice, under the manager of {@code x}.
+   *
+   * @param codes the non-zero codes, on the host
+   * @param input the SAE's input as captured [N, d_in] (its head's slice for a one-head SAE),
+   *     float32
+   * @param reconstruction x̂ [N, d_in] in the same units as {@code input}: decoded, then any
+   *     run-time input normalization undone (SAELens's {@code run_time_activation_norm_fn_out})
+   */
+  public record Output(SparseCodes codes, NDArray input, NDArray reconstruction) {}
+
+  /** Encodes and reconstructs inputs [..., width] in chunks of rows; see {@link Output}. */
+  public Output encodeAndReconstruct(NDArray x) {
+    NDManager owner = x.getManager();
+    try (NDManager scratch = owner.newSubManager()) {
+      x.tempAttach(scratch);
+      NDArray input = select(x).reshape(-1, config.dIn());
+      if (input.getDataType() != DataType.FLOAT32) {
+        input = input.toType(DataType.FLOAT32, false);
+      }
+      List<SparseCodes> parts = new ArrayList<>();
+      ai.djl.ndarray.NDList decoded = new ai.djl.ndarray.NDList();
+      for (long from = 0; from < input.getShape().get(0); from += chunkRows()) {
+        try (NDManager chunk = scratch.newSubManager()) {
+          NDArray rows = rows(input, from, chunk);
+          NDArray acts = activations(rows);
+          parts.add(sparse(acts));
+          NDArray xHat = denormalize(decode(acts), rows);
+          xHat.attach(scratch);
+          decoded.add(xHat);
+        }
+      }
+      NDArray reconstruction = qdm.model.Ops.concat(decoded, 0);
+      reconstruction.attach(owner);
+      NDArray in = input.duplicate();
+      in.attach(owner);
+      return new Output(SparseCodes.concat(parts, config.dSae()), in, reconstruction);
+    }
+  }
+
+  /** Undoes {@link #normalize} on a reconstruction of normalized inputs {@code x}. */
+  private NDArray denormalize(NDArray xHat, NDArray x) {
+    switch (config.input().normalization()) {
+      case SaeInput.CONSTANT_NORM_RESCALE -> {
+        NDArray norm = x.square().sum(new int[] {-1}, true).sqrt();
+        return xHat.mul(norm).div(qdm.model.Ops.scalar(x, Math.sqrt(config.dIn())));
+      }
+      case SaeInput.LAYER_NORM -> {
+        NDArray mean = x.mean(new int[] {-1}, true);
+        NDArray centred = x.sub(mean);
+        NDArray std =
+            centred
+                .square()
+                .sum(new int[] {-1}, true)
+                .div(qdm.model.Ops.scalar(x, config.dIn() - 1))
+                .sqrt();
+        return xHat.mul(std.add(qdm.model.Ops.scalar(x, 1e-5))).add(mean);
+      }
+      default -> {
+        return xHat;
+      }
+    }
+  }
+
+  /**
    * Tokens encoded at once by {@link #encodeSparse} and {@link #encodeBatch}: bounds the [tokens,
    * d_sae] intermediates to 2^26 floats (256 MiB), whatever the batch size.
    */

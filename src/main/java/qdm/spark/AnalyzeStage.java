@@ -22,7 +22,8 @@ import qdm.config.AuditConfig;
 import qdm.tables.Schemas;
 
 /**
- * Stage 3: the IO around {@link Analysis}: reads {@code codes} and {@code token_nll}, runs the pure
+ * Stage 3: the IO around {@link Analysis}: reads {@code feature_sums}, {@code token_nll} and {@code
+ * sae_fidelity} (the encode pass's merged statistics; {@code codes} is not read), runs the pure
  * analysis, and publishes each output table atomically.
  */
 public final class AnalyzeStage {
@@ -70,13 +71,21 @@ public final class AnalyzeStage {
       Map<String, Double> sparsities,
       Map<String, Object> tokens,
       int dSae) {
-    Dataset<Row> codes =
-        spark.read().schema(Schemas.CODES).parquet(layout.table("codes").toString());
+    Dataset<Row> sums =
+        spark.read().schema(Schemas.FEATURE_SUMS).parquet(layout.table("feature_sums").toString());
     Dataset<Row> nll =
         spark.read().schema(Schemas.TOKEN_NLL).parquet(layout.table("token_nll").toString());
+    Dataset<Row> fidelity =
+        spark.read().schema(Schemas.SAE_FIDELITY).parquet(layout.table("sae_fidelity").toString());
     long nTokens = ((Number) tokens.get("chunk_tokens")).longValue();
     AnalysisTables tables =
-        Analysis.run(spark, codes, nll, nTokens, settings(config, conditions, dSae, sparsities));
+        Analysis.fromSums(
+            spark,
+            sums,
+            nll,
+            Optional.of(fidelity),
+            nTokens,
+            settings(config, conditions, dSae, sparsities));
     Map<String, Object> facts = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Dataset<Row>> t : tables.byName().entrySet()) {

@@ -94,30 +94,23 @@ public final class AuditJob {
     CurrentStep.at("the start of " + layout.root());
     layout.clearScratch();
     String tokenizeFp = tokenizeFingerprint();
-    Map<String, String> encodeFps = new LinkedHashMap<>();
+    Map<String, String> conditionFps = new LinkedHashMap<>();
     for (Condition c : encodeOrder(config)) {
-      encodeFps.put(c.name(), encodeFingerprint(c, tokenizeFp, encodeFps));
+      conditionFps.put(c.name(), encodeFingerprint(c, tokenizeFp, conditionFps));
     }
-    String analyzeFp = StageLedger.fingerprint(encodeFps, config.analysis());
-    requireEarlierStages(todo, tokenizeFp, encodeFps, analyzeFp);
+    String encodeFp = StageLedger.fingerprint("pass", conditionFps);
+    String analyzeFp = StageLedger.fingerprint(encodeFp, config.analysis());
+    requireEarlierStages(todo, tokenizeFp, encodeFp, analyzeFp);
 
     boolean tokenize =
         todo.contains("tokenize") && (force || !ledger.isComplete("tokenize", tokenizeFp));
-    List<String> encode = new ArrayList<>();
-    if (todo.contains("encode")) {
-      for (Condition c : encodeOrder(config)) {
-        if (force || !ledger.isComplete("encode/" + c.name(), encodeFps.get(c.name()))) {
-          encode.add(c.name());
-        }
-      }
-    }
+    boolean encode = todo.contains("encode") && (force || !ledger.isComplete("encode", encodeFp));
     boolean analyze =
-        todo.contains("analyze")
-            && (force || !encode.isEmpty() || !ledger.isComplete("analyze", analyzeFp));
+        todo.contains("analyze") && (force || encode || !ledger.isComplete("analyze", analyzeFp));
     boolean report = todo.contains("report");
     // the corpus is read and checked before anything in the run directory changes
     List<Window> windows = tokenize ? tokenizeCorpus() : List.of();
-    invalidate(tokenize, encode, analyze, report, tokenizeFp, encodeFps, analyzeFp);
+    invalidate(tokenize, encode, analyze, report, tokenizeFp, encodeFp, analyzeFp);
 
     if (tokenize) {
       CurrentStep.at("tokenize");
@@ -128,8 +121,10 @@ public final class AuditJob {
     if (ledger.isComplete("tokenize", tokenizeFp)) {
       System.err.println(tokensUsed());
     }
-    if (todo.contains("encode")) {
-      encode(encode, encodeFps);
+    if (encode) {
+      encode(encodeFp);
+    } else if (todo.contains("encode")) {
+      LOG.info("encode: complete with the same inputs, skipped");
     }
     if (analyze) {
       CurrentStep.at("analyze");
@@ -157,50 +152,43 @@ public final class AuditJob {
 
   /** Fails, before anything is changed, when an asked stage lacks an earlier one's output. */
   private void requireEarlierStages(
-      List<String> todo, String tokenizeFp, Map<String, String> encodeFps, String analyzeFp) {
+      List<String> todo, String tokenizeFp, String encodeFp, String analyzeFp) {
     int first = todo.stream().mapToInt(STAGES::indexOf).min().orElse(0);
     int last = todo.stream().mapToInt(STAGES::indexOf).max().orElse(-1);
     if (last > 0 && first > 0) {
       requireComplete("tokenize", tokenizeFp);
     }
     if (last > 1 && first > 1) {
-      for (Map.Entry<String, String> e : encodeFps.entrySet()) {
-        requireComplete("encode/" + e.getKey(), e.getValue());
-      }
+      requireComplete("encode", encodeFp);
     }
     if (last > 2 && first > 2) {
       requireComplete("analyze", analyzeFp);
     }
   }
 
+  /** The tables the encode stage writes. */
+  static final List<String> ENCODE_TABLES =
+      List.of("codes", "token_nll", "matched_search", "feature_sums", "sae_fidelity");
+
   /**
    * Removes, markers before outputs and downstream before upstream, every step that is about to be
-   * recomputed or no longer matches this configuration, what depends on it, and the outputs of
-   * conditions that are not configured any more. Does nothing when nothing will run.
+   * recomputed or no longer matches this configuration and what depends on it. Does nothing when
+   * nothing will run. The encode stage is one pass over every condition, so a changed condition
+   * list re-encodes all of them; the conditions a previous run had and this one lacks are named.
    */
   private void invalidate(
       boolean tokenize,
-      List<String> encode,
+      boolean encode,
       boolean analyze,
       boolean report,
       String tokenizeFp,
-      Map<String, String> encodeFps,
+      String encodeFp,
       String analyzeFp) {
     boolean tokenizeGone = tokenize || ledger.isStale("tokenize", tokenizeFp);
-    List<String> encodeGone = new ArrayList<>();
-    for (Map.Entry<String, String> e : encodeFps.entrySet()) {
-      String step = "encode/" + e.getKey();
-      if (encode.contains(e.getKey()) || ledger.isStale(step, e.getValue())) {
-        encodeGone.add(e.getKey());
-      }
-    }
-    List<String> unconfigured = unconfiguredConditions(encodeFps.keySet());
-    boolean analyzeGone =
-        analyze
-            || tokenizeGone
-            || !encodeGone.isEmpty()
-            || !unconfigured.isEmpty()
-            || ledger.isStale("analyze", analyzeFp);
+    List<String> legacy = ledger.conditionSteps(); // per-condition records of older versions
+    boolean encodeGone =
+        encode || tokenizeGone || ledger.isStale("encode", encodeFp) || !legacy.isEmpty();
+    boolean analyzeGone = analyze || encodeGone || ledger.isStale("analyze", analyzeFp);
     boolean reportGone = report || analyzeGone || ledger.isStale("report", analyzeFp);
     if (!reportGone) {
       return;
@@ -210,11 +198,10 @@ public final class AuditJob {
     if (analyzeGone) {
       ledger.invalidate("analyze");
     }
-    for (String name : encodeGone) {
-      ledger.invalidate("encode/" + name);
-    }
-    for (String name : unconfigured) {
-      ledger.invalidate("encode/" + name);
+    List<String> dropped = encodeGone ? droppedConditions() : List.of();
+    if (encodeGone) {
+      ledger.invalidate("encode");
+      legacy.forEach(name -> ledger.invalidate("encode/" + name));
     }
     if (tokenizeGone) {
       ledger.invalidate("tokenize");
@@ -223,25 +210,25 @@ public final class AuditJob {
     if (analyzeGone) {
       AnalysisTables.NAMES.forEach(t -> layout.delete(layout.table(t)));
     }
-    if (!unconfigured.isEmpty()) {
+    if (!dropped.isEmpty()) {
       System.err.println(
           "qdm run: removing the outputs of conditions this configuration no "
               + "longer has: "
-              + String.join(", ", unconfigured)
-              + " (codes, token_nll, "
-              + "matched_search, stage records); the tables and the report will hold only "
-              + String.join(", ", encodeFps.keySet()));
+              + String.join(", ", dropped)
+              + " (codes, token_nll, matched_search, feature_sums); the tables and the report"
+              + " will hold only "
+              + String.join(", ", encodeOrder(config).stream().map(Condition::name).toList()));
     }
-    for (String name : concat(encodeGone, unconfigured)) {
-      clearCondition(name);
+    if (encodeGone) {
+      ENCODE_TABLES.forEach(t -> layout.delete(layout.table(t)));
     }
     if (tokenizeGone) {
       layout.delete(layout.table("windows"));
     }
   }
 
-  /** Conditions that have outputs or stage records in the run directory but are not configured. */
-  private List<String> unconfiguredConditions(java.util.Set<String> configured) {
+  /** Conditions with outputs in the run directory that this configuration does not have. */
+  private List<String> droppedConditions() {
     java.util.Set<String> found = new java.util.TreeSet<>();
     for (String table : List.of("codes", "token_nll", "matched_search")) {
       for (String dir : layout.children(layout.table(table))) {
@@ -251,23 +238,8 @@ public final class AuditJob {
       }
     }
     found.addAll(ledger.conditionSteps());
-    found.removeAll(configured);
+    encodeOrder(config).forEach(c -> found.remove(c.name()));
     return List.copyOf(found);
-  }
-
-  private void clearCondition(String name) {
-    for (String table : List.of("codes", "token_nll", "matched_search")) {
-      layout.delete(new org.apache.hadoop.fs.Path(layout.table(table), "condition=" + name));
-      if (layout.children(layout.table(table)).isEmpty()) {
-        layout.delete(layout.table(table)); // no table rather than an empty directory
-      }
-    }
-  }
-
-  private static List<String> concat(List<String> a, List<String> b) {
-    List<String> out = new ArrayList<>(a);
-    out.addAll(b);
-    return out;
   }
 
   private void requireComplete(String step, String fingerprint) {
@@ -482,83 +454,106 @@ public final class AuditJob {
     return (Long) tokens().get("chunk_windows");
   }
 
-  /** Encodes {@code todo} (already invalidated and cleared), in encode order. */
-  private void encode(List<String> todo, Map<String, String> fingerprints) {
+  /**
+   * The encode stage: the matched-perplexity searches first (each needs its target's perplexity and
+   * its own probes), then one pass over the chunk windows running every condition on each batch,
+   * then the sliding-window perplexity per condition when asked for.
+   */
+  private void encode(String fingerprint) {
+    CurrentStep.at("encode");
+    long start = System.nanoTime();
     EncodeStage stage = new EncodeStage(spark, layout);
     boolean local = spark.sparkContext().isLocal();
     int threads = config.execution().threadsPerTask().orElse(0);
+    Map<String, Object> perCondition = new LinkedHashMap<>();
+    List<Condition> resolved = new ArrayList<>();
+    List<org.apache.spark.sql.Row> searchRows = new ArrayList<>();
     for (Condition c : encodeOrder(config)) {
-      String step = "encode/" + c.name();
-      String fp = fingerprints.get(c.name());
-      if (!todo.contains(c.name())) {
-        LOG.info(step + ": complete with the same inputs, skipped");
-        continue;
-      }
-      CurrentStep.at(step);
       Map<String, Object> facts = new LinkedHashMap<>();
-      EncodeSpec spec = EncodeSpec.of(config, c, true, local, threads, preflight.hook());
-      String compression = c.spec();
+      Condition run = c;
       if (c instanceof Condition.MatchedPruning m) {
+        CurrentStep.at("encode (search for " + c.name() + ")");
+        EncodeSpec probe =
+            EncodeSpec.of(config, config.reference(), false, local, threads, preflight.hook());
+        long windows = Math.max(1, m.search().maxTokens() / config.windows().chunkLength());
         MatchedSearch.Outcome o =
             MatchedSearch.run(
                 spark,
-                layout,
                 stage,
                 m,
-                spec.nllOnly(),
+                resolved.stream()
+                    .filter(x -> x.name().equals(m.target()))
+                    .findFirst()
+                    .orElseThrow(),
+                probe,
                 config.windows().chunkLength(),
-                perTask(
-                    Math.min(
-                        chunkWindows(),
-                        Math.max(1, m.search().maxTokens() / config.windows().chunkLength()))));
-        long searchTokens =
-            Math.max(1, m.search().maxTokens() / config.windows().chunkLength())
-                * config.windows().chunkLength();
-        var scratch = layout.scratch("matched_search");
-        spark
-            .createDataFrame(MatchedSearch.rows(m, o, searchTokens), MatchedSearch.SCHEMA)
-            .drop("condition")
-            .coalesce(1)
-            .write()
-            .mode(SaveMode.ErrorIfExists)
-            .parquet(scratch.toString());
-        layout.commit(
-            scratch,
-            new org.apache.hadoop.fs.Path(layout.table("matched_search"), "condition=" + c.name()));
-        Condition chosen = m.at(o.chosen());
-        compression = chosen.spec();
-        spec = spec.withCondition(chosen);
+                perTask(Math.min(chunkWindows(), windows)));
+        searchRows.addAll(MatchedSearch.rows(m, o, windows * config.windows().chunkLength()));
+        run = m.at(o.chosen());
         facts.put("sparsity", o.chosen());
         facts.put("target_ppl", o.targetPpl());
         LOG.info(String.format(Locale.ROOT, "%s: chose sparsity %.4f", c.name(), o.chosen()));
       }
-      facts.put("compression", compression);
-      EncodeStage.Result r =
-          stage.run(
-              spec, spec.nllOnly(), perTask(chunkWindows()), config.windows().sliding().enabled());
-      facts.putAll(r.facts());
-      LOG.info(
-          String.format(
-              Locale.ROOT,
-              "%s: %,d tokens, %,d codes (L0 %.1f) in %.1f s",
-              step,
-              r.tokens(),
-              r.codes(),
-              (double) r.codes() / Math.max(1, r.tokens()),
-              r.seconds()));
-      ledger.complete(step, fp, facts);
+      facts.put("compression", run.spec());
+      perCondition.put(c.name(), facts);
+      resolved.add(run);
     }
+    CurrentStep.at("encode");
+    EncodeSpec base =
+        EncodeSpec.of(config, config.reference(), true, local, threads, preflight.hook());
+    EncodeStage.PassResult r =
+        stage.runPass(new PassSpec(base, resolved, true), perTask(chunkWindows()));
+    LOG.info(
+        String.format(
+            Locale.ROOT,
+            "encode: %,d tokens x %d conditions, %,d codes in %.1f s",
+            r.tokens(),
+            resolved.size(),
+            r.codes(),
+            r.seconds()));
+    if (!searchRows.isEmpty()) {
+      var scratch = layout.scratch("matched_search");
+      spark
+          .createDataFrame(searchRows, MatchedSearch.SCHEMA)
+          .coalesce(1)
+          .write()
+          .mode(SaveMode.ErrorIfExists)
+          .partitionBy("condition")
+          .parquet(scratch.toString());
+      layout.commit(scratch, layout.table("matched_search"));
+    }
+    long slideTokens = 0;
+    if (config.windows().sliding().enabled()) {
+      for (Condition c : resolved) {
+        CurrentStep.at("encode (sliding perplexity of " + c.name() + ")");
+        slideTokens +=
+            stage.runSliding(
+                EncodeSpec.of(config, c, false, local, threads, preflight.hook()),
+                perTask(chunkWindows()));
+      }
+    }
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("tokens", r.tokens());
+    facts.put("codes", r.codes());
+    facts.put("slide_tokens", slideTokens);
+    facts.put("seconds", (System.nanoTime() - start) / 1e9);
+    facts.put("conditions", perCondition);
+    ledger.complete("encode", fingerprint, facts);
   }
 
   /** Sparsity each condition ended with (matched ones from their search), for the tables. */
   private Map<String, Double> sparsities() {
     Map<String, Double> out = new LinkedHashMap<>();
+    var recorded =
+        ledger
+            .read("encode")
+            .map(m -> m.getAsJsonObject("facts").getAsJsonObject("conditions"))
+            .orElse(new com.google.gson.JsonObject());
     for (Condition c : encodeOrder(config)) {
       Optional<Double> s =
-          ledger
-              .read("encode/" + c.name())
-              .filter(m -> m.getAsJsonObject("facts").has("sparsity"))
-              .map(m -> m.getAsJsonObject("facts").get("sparsity").getAsDouble());
+          Optional.ofNullable(recorded.getAsJsonObject(c.name()))
+              .filter(m -> m.has("sparsity"))
+              .map(m -> m.get("sparsity").getAsDouble());
       if (c.sparsity().isPresent()) {
         s = Optional.of(c.sparsity().getAsDouble());
       }

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -11,7 +12,10 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
+import qdm.condition.Condition;
+import qdm.measure.PassAccumulator;
 import qdm.tables.Schemas;
 
 /**
@@ -119,6 +123,119 @@ public final class EncodeStage {
     }
     layout.delete(staging);
     return new Result(chunkTokens, codeCount, slideTokens, (System.nanoTime() - start) / 1e9);
+  }
+
+  /** What the one pass over the chunk windows reports. */
+  public record PassResult(long tokens, long codes, double seconds) {}
+
+  /**
+   * The one pass over the chunk windows: every condition of {@code spec} on each batch ({@link
+   * AuditPass}); publishes {@code codes}, the chunk rows of {@code token_nll}, {@code feature_sums}
+   * and {@code sae_fidelity}.
+   */
+  public PassResult runPass(PassSpec spec, int perTask) {
+    long start = System.nanoTime();
+    Path staging = layout.scratch("pass");
+    Dataset<Row> chunks = windows(Schemas.CHUNK, perTask);
+    long chunkTokens = tokens(chunks);
+    LongAccumulator done = spark.sparkContext().longAccumulator("pass tokens");
+    PassAccumulator sums = new PassAccumulator();
+    spark.sparkContext().register(sums, "pass statistics");
+    int conditions = spec.conditions().size();
+    try (Progress p =
+        new Progress(
+            "encode (" + conditions + " conditions per batch)",
+            chunkTokens,
+            done::value,
+            Duration.ofSeconds(10))) {
+      chunks
+          .mapPartitions(new AuditPass(spec, done, sums), Encoders.row(AuditPass.ROWS))
+          .write()
+          .mode(SaveMode.ErrorIfExists)
+          .parquet(staging.toString());
+    }
+    Dataset<Row> rows = spark.read().schema(AuditPass.ROWS).parquet(staging.toString());
+    Dataset<Row> codes =
+        rows.selectExpr(
+                "condition",
+                "window_id",
+                "position",
+                "token_id",
+                "explode(arrays_zip(features, activations)) as c")
+            .selectExpr(
+                "condition",
+                "window_id",
+                "position",
+                "token_id",
+                "c.features as feature",
+                "c.activations as activation");
+    long codeCount = publishPartitioned(codes, "codes", "condition");
+    publishPartitioned(
+        rows.where(col("nll").isNotNull())
+            .selectExpr(
+                "condition",
+                "'" + Schemas.CHUNK + "' as kind",
+                "window_id",
+                "position",
+                "nll",
+                "kl",
+                "delta_p",
+                "top1_same"),
+        "token_nll",
+        "condition",
+        "kind");
+    List<String> order = spec.conditions().stream().map(Condition::name).toList();
+    publishRows(PassTables.featureSums(sums.value(), order), Schemas.FEATURE_SUMS, "feature_sums");
+    publishRows(PassTables.fidelity(sums.value(), order), Schemas.SAE_FIDELITY, "sae_fidelity");
+    layout.delete(staging);
+    return new PassResult(chunkTokens, codeCount, (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * The sliding-window NLL of one condition, published as {@code token_nll/condition=C/kind=slide}.
+   */
+  public long runSliding(EncodeSpec slideSpec, int perTask) {
+    String condition = slideSpec.condition().name();
+    Dataset<Row> slides = windows(Schemas.SLIDE, perTask);
+    long total = tokens(slides);
+    LongAccumulator slideDone = spark.sparkContext().longAccumulator("slide " + condition);
+    Path scratch = layout.scratch("slide-" + condition);
+    try (Progress p =
+        new Progress(
+            "sliding perplexity " + condition, total, slideDone::value, Duration.ofSeconds(10))) {
+      slides
+          .mapPartitions(
+              new EncodeFunction(slideSpec, slideDone), Encoders.row(EncodeFunction.SLIDE_NLL))
+          .write()
+          .mode(SaveMode.ErrorIfExists)
+          .parquet(scratch.toString());
+    }
+    long n = spark.read().schema(EncodeFunction.SLIDE_NLL).parquet(scratch.toString()).count();
+    layout.commit(
+        scratch,
+        new Path(layout.table("token_nll"), "condition=" + condition + "/kind=" + Schemas.SLIDE));
+    return n;
+  }
+
+  /** Writes {@code rows} partitioned by {@code columns} and publishes it as {@code table}. */
+  private long publishPartitioned(Dataset<Row> rows, String table, String... columns) {
+    Path scratch = layout.scratch(table);
+    rows.write().mode(SaveMode.ErrorIfExists).partitionBy(columns).parquet(scratch.toString());
+    long n = spark.read().parquet(scratch.toString()).count();
+    layout.commit(scratch, layout.table(table));
+    return n;
+  }
+
+  /** Writes driver-side rows as one file and publishes them as {@code table}. */
+  private void publishRows(List<Row> rows, StructType schema, String table) {
+    Path scratch = layout.scratch(table);
+    spark
+        .createDataFrame(rows, schema)
+        .coalesce(1)
+        .write()
+        .mode(SaveMode.ErrorIfExists)
+        .parquet(scratch.toString());
+    layout.commit(scratch, layout.table(table));
   }
 
   /** Writes {@code rows} to scratch and publishes it as {@code table/partition}; row count. */

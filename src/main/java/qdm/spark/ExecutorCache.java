@@ -113,6 +113,11 @@ public final class ExecutorCache {
       return sae;
     }
 
+    /** The manager the base model lives under (per-batch managers are made under it). */
+    NDManager manager() {
+      return root;
+    }
+
     /**
      * The forward pass of {@code condition} over this base model, derived on first use (keyed by
      * its spec, so the null run shares the reference's entry); the caller must {@link Lease#close()

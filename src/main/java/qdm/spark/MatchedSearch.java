@@ -81,32 +81,29 @@ public final class MatchedSearch {
   }
 
   /**
-   * Runs the search for {@code matched} on the executors: the target's perplexity comes from its
-   * published chunk NLL over the same windows.
+   * Runs the search for {@code matched} on the executors. The target's perplexity is measured the
+   * same way as every probe's, on the same windows: the first {@code max-tokens} tokens of the
+   * chunk windows (the encode pass that follows runs all conditions together, so the target's
+   * full-run perplexity is not known yet).
    */
   public static Outcome run(
       SparkSession spark,
-      RunLayout layout,
       EncodeStage stage,
       Condition.MatchedPruning matched,
+      Condition target,
       EncodeSpec probeTemplate,
       int chunkLength,
       int perTask) {
     long windows = Math.max(1, matched.search().maxTokens() / chunkLength);
-    double targetPpl =
-        perplexity(
-            spark
-                .read()
-                .schema(Schemas.TOKEN_NLL)
-                .parquet(layout.table("token_nll").toString())
-                .where(
-                    col("condition")
-                        .equalTo(matched.target())
-                        .and(col("kind").equalTo(Schemas.CHUNK))
-                        .and(col("window_id").lt(windows)))
-                .select("nll"));
     Dataset<Row> budget = stage.windows(Schemas.CHUNK, perTask).where(col("window_id").lt(windows));
     long tokens = windows * chunkLength;
+    double targetPpl =
+        probe(
+            spark,
+            budget,
+            probeTemplate.withCondition(target),
+            tokens,
+            matched.name() + " target " + target.name());
     LOG.info(
         String.format(
             Locale.ROOT,
@@ -119,22 +116,13 @@ public final class MatchedSearch {
         matched.search(),
         targetPpl,
         sparsity -> {
-          EncodeSpec spec = probeTemplate.withCondition(matched.at(sparsity));
-          LongAccumulator done = spark.sparkContext().longAccumulator("probe " + sparsity);
-          double ppl;
-          try (Progress p =
-              new Progress(
-                  String.format(Locale.ROOT, "%s probe sparsity %.4f", matched.name(), sparsity),
+          double ppl =
+              probe(
+                  spark,
+                  budget,
+                  probeTemplate.withCondition(matched.at(sparsity)),
                   tokens,
-                  done::value,
-                  Duration.ofSeconds(10))) {
-            ppl =
-                perplexity(
-                    budget
-                        .mapPartitions(
-                            new EncodeFunction(spec, done), Encoders.row(EncodeFunction.SLIDE_NLL))
-                        .select("nll"));
-          }
+                  String.format(Locale.ROOT, "%s probe sparsity %.4f", matched.name(), sparsity));
           LOG.info(
               String.format(
                   Locale.ROOT,
@@ -145,6 +133,18 @@ public final class MatchedSearch {
                   targetPpl));
           return ppl;
         });
+  }
+
+  /** The chunked perplexity of one condition over the search windows: one Spark job. */
+  private static double probe(
+      SparkSession spark, Dataset<Row> budget, EncodeSpec spec, long tokens, String what) {
+    LongAccumulator done = spark.sparkContext().longAccumulator(what);
+    try (Progress p = new Progress(what, tokens, done::value, Duration.ofSeconds(10))) {
+      return perplexity(
+          budget
+              .mapPartitions(new EncodeFunction(spec, done), Encoders.row(EncodeFunction.SLIDE_NLL))
+              .select("nll"));
+    }
   }
 
   /** Rows of {@link #SCHEMA} for an outcome. */

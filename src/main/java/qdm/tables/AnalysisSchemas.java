@@ -45,8 +45,11 @@ public final class AnalysisSchemas {
   /**
    * {@code feature_survival}: one row per condition (the reference included: its own null run) and
    * feature. {@code damage} = 1 - pearson; {@code class} is survived / blurred / damaged by the
-   * configured thresholds; {@code firing_rate} is the feature's firing rate under the condition.
-   * Inactive features are kept ({@code active} = false) but counted nowhere.
+   * configured thresholds; {@code firing_rate} is the feature's firing rate under the condition
+   * ({@code firing_rate_c} repeats it under the name the measurements use). {@code cosine} = Σxy /
+   * √(Σx² Σy²) over all positions (0 when either side is all zero); {@code firing_jaccard} = #(x
+   * &gt; 0 ∧ y &gt; 0) / #(x &gt; 0 ∨ y &gt; 0) (1 when neither ever fires). Inactive features are
+   * kept ({@code active} = false) but counted nowhere.
    */
   public static final StructType FEATURE_SURVIVAL =
       new StructType(
@@ -57,7 +60,10 @@ public final class AnalysisSchemas {
             field("pearson", DataTypes.DoubleType),
             field("damage", DataTypes.DoubleType),
             field("class", DataTypes.StringType),
-            field("firing_rate", DataTypes.DoubleType)
+            field("firing_rate", DataTypes.DoubleType),
+            field("cosine", DataTypes.DoubleType),
+            field("firing_rate_c", DataTypes.DoubleType),
+            field("firing_jaccard", DataTypes.DoubleType)
           });
 
   /**
@@ -67,6 +73,17 @@ public final class AnalysisSchemas {
    * window per batch). Percentages and r statistics are over active features and null when there
    * are none. {@code source} says where the weights come from (the reference, a simulated
    * compression, or a checkpoint with its format).
+   *
+   * <p>Behaviour, over the scored positions of the chunk windows ({@code token_nll}): {@code
+   * kl_mean}, {@code kl_median}, {@code kl_p99} (exact percentiles, linear interpolation between
+   * closest ranks, as numpy's default) and {@code kl_max} of the per-token KL divergence from the
+   * reference; {@code delta_p_mean} and {@code delta_p_rms} of p_c(y) − p_ref(y); {@code
+   * top1_same_pct}. SAE fidelity on the condition's own activations ({@code sae_fidelity}): {@code
+   * sae_fvu}, {@code sae_cos}, {@code sae_l0} and {@code ce_loss_score} = (CE_zero − CE_sae) /
+   * (CE_zero − CE_clean), null where splicing is not defined. Feature sets: {@code n_active_c}
+   * features whose firing rate under the condition is above the active threshold, {@code
+   * n_new_active} of them not active in the reference, {@code n_dead} features active in the
+   * reference that never fire under the condition.
    */
   public static final StructType CONDITIONS =
       new StructType(
@@ -86,7 +103,21 @@ public final class AnalysisSchemas {
             nullable("damaged_pct", DataTypes.DoubleType),
             nullable("mean_r", DataTypes.DoubleType),
             nullable("median_r", DataTypes.DoubleType),
-            nullable("source", DataTypes.StringType)
+            nullable("source", DataTypes.StringType),
+            nullable("kl_mean", DataTypes.DoubleType),
+            nullable("kl_median", DataTypes.DoubleType),
+            nullable("kl_p99", DataTypes.DoubleType),
+            nullable("kl_max", DataTypes.DoubleType),
+            nullable("delta_p_mean", DataTypes.DoubleType),
+            nullable("delta_p_rms", DataTypes.DoubleType),
+            nullable("top1_same_pct", DataTypes.DoubleType),
+            nullable("sae_fvu", DataTypes.DoubleType),
+            nullable("sae_cos", DataTypes.DoubleType),
+            nullable("sae_l0", DataTypes.DoubleType),
+            nullable("ce_loss_score", DataTypes.DoubleType),
+            field("n_active_c", DataTypes.LongType),
+            field("n_new_active", DataTypes.LongType),
+            field("n_dead", DataTypes.LongType)
           });
 
   /**

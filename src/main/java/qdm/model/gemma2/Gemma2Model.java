@@ -97,12 +97,12 @@ final class Gemma2Model extends Transformer {
             taps);
     // TransformerLens's hook_attn_out / hook_mlp_out come after the post-norms
     NDArray attnOut = Ops.gemmaRmsNorm(attn, l.postAttnNorm, eps);
-    taps.offer(HookPoint.Site.ATTN_OUT, attnOut);
+    attnOut = taps.offer(HookPoint.Site.ATTN_OUT, attnOut);
     NDArray h = attnOut.add(x);
-    taps.offer(HookPoint.Site.RESID_MID, h);
+    h = taps.offer(HookPoint.Site.RESID_MID, h);
     NDArray mlp = l.mlp.apply(Ops.gemmaRmsNorm(h, l.preFfNorm, eps), config.activation());
     NDArray mlpOut = Ops.gemmaRmsNorm(mlp, l.postFfNorm, eps);
-    taps.offer(HookPoint.Site.MLP_OUT, mlpOut);
+    mlpOut = taps.offer(HookPoint.Site.MLP_OUT, mlpOut);
     return mlpOut.add(h);
   }
 

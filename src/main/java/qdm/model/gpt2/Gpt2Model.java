@@ -94,15 +94,15 @@ final class Gpt2Model extends Transformer {
     Layer l = layers[i];
     float eps = config.layerNormEps();
     NDArray attn = attention(i, l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions, taps);
-    taps.offer(HookPoint.Site.ATTN_OUT, attn);
+    attn = taps.offer(HookPoint.Site.ATTN_OUT, attn);
     NDArray a = attn.addi(x);
-    taps.offer(HookPoint.Site.RESID_MID, a);
+    a = taps.offer(HookPoint.Site.RESID_MID, a);
     NDArray hidden =
         config
             .activation()
             .apply(Ops.linear(Ops.layerNorm(a, l.ln2Weight, l.ln2Bias, eps), l.up, l.upBias));
     NDArray mlp = Ops.linear(hidden, l.down, l.downBias);
-    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    mlp = taps.offer(HookPoint.Site.MLP_OUT, mlp);
     return mlp.addi(a);
   }
 
@@ -120,7 +120,7 @@ final class Gpt2Model extends Transformer {
       scale /= i + 1;
     }
     NDArray context = Attention.attend(q, k, v, positions.mask(0), (float) scale, 0f);
-    taps.offer(HookPoint.Site.ATTN_Z, context);
+    context = taps.offer(HookPoint.Site.ATTN_Z, context);
     return Ops.linear(context, l.out, l.outBias);
   }
 

@@ -86,11 +86,11 @@ final class LlamaModel extends Transformer {
             attentionScale,
             0f,
             taps);
-    taps.offer(HookPoint.Site.ATTN_OUT, attn);
+    attn = taps.offer(HookPoint.Site.ATTN_OUT, attn);
     NDArray h = attn.addi(x);
-    taps.offer(HookPoint.Site.RESID_MID, h);
+    h = taps.offer(HookPoint.Site.RESID_MID, h);
     NDArray mlp = l.mlp.apply(Ops.rmsNorm(h, l.postAttnNorm, eps), config.activation());
-    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    mlp = taps.offer(HookPoint.Site.MLP_OUT, mlp);
     return mlp.addi(h);
   }
 

@@ -96,17 +96,17 @@ final class GptNeoXModel extends Transformer {
     Layer l = layers[i];
     float eps = config.layerNormEps();
     NDArray attn = attention(l, Ops.layerNorm(x, l.ln1Weight, l.ln1Bias, eps), positions, taps);
-    taps.offer(HookPoint.Site.ATTN_OUT, attn);
+    attn = taps.offer(HookPoint.Site.ATTN_OUT, attn);
     // the residual sums accumulate in place into fresh arrays (attn, mlp), never into x
     if (config.parallelResidual()) {
       NDArray mlp = mlp(l, Ops.layerNorm(x, l.ln2Weight, l.ln2Bias, eps));
-      taps.offer(HookPoint.Site.MLP_OUT, mlp);
+      mlp = taps.offer(HookPoint.Site.MLP_OUT, mlp);
       return mlp.addi(attn).addi(x);
     }
     NDArray h = attn.addi(x);
-    taps.offer(HookPoint.Site.RESID_MID, h);
+    h = taps.offer(HookPoint.Site.RESID_MID, h);
     NDArray mlp = mlp(l, Ops.layerNorm(h, l.ln2Weight, l.ln2Bias, eps));
-    taps.offer(HookPoint.Site.MLP_OUT, mlp);
+    mlp = taps.offer(HookPoint.Site.MLP_OUT, mlp);
     return mlp.addi(h);
   }
 
@@ -123,7 +123,8 @@ final class GptNeoXModel extends Transformer {
     q = positions.rope().apply(q);
     k = positions.rope().apply(k);
     NDArray context = Attention.attend(q, k, v, positions.mask(0), attentionScale, 0f);
-    taps.offer(HookPoint.Site.ATTN_Z, context); // heads concatenated, before the output proj
+    context =
+        taps.offer(HookPoint.Site.ATTN_Z, context); // heads concatenated, before the output proj
     return Ops.linear(context, l.out, l.outBias);
   }
 
