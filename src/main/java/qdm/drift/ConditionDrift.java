@@ -11,6 +11,8 @@ package qdm.drift;
  * @param residualChange change of the residual stream at the SAE's hook
  * @param codeChange change of the SAE's feature activations (dense, zeros included)
  * @param perplexity the condition's perplexity over the sample (token-weighted)
+ * @param klMean mean per-token KL divergence of the next-token distribution from the reference's
+ * @param top1SamePct percent of positions whose most likely next token is the reference's
  */
 public record ConditionDrift(
     String condition,
@@ -18,4 +20,6 @@ public record ConditionDrift(
     double weightError,
     double residualChange,
     double codeChange,
-    double perplexity) {}
+    double perplexity,
+    double klMean,
+    double top1SamePct) {}

@@ -13,6 +13,7 @@ import qdm.compress.WeightOutliers;
 import qdm.condition.Condition;
 import qdm.condition.ConditionWeights;
 import qdm.condition.ReferenceModel;
+import qdm.measure.TokenMetrics;
 import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Model;
@@ -77,10 +78,12 @@ public final class DriftProbe {
         NllTotal nll = new NllTotal();
         Change residual = new Change();
         Change codes = new Change();
+        double[] behaviour = new double[3]; // Σ KL, positions with the same top-1, positions
         for (int i = 0; i < batches.size(); i++) {
           Pass p = pass(model, t, sae, layer, batches.get(i), nll);
           residual.add(reference.get(i).residual, p.residual);
           codes.add(reference.get(i).codes, p.codes);
+          behaviour(model, t, batches.get(i), behaviour);
         }
         ConditionDrift d =
             new ConditionDrift(
@@ -89,7 +92,9 @@ public final class DriftProbe {
                 compressed.report().relativeError(),
                 residual.relative(),
                 codes.relative(),
-                nll.perplexity());
+                nll.perplexity(),
+                behaviour[0] / behaviour[2],
+                100 * behaviour[1] / behaviour[2]);
         drifts.add(d);
         progress.accept(
             String.format(
@@ -98,6 +103,7 @@ public final class DriftProbe {
                 c.name(),
                 100 * d.residualChange(),
                 100 * d.codeChange()));
+        // the audit reports these per condition too (conditions.kl_mean, top1_same_pct)
       }
     }
     long tokens = windows.stream().mapToLong(w -> w.length).sum();
@@ -139,6 +145,60 @@ public final class DriftProbe {
       nll.addBatch(nlls.toType(DataType.FLOAT64, false).sum().getDouble(), nlls.size());
       NDArray residual = a.at(layer).toType(DataType.FLOAT32, false);
       return new Pass(residual.toFloatArray(), sae.encode(residual).toFloatArray());
+    }
+  }
+
+  /**
+   * Adds one batch's Σ KL, same-top-1 count and positions (into {@code into}), comparing the
+   * condition's next-token distribution with the reference's as the audit does ({@link
+   * TokenMetrics}); the reference's logits are computed again here rather than kept for the whole
+   * sample.
+   */
+  private static void behaviour(Model model, Transformer t, List<int[]> batch, double[] into) {
+    int length = batch.get(0).length;
+    long[] ids = new long[batch.size() * length];
+    for (int b = 0; b < batch.size(); b++) {
+      for (int i = 0; i < length; i++) {
+        ids[b * length + i] = batch.get(b)[i];
+      }
+    }
+    int layers = model.config().numLayers();
+    int scored = batch.size() * (length - 1);
+    int rows = (int) Math.max(1, (24L << 20) / (4L * model.config().vocabSize()));
+    try (NDManager m = model.weights().manager().newSubManager()) {
+      NDArray tokens = m.create(ids, new Shape(batch.size(), length));
+      NDArray targets = tokens.get(":, 1:").reshape(-1, 1);
+      NDArray[] last = new NDArray[2];
+      Transformer[] models = {model.transformer(), t};
+      for (int k = 0; k < 2; k++) {
+        last[k] =
+            models[k]
+                .forward(tokens, Capture.residualAt(layers - 1))
+                .residPost(layers - 1)
+                .get(":, :-1, :")
+                .reshape(scored, -1);
+      }
+      for (int from = 0; from < scored; from += rows) {
+        int to = Math.min(scored, from + rows);
+        try (NDManager part = m.newSubManager()) {
+          String range = from + ":" + to;
+          NDArray y = targets.get(range);
+          y.attach(part);
+          NDArray[] logits = new NDArray[2];
+          for (int k = 0; k < 2; k++) {
+            NDArray h = last[k].get(range);
+            h.attach(part);
+            logits[k] = models[k].headLogits(h).toType(DataType.FLOAT32, false);
+          }
+          TokenMetrics.Values v =
+              TokenMetrics.compare(TokenMetrics.Reference.of(logits[0], y), logits[1], y);
+          for (int i = 0; i < v.kl().length; i++) {
+            into[0] += v.kl()[i];
+            into[1] += v.top1Same()[i] ? 1 : 0;
+          }
+          into[2] += v.kl().length;
+        }
+      }
     }
   }
 

@@ -60,26 +60,30 @@ public record DriftReport(
     s.append(
         String.format(
             Locale.ROOT,
-            "%-16s %-14s %10s %14s %12s %10s %8s%n",
+            "%-16s %-14s %10s %14s %12s %10s %8s %10s %7s%n",
             "condition",
             "compression",
             "weights",
             "residual@hook",
             "SAE codes",
             "ppl",
-            "dppl"));
+            "dppl",
+            "KL",
+            "top1"));
     for (ConditionDrift c : conditions) {
       s.append(
           String.format(
               Locale.ROOT,
-              "%-16s %-14s %9.2f%% %13.2f%% %11.2f%% %10.2f %+7.2f%%%n",
+              "%-16s %-14s %9.2f%% %13.2f%% %11.2f%% %10.2f %+7.2f%% %10.3g %6.2f%%%n",
               c.condition(),
               c.compression(),
               100 * c.weightError(),
               100 * c.residualChange(),
               100 * c.codeChange(),
               c.perplexity(),
-              100 * (c.perplexity() / fpPerplexity - 1)));
+              100 * (c.perplexity() / fpPerplexity - 1),
+              c.klMean(),
+              c.top1SamePct()));
     }
     skipped.forEach(k -> s.append("skipped: ").append(k).append('\n'));
     return s.toString();

@@ -182,6 +182,16 @@ public final class HtmlReport {
     return s.append("</table></div>\n").toString();
   }
 
+  /** Title of the table of per-token comparisons with the reference (from {@code conditions}). */
+  public static final String BEHAVIOUR =
+      "Behaviour: each condition's next-token distribution against the reference's (KL, Δp,"
+          + " top-1), next to perplexity and feature survival";
+
+  /** Title of the table of SAE fidelity figures (from {@code conditions}). */
+  public static final String FIDELITY =
+      "SAE fidelity on each condition's own activations (FVU, cosine, L0, CE-loss score) and"
+          + " the features it switches on and off";
+
   /** The Markdown summary: headline, condition table, provenance. */
   static String markdown(ReportData d) {
     StringBuilder s = new StringBuilder("# QDM audit: " + d.runName() + "\n\n");
@@ -204,6 +214,17 @@ public final class HtmlReport {
               Csv.fixed(r.blurredPct(), 2),
               Csv.fixed(r.damagedPct(), 2),
               Csv.fixed(r.meanR(), 3)));
+    }
+    for (String title : List.of(BEHAVIOUR, FIDELITY)) {
+      ReportData.Table t = d.tables().get(title);
+      if (t != null) {
+        s.append("\n## ").append(title).append("\n\n| ");
+        s.append(String.join(" | ", t.header())).append(" |\n|");
+        s.append("---|".repeat(t.header().size())).append('\n');
+        for (List<String> row : t.rows()) {
+          s.append("| ").append(String.join(" | ", row)).append(" |\n");
+        }
+      }
     }
     s.append("\n## Provenance\n\n");
     d.provenance().forEach((k, v) -> s.append("- ").append(k).append(": ").append(v).append('\n'));

@@ -3,9 +3,7 @@ package qdm.spark;
 import static org.apache.spark.sql.functions.col;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -19,14 +17,13 @@ import qdm.measure.PassAccumulator;
 import qdm.tables.Schemas;
 
 /**
- * Stage 2, driver side: runs one condition over the windows on the executors and publishes its part
- * of {@code codes} and {@code token_nll}.
+ * Stage 2, driver side: the one pass over the chunk windows ({@link AuditPass}: every condition on
+ * each batch) and the sliding-window NLL per condition.
  *
- * <p>One Spark job per condition and window kind: each executor derives the condition's weights
- * once for all its tasks, and a finished condition is a unit a re-run can skip. The chunk pass
- * writes per-token rows to a staging table, from which {@code codes} (one row per non-zero
- * activation) and the chunk NLL are cut, each published by rename into its partition directory
- * ({@code codes/condition=C}, {@code token_nll/condition=C/kind=K}).
+ * <p>The pass writes per-token rows of every condition to a staging table, from which {@code codes}
+ * (one row per non-zero activation) and the chunk rows of {@code token_nll} are cut; the per-task
+ * statistics come back through a {@link PassAccumulator} and are published as {@code feature_sums}
+ * and {@code sae_fidelity}. Every table is published by rename, whole.
  */
 public final class EncodeStage {
   private final SparkSession spark;
@@ -35,18 +32,6 @@ public final class EncodeStage {
   public EncodeStage(SparkSession spark, RunLayout layout) {
     this.spark = spark;
     this.layout = layout;
-  }
-
-  /** Counts a finished condition reports. */
-  public record Result(long tokens, long codes, long slideTokens, double seconds) {
-    Map<String, Object> facts() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("tokens", tokens);
-      m.put("codes", codes);
-      m.put("slide_tokens", slideTokens);
-      m.put("seconds", seconds);
-      return m;
-    }
   }
 
   /** The windows of one kind, in tasks of {@code perTask} consecutive windows, ordered. */
@@ -60,69 +45,6 @@ public final class EncodeStage {
     long n = w.count();
     int tasks = (int) Math.max(1, (n + perTask - 1) / perTask);
     return w.repartitionByRange(tasks, col("window_id")).sortWithinPartitions("window_id");
-  }
-
-  /** Encodes chunk windows (codes + NLL) and, if {@code slide}, sliding windows (NLL). */
-  public Result run(EncodeSpec chunkSpec, EncodeSpec slideSpec, int perTask, boolean slide) {
-    String condition = chunkSpec.condition().name();
-    long start = System.nanoTime();
-    Path staging = layout.scratch("encoded-" + condition);
-    Dataset<Row> chunks = windows(Schemas.CHUNK, perTask);
-    long chunkTokens = tokens(chunks);
-    LongAccumulator done = spark.sparkContext().longAccumulator("tokens " + condition);
-    try (Progress p =
-        new Progress("encode " + condition, chunkTokens, done::value, Duration.ofSeconds(10))) {
-      chunks
-          .mapPartitions(new EncodeFunction(chunkSpec, done), Encoders.row(EncodeFunction.ENCODED))
-          .write()
-          .mode(SaveMode.ErrorIfExists)
-          .parquet(staging.toString());
-    }
-    Dataset<Row> encoded = spark.read().schema(EncodeFunction.ENCODED).parquet(staging.toString());
-
-    Dataset<Row> codes =
-        encoded
-            .selectExpr(
-                "window_id",
-                "position",
-                "token_id",
-                "explode(arrays_zip(features, activations)) as c")
-            .selectExpr(
-                "window_id",
-                "position",
-                "token_id",
-                "c.features as feature",
-                "c.activations as activation");
-    long codeCount = publish(codes, "codes", "condition=" + condition);
-    publish(
-        encoded.where(col("nll").isNotNull()).select("window_id", "position", "nll"),
-        "token_nll",
-        "condition=" + condition + "/kind=" + Schemas.CHUNK);
-
-    long slideTokens = 0;
-    if (slide) {
-      Dataset<Row> slides = windows(Schemas.SLIDE, perTask);
-      long total = tokens(slides);
-      LongAccumulator slideDone = spark.sparkContext().longAccumulator("slide " + condition);
-      Path scratch = layout.scratch("slide-" + condition);
-      try (Progress p =
-          new Progress(
-              "sliding perplexity " + condition, total, slideDone::value, Duration.ofSeconds(10))) {
-        slides
-            .mapPartitions(
-                new EncodeFunction(slideSpec, slideDone), Encoders.row(EncodeFunction.SLIDE_NLL))
-            .write()
-            .mode(SaveMode.ErrorIfExists)
-            .parquet(scratch.toString());
-      }
-      Dataset<Row> nll = spark.read().schema(EncodeFunction.SLIDE_NLL).parquet(scratch.toString());
-      slideTokens = nll.count();
-      layout.commit(
-          scratch,
-          new Path(layout.table("token_nll"), "condition=" + condition + "/kind=" + Schemas.SLIDE));
-    }
-    layout.delete(staging);
-    return new Result(chunkTokens, codeCount, slideTokens, (System.nanoTime() - start) / 1e9);
   }
 
   /** What the one pass over the chunk windows reports. */
@@ -206,6 +128,14 @@ public final class EncodeStage {
       slides
           .mapPartitions(
               new EncodeFunction(slideSpec, slideDone), Encoders.row(EncodeFunction.SLIDE_NLL))
+          // every file of token_nll has every column: the comparison is null for slide rows
+          .selectExpr(
+              "window_id",
+              "position",
+              "nll",
+              "cast(null as double) as kl",
+              "cast(null as double) as delta_p",
+              "cast(null as boolean) as top1_same")
           .write()
           .mode(SaveMode.ErrorIfExists)
           .parquet(scratch.toString());
@@ -236,21 +166,6 @@ public final class EncodeStage {
         .mode(SaveMode.ErrorIfExists)
         .parquet(scratch.toString());
     layout.commit(scratch, layout.table(table));
-  }
-
-  /** Writes {@code rows} to scratch and publishes it as {@code table/partition}; row count. */
-  private long publish(Dataset<Row> rows, String table, String partition) {
-    Path scratch = layout.scratch(table);
-    rows.write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
-    long n = spark.read().parquet(scratch.toString()).count();
-    layout.commit(scratch, new Path(layout.table(table), partition));
-    return n;
-  }
-
-  /** Removes whatever an interrupted run left of a condition's partitions. */
-  public void clear(String condition) {
-    layout.delete(new Path(layout.table("codes"), "condition=" + condition));
-    layout.delete(new Path(layout.table("token_nll"), "condition=" + condition));
   }
 
   private static long tokens(Dataset<Row> windows) {

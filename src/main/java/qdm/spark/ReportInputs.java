@@ -109,6 +109,34 @@ final class ReportInputs {
               .toArray());
     }
     Map<String, ReportData.Table> tables = new LinkedHashMap<>();
+    Dataset<Row> conditionTable = table(spark, layout, "conditions");
+    tables.put(
+        qdm.report.HtmlReport.BEHAVIOUR,
+        verbatim(
+            conditionTable.select(
+                "condition",
+                "delta_ppl_pct",
+                "kl_mean",
+                "kl_median",
+                "kl_p99",
+                "kl_max",
+                "delta_p_mean",
+                "delta_p_rms",
+                "top1_same_pct",
+                "survived_pct")));
+    tables.put(
+        qdm.report.HtmlReport.FIDELITY,
+        verbatim(
+            conditionTable.select(
+                "condition",
+                "sae_fvu",
+                "sae_cos",
+                "sae_l0",
+                "ce_loss_score",
+                "n_active",
+                "n_active_c",
+                "n_new_active",
+                "n_dead")));
     tables.put("Cross-method overlap", verbatim(table(spark, layout, "overlap")));
     tables.put("Survival predictor", verbatim(table(spark, layout, "predictor")));
     if (layout.exists(layout.table("matched_search"))) {

@@ -61,11 +61,14 @@ public final class StageLedger {
     return read(step).isPresent() && !isComplete(step, fingerprint);
   }
 
-  /** Condition names of the {@code encode/NAME} records present. */
+  /**
+   * Condition names of the {@code encode/NAME} records present (from versions that encoded each
+   * condition in its own step).
+   */
   public java.util.List<String> conditionSteps() {
     java.util.List<String> out = new java.util.ArrayList<>();
     for (String f : layout.children(layout.table("_stages"))) {
-      if (f.startsWith("encode.") && f.endsWith(".json")) {
+      if (f.startsWith("encode.") && f.endsWith(".json") && !f.equals("encode.json")) {
         out.add(f.substring("encode.".length(), f.length() - ".json".length()));
       }
     }

@@ -24,6 +24,8 @@ public final class AvroSchemas {
           "codes",
           "token_nll",
           "matched_search",
+          "feature_sums",
+          "sae_fidelity",
           "feature_stats",
           "feature_survival",
           "conditions",

@@ -287,7 +287,7 @@ class RunConsistencyTest {
     List<String> interrupted = stderr.lines().filter(l -> l.contains("interrupted")).toList();
     assertEquals(1, interrupted.size(), stderr);
     assertTrue(
-        interrupted.get(0).startsWith("qdm run: interrupted during encode/")
+        interrupted.get(0).startsWith("qdm run: interrupted during encode")
             && interrupted
                 .get(0)
                 .endsWith("re-run the same command to resume (complete stages " + "are kept)"),

@@ -50,6 +50,8 @@ class AvroSchemasTest {
     SPARK.put("codes", Schemas.CODES);
     SPARK.put("token_nll", Schemas.TOKEN_NLL);
     SPARK.put("matched_search", MatchedSearch.SCHEMA);
+    SPARK.put("feature_sums", Schemas.FEATURE_SUMS);
+    SPARK.put("sae_fidelity", Schemas.SAE_FIDELITY);
     SPARK.put("feature_stats", AnalysisSchemas.FEATURE_STATS);
     SPARK.put("feature_survival", AnalysisSchemas.FEATURE_SURVIVAL);
     SPARK.put("conditions", AnalysisSchemas.CONDITIONS);
