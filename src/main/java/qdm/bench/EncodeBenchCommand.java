@@ -22,7 +22,12 @@ import qdm.QdmException;
       "loading, compressed copies, NLL head, SAE codes and Parquet writes all count.",
       "Run from the repository root."
     })
-public final class EncodeBenchCommand implements Callable<Integer> {
+public class EncodeBenchCommand implements Callable<Integer> {
+
+  /** Whether to time the analyze stage and the plain forward + SAE rate too ({@code sweep}). */
+  protected boolean sweep() {
+    return false;
+  }
 
   @Option(
       names = "--tokens",
@@ -113,7 +118,7 @@ public final class EncodeBenchCommand implements Callable<Integer> {
               tokenizer,
               dir,
               master);
-      EncodeBenchmark.Result r = EncodeBenchmark.run(o, System.err);
+      EncodeBenchmark.Result r = EncodeBenchmark.run(o, System.err, sweep());
       System.out.printf(
           Locale.ROOT,
           "encode stage: Pythia-70M shape, SAE d_sae %d (L0 ~%d) at "
@@ -138,6 +143,22 @@ public final class EncodeBenchCommand implements Callable<Integer> {
           "cpu used: %.2f cores on average over the stage (%d " + "available)%n",
           r.cpuCores(),
           java.lang.Runtime.getRuntime().availableProcessors());
+      if (sweep()) {
+        double rate = r.tokenConditionsPerSecond();
+        System.out.printf(
+            Locale.ROOT,
+            "plain forward (with NLL head) + SAE codes, one model, all cores, same windows: %.0f"
+                + " tokens/s%nencode at %.0f%% of that rate (every measurement included: KL, Δp,"
+                + " top-1, SAE fidelity, CE-loss splices, feature sums, Parquet)%n",
+            r.baselineTokensPerSecond(),
+            100 * rate / r.baselineTokensPerSecond());
+        System.out.printf(
+            Locale.ROOT,
+            "analyze stage alone: %.1f s for %d conditions x %d features%n",
+            r.analyzeSeconds(),
+            r.conditions(),
+            dSae);
+      }
     } finally {
       if (temporary) {
         qdm.io.TempDirs.deleteQuietly(dir);

@@ -93,9 +93,20 @@ public final class EncodeBenchmark {
     }
   }
 
-  /** Figures of one run. */
+  /**
+   * Figures of one run.
+   *
+   * @param analyzeSeconds the analyze stage alone (NaN when not timed)
+   * @param baselineTokensPerSecond the plain forward pass (with the NLL head) and SAE encoding of
+   *     one model over the same windows, in this JVM with every core (NaN when not measured)
+   */
   public record Result(
-      long tokensPerCondition, int conditions, double encodeSeconds, double cpuCores) {
+      long tokensPerCondition,
+      int conditions,
+      double encodeSeconds,
+      double cpuCores,
+      double analyzeSeconds,
+      double baselineTokensPerSecond) {
     public double tokenConditionsPerSecond() {
       return tokensPerCondition * conditions / encodeSeconds;
     }
@@ -105,6 +116,14 @@ public final class EncodeBenchmark {
 
   /** Writes the model, SAE and config under {@code workDir}, then runs and times the stage. */
   public static Result run(Options o, PrintStream log) {
+    return run(o, log, false);
+  }
+
+  /**
+   * As {@link #run(Options, PrintStream)}; with {@code sweep}, also times the analyze stage alone
+   * and measures the plain forward + SAE rate over the same windows (for {@code bench sweep}).
+   */
+  public static Result run(Options o, PrintStream log, boolean sweep) {
     Path model = o.workDir().resolve("model");
     Path sae = o.workDir().resolve("sae");
     GptNeoXConfig config = ForwardBenchmark.pythia70m();
@@ -127,7 +146,55 @@ public final class EncodeBenchmark {
     long wall = System.nanoTime() - wall0;
     double cores = CpuClock.coresSince(cpu0, wall0);
     long tokens = (long) (o.tokens() / o.chunkLength()) * o.chunkLength();
-    return new Result(tokens, AuditJob.encodeOrder(audit).size(), wall / 1e9, cores);
+    double analyze = Double.NaN;
+    double baseline = Double.NaN;
+    if (sweep) {
+      long a0 = System.nanoTime();
+      job.run(List.of("analyze"));
+      analyze = (System.nanoTime() - a0) / 1e9;
+      baseline = forwardAndSaeRate(model, sae, o, (int) (tokens / o.chunkLength()));
+    }
+    return new Result(
+        tokens, AuditJob.encodeOrder(audit).size(), wall / 1e9, cores, analyze, baseline);
+  }
+
+  /**
+   * Tokens per second of the plain work one condition needs: the forward pass with the NLL head and
+   * the SAE's sparse codes, batch after batch in this JVM, libtorch using every core. Windows of
+   * random token ids (the cost does not depend on which tokens).
+   */
+  static double forwardAndSaeRate(Path modelDir, Path saeDir, Options o, int windows) {
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
+    Random random = new Random(2);
+    try (NDManager root = TorchEngine.newManager(Device.cpu());
+        Model m = Model.load(ModelFiles.of(modelDir), root, Device.cpu(), DataType.FLOAT32);
+        qdm.sae.Sae sae =
+            qdm.sae.Sae.load(saeDir, qdm.sae.SaeFormat.AUTO, java.util.Optional.empty(), root)) {
+      long start = 0;
+      long tokens = 0;
+      for (int w = -o.batchSize(); w < windows; w += o.batchSize()) { // one batch of warm-up
+        if (w == 0) {
+          start = System.nanoTime();
+        }
+        int n = Math.min(o.batchSize(), Math.max(1, windows - Math.max(w, 0)));
+        long[] ids = new long[n * o.chunkLength()];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = random.nextInt(4096);
+        }
+        try (NDManager b = root.newSubManager()) {
+          var acts =
+              m.transformer()
+                  .forward(
+                      b.create(ids, new Shape(n, o.chunkLength())), Capture.atAndNll(sae.hook()));
+          acts.nll().orElseThrow().toFloatArray();
+          sae.encodeSparse(acts.at(sae.hook()));
+        }
+        if (w >= 0) {
+          tokens += ids.length;
+        }
+      }
+      return tokens / ((System.nanoTime() - start) / 1e9);
+    }
   }
 
   /** Random Pythia-70M-shaped weights (the trainer's initialisation) and the given tokenizer. */

@@ -20,6 +20,7 @@ import qdm.bench.SaeBenchCommand;
       SaeBenchCommand.class,
       AnalysisBench.class,
       EncodeBenchCommand.class,
+      qdm.bench.SweepBenchCommand.class,
       FiniteBenchCommand.class,
       DequantBenchCommand.class
     })

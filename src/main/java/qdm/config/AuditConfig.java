@@ -187,7 +187,12 @@ public record AuditConfig(
         text);
   }
 
-  /** Analysis thresholds and what to compare. */
+  /**
+   * Analysis thresholds and what to compare.
+   *
+   * @param ceLossTokens the CE-loss score's splices run on the first this many tokens of the chunk
+   *     windows (whole windows, at least one); empty: on every token
+   */
   public record AnalysisConfig(
       double activeFiringRate,
       double survivedAbove,
@@ -196,7 +201,8 @@ public record AuditConfig(
       String predictorCondition,
       int folds,
       long seed,
-      boolean nullRun) {
+      boolean nullRun,
+      OptionalLong ceLossTokens) {
     public AnalysisConfig {
       overlap = overlap.stream().map(List::copyOf).toList();
     }

@@ -174,7 +174,8 @@ final class ConditionSections {
         predictor == null ? "" : predictor,
         folds,
         seed,
-        r.bool("qdm.analysis.null-run"));
+        r.bool("qdm.analysis.null-run"),
+        r.allOrPositive("qdm.analysis.ce-loss-tokens"));
   }
 
   private static String names(List<Condition> conditions) {

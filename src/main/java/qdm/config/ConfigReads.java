@@ -211,6 +211,18 @@ final class ConfigReads {
     return OptionalInt.of(intAtLeast(key, 1));
   }
 
+  /** {@code all} (empty) or a positive whole number. */
+  OptionalLong allOrPositive(String key) {
+    if (c.getValue(key).valueType() == ConfigValueType.STRING && "all".equals(c.getString(key))) {
+      return OptionalLong.empty();
+    }
+    if (c.getValue(key).valueType() != ConfigValueType.NUMBER) {
+      bad(key, "must be all or a positive number, got " + c.getValue(key).render());
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(positiveLong(key));
+  }
+
   OptionalLong autoBytes(String key) {
     if (c.getValue(key).valueType() == ConfigValueType.STRING && "auto".equals(c.getString(key))) {
       return OptionalLong.empty();

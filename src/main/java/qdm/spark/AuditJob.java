@@ -98,7 +98,8 @@ public final class AuditJob {
     for (Condition c : encodeOrder(config)) {
       conditionFps.put(c.name(), encodeFingerprint(c, tokenizeFp, conditionFps));
     }
-    String encodeFp = StageLedger.fingerprint("pass", conditionFps);
+    String encodeFp =
+        StageLedger.fingerprint("pass", conditionFps, config.analysis().ceLossTokens());
     String analyzeFp = StageLedger.fingerprint(encodeFp, config.analysis());
     requireEarlierStages(todo, tokenizeFp, encodeFp, analyzeFp);
 
@@ -502,7 +503,7 @@ public final class AuditJob {
     EncodeSpec base =
         EncodeSpec.of(config, config.reference(), true, local, threads, preflight.hook());
     EncodeStage.PassResult r =
-        stage.runPass(new PassSpec(base, resolved, true), perTask(chunkWindows()));
+        stage.runPass(new PassSpec(base, resolved, ceLossWindows()), perTask(chunkWindows()));
     LOG.info(
         String.format(
             Locale.ROOT,
@@ -539,6 +540,14 @@ public final class AuditJob {
     facts.put("seconds", (System.nanoTime() - start) / 1e9);
     facts.put("conditions", perCondition);
     ledger.complete("encode", fingerprint, facts);
+  }
+
+  /** Chunk windows the CE-loss splices run on: {@code analysis.ce-loss-tokens}, whole windows. */
+  private long ceLossWindows() {
+    return config.analysis().ceLossTokens().stream()
+        .map(t -> Math.max(1, t / config.windows().chunkLength()))
+        .findFirst()
+        .orElse(Long.MAX_VALUE);
   }
 
   /** Sparsity each condition ended with (matched ones from their search), for the tables. */

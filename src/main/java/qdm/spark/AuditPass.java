@@ -247,14 +247,17 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
         }
       }
       long t3 = System.nanoTime();
-      double[] nllSae = null;
-      double[] nllZero = null;
-      if (splices()) {
-        nllSae = splicedNll(model, tokens, acts, enc.reconstruction(), targets, rows);
-        nllZero = splicedNll(model, tokens, acts, enc.reconstruction().zerosLike(), targets, rows);
+      int spliced = splicedWindows();
+      if (spliced > 0) {
+        double[] nllSae = splicedNll(model, tokens, acts, enc.reconstruction(), targets, rows);
+        double[] nllZero =
+            splicedNll(model, tokens, acts, enc.reconstruction().zerosLike(), targets, rows);
+        int n = spliced * (length - 1);
+        condSums
+            .fidelity()
+            .addNll(Arrays.copyOf(nll, n), Arrays.copyOf(nllSae, n), Arrays.copyOf(nllZero, n));
       }
       long t4 = System.nanoTime();
-      condSums.fidelity().addNll(nll, nllSae, nllZero);
       if (referenceCodes == null) {
         referenceCodes = enc.codes();
       }
@@ -284,9 +287,24 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
       }
     }
 
-    /** Whether the CE-loss splices run: asked for, and defined (not a one-head hook_z SAE). */
+    /** Whether the CE-loss splices are defined: not for an SAE on one head of hook_z. */
     private boolean splices() {
-      return spec.ceLoss() && sae.config().input().headIndex().isEmpty();
+      return sae.config().input().headIndex().isEmpty();
+    }
+
+    /**
+     * The leading windows of this batch the CE-loss splices run on: those with ids below the limit
+     * (windows come in ascending id order), none where splicing is not defined.
+     */
+    private int splicedWindows() {
+      if (!splices()) {
+        return 0;
+      }
+      int n = 0;
+      while (n < windows.size() && windows.get(n).getLong(0) < spec.ceLossWindows()) {
+        n++;
+      }
+      return n;
     }
 
     private void reconstruction(Sae.Output enc, FidelitySums fidelity) {

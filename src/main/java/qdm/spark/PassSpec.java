@@ -9,9 +9,10 @@ import qdm.condition.Condition;
  * {@code base}, and every condition to run on each batch, the reference first (a matched condition
  * already at its searched sparsity).
  *
- * @param ceLoss whether to run the two splices of the CE-loss score (x̂ and zeros at the hook)
+ * @param ceLossWindows the two splices of the CE-loss score (x̂ and zeros at the hook) run on the
+ *     chunk windows with ids below this ({@link Long#MAX_VALUE}: all)
  */
-public record PassSpec(EncodeSpec base, List<Condition> conditions, boolean ceLoss)
+public record PassSpec(EncodeSpec base, List<Condition> conditions, long ceLossWindows)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 

@@ -184,18 +184,12 @@ class RunConsistencyTest {
                     + "longer has: prune-matched, rtn3, rtn8"),
         r.all());
     Set<String> expected = Set.of("condition=fp", "condition=fp-null", "condition=rtn4");
-    assertEquals(expected, children(layout, "codes"));
-    assertEquals(expected, children(layout, "token_nll"));
+    assertEquals(expected, partitions(layout, "codes"));
+    assertEquals(expected, partitions(layout, "token_nll"));
     assertFalse(
         layout.exists(layout.table("matched_search")), "no matched search is configured any more");
     assertEquals(
-        Set.of(
-            "analyze.json",
-            "encode.fp-null.json",
-            "encode.fp.json",
-            "encode.rtn4.json",
-            "report.json",
-            "tokenize.json"),
+        Set.of("analyze.json", "encode.json", "report.json", "tokenize.json"),
         children(layout, "_stages"));
     assertEquals(
         List.of("fp", "fp-null", "rtn4"),
@@ -214,6 +208,13 @@ class RunConsistencyTest {
                 .toList()));
     String csv = Files.readString(Path.of(layout.table("report/conditions.csv").toUri()));
     assertFalse(csv.contains("rtn3") || csv.contains("rtn8"), csv);
+  }
+
+  /** The {@code condition=...} partition directories of a table. */
+  private static Set<String> partitions(RunLayout layout, String table) {
+    Set<String> out = new TreeSet<>(children(layout, table));
+    out.removeIf(n -> !n.startsWith("condition="));
+    return out;
   }
 
   /**
