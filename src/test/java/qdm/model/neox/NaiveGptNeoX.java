@@ -18,7 +18,7 @@ import qdm.io.SafetensorsFile;
  * GPTNeoXForCausalLM}, eager attention). It shares nothing with the DJL implementation but the
  * safetensors reader, which has its own tests.
  */
-final class NaiveGptNeoX {
+public final class NaiveGptNeoX {
   private final int hidden;
   private final int layers;
   private final int heads;
@@ -31,9 +31,9 @@ final class NaiveGptNeoX {
   private final Map<String, float[]> w = new HashMap<>();
 
   /** The outputs of one sequence: hidden states [L+1][T][d], logits [T][V], nll [T-1]. */
-  record Output(double[][][] hiddenStates, double[][] logits, double[] nll) {}
+  public record Output(double[][][] hiddenStates, double[][] logits, double[] nll) {}
 
-  NaiveGptNeoX(Path configFile, Path weightsFile) {
+  public NaiveGptNeoX(Path configFile, Path weightsFile) {
     JsonObject c;
     try {
       c = JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
@@ -65,7 +65,7 @@ final class NaiveGptNeoX {
   }
 
   /** Runs one sequence of token ids. */
-  Output forward(long[] ids) {
+  public Output forward(long[] ids) {
     int seq = ids.length;
     float[] embed = weight("gpt_neox.embed_in.weight");
     double[][] x = new double[seq][hidden];
@@ -74,9 +74,25 @@ final class NaiveGptNeoX {
         x[t][i] = embed[(int) ids[t] * hidden + i];
       }
     }
+    return run(ids, x, 0);
+  }
+
+  /**
+   * Runs one sequence from {@code residual} [T][d] standing for the output of block {@code layer},
+   * i.e. with {@code blocks.<layer>.hook_resid_post} replaced (the CE-loss splice); the hidden
+   * states before it are not computed (the residual stands in for each of them).
+   */
+  public Output forwardAfter(long[] ids, int layer, double[][] residual) {
+    return run(ids, residual, layer + 1);
+  }
+
+  private Output run(long[] ids, double[][] x, int first) {
+    int seq = ids.length;
     List<double[][]> states = new ArrayList<>();
-    states.add(x);
-    for (int l = 0; l < layers; l++) {
+    for (int l = 0; l <= first; l++) {
+      states.add(x);
+    }
+    for (int l = first; l < layers; l++) {
       String p = "gpt_neox.layers." + l + ".";
       double[][] attn = attention(p, layerNorm(x, p + "input_layernorm."));
       double[][] out = new double[seq][hidden];

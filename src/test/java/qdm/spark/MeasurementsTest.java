@@ -1,0 +1,363 @@
+package qdm.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import qdm.compress.Compressed;
+import qdm.condition.ConditionSyntax;
+import qdm.config.AuditConfig;
+import qdm.config.AuditConfigs;
+import qdm.io.HostTensor;
+import qdm.io.SafetensorsFile;
+import qdm.io.SafetensorsWriter;
+import qdm.model.Model;
+import qdm.model.ModelFiles;
+import qdm.model.Placement;
+import qdm.model.TorchEngine;
+import qdm.model.neox.NaiveGptNeoX;
+import qdm.testing.LocalSpark;
+import qdm.testing.TinyAudit;
+
+/**
+ * The measurements of the one pass, recomputed from their definitions with nothing of the pass: a
+ * double-precision GPT-NeoX written out loop by loop ({@link NaiveGptNeoX}) for the logits of the
+ * reference and of an RTN-3 copy (its weights written to a file), a naive ReLU SAE, a naive splice
+ * of the SAE's reconstruction (and of zeros) into the residual stream, numpy-style linear
+ * percentiles, and dense per-feature sums over the published codes.
+ */
+class MeasurementsTest {
+  @TempDir static Path tmp;
+  static TinyAudit audit;
+  static SparkSession spark;
+  static RunLayout layout;
+  static final int LENGTH = 32;
+
+  @BeforeAll
+  static void runOnce() {
+    audit = TinyAudit.create(tmp, 1200);
+    spark = LocalSpark.get();
+    String text =
+        audit
+            .config("m1", 384)
+            .replaceAll(
+                "(?s)conditions = \\[.*?\\n\\s*\\]",
+                "conditions = [ { name = fp, method = none }, { name = rtn3, method = rtn, bits = 3 } ]")
+            .replace("sliding {", "sliding { enabled = false, ");
+    AuditConfig config = AuditConfigs.parse(text, List.of(), "m1.conf");
+    AuditJob job = new AuditJob(spark, config, Preflight.check(config), false);
+    job.run(List.of());
+    layout = job.layout();
+  }
+
+  static Dataset<Row> table(String name) {
+    return spark.read().parquet(layout.table(name).toString());
+  }
+
+  /** The naive model of a condition: the reference's files, or RTN-3 weights written out. */
+  static NaiveGptNeoX naive(String condition) throws IOException {
+    Path config = audit.model().resolve("config.json");
+    if (condition.equals("fp")) {
+      return new NaiveGptNeoX(config, audit.model().resolve("model.safetensors"));
+    }
+    Path file = tmp.resolve("rtn3.safetensors");
+    if (!Files.exists(file)) {
+      try (NDManager root = TorchEngine.newManager(Placement.CPU.device());
+          Model model =
+              Model.load(
+                  ModelFiles.of(audit.model()),
+                  root,
+                  Placement.CPU.device(),
+                  Placement.CPU.dtype());
+          Compressed rtn3 = ConditionSyntax.compression("rtn:3").apply(model.weights())) {
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile original =
+            SafetensorsFile.open(audit.model().resolve("model.safetensors"))) {
+          for (String name : original.names()) {
+            NDArray a = rtn3.weights().has(name) ? rtn3.weights().get(name) : null;
+            w.add(
+                name,
+                a == null
+                    ? new HostTensor(original.info(name).shape(), original.readFloats(name))
+                    : new HostTensor(a.getShape().getShape(), a.toFloatArray()));
+          }
+        }
+        w.write(file);
+      }
+    }
+    return new NaiveGptNeoX(config, file);
+  }
+
+  /** The SAE's weights, read back from its file. */
+  record NaiveSae(int dIn, int dSae, float[] wEnc, float[] bEnc, float[] wDec, float[] bDec) {
+    static NaiveSae read(Path dir) {
+      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("sae_weights.safetensors"))) {
+        float[] bDec = f.readFloats("b_dec");
+        float[] bEnc = f.readFloats("b_enc");
+        return new NaiveSae(
+            bDec.length, bEnc.length, f.readFloats("W_enc"), bEnc, f.readFloats("W_dec"), bDec);
+      }
+    }
+
+    /** relu((x - b_dec) W_enc + b_enc). */
+    double[] encode(double[] x) {
+      double[] a = new double[dSae];
+      for (int f = 0; f < dSae; f++) {
+        double s = bEnc[f];
+        for (int i = 0; i < dIn; i++) {
+          s += (x[i] - bDec[i]) * wEnc[i * dSae + f];
+        }
+        a[f] = Math.max(0, s);
+      }
+      return a;
+    }
+
+    /** a W_dec + b_dec. */
+    double[] decode(double[] a) {
+      double[] x = new double[dIn];
+      for (int i = 0; i < dIn; i++) {
+        double s = bDec[i];
+        for (int f = 0; f < dSae; f++) {
+          s += a[f] * wDec[f * dIn + i];
+        }
+        x[i] = s;
+      }
+      return x;
+    }
+  }
+
+  static double[] logSoftmax(double[] z) {
+    double max = Arrays.stream(z).max().orElseThrow();
+    double s = 0;
+    for (double v : z) {
+      s += Math.exp(v - max);
+    }
+    double lse = max + Math.log(s);
+    return Arrays.stream(z).map(v -> v - lse).toArray();
+  }
+
+  static int argmax(double[] z) {
+    int best = 0;
+    for (int i = 1; i < z.length; i++) {
+      if (z[i] > z[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /** numpy.percentile(values, q), linear interpolation between closest ranks. */
+  static double percentile(double[] values, double q) {
+    double[] s = values.clone();
+    Arrays.sort(s);
+    double rank = q / 100 * (s.length - 1);
+    int lo = (int) Math.floor(rank);
+    int hi = Math.min(s.length - 1, lo + 1);
+    return s[lo] + (rank - lo) * (s[hi] - s[lo]);
+  }
+
+  static double nllAfter(NaiveGptNeoX m, long[] ids, double[][] residual, int t) {
+    return m.forwardAfter(ids, 1, residual).nll()[t];
+  }
+
+  @Test
+  void everyMeasurementMatchesItsDefinitionComputedNaively() throws IOException {
+    List<long[]> windows = new ArrayList<>();
+    for (Row w : table("windows").where("kind = 'chunk'").orderBy("window_id").collectAsList()) {
+      windows.add(Arrays.stream(EncodeFunction.tokens(w)).asLongStream().toArray());
+    }
+    NaiveSae sae = NaiveSae.read(audit.sae());
+    NaiveGptNeoX fp = naive("fp");
+    Map<String, Row> conditions = new HashMap<>();
+    for (Row r : table("conditions").collectAsList()) {
+      conditions.put(r.getAs("condition"), r);
+    }
+    for (String condition : List.of("fp", "rtn3")) {
+      NaiveGptNeoX model = naive(condition);
+      List<Double> kl = new ArrayList<>();
+      List<Double> dp = new ArrayList<>();
+      int top1 = 0;
+      double clean = 0;
+      double spliced = 0;
+      double zeroed = 0;
+      double squaredError = 0;
+      double cos = 0;
+      double l0 = 0;
+      List<double[]> xs = new ArrayList<>();
+      Map<String, double[]> perToken = new HashMap<>();
+      for (int w = 0; w < windows.size(); w++) {
+        long[] ids = windows.get(w);
+        NaiveGptNeoX.Output ref = fp.forward(ids);
+        NaiveGptNeoX.Output out = model.forward(ids);
+        double[][] x = out.hiddenStates()[2]; // blocks.1.hook_resid_post
+        double[][] xHat = new double[LENGTH][];
+        for (int t = 0; t < LENGTH; t++) {
+          double[] a = sae.encode(x[t]);
+          xHat[t] = sae.decode(a);
+          l0 += Arrays.stream(a).filter(v -> v != 0).count();
+          double dot = 0;
+          double nx = 0;
+          double nh = 0;
+          for (int i = 0; i < x[t].length; i++) {
+            double d = x[t][i] - xHat[t][i];
+            squaredError += d * d;
+            dot += x[t][i] * xHat[t][i];
+            nx += x[t][i] * x[t][i];
+            nh += xHat[t][i] * xHat[t][i];
+          }
+          cos += dot / Math.sqrt(nx * nh);
+          xs.add(x[t]);
+        }
+        double[] withSae = model.forwardAfter(ids, 1, xHat).nll();
+        double[] withZeros = model.forwardAfter(ids, 1, new double[LENGTH][x[0].length]).nll();
+        for (int t = 0; t < LENGTH - 1; t++) {
+          double[] lr = logSoftmax(ref.logits()[t]);
+          double[] lc = logSoftmax(out.logits()[t]);
+          double k = 0;
+          for (int v = 0; v < lr.length; v++) {
+            k += Math.exp(lr[v]) * (lr[v] - lc[v]);
+          }
+          int y = (int) ids[t + 1];
+          double d = Math.exp(lc[y]) - Math.exp(lr[y]);
+          boolean same = argmax(lr) == argmax(lc);
+          kl.add(k);
+          dp.add(d);
+          top1 += same ? 1 : 0;
+          clean += out.nll()[t];
+          spliced += withSae[t];
+          zeroed += withZeros[t];
+          perToken.put(w + ":" + t, new double[] {out.nll()[t], k, d, same ? 1 : 0});
+        }
+      }
+      // per token: the token_nll rows
+      List<Row> rows =
+          table("token_nll")
+              .where("condition = '" + condition + "' and kind = 'chunk'")
+              .collectAsList();
+      assertEquals(perToken.size(), rows.size());
+      for (Row r : rows) {
+        double[] want = perToken.get(r.getAs("window_id") + ":" + r.getAs("position"));
+        String where = condition + " " + r;
+        assertEquals(want[0], r.<Double>getAs("nll"), 1e-4, where);
+        assertEquals(want[1], r.<Double>getAs("kl"), 1e-4 * Math.max(1, want[1]), where);
+        assertEquals(want[2], r.<Double>getAs("delta_p"), 1e-5, where);
+        if (Math.abs(want[2]) > 1e-3 || condition.equals("fp")) {
+          assertEquals(want[3] == 1, r.<Boolean>getAs("top1_same"), where);
+        }
+      }
+      // per condition: the conditions row
+      Row c = conditions.get(condition);
+      double[] k = kl.stream().mapToDouble(Double::doubleValue).toArray();
+      double[] d = dp.stream().mapToDouble(Double::doubleValue).toArray();
+      int n = k.length;
+      double tol = condition.equals("fp") ? 0 : 1e-4;
+      assertEquals(Arrays.stream(k).average().orElseThrow(), c.<Double>getAs("kl_mean"), tol);
+      assertEquals(percentile(k, 50), c.<Double>getAs("kl_median"), tol);
+      assertEquals(percentile(k, 99), c.<Double>getAs("kl_p99"), tol);
+      assertEquals(Arrays.stream(k).max().orElseThrow(), c.<Double>getAs("kl_max"), tol);
+      assertEquals(Arrays.stream(d).average().orElseThrow(), c.<Double>getAs("delta_p_mean"), 1e-5);
+      assertEquals(
+          Math.sqrt(Arrays.stream(d).map(v -> v * v).sum() / n),
+          c.<Double>getAs("delta_p_rms"),
+          1e-5);
+      assertEquals(100.0 * top1 / n, c.<Double>getAs("top1_same_pct"), 100.0 / n + 1e-9);
+      if (condition.equals("fp")) {
+        assertEquals(0.0, c.<Double>getAs("kl_max"));
+        assertEquals(100.0, c.<Double>getAs("top1_same_pct"));
+      } else {
+        assertTrue(c.<Double>getAs("kl_mean") > 1e-3, "rtn3 moves the distribution");
+      }
+      double[] mean = new double[xs.get(0).length];
+      for (double[] x : xs) {
+        for (int i = 0; i < mean.length; i++) {
+          mean[i] += x[i] / xs.size();
+        }
+      }
+      double total = 0;
+      for (double[] x : xs) {
+        for (int i = 0; i < mean.length; i++) {
+          total += (x[i] - mean[i]) * (x[i] - mean[i]);
+        }
+      }
+      int positions = xs.size();
+      assertEquals(squaredError / total, c.<Double>getAs("sae_fvu"), 1e-4, condition + " fvu");
+      assertEquals(cos / positions, c.<Double>getAs("sae_cos"), 1e-5, condition + " cos");
+      assertEquals(l0 / positions, c.<Double>getAs("sae_l0"), 0.05, condition + " l0");
+      double score = (zeroed - spliced) / (zeroed - clean);
+      assertEquals(score, c.<Double>getAs("ce_loss_score"), 1e-4, condition + " ce_loss_score");
+    }
+    featureColumnsMatchDenseSumsOverTheCodes();
+  }
+
+  /** cosine, firing_rate_c, firing_jaccard and the feature-set counts from the dense codes. */
+  private void featureColumnsMatchDenseSumsOverTheCodes() {
+    long tokens = table("windows").where("kind = 'chunk'").count() * LENGTH;
+    double[][] x = dense("fp", tokens);
+    double[][] y = dense("rtn3", tokens);
+    Map<Integer, Row> survival = new HashMap<>();
+    for (Row r : table("feature_survival").where("condition = 'rtn3'").collectAsList()) {
+      survival.put(r.getAs("feature"), r);
+    }
+    long activeC = 0;
+    long newActive = 0;
+    long dead = 0;
+    for (int f = 0; f < TinyAudit.D_SAE; f++) {
+      double xy = 0;
+      double xx = 0;
+      double yy = 0;
+      long both = 0;
+      long either = 0;
+      long firedX = 0;
+      long firedY = 0;
+      for (int t = 0; t < tokens; t++) {
+        xy += x[t][f] * y[t][f];
+        xx += x[t][f] * x[t][f];
+        yy += y[t][f] * y[t][f];
+        both += x[t][f] > 0 && y[t][f] > 0 ? 1 : 0;
+        either += x[t][f] > 0 || y[t][f] > 0 ? 1 : 0;
+        firedX += x[t][f] > 0 ? 1 : 0;
+        firedY += y[t][f] > 0 ? 1 : 0;
+      }
+      Row r = survival.get(f);
+      double cosine = xx == 0 || yy == 0 ? 0 : xy / Math.sqrt(xx * yy);
+      assertEquals(cosine, r.<Double>getAs("cosine"), 1e-9, "cosine " + f);
+      assertEquals((double) firedY / tokens, r.<Double>getAs("firing_rate_c"), 1e-12);
+      assertEquals(
+          either == 0 ? 1.0 : (double) both / either, r.<Double>getAs("firing_jaccard"), 1e-12);
+      boolean active = (double) firedX / tokens > 0.001;
+      boolean activeUnderC = (double) firedY / tokens > 0.001;
+      activeC += activeUnderC ? 1 : 0;
+      newActive += activeUnderC && !active ? 1 : 0;
+      dead += active && firedY == 0 ? 1 : 0;
+    }
+    Row c = table("conditions").where("condition = 'rtn3'").first();
+    assertEquals(activeC, c.<Long>getAs("n_active_c"));
+    assertEquals(newActive, c.<Long>getAs("n_new_active"));
+    assertEquals(dead, c.<Long>getAs("n_dead"));
+  }
+
+  private static double[][] dense(String condition, long tokens) {
+    double[][] out = new double[(int) tokens][TinyAudit.D_SAE];
+    for (Row r : table("codes").where("condition = '" + condition + "'").collectAsList()) {
+      long w = r.getAs("window_id");
+      int p = r.getAs("position");
+      out[(int) (w * LENGTH + p)][(int) r.getAs("feature")] = (float) r.getAs("activation");
+    }
+    return out;
+  }
+}
