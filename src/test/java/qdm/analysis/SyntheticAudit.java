@@ -169,7 +169,11 @@ final class SyntheticAudit {
                             rows.add(RowFactory.create(c, kind, w, i, xs.get(i)));
                           }
                         })));
-    return spark.createDataFrame(rows, Schemas.TOKEN_NLL);
+    // NLL only, as a table from another tool would have it: the KL columns come out null
+    return spark.createDataFrame(
+        rows,
+        new org.apache.spark.sql.types.StructType(
+            java.util.Arrays.copyOf(Schemas.TOKEN_NLL.fields(), 5)));
   }
 
   static AnalysisSettings settings() {

@@ -545,6 +545,42 @@ class BadInputsTest {
             "out"));
     cases.add(
         c(
+            "condition-logits-overflow",
+            f -> {
+              // finite weights (the preflight passes them) whose logits overflow to infinity
+              Path big = f.dir().resolve("big.safetensors");
+              qdm.io.SafetensorsWriter w = new qdm.io.SafetensorsWriter();
+              try (var st = qdm.io.SafetensorsFile.open(f.weights())) {
+                String head =
+                    st.names().contains("embed_out.weight")
+                        ? "embed_out.weight"
+                        : "gpt_neox.embed_in.weight";
+                for (String name : st.names()) {
+                  float[] v = st.readFloats(name);
+                  if (name.equals(head)) {
+                    int d = (int) st.info(name).shape()[1];
+                    for (int i = 0; i < d; i++) {
+                      v[3 * d + i] = 3e38f;
+                    }
+                  }
+                  w.add(name, new qdm.io.HostTensor(st.info(name).shape(), v));
+                }
+              }
+              w.write(big);
+              return new String[] {
+                "run",
+                f.conf(
+                    "conditions = [ { name = fp, method = none },",
+                    "{ name = big, method = checkpoint, path = \"" + big + "\" } ]")
+              };
+            },
+            List.of("condition 'big'", "NaN or infinity", "window", "position"),
+            "out/bad/codes",
+            "out/bad/feature_sums",
+            "out/bad/conditions",
+            "out/bad/report"));
+    cases.add(
+        c(
             "checkpoint-is-the-reference",
             f ->
                 new String[] {
