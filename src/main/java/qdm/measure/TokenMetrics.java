@@ -40,8 +40,9 @@ public final class TokenMetrics {
     public static Reference of(NDArray logits, NDArray targets) {
       NDArray probs =
           logits.toType(DataType.FLOAT64, false).softmax(-1).toType(DataType.FLOAT32, false);
-      Side s = side(logits, probs, targets);
       double[] probSum = probs.toType(DataType.FLOAT64, false).sum(new int[] {-1}).toDoubleArray();
+      Side s = side(logits, probs, probSum, targets);
+      // (the reference's own non-finite logits show as a non-finite Σ p z or lse: see compare)
       double[] targetProb = new double[s.lse.length];
       for (int i = 0; i < targetProb.length; i++) {
         targetProb[i] = Math.exp(s.targetLogit[i] - s.lse[i]);
@@ -67,7 +68,7 @@ public final class TokenMetrics {
    * targets} are the actual next tokens, int64 [R, 1].
    */
   public static Values compare(Reference ref, NDArray logits, NDArray targets) {
-    Side s = side(logits, ref.probs(), targets);
+    Side s = side(logits, ref.probs(), ref.probSum(), targets);
     int n = s.lse.length;
     double[] nll = new double[n];
     double[] kl = new double[n];
@@ -75,7 +76,9 @@ public final class TokenMetrics {
     boolean[] top1 = new boolean[n];
     int bad = -1;
     for (int i = 0; i < n; i++) {
-      if (bad < 0 && !Double.isFinite(s.rowSum[i])) {
+      // a NaN or +Inf logit makes lse non-finite; a -Inf one makes Σ p (z - max) -Inf, or NaN
+      // where p underflowed to 0: either way one of the two is not finite
+      if (bad < 0 && !(Double.isFinite(s.lse[i]) && Double.isFinite(s.expected[i]))) {
         bad = i;
       }
       double logP = s.targetLogit[i] - s.lse[i];
@@ -91,7 +94,7 @@ public final class TokenMetrics {
 
   /** −log p(y) per row of logits [R, V] (float32), in float64, for targets int64 [R, 1]. */
   public static double[] nll(NDArray logits, NDArray targets) {
-    Side s = side(logits, null, targets);
+    Side s = side(logits, null, null, targets);
     double[] out = new double[s.lse.length];
     for (int i = 0; i < out.length; i++) {
       out[i] = s.lse[i] - s.targetLogit[i];
@@ -100,14 +103,12 @@ public final class TokenMetrics {
   }
 
   /** What one side contributes per row; {@code expected} is Σ p z (null without p). */
-  private record Side(
-      double[] rowSum, double[] lse, double[] expected, double[] targetLogit, long[] argmax) {}
+  private record Side(double[] lse, double[] expected, double[] targetLogit, long[] argmax) {}
 
-  private static Side side(NDArray logits, NDArray probs, NDArray targets) {
+  private static Side side(NDArray logits, NDArray probs, double[] probSums, NDArray targets) {
     int rows = Math.toIntExact(logits.getShape().get(0));
     long vocab = logits.getShape().get(1);
     int slice = (int) Math.max(1, SLICE_ELEMENTS / vocab);
-    double[] rowSum = new double[rows];
     double[] lse = new double[rows];
     double[] expected = probs == null ? null : new double[rows];
     double[] targetLogit =
@@ -120,7 +121,6 @@ public final class TokenMetrics {
         NDArray z = logits.get(range);
         z.attach(scratch);
         NDArray a = z.toType(DataType.FLOAT64, false);
-        System.arraycopy(a.sum(new int[] {-1}).toDoubleArray(), 0, rowSum, from, to - from);
         NDArray max = a.max(new int[] {-1}, true);
         a.subi(max); // z - max
         double[] m = max.reshape(-1).toDoubleArray();
@@ -128,10 +128,9 @@ public final class TokenMetrics {
           NDArray p = probs.get(range);
           p.attach(scratch);
           NDArray pa = p.toType(DataType.FLOAT64, false);
-          double[] ps = pa.sum(new int[] {-1}).toDoubleArray();
           double[] e = pa.muli(a).sum(new int[] {-1}).toDoubleArray(); // Σ p (z - max)
           for (int i = 0; i < e.length; i++) {
-            expected[from + i] = e[i] + m[i] * ps[i];
+            expected[from + i] = e[i] + m[i] * probSums[from + i];
           }
         }
         double[] se = a.exp().sum(new int[] {-1}).toDoubleArray();
@@ -140,6 +139,6 @@ public final class TokenMetrics {
         }
       }
     }
-    return new Side(rowSum, lse, expected, targetLogit, argmax);
+    return new Side(lse, expected, targetLogit, argmax);
   }
 }
