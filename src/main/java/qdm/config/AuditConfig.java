@@ -190,8 +190,8 @@ public record AuditConfig(
   /**
    * Analysis thresholds and what to compare.
    *
-   * @param ceLossTokens the CE-loss score's splices run on the first this many tokens of the chunk
-   *     windows (whole windows, at least one); empty: on every token
+   * @param ceLossTokens the CE-loss score's splices run on about this many tokens: every k-th chunk
+   *     window, k = windows / (tokens / chunk length), at least one window; empty: on every token
    */
   public record AnalysisConfig(
       double activeFiringRate,

@@ -243,6 +243,18 @@ public abstract class Transformer {
    */
   public final NDArray splicedLastResidual(
       NDArray ids, Activations captured, HookPoint hook, NDArray replacement) {
+    NDArray input =
+        spliceInput(hook).isPresent() ? captured.residPost(spliceInput(hook).getAsInt()) : null;
+    return splicedLastResidual(ids, input, hook, replacement);
+  }
+
+  /**
+   * {@link #splicedLastResidual(NDArray, Activations, HookPoint, NDArray)} with the residual
+   * entering the hook's block given directly ([B, T, d]; null where {@link #spliceInput} is empty):
+   * for splicing a subset of a batch's sequences.
+   */
+  public final NDArray splicedLastResidual(
+      NDArray ids, NDArray blockInput, HookPoint hook, NDArray replacement) {
     NDManager batch = ids.getManager();
     long batchSize = ids.getShape().get(0);
     long seqLen = ids.getShape().get(1);
@@ -256,10 +268,7 @@ public abstract class Transformer {
         groupIds.attach(part);
         NDArray groupReplacement = full.get(rows);
         groupReplacement.attach(part);
-        NDArray input =
-            spliceInput(hook).isPresent()
-                ? captured.residPost(spliceInput(hook).getAsInt()).get(rows)
-                : null;
+        NDArray input = blockInput == null ? null : blockInput.get(rows);
         if (input != null) {
           input.attach(part);
         }

@@ -503,7 +503,7 @@ public final class AuditJob {
     EncodeSpec base =
         EncodeSpec.of(config, config.reference(), true, local, threads, preflight.hook());
     EncodeStage.PassResult r =
-        stage.runPass(new PassSpec(base, resolved, ceLossWindows()), perTask(chunkWindows()));
+        stage.runPass(new PassSpec(base, resolved, ceLossEvery()), perTask(chunkWindows()));
     LOG.info(
         String.format(
             Locale.ROOT,
@@ -542,12 +542,18 @@ public final class AuditJob {
     ledger.complete("encode", fingerprint, facts);
   }
 
-  /** Chunk windows the CE-loss splices run on: {@code analysis.ce-loss-tokens}, whole windows. */
-  private long ceLossWindows() {
-    return config.analysis().ceLossTokens().stream()
-        .map(t -> Math.max(1, t / config.windows().chunkLength()))
-        .findFirst()
-        .orElse(Long.MAX_VALUE);
+  /**
+   * Every how many chunk windows the CE-loss splices run: 1 for {@code analysis.ce-loss-tokens =
+   * all}, else the spacing that spreads about that many tokens' windows over the whole corpus (and
+   * so over every task).
+   */
+  private long ceLossEvery() {
+    var limit = config.analysis().ceLossTokens();
+    if (limit.isEmpty()) {
+      return 1;
+    }
+    long wanted = Math.max(1, limit.getAsLong() / config.windows().chunkLength());
+    return Math.max(1, chunkWindows() / wanted);
   }
 
   /** Sparsity each condition ended with (matched ones from their search), for the tables. */

@@ -247,15 +247,16 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
         }
       }
       long t3 = System.nanoTime();
-      int spliced = splicedWindows();
-      if (spliced > 0) {
-        double[] nllSae = splicedNll(model, tokens, acts, enc.reconstruction(), targets, rows);
-        double[] nllZero =
-            splicedNll(model, tokens, acts, enc.reconstruction().zerosLike(), targets, rows);
-        int n = spliced * (length - 1);
-        condSums
-            .fidelity()
-            .addNll(Arrays.copyOf(nll, n), Arrays.copyOf(nllSae, n), Arrays.copyOf(nllZero, n));
+      int[] spliced = splicedWindows();
+      if (spliced.length > 0) {
+        int per = length - 1;
+        double[][] ce =
+            splicedNll(model, tokens, acts, enc.reconstruction(), targets, spliced, rows);
+        double[] clean = new double[spliced.length * per];
+        for (int i = 0; i < spliced.length; i++) {
+          System.arraycopy(nll, spliced[i] * per, clean, i * per, per);
+        }
+        condSums.fidelity().addNll(clean, ce[0], ce[1]);
       }
       long t4 = System.nanoTime();
       if (referenceCodes == null) {
@@ -293,18 +294,17 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
     }
 
     /**
-     * The leading windows of this batch the CE-loss splices run on: those with ids below the limit
-     * (windows come in ascending id order), none where splicing is not defined.
+     * The windows of this batch (indices into it) the CE-loss splices run on: those whose id is a
+     * multiple of {@link PassSpec#ceLossEvery()}, so a subset is spread over every task; none where
+     * splicing is not defined.
      */
-    private int splicedWindows() {
+    private int[] splicedWindows() {
       if (!splices()) {
-        return 0;
+        return new int[0];
       }
-      int n = 0;
-      while (n < windows.size() && windows.get(n).getLong(0) < spec.ceLossWindows()) {
-        n++;
-      }
-      return n;
+      return java.util.stream.IntStream.range(0, windows.size())
+          .filter(i -> windows.get(i).getLong(0) % spec.ceLossEvery() == 0)
+          .toArray();
     }
 
     private void reconstruction(Sae.Output enc, FidelitySums fidelity) {
@@ -319,40 +319,74 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
           enc.input().toFloatArray(), squaredErrors, cosines, enc.codes().size());
     }
 
-    /** The NLL of every scored position with {@code replacement} spliced in at the hook. */
-    private double[] splicedNll(
+    /**
+     * The NLL of every scored position of the windows {@code chosen} (indices into the batch) with
+     * the SAE's reconstruction, then zeros, spliced in at the hook: {nll with x̂, nll with 0}.
+     */
+    private double[][] splicedNll(
         Transformer model,
         NDArray tokens,
         Activations acts,
-        NDArray replacement,
+        NDArray reconstruction,
         NDArray targets,
+        int[] chosen,
         int rows) {
       try (NDManager scratch = tokens.getManager().newSubManager()) {
-        NDArray t = tokens.duplicate();
-        t.attach(scratch);
-        int scored = windows.size() * (length - 1);
-        NDArray last =
-            model
-                .splicedLastResidual(t, acts, hook, replacement)
-                .get(new NDIndex(":, :{}, :", length - 1))
-                .reshape(scored, model.config().hiddenSize());
-        double[] nll = new double[scored];
-        for (int from = 0; from < scored; from += rows) {
-          int to = Math.min(scored, from + rows);
-          try (NDManager part = scratch.newSubManager()) {
-            NDArray h = last.get(new NDIndex("{}:{}", from, to));
-            h.attach(part); // the chunk's intermediates follow it and go when the chunk ends
-            NDArray y = targets.get(new NDIndex("{}:{}", from, to));
-            y.attach(part);
-            NDArray logits = model.headLogits(h);
-            if (logits.getDataType() != DataType.FLOAT32) {
-              logits = logits.toType(DataType.FLOAT32, false);
-            }
-            System.arraycopy(TokenMetrics.nll(logits, y), 0, nll, from, to - from);
-          }
+        boolean all = chosen.length == windows.size();
+        NDArray index = scratch.create(java.util.Arrays.stream(chosen).asLongStream().toArray());
+        java.util.function.UnaryOperator<NDArray> pick =
+            a -> {
+              NDArray out = all ? a.duplicate() : a.get(new NDIndex("{}", index));
+              out.attach(scratch);
+              return out;
+            };
+        NDArray t = pick.apply(tokens);
+        NDArray xHat = pick.apply(reconstruction.reshape(windows.size(), length, -1));
+        NDArray input =
+            Transformer.spliceInput(hook).isPresent()
+                ? pick.apply(acts.residPost(Transformer.spliceInput(hook).getAsInt()))
+                : null;
+        NDArray y = pick.apply(targets.reshape(windows.size(), length - 1)).reshape(-1, 1);
+        double[][] out = new double[2][];
+        NDArray[] replacements = {xHat, xHat.zerosLike()};
+        for (int k = 0; k < 2; k++) {
+          out[k] =
+              headNll(
+                  model,
+                  model.splicedLastResidual(t, input, hook, replacements[k]),
+                  y,
+                  chosen.length,
+                  rows,
+                  scratch);
         }
-        return nll;
+        return out;
       }
+    }
+
+    /** The NLL of the scored positions of last-block outputs [n, T, d], in chunks of rows. */
+    private double[] headNll(
+        Transformer model, NDArray lastResidual, NDArray targets, int n, int rows, NDManager m) {
+      int scored = n * (length - 1);
+      NDArray last =
+          lastResidual
+              .get(new NDIndex(":, :{}, :", length - 1))
+              .reshape(scored, model.config().hiddenSize());
+      double[] nll = new double[scored];
+      for (int from = 0; from < scored; from += rows) {
+        int to = Math.min(scored, from + rows);
+        try (NDManager part = m.newSubManager()) {
+          NDArray h = last.get(new NDIndex("{}:{}", from, to));
+          h.attach(part); // the chunk's intermediates follow it and go when the chunk ends
+          NDArray y = targets.get(new NDIndex("{}:{}", from, to));
+          y.attach(part);
+          NDArray logits = model.headLogits(h);
+          if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+          }
+          System.arraycopy(TokenMetrics.nll(logits, y), 0, nll, from, to - from);
+        }
+      }
+      return nll;
     }
 
     private void emit(
