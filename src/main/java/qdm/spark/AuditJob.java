@@ -438,8 +438,10 @@ public final class AuditJob {
 
   /**
    * Windows per task for a pass over {@code windows} windows: as configured, else whole batches, at
-   * most 8, and small enough that every core gets about two tasks. (A fixed 8 batches left one of
-   * two cores idle whenever a pass had fewer than 8 batches' worth of windows.)
+   * most 8, and small enough that every core gets about two tasks; when there are fewer windows
+   * than a batch per task, tasks of fewer windows than a batch (a pass of 8 windows in batches of 8
+   * ran as one task on one core). (A fixed 8 batches left one of two cores idle whenever a pass had
+   * fewer than 8 batches' worth of windows.)
    */
   private int perTask(long windows) {
     int batch = config.execution().batchSize();
@@ -447,6 +449,10 @@ public final class AuditJob {
       return config.execution().windowsPerTask().getAsInt();
     }
     long tasks = 2L * Math.max(1, spark.sparkContext().defaultParallelism());
+    if (windows < tasks * batch) {
+      // fewer windows than a batch per task: smaller tasks keep every core busy
+      return (int) Math.max(1, -Math.floorDiv(-windows, tasks));
+    }
     long batches = Math.max(1, -Math.floorDiv(-windows, tasks * batch));
     return (int) Math.min(8, batches) * batch;
   }
