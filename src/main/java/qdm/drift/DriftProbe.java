@@ -164,7 +164,7 @@ public final class DriftProbe {
     }
     int layers = model.config().numLayers();
     int scored = batch.size() * (length - 1);
-    int rows = (int) Math.max(1, (24L << 20) / (4L * model.config().vocabSize()));
+    int rows = Transformer.rowsPerChunk(model.config().vocabSize());
     try (NDManager m = model.weights().manager().newSubManager()) {
       NDArray tokens = m.create(ids, new Shape(batch.size(), length));
       NDArray targets = tokens.get(":, 1:").reshape(-1, 1);

@@ -327,7 +327,7 @@ public abstract class Transformer {
    * Rows of logits computed at once when only the NLL is wanted: about {@link #NLL_CHUNK_BYTES} of
    * float32 logits, so no [B, T, V] array is ever made (8 x 512 x 50304 floats are 824 MB).
    */
-  static int rowsPerChunk(int vocabSize) {
+  public static int rowsPerChunk(int vocabSize) {
     return (int) Math.max(1, NLL_CHUNK_BYTES / (4L * vocabSize));
   }
 

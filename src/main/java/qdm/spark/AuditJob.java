@@ -481,7 +481,7 @@ public final class AuditJob {
       if (c instanceof Condition.MatchedPruning m) {
         CurrentStep.at("encode (search for " + c.name() + ")");
         EncodeSpec probe =
-            EncodeSpec.of(config, config.reference(), false, local, threads, preflight.hook());
+            EncodeSpec.of(config, config.reference(), local, threads, preflight.hook());
         long windows = Math.max(1, m.search().maxTokens() / config.windows().chunkLength());
         MatchedSearch.Outcome o =
             MatchedSearch.run(
@@ -506,8 +506,7 @@ public final class AuditJob {
       resolved.add(run);
     }
     CurrentStep.at("encode");
-    EncodeSpec base =
-        EncodeSpec.of(config, config.reference(), true, local, threads, preflight.hook());
+    EncodeSpec base = EncodeSpec.of(config, config.reference(), local, threads, preflight.hook());
     EncodeStage.PassResult r =
         stage.runPass(new PassSpec(base, resolved, ceLossEvery()), perTask(chunkWindows()));
     LOG.info(
@@ -535,7 +534,7 @@ public final class AuditJob {
         CurrentStep.at("encode (sliding perplexity of " + c.name() + ")");
         slideTokens +=
             stage.runSliding(
-                EncodeSpec.of(config, c, false, local, threads, preflight.hook()),
+                EncodeSpec.of(config, c, local, threads, preflight.hook()),
                 perTask(chunkWindows()));
       }
     }

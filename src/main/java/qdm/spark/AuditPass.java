@@ -221,7 +221,7 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
       double[] kl = new double[scored];
       double[] deltaP = new double[scored];
       boolean[] top1 = new boolean[scored];
-      int rows = chunkRows(model);
+      int rows = Transformer.rowsPerChunk(model.config().vocabSize());
       for (int from = 0, chunk = 0; from < scored; from += rows, chunk++) {
         int to = Math.min(scored, from + rows);
         try (NDManager part = batchManager.newSubManager()) {
@@ -425,10 +425,5 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
         }
       }
     }
-  }
-
-  /** Rows of logits per head chunk: about 24 MiB of float32 logits. */
-  static int chunkRows(Transformer model) {
-    return (int) Math.max(1, (24L << 20) / (4L * model.config().vocabSize()));
   }
 }

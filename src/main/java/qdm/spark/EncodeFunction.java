@@ -19,35 +19,18 @@ import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.Placement;
 import qdm.model.TorchEngine;
-import qdm.sae.SparseCodes;
 import qdm.tables.Schemas;
 
 /**
- * The executor side of the encode stage: windows in, per-token results out.
- *
- * <p>For chunk windows ({@link EncodeSpec#codes()}), one row per token position: the token, the NLL
- * of the next token (null at the last position) and the SAE's non-zero features and activations at
- * the SAE's hook. The forward pass stops after the hook layer unless NLL is needed, and it always
- * is here, so the logits are reduced to NLL batch by batch and dropped. For sliding windows, one
- * row per scored position with its NLL.
+ * The NLL-only passes of one condition: sliding windows, and the matched search's probes over chunk
+ * windows (the audit's main pass over chunk windows is {@link AuditPass}). One row per scored
+ * position with its NLL; the logits are reduced to NLL in chunks of rows and dropped.
  *
  * <p>The model, SAE and condition weights come from {@link ExecutorCache}; a task never loads
  * anything a previous task of the same executor loaded.
  */
 public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
-
-  /** Per-token results of chunk windows (staging; {@code codes} and {@code token_nll} derive). */
-  public static final StructType ENCODED =
-      new StructType(
-          new StructField[] {
-            Schemas.field("window_id", DataTypes.LongType),
-            Schemas.field("position", DataTypes.IntegerType),
-            Schemas.field("token_id", DataTypes.IntegerType),
-            Schemas.nullable("nll", DataTypes.DoubleType),
-            Schemas.field("features", DataTypes.createArrayType(DataTypes.IntegerType, false)),
-            Schemas.field("activations", DataTypes.createArrayType(DataTypes.FloatType, false))
-          });
 
   /** Scored positions of sliding windows. */
   public static final StructType SLIDE_NLL =
@@ -117,45 +100,15 @@ public final class EncodeFunction implements MapPartitionsFunction<Row, Row> {
         ids[b * length + i] = t[i];
       }
     }
-    qdm.model.HookPoint hook = loaded.sae().hook();
     try (NDManager scratch = lease.transformer().weights().manager().newSubManager()) {
       NDArray tokens = scratch.create(ids, new Shape(batch.size(), length));
-      Capture capture = spec.codes() ? Capture.atAndNll(hook) : Capture.nllOnly();
-      Activations acts = lease.transformer().forward(tokens, capture);
-      float[] nll = acts.nll().orElseThrow().toFloatArray();
-      if (spec.codes()) {
-        SparseCodes codes = loaded.sae().encodeSparse(acts.at(hook));
-        emitCodes(batch, length, ids, nll, codes, out);
-      } else {
-        emitSliding(batch, length, nll, out);
-      }
+      Activations acts = lease.transformer().forward(tokens, Capture.nllOnly());
+      emitNll(batch, length, acts.nll().orElseThrow().toFloatArray(), out);
     }
     tokensDone.add((long) batch.size() * length);
   }
 
-  private static void emitCodes(
-      List<Row> batch, int length, long[] ids, float[] nll, SparseCodes codes, List<Row> out) {
-    int[] token = codes.token();
-    int[] feature = codes.feature();
-    float[] activation = codes.activation();
-    int at = 0; // entries are sorted by token, then feature
-    for (int b = 0; b < batch.size(); b++) {
-      long windowId = batch.get(b).getLong(0);
-      for (int p = 0; p < length; p++) {
-        int row = b * length + p;
-        int from = at;
-        while (at < token.length && token[at] == row) {
-          at++;
-        }
-        int[] f = java.util.Arrays.copyOfRange(feature, from, at);
-        float[] a = java.util.Arrays.copyOfRange(activation, from, at);
-        Double next = p < length - 1 ? (double) nll[b * (length - 1) + p] : null;
-        out.add(RowFactory.create(windowId, p, (int) ids[row], next, f, a));
-      }
-    }
-  }
-
-  private static void emitSliding(List<Row> batch, int length, float[] nll, List<Row> out) {
+  private static void emitNll(List<Row> batch, int length, float[] nll, List<Row> out) {
     for (int b = 0; b < batch.size(); b++) {
       Row w = batch.get(b);
       int firstScored = Math.max(w.getInt(4), 1) - 1;

@@ -12,7 +12,6 @@ import qdm.io.LocalPaths;
  *
  * @param processing {@code none} or {@code transformerlens}, applied at load
  * @param condition the condition whose weights the pass uses (never a matched one unsearched)
- * @param codes true: emit SAE codes and NLL (chunk windows); false: NLL only (sliding windows)
  * @param localMaster whether Spark runs in local mode (device = gpu then means GPU 0)
  * @param threads libtorch intra-op threads per task (0: {@code spark.task.cpus})
  */
@@ -25,7 +24,6 @@ public record EncodeSpec(
     String saeFormat,
     String hook,
     Condition condition,
-    boolean codes,
     String device,
     boolean localMaster,
     int batchSize,
@@ -38,7 +36,6 @@ public record EncodeSpec(
   public static EncodeSpec of(
       AuditConfig config,
       Condition condition,
-      boolean codes,
       boolean localMaster,
       int threads,
       String resolvedHook) {
@@ -52,7 +49,6 @@ public record EncodeSpec(
         config.sae().format(),
         resolvedHook,
         condition,
-        codes,
         config.execution().device(),
         localMaster,
         config.execution().batchSize(),
@@ -71,26 +67,6 @@ public record EncodeSpec(
         saeFormat,
         hook,
         other,
-        codes,
-        device,
-        localMaster,
-        batchSize,
-        threads,
-        weightCacheBytes);
-  }
-
-  /** The same spec emitting NLL only (sliding windows, search probes). */
-  public EncodeSpec nllOnly() {
-    return new EncodeSpec(
-        modelDir,
-        weights,
-        dtype,
-        processing,
-        saePath,
-        saeFormat,
-        hook,
-        condition,
-        false,
         device,
         localMaster,
         batchSize,
