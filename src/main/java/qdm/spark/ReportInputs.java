@@ -114,16 +114,16 @@ final class ReportInputs {
         qdm.report.HtmlReport.BEHAVIOUR,
         verbatim(
             conditionTable.select(
-                "condition",
-                "delta_ppl_pct",
-                "kl_mean",
-                "kl_median",
-                "kl_p99",
-                "kl_max",
-                "delta_p_mean",
-                "delta_p_rms",
-                "top1_same_pct",
-                "survived_pct")));
+                col("condition"),
+                col("delta_ppl_pct").as("Δppl %"),
+                col("kl_mean").as("KL mean"),
+                col("kl_median").as("KL median"),
+                col("kl_p99").as("KL p99"),
+                col("kl_max").as("KL max"),
+                col("delta_p_mean").as("Δp mean"),
+                col("delta_p_rms").as("Δp RMS"),
+                col("top1_same_pct").as("top-1 same %"),
+                col("survived_pct").as("survived %"))));
     tables.put(
         qdm.report.HtmlReport.FIDELITY,
         verbatim(
