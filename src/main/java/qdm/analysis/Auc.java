@@ -1,15 +1,5 @@
 package qdm.analysis;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
-
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
-
 /**
  * ROC-AUC by the Mann-Whitney statistic: (sum of the positives' average ranks - n1 (n1 + 1) / 2) /
  * (n1 n0), which equals the area under the ROC curve with tied scores counted one half
@@ -19,29 +9,33 @@ import org.apache.spark.sql.functions;
 final class Auc {
   private Auc() {}
 
-  /**
-   * @param scored rows with {@code group}, {@code label} (1.0 positive, 0.0 negative) and {@code
-   *     score}
-   * @return the group columns and auc (null when a class is absent from the group)
-   */
-  static Dataset<Row> byGroup(Dataset<Row> scored, String... group) {
-    Column positive = col("label").equalTo(1.0);
-    Column[] keys = java.util.Arrays.stream(group).map(g -> col(g)).toArray(Column[]::new);
-    return scored
-        .withColumn("rank", Ranks.average(col("score"), keys))
-        .groupBy(keys)
-        .agg(
-            count(when(positive, 1)).as("n1"),
-            count(when(functions.not(positive), 1)).as("n0"),
-            sum(when(positive, col("rank")).otherwise(0.0)).as("r1"))
-        .select(
-            col("*"),
-            when(
-                    col("n1").gt(0).and(col("n0").gt(0)),
-                    col("r1")
-                        .minus(col("n1").multiply(col("n1").plus(1)).divide(2.0))
-                        .divide(col("n1").multiply(col("n0")).cast("double")))
-                .as("auc"))
-        .drop("n1", "n0", "r1");
+  /** The AUC of {@code score} for {@code positive}; NaN when a class is absent. */
+  static double of(double[] score, boolean[] positive) {
+    Integer[] order = new Integer[score.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(score[a], score[b]));
+    double positiveRanks = 0;
+    long n1 = 0;
+    for (int i = 0; i < order.length; ) {
+      int j = i;
+      while (j + 1 < order.length && score[order[j + 1]] == score[order[i]]) {
+        j++;
+      }
+      double rank = (i + 1 + j + 1) / 2.0; // the tied block's average 1-based rank
+      for (int t = i; t <= j; t++) {
+        if (positive[order[t]]) {
+          positiveRanks += rank;
+          n1++;
+        }
+      }
+      i = j + 1;
+    }
+    long n0 = score.length - n1;
+    if (n1 == 0 || n0 == 0) {
+      return Double.NaN;
+    }
+    return (positiveRanks - n1 * (n1 + 1) / 2.0) / ((double) n1 * n0);
   }
 }

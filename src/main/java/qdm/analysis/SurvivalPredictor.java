@@ -1,11 +1,9 @@
 package qdm.analysis;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.stddev_pop;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
@@ -13,9 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.classification.LogisticRegression;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -42,30 +37,21 @@ import qdm.tables.AnalysisSchemas;
  * cross-validating; here each training fold is standardized on its own, so nothing of the held-out
  * fold leaks into the fit.
  *
- * <p>The fit is MLlib {@link LogisticRegression} made equivalent to scikit-learn's {@code
- * LogisticRegression(C=1)}: scikit-learn minimizes {@code C * sum(logloss) + |w|^2 / 2}; MLlib
- * minimizes {@code mean(logloss) + regParam * |w|^2 / 2}; dividing the first by {@code C * n} gives
- * the second with {@code regParam = 1 / (C * n_train)}. Neither penalizes the intercept;
- * elasticNetParam = 0 (pure L2); standardization = false because the inputs are already
- * standardized (MLlib would otherwise penalize coefficients in its own scale). Both objectives are
- * strictly convex, so both solvers reach the same optimum, each to its own tolerance (MLlib's
- * default 1e-6 on the relative loss change here; tighter ones make breeze's line search give up on
- * the nearly collinear predictor set, log_max_over_mean being log_max_act - log_mean_act wherever
- * the clipping does not bind).
+ * <p>The fit is scikit-learn's {@code LogisticRegression(C=1)}: it minimizes {@code C *
+ * sum(logloss) + |w|^2 / 2}, the intercept unpenalized, solved to machine precision by {@link
+ * LogisticFit} on the driver (the data are one row per active feature and at most five unknowns;
+ * MLlib's distributed L-BFGS spent a Spark job per iteration on it and stopped at a 1e-6
+ * tolerance). Fold assignment, scaling and the held-out AUCs stay Spark SQL.
  *
- * <p>Deterministic: the data are small (one row per active feature) and are fit as one local,
- * sorted partition, so every aggregation and solver step runs in the same order each time.
+ * <p>Deterministic: the data are small (one row per active feature) and are fit from one local,
+ * feature-sorted copy, so every aggregation and solver step runs in the same order each time.
  */
 public final class SurvivalPredictor {
   /** scikit-learn's inverse regularization strength, as in the paper. */
   public static final double C = 1.0;
 
-  private static final int MAX_ITER = 1000;
-
   /** Points kept per ROC curve. */
   static final int ROC_POINTS = 200;
-
-  private static final double TOL = 1e-6;
 
   private SurvivalPredictor() {}
 
@@ -85,11 +71,16 @@ public final class SurvivalPredictor {
     }
     String condition = s.predictorCondition().get();
     int k = s.folds();
-    Dataset<Row> data =
-        local(withFolds(labeled(featureStats, featureSurvival, condition), k, s.seed()));
+    // one row per active feature: small, so everything after the fold assignment runs on the
+    // driver, from one feature-sorted copy
+    Sample data =
+        Sample.of(
+            withFolds(labeled(featureStats, featureSurvival, condition), k, s.seed())
+                .orderBy("feature")
+                .collectAsList());
     Scaling scaling = Scaling.of(data, k);
-    long n = scaling.n;
-    long nSurvived = scaling.nSurvived;
+    long n = data.size();
+    long nSurvived = data.positives();
     boolean canFit = nSurvived > 0 && nSurvived < n;
     boolean canValidate = nSurvived >= k && n - nSurvived >= k;
 
@@ -98,57 +89,51 @@ public final class SurvivalPredictor {
     for (String p : Predictors.NAMES) {
       sets.add(List.of(p));
     }
-    // Held-out scores of every set and fold, ranked together in one job. A one-predictor
-    // model needs no fit to be scored: its margin b + w (p - mean) / sd orders the held-out
-    // features by p when w > 0 and by -p when w < 0, and the sign of the L2 optimum w is the
-    // sign of the training fold's covariance of p with the label (the derivative of the
-    // profiled objective at w = 0 is -C n cov). So its held-out AUC is that of sign * p.
-    Dataset<Row> scored = null;
+    Map<Integer, List<Double>> aucs = new HashMap<>();
+    List<Row> roc = new ArrayList<>();
     for (int i = 0; canValidate && i < sets.size(); i++) {
       List<String> set = sets.get(i);
+      // Held-out scores of every fold. A one-predictor model needs no fit to be scored: its
+      // margin b + w (p - mean) / sd orders the held-out features by p when w > 0 and by -p
+      // when w < 0, and the sign of the L2 optimum w is the sign of the training fold's
+      // covariance of p with the label (the derivative of the profiled objective at w = 0 is
+      // -C n cov). So its held-out AUC is that of sign * p.
+      List<Double> pooledScore = new ArrayList<>();
+      List<Boolean> pooledLabel = new ArrayList<>();
+      List<Double> foldAucs = new ArrayList<>();
       for (int fold = 0; fold < k; fold++) {
-        Column score =
-            set.size() == 1
-                ? scaling.direction(set.get(0), fold).multiply(col(set.get(0)))
-                : Fit.on(data.filter(col("fold").notEqual(fold)), set, scaling, fold).margin();
-        Dataset<Row> test =
-            data.filter(col("fold").equalTo(fold))
-                .select(lit(i).as("set"), col("fold"), col("label"), score.as("score"));
-        scored = scored == null ? test : scored.unionAll(test);
+        Fit fit = set.size() == 1 ? null : Fit.on(data, set, scaling, fold);
+        double direction = set.size() == 1 ? scaling.direction(set.get(0), fold) : 0;
+        List<Double> score = new ArrayList<>();
+        List<Boolean> label = new ArrayList<>();
+        for (int row = 0; row < data.size(); row++) {
+          if (data.fold(row) == fold) {
+            score.add(
+                fit != null
+                    ? fit.margin(data, row)
+                    : direction * data.value(Predictors.NAMES.indexOf(set.get(0)), row));
+            label.add(data.positive(row));
+          }
+        }
+        foldAucs.add(Auc.of(unbox(score), unboxLabels(label)));
+        pooledScore.addAll(score);
+        pooledLabel.addAll(label);
+      }
+      aucs.put(i, foldAucs);
+      // ROC of the held-out scores of all folds pooled (as scikit-learn's cross_val_predict)
+      List<double[]> points =
+          RocCurve.points(unbox(pooledScore), unboxLabels(pooledLabel), ROC_POINTS);
+      for (int j = 0; j < points.size(); j++) {
+        roc.add(
+            RowFactory.create(i == 0 ? "all" : set.get(0), j, points.get(j)[0], points.get(j)[1]));
       }
     }
     List<Fit> full = new ArrayList<>();
     for (List<String> set : sets) {
       full.add(canFit ? Fit.on(data, set, scaling, Scaling.ALL) : null);
     }
-    Map<Integer, List<Double>> aucs = new HashMap<>();
-    List<Row> roc = new ArrayList<>();
-    if (scored != null) {
-      // ROC of the held-out scores of all folds pooled (as scikit-learn's cross_val_predict)
-      Map<Integer, List<Row>> bySet = new HashMap<>();
-      for (Row r : scored.select("set", "label", "score").collectAsList()) {
-        bySet.computeIfAbsent(r.getInt(0), x -> new ArrayList<>()).add(r);
-      }
-      for (int i = 0; i < sets.size(); i++) {
-        List<Row> rs = bySet.getOrDefault(i, List.of());
-        double[] score = rs.stream().mapToDouble(r -> r.getDouble(2)).toArray();
-        boolean[] label = new boolean[rs.size()];
-        for (int j = 0; j < label.length; j++) {
-          label[j] = rs.get(j).getDouble(1) > 0.5;
-        }
-        List<double[]> points = RocCurve.points(score, label, ROC_POINTS);
-        for (int j = 0; j < points.size(); j++) {
-          roc.add(
-              RowFactory.create(
-                  i == 0 ? "all" : sets.get(i).get(0), j, points.get(j)[0], points.get(j)[1]));
-        }
-      }
-      for (Row r : Auc.byGroup(scored, "set", "fold").orderBy("set", "fold").collectAsList()) {
-        aucs.computeIfAbsent(r.getInt(0), x -> new ArrayList<>()).add(r.getDouble(2));
-      }
-    }
 
-    List<Row> rows = new ArrayList<>();
+    List<Row> table = new ArrayList<>();
     for (int i = 0; i < sets.size(); i++) {
       List<String> set = sets.get(i);
       List<Double> folds = aucs.get(i);
@@ -163,10 +148,10 @@ public final class SurvivalPredictor {
         int j = set.indexOf(p);
         row.add(all == null || j < 0 ? null : all.coefficients[j]);
       }
-      rows.add(RowFactory.create(row.toArray()));
+      table.add(RowFactory.create(row.toArray()));
     }
     return new Result(
-        spark.createDataFrame(rows, AnalysisSchemas.PREDICTOR),
+        spark.createDataFrame(table, AnalysisSchemas.PREDICTOR),
         spark.createDataFrame(roc, AnalysisSchemas.PREDICTOR_ROC));
   }
 
@@ -199,12 +184,6 @@ public final class SurvivalPredictor {
     return labeled.withColumn("fold", position.minus(1).mod(k).cast("int"));
   }
 
-  /** The table as one local, feature-sorted partition (deterministic fits and sums). */
-  private static Dataset<Row> local(Dataset<Row> table) {
-    List<Row> rows = table.orderBy("feature").collectAsList();
-    return table.sparkSession().createDataFrame(rows, table.schema()).coalesce(1);
-  }
-
   static double mean(List<Double> xs) {
     double s = 0;
     for (double x : xs) {
@@ -223,123 +202,177 @@ public final class SurvivalPredictor {
     return Math.sqrt(s / xs.size());
   }
 
+  private static double[] unbox(List<Double> xs) {
+    return xs.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  private static boolean[] unboxLabels(List<Boolean> xs) {
+    boolean[] out = new boolean[xs.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = xs.get(i);
+    }
+    return out;
+  }
+
+  /** The labeled, folded active features on the driver: predictors by column, label, fold. */
+  private record Sample(double[][] values, boolean[] label, int[] fold) {
+    static Sample of(List<Row> rows) {
+      double[][] values = new double[Predictors.NAMES.size()][rows.size()];
+      boolean[] label = new boolean[rows.size()];
+      int[] fold = new int[rows.size()];
+      for (int i = 0; i < rows.size(); i++) {
+        Row r = rows.get(i);
+        for (int j = 0; j < values.length; j++) {
+          values[j][i] = r.getDouble(r.fieldIndex(Predictors.NAMES.get(j)));
+        }
+        label[i] = r.getDouble(r.fieldIndex("label")) > 0.5;
+        fold[i] = r.getInt(r.fieldIndex("fold"));
+      }
+      return new Sample(values, label, fold);
+    }
+
+    int size() {
+      return label.length;
+    }
+
+    long positives() {
+      long n = 0;
+      for (boolean l : label) {
+        n += l ? 1 : 0;
+      }
+      return n;
+    }
+
+    double value(int predictor, int row) {
+      return values[predictor][row];
+    }
+
+    boolean positive(int row) {
+      return label[row];
+    }
+
+    int fold(int row) {
+      return fold[row];
+    }
+
+    /** Whether {@code row} is in the training set of {@code fold} ({@link Scaling#ALL}: all). */
+    boolean trains(int row, int fold) {
+      return fold == Scaling.ALL || this.fold[row] != fold;
+    }
+  }
+
   /**
    * The standardization of every predictor for every training set (all folds but one, and all
-   * data), from one aggregation: mean and population standard deviation, a zero deviation becoming
-   * 1 (scikit-learn's StandardScaler); also the positives' mean, for the sign of the covariance
-   * with the label.
+   * data): mean and population standard deviation (two passes), a zero deviation becoming 1
+   * (scikit-learn's StandardScaler); also the positives' mean, for the sign of the covariance with
+   * the label.
    */
-  private record Scaling(Map<String, double[]> stats, long[] trainSizes, long n, long nSurvived) {
+  private record Scaling(double[][] mean, double[][] sd, double[][] positiveMean, int folds) {
     /** The fold index that stands for "train on all data". */
     static final int ALL = -1;
 
-    static Scaling of(Dataset<Row> data, int k) {
-      List<Column> aggs = new ArrayList<>();
+    static Scaling of(Sample data, int k) {
+      int d = Predictors.NAMES.size();
+      double[][] mean = new double[k + 1][d];
+      double[][] sd = new double[k + 1][d];
+      double[][] positiveMean = new double[k + 1][d];
       for (int fold = 0; fold <= k; fold++) {
-        Column train = fold == k ? lit(true) : col("fold").notEqual(fold);
-        aggs.add(count(when(train, 1)));
-        for (String p : Predictors.NAMES) {
-          aggs.add(avg(when(train, col(p))));
-          aggs.add(stddev_pop(when(train, col(p))));
-          aggs.add(avg(when(train.and(col("label").equalTo(1.0)), col(p))));
-        }
-      }
-      aggs.add(count(when(col("label").equalTo(1.0), 1)));
-      Row r = data.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
-      Map<String, double[]> stats = new HashMap<>();
-      long[] sizes = new long[k + 1];
-      int i = 0;
-      for (int fold = 0; fold <= k; fold++) {
-        sizes[fold] = r.getLong(i++);
-        for (String p : Predictors.NAMES) {
-          double[] st = stats.computeIfAbsent(p, x -> new double[3 * (k + 1)]);
-          for (int j = 0; j < 3; j++) {
-            st[3 * fold + j] = r.isNullAt(i + j) ? 0 : r.getDouble(i + j);
+        int train = fold == k ? ALL : fold;
+        for (int j = 0; j < d; j++) {
+          double sum = 0;
+          double positiveSum = 0;
+          long count = 0;
+          long positives = 0;
+          for (int row = 0; row < data.size(); row++) {
+            if (data.trains(row, train)) {
+              sum += data.value(j, row);
+              count++;
+              if (data.positive(row)) {
+                positiveSum += data.value(j, row);
+                positives++;
+              }
+            }
           }
-          i += 3;
+          double m = count == 0 ? 0 : sum / count;
+          double squares = 0;
+          for (int row = 0; row < data.size(); row++) {
+            if (data.trains(row, train)) {
+              double dev = data.value(j, row) - m;
+              squares += dev * dev;
+            }
+          }
+          mean[fold][j] = m;
+          sd[fold][j] = count == 0 ? 0 : Math.sqrt(squares / count);
+          positiveMean[fold][j] = positives == 0 ? 0 : positiveSum / positives;
         }
       }
-      return new Scaling(stats, sizes, sizes[k], r.getLong(i));
+      return new Scaling(mean, sd, positiveMean, k);
     }
 
     private int index(int fold) {
-      return fold == ALL ? trainSizes.length - 1 : fold;
+      return fold == ALL ? folds : fold;
     }
 
     double mean(String p, int fold) {
-      return stats.get(p)[3 * index(fold)];
+      return mean[index(fold)][Predictors.NAMES.indexOf(p)];
     }
 
     double scale(String p, int fold) {
-      double sd = stats.get(p)[3 * index(fold) + 1];
-      return sd == 0 ? 1.0 : sd;
+      double s = sd[index(fold)][Predictors.NAMES.indexOf(p)];
+      return s == 0 ? 1.0 : s;
     }
 
     /**
      * The sign of the training covariance of {@code p} with the label (the positives' mean minus
      * the mean): +1, -1, or 0 for a predictor constant on the training fold.
      */
-    Column direction(String p, int fold) {
-      double[] st = stats.get(p);
-      int i = 3 * index(fold);
-      double sign = st[i + 1] == 0 ? 0 : Math.signum(st[i + 2] - st[i]);
-      return lit(sign);
-    }
-
-    long trainSize(int fold) {
-      return trainSizes[index(fold)];
+    double direction(String p, int fold) {
+      int j = Predictors.NAMES.indexOf(p);
+      int i = index(fold);
+      return sd[i][j] == 0 ? 0 : Math.signum(positiveMean[i][j] - mean[i][j]);
     }
   }
 
   /** A standardized L2 logistic regression fit: scaling, coefficients, intercept. */
   private record Fit(
-      List<String> predictors,
-      double[] means,
-      double[] scales,
-      double[] coefficients,
-      double intercept) {
+      int[] predictors, double[] means, double[] scales, double[] coefficients, double intercept) {
 
-    static Fit on(Dataset<Row> train, List<String> predictors, Scaling scaling, int fold) {
-      int d = predictors.size();
+    /**
+     * Fits on the training rows of {@code fold} (all rows for {@link Scaling#ALL}), standardized
+     * with that training set's scaling.
+     */
+    static Fit on(Sample data, List<String> names, Scaling scaling, int fold) {
+      int d = names.size();
+      int[] predictors = new int[d];
       double[] means = new double[d];
       double[] scales = new double[d];
       for (int j = 0; j < d; j++) {
-        means[j] = scaling.mean(predictors.get(j), fold);
-        scales[j] = scaling.scale(predictors.get(j), fold);
+        predictors[j] = Predictors.NAMES.indexOf(names.get(j));
+        means[j] = scaling.mean(names.get(j), fold);
+        scales[j] = scaling.scale(names.get(j), fold);
       }
-      long n = scaling.trainSize(fold);
-
-      List<Column> z = new ArrayList<>();
-      String[] names = new String[d];
-      for (int j = 0; j < d; j++) {
-        names[j] = "z_" + predictors.get(j);
-        z.add(col(predictors.get(j)).minus(means[j]).divide(scales[j]).as(names[j]));
+      List<double[]> x = new ArrayList<>();
+      List<Double> y = new ArrayList<>();
+      for (int row = 0; row < data.size(); row++) {
+        if (data.trains(row, fold)) {
+          double[] z = new double[d];
+          for (int j = 0; j < d; j++) {
+            z[j] = (data.value(predictors[j], row) - means[j]) / scales[j];
+          }
+          x.add(z);
+          y.add(data.positive(row) ? 1.0 : 0.0);
+        }
       }
-      z.add(col("label"));
-      Dataset<Row> assembled =
-          new VectorAssembler()
-              .setInputCols(names)
-              .setOutputCol("features")
-              .transform(train.select(z.toArray(new Column[0])));
-      LogisticRegressionModel model =
-          new LogisticRegression()
-              .setRegParam(1.0 / (C * n))
-              .setElasticNetParam(0.0)
-              .setStandardization(false)
-              .setFitIntercept(true)
-              .setMaxIter(MAX_ITER)
-              .setTol(TOL)
-              .fit(assembled);
-      return new Fit(predictors, means, scales, model.coefficients().toArray(), model.intercept());
+      double[] theta = LogisticFit.fit(x.toArray(new double[0][]), unbox(y), C);
+      return new Fit(
+          predictors, means, scales, java.util.Arrays.copyOfRange(theta, 1, d + 1), theta[0]);
     }
 
-    /** The decision function intercept + w . z on the raw predictor columns. */
-    Column margin() {
-      Column m = lit(intercept);
-      for (int j = 0; j < predictors.size(); j++) {
-        m =
-            m.plus(
-                col(predictors.get(j)).minus(means[j]).divide(scales[j]).multiply(coefficients[j]));
+    /** The decision function intercept + w . z of one row. */
+    double margin(Sample data, int row) {
+      double m = intercept;
+      for (int j = 0; j < predictors.length; j++) {
+        m += (data.value(predictors[j], row) - means[j]) / scales[j] * coefficients[j];
       }
       return m;
     }

@@ -102,6 +102,24 @@ public final class TokenMetrics {
     return out;
   }
 
+  /**
+   * The NLL of each of {@code targets} under one logits row [1, V]: for a prediction that is the
+   * same at every position (see {@code AuditPass}'s zero-ablation splice).
+   */
+  public static double[] nllOfRow(NDArray logits, long[] targets) {
+    NDArray first;
+    try (NDManager scratch = logits.getManager().newSubManager()) {
+      first = scratch.create(new long[] {0}, new ai.djl.ndarray.types.Shape(1, 1));
+      double lse = side(logits, null, null, first).lse[0];
+      float[] z = logits.toFloatArray();
+      double[] out = new double[targets.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = lse - z[Math.toIntExact(targets[i])];
+      }
+      return out;
+    }
+  }
+
   /** What one side contributes per row; {@code expected} is Σ p z (null without p). */
   private record Side(double[] lse, double[] expected, double[] targetLogit, long[] argmax) {}
 

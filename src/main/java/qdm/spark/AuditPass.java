@@ -348,12 +348,35 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
                 : null;
         NDArray y = pick.apply(targets.reshape(windows.size(), length - 1)).reshape(-1, 1);
         double[][] out = new double[2][];
-        NDArray[] replacements = {xHat, xHat.zerosLike()};
-        for (int k = 0; k < 2; k++) {
-          out[k] =
+        out[0] =
+            headNll(
+                model,
+                model.splicedLastResidual(t, input, hook, xHat),
+                y,
+                chosen.length,
+                rows,
+                scratch);
+        if (hook.site() == HookPoint.Site.RESID_PRE
+            || hook.site() == HookPoint.Site.RESID_MID
+            || hook.site() == HookPoint.Site.RESID_POST) {
+          // Zeros in place of the whole residual stream leave nothing that depends on the
+          // input or the position: norms, MLPs and attention (whose values are then all equal,
+          // whatever its rotary or causal weights) give every position the same vector, so
+          // one position's logits are every position's.
+          NDIndex one = new NDIndex(":1, :1");
+          NDArray oneInput = input == null ? null : input.get(one);
+          NDArray last =
+              model.splicedLastResidual(t.get(one), oneInput, hook, xHat.get(one).zerosLike());
+          NDArray logits = model.headLogits(last.reshape(1, model.config().hiddenSize()));
+          if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+          }
+          out[1] = TokenMetrics.nllOfRow(logits, y.toLongArray());
+        } else {
+          out[1] =
               headNll(
                   model,
-                  model.splicedLastResidual(t, input, hook, replacements[k]),
+                  model.splicedLastResidual(t, input, hook, xHat.zerosLike()),
                   y,
                   chosen.length,
                   rows,
