@@ -51,9 +51,9 @@ public final class Analysis {
    * s.nullRun()} names one) and the predictor fits; the other tables stay lazy.
    *
    * @param spark the session the inputs belong to
-   * @param sums the {@code feature_sums} table
+   * @param sums the {@code feature_sums} rows of one SAE
    * @param tokenNll the {@code token_nll} table
-   * @param fidelity the {@code sae_fidelity} table, if there is one
+   * @param fidelity the {@code sae_fidelity} rows of that SAE, if there are any
    * @param nTokens token positions encoded per condition (the same windows for all)
    * @throws QdmException when a column is missing, a condition has no codes or the null run fails
    */
@@ -67,7 +67,7 @@ public final class Analysis {
     if (sums.sparkSession() != spark || tokenNll.sparkSession() != spark) {
       throw new IllegalArgumentException("the inputs must belong to the given session");
     }
-    Inputs.require(sums, "feature_sums", Schemas.FEATURE_SUMS.fieldNames());
+    Inputs.require(sums, "feature_sums", Schemas.FEATURE_SUMS_OF_ONE_SAE.fieldNames());
     Dataset<Row> featureStats = FeatureStats.compute(sums, nTokens, s);
     Dataset<Row> featureSurvival = null;
     try {

@@ -92,7 +92,7 @@ public final class CodeSums {
             .join(sides, new String[] {"condition", "feature"}, "left")
             .join(cross, new String[] {"condition", "feature"}, "left");
     return Inputs.output(
-        table.select(withOrdinal(out)), Schemas.FEATURE_SUMS, "ordinal", "feature");
+        table.select(withOrdinal(out)), Schemas.FEATURE_SUMS_OF_ONE_SAE, "ordinal", "feature");
   }
 
   private static Column[] withOrdinal(List<Column> columns) {

@@ -18,7 +18,7 @@ public record AuditConfig(
     String runName,
     String output,
     ModelSettings model,
-    SaeSettings sae,
+    List<SaeSettings> saes,
     CorpusSettings corpus,
     WindowSettings windows,
     List<Condition> conditions,
@@ -32,6 +32,12 @@ public record AuditConfig(
 
   public AuditConfig {
     conditions = List.copyOf(conditions);
+    saes = List.copyOf(saes);
+  }
+
+  /** The first SAE: the one single-SAE views (drift, the report's detail sections) show. */
+  public SaeSettings sae() {
+    return saes.get(0);
   }
 
   /** The reference condition: the first with {@code method = none}. */
@@ -62,7 +68,25 @@ public record AuditConfig(
       String path, Optional<String> weights, String dtype, String processing) {}
 
   /** The SAE location, format and hook (null hook: from the SAE's config). */
-  public record SaeSettings(String path, String format, Optional<String> hook) {}
+  /**
+   * One SAE of the audit.
+   *
+   * @param name its name in the tables; empty: its hook (resolved by the preflight)
+   * @param key where the config sets it ({@code qdm.sae} or {@code qdm.saes[i]}), for messages
+   * @param source where to get it, for messages when it is missing
+   */
+  public record SaeSettings(
+      Optional<String> name,
+      String path,
+      String format,
+      Optional<String> hook,
+      String key,
+      Optional<String> source) {
+    /** The same SAE at another path (a downloaded copy). */
+    public SaeSettings withPath(String other) {
+      return new SaeSettings(name, other, format, hook, key, source);
+    }
+  }
 
   /** Where the text comes from and how much of it is tokenized. */
   public record CorpusSettings(
@@ -140,7 +164,7 @@ public record AuditConfig(
             model.weights().map(w -> m.map("qdm.model.weights", w)),
             model.dtype(),
             model.processing());
-    var sa = new SaeSettings(m.map("qdm.sae.path", sae.path()), sae.format(), sae.hook());
+    var sa = saes.stream().map(x -> x.withPath(m.map(x.key() + ".path", x.path()))).toList();
     var co =
         new CorpusSettings(
             corpus.paths().stream().map(p -> m.map("qdm.corpus.paths", p)).toList(),

@@ -26,7 +26,7 @@ final class AuditConfigReader {
     String output = r.requiredString("qdm.output");
     var model = LocationSections.model(r);
     Convention convention = LocationSections.convention(r);
-    var sae = LocationSections.sae(r);
+    var saes = LocationSections.saes(r);
     var corpus = CorpusSections.corpus(r);
     var windows = CorpusSections.windows(r, corpus.maxTokens());
     var sources = LocationSections.sources(r, corpus.paths(), windows.slideSources());
@@ -47,7 +47,7 @@ final class AuditConfigReader {
         runName,
         output,
         model,
-        sae,
+        saes,
         corpus,
         windows.settings(),
         conditions,

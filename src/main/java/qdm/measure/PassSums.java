@@ -13,15 +13,20 @@ import java.util.function.Supplier;
  */
 public final class PassSums implements Serializable {
   private static final long serialVersionUID = 1L;
-  private final Map<String, ConditionSums> byCondition = new LinkedHashMap<>();
+  private final Map<Key, ConditionSums> byCondition = new LinkedHashMap<>();
 
-  /** The sums of {@code condition}, created by {@code empty} on first use. */
-  public ConditionSums of(String condition, Supplier<ConditionSums> empty) {
-    return byCondition.computeIfAbsent(condition, k -> empty.get());
+  /** Whose sums: one SAE under one condition. */
+  public record Key(String sae, String condition) implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /** The sums of {@code sae} under {@code condition}, created by {@code empty} on first use. */
+  public ConditionSums of(String sae, String condition, Supplier<ConditionSums> empty) {
+    return byCondition.computeIfAbsent(new Key(sae, condition), k -> empty.get());
   }
 
   public void merge(PassSums other) {
-    for (Map.Entry<String, ConditionSums> e : other.byCondition.entrySet()) {
+    for (Map.Entry<Key, ConditionSums> e : other.byCondition.entrySet()) {
       ConditionSums mine = byCondition.get(e.getKey());
       if (mine == null) {
         byCondition.put(e.getKey(), e.getValue());
@@ -35,7 +40,7 @@ public final class PassSums implements Serializable {
     return byCondition.isEmpty();
   }
 
-  public Map<String, ConditionSums> byCondition() {
+  public Map<Key, ConditionSums> byCondition() {
     return Collections.unmodifiableMap(byCondition);
   }
 }

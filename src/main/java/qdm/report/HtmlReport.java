@@ -187,6 +187,14 @@ public final class HtmlReport {
       "Behaviour: each condition's next-token distribution against the reference's (KL, Δp,"
           + " top-1), next to perplexity and feature survival";
 
+  /**
+   * Title of the survival table over SAEs and conditions (several SAEs only): which layer breaks
+   * first. The sections after it show the first SAE.
+   */
+  public static final String BY_SAE =
+      "Survived % by SAE (rows) and condition: which layer's features break first (the sections"
+          + " below show the first SAE)";
+
   /** Title of the table of SAE fidelity figures (from {@code conditions}). */
   public static final String FIDELITY =
       "SAE fidelity on each condition's own activations (FVU, cosine, L0, CE-loss score) and"
@@ -215,7 +223,7 @@ public final class HtmlReport {
               Csv.fixed(r.damagedPct(), 2),
               Csv.fixed(r.meanR(), 3)));
     }
-    for (String title : List.of(BEHAVIOUR, FIDELITY)) {
+    for (String title : List.of(BY_SAE, BEHAVIOUR, FIDELITY)) {
       ReportData.Table t = d.tables().get(title);
       if (t != null) {
         s.append("\n## ").append(title).append("\n\n| ");

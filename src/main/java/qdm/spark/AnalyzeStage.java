@@ -1,5 +1,8 @@
 package qdm.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -62,7 +66,10 @@ public final class AnalyzeStage {
         infos);
   }
 
-  /** Runs the analysis and writes its tables; returns facts for the manifest. */
+  /**
+   * Runs the analysis of every SAE and writes its tables, each SAE's rows tagged with its name;
+   * returns facts for the manifest.
+   */
   static Map<String, Object> run(
       SparkSession spark,
       AuditConfig config,
@@ -70,7 +77,7 @@ public final class AnalyzeStage {
       List<Condition> conditions,
       Map<String, Double> sparsities,
       Map<String, Object> tokens,
-      int dSae) {
+      List<Preflight.NamedSae> saes) {
     Dataset<Row> sums =
         spark.read().schema(Schemas.FEATURE_SUMS).parquet(layout.table("feature_sums").toString());
     Dataset<Row> nll =
@@ -78,17 +85,27 @@ public final class AnalyzeStage {
     Dataset<Row> fidelity =
         spark.read().schema(Schemas.SAE_FIDELITY).parquet(layout.table("sae_fidelity").toString());
     long nTokens = ((Number) tokens.get("chunk_tokens")).longValue();
-    AnalysisTables tables =
-        Analysis.fromSums(
-            spark,
-            sums,
-            nll,
-            Optional.of(fidelity),
-            nTokens,
-            settings(config, conditions, dSae, sparsities));
-    Map<String, Object> facts = new LinkedHashMap<>();
+    Map<String, Dataset<Row>> published = new LinkedHashMap<>();
+    List<AnalysisTables> all = new ArrayList<>();
     try {
-      for (Map.Entry<String, Dataset<Row>> t : tables.byName().entrySet()) {
+      for (Preflight.NamedSae sae : saes) {
+        Column mine = col("sae").equalTo(sae.name());
+        AnalysisTables tables =
+            Analysis.fromSums(
+                spark,
+                sums.filter(mine).drop("sae"),
+                nll,
+                Optional.of(fidelity.filter(mine).drop("sae")),
+                nTokens,
+                settings(config, conditions, sae.config().dSae(), sparsities));
+        all.add(tables);
+        for (Map.Entry<String, Dataset<Row>> t : tables.byName().entrySet()) {
+          Dataset<Row> tagged = t.getValue().select(tagged(sae.name(), t.getValue()));
+          published.merge(t.getKey(), tagged, Dataset::unionAll);
+        }
+      }
+      Map<String, Object> facts = new LinkedHashMap<>();
+      for (Map.Entry<String, Dataset<Row>> t : published.entrySet()) {
         Path scratch = layout.scratch(t.getKey());
         t.getValue().coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());
         layout.commit(scratch, layout.table(t.getKey()));
@@ -96,9 +113,19 @@ public final class AnalyzeStage {
             t.getKey() + "_rows",
             spark.read().parquet(layout.table(t.getKey()).toString()).count());
       }
+      return facts;
     } finally {
-      tables.unpersist();
+      all.forEach(AnalysisTables::unpersist);
     }
-    return facts;
+  }
+
+  /** {@code sae} = the SAE's name, then the table's own columns. */
+  private static Column[] tagged(String sae, Dataset<Row> table) {
+    List<Column> cols = new ArrayList<>();
+    cols.add(lit(sae).as("sae"));
+    for (String c : table.columns()) {
+      cols.add(col(c));
+    }
+    return cols.toArray(new Column[0]);
   }
 }

@@ -131,13 +131,7 @@ public final class AuditJob {
       CurrentStep.at("analyze");
       Map<String, Object> facts =
           AnalyzeStage.run(
-              spark,
-              config,
-              layout,
-              encodeOrder(config),
-              sparsities(),
-              tokens(),
-              preflight.sae().dSae());
+              spark, config, layout, encodeOrder(config), sparsities(), tokens(), preflight.saes());
       ledger.complete("analyze", analyzeFp, facts);
     } else if (todo.contains("analyze")) {
       LOG.info("analyze: complete with the same inputs, skipped");
@@ -392,14 +386,20 @@ public final class AuditJob {
             + config.model().weights()
             + "|"
             + fileStamp(Path.of(LocalPaths.local(config.model().path())));
-    String sae =
-        LocalPaths.local(config.sae().path())
-            + "|"
-            + config.sae().format()
-            + "|"
-            + preflight.hook()
-            + "|"
-            + fileStamp(Path.of(LocalPaths.local(config.sae().path())));
+    StringBuilder sae = new StringBuilder("saes");
+    for (Preflight.NamedSae s : preflight.saes()) {
+      String path = LocalPaths.local(s.settings().path());
+      sae.append('|')
+          .append(s.name())
+          .append('|')
+          .append(path)
+          .append('|')
+          .append(s.settings().format())
+          .append('|')
+          .append(s.config().hook())
+          .append('|')
+          .append(fileStamp(Path.of(path)));
+    }
     // a matched condition's weights depend on its target's results; a checkpoint's on its files
     String condition =
         c
@@ -411,7 +411,7 @@ public final class AuditJob {
         modelFiles,
         config.model().dtype(),
         config.model().processing(),
-        sae,
+        sae.toString(),
         c.name(),
         condition,
         config.windows().sliding().enabled());
@@ -481,7 +481,7 @@ public final class AuditJob {
       if (c instanceof Condition.MatchedPruning m) {
         CurrentStep.at("encode (search for " + c.name() + ")");
         EncodeSpec probe =
-            EncodeSpec.of(config, config.reference(), local, threads, preflight.hook());
+            EncodeSpec.of(config, config.reference(), local, threads, EncodeSpec.saes(preflight));
         long windows = Math.max(1, m.search().maxTokens() / config.windows().chunkLength());
         MatchedSearch.Outcome o =
             MatchedSearch.run(
@@ -506,7 +506,8 @@ public final class AuditJob {
       resolved.add(run);
     }
     CurrentStep.at("encode");
-    EncodeSpec base = EncodeSpec.of(config, config.reference(), local, threads, preflight.hook());
+    EncodeSpec base =
+        EncodeSpec.of(config, config.reference(), local, threads, EncodeSpec.saes(preflight));
     EncodeStage.PassResult r =
         stage.runPass(new PassSpec(base, resolved, ceLossEvery()), perTask(chunkWindows()));
     LOG.info(
@@ -534,7 +535,7 @@ public final class AuditJob {
         CurrentStep.at("encode (sliding perplexity of " + c.name() + ")");
         slideTokens +=
             stage.runSliding(
-                EncodeSpec.of(config, c, local, threads, preflight.hook()),
+                EncodeSpec.of(config, c, local, threads, EncodeSpec.saes(preflight)),
                 perTask(chunkWindows()));
       }
     }

@@ -60,6 +60,7 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
   public static final StructType ROWS =
       new StructType(
           new StructField[] {
+            Schemas.field("sae", DataTypes.StringType),
             Schemas.field("condition", DataTypes.StringType),
             Schemas.field("window_id", DataTypes.LongType),
             Schemas.field("position", DataTypes.IntegerType),
@@ -148,20 +149,18 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
     private final List<Row> windows;
     private final PassSums sums;
     private final List<Row> out;
-    private final Sae sae;
-    private final HookPoint hook;
+    private final java.util.Map<String, Sae> saes;
     private final int length;
     private final long[] ids;
     private final List<TokenMetrics.Reference> reference = new ArrayList<>();
-    private SparseCodes referenceCodes;
+    private final java.util.Map<String, SparseCodes> referenceCodes = new java.util.HashMap<>();
 
     Batch(ExecutorCache.Loaded loaded, List<Row> windows, PassSums sums, List<Row> out) {
       this.loaded = loaded;
       this.windows = windows;
       this.sums = sums;
       this.out = out;
-      this.sae = loaded.sae();
-      this.hook = sae.hook();
+      this.saes = loaded.saes();
       this.length = EncodeFunction.tokens(windows.get(0)).length;
       this.ids = new long[windows.size() * length];
       for (int b = 0; b < windows.size(); b++) {
@@ -192,26 +191,20 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
 
     private void run(
         Condition c, Transformer model, NDArray tokens, NDArray targets, NDManager batchManager) {
+      // one forward pass keeps what every SAE reads (its hook, the residual its splice resumes
+      // from) and the last block's output for the head
       int layers = model.config().numLayers();
       Set<Integer> residuals = new TreeSet<>(Set.of(layers - 1));
-      Transformer.spliceInput(hook).ifPresent(residuals::add);
-      Capture at = Capture.at(hook);
-      residuals.addAll(at.residuals());
+      Set<HookPoint> sites = new java.util.HashSet<>();
+      for (Sae sae : saes.values()) {
+        Transformer.spliceInput(sae.hook()).ifPresent(residuals::add);
+        Capture at = Capture.at(sae.hook());
+        residuals.addAll(at.residuals());
+        sites.addAll(at.sites());
+      }
       long t0 = System.nanoTime();
-      Activations acts =
-          model.forward(tokens, new Capture(residuals, false, false, false, at.sites()));
+      Activations acts = model.forward(tokens, new Capture(residuals, false, false, false, sites));
       long t1 = System.nanoTime();
-      Sae.Output enc = sae.encodeAndReconstruct(acts.at(hook));
-      ConditionSums condSums =
-          sums.of(
-              c.name(),
-              () ->
-                  new ConditionSums(
-                      new FeatureSums(sae.config().dSae()),
-                      new FidelitySums(sae.config().dIn(), splices())));
-      reconstruction(enc, condSums.fidelity());
-      long t2 = System.nanoTime();
-
       int scored = windows.size() * (length - 1);
       NDArray last =
           acts.residPost(layers - 1)
@@ -246,29 +239,71 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
           System.arraycopy(v.top1Same(), 0, top1, from, to - from);
         }
       }
-      long t3 = System.nanoTime();
-      int[] spliced = splicedWindows();
+      long t2 = System.nanoTime();
+      phaseNanos[0] += t1 - t0;
+      phaseNanos[2] += t2 - t1;
+      boolean first = true;
+      for (java.util.Map.Entry<String, Sae> e : saes.entrySet()) {
+        SparseCodes codes =
+            encode(c, e.getKey(), e.getValue(), model, tokens, targets, acts, rows, nll);
+        long t3 = System.nanoTime();
+        if (first) {
+          emit(e.getKey(), c.name(), codes, nll, kl, deltaP, top1);
+        } else {
+          emit(e.getKey(), c.name(), codes, null, null, null, null);
+        }
+        phaseNanos[4] += System.nanoTime() - t3;
+        first = false;
+      }
+    }
+
+    /**
+     * One SAE on one condition's activations: codes, reconstruction sums, the CE-loss splices and
+     * the feature sums against the reference's codes; its code rows (token metrics only on the
+     * first SAE's rows, see {@link #run}).
+     */
+    private SparseCodes encode(
+        Condition c,
+        String name,
+        Sae sae,
+        Transformer model,
+        NDArray tokens,
+        NDArray targets,
+        Activations acts,
+        int rows,
+        double[] nll) {
+      HookPoint hook = sae.hook();
+      long t0 = System.nanoTime();
+      Sae.Output enc = sae.encodeAndReconstruct(acts.at(hook));
+      ConditionSums condSums =
+          sums.of(
+              name,
+              c.name(),
+              () ->
+                  new ConditionSums(
+                      new FeatureSums(sae.config().dSae()),
+                      new FidelitySums(sae.config().dIn(), splices(sae))));
+      reconstruction(enc, condSums.fidelity());
+      long t1 = System.nanoTime();
+      int[] spliced = splicedWindows(sae);
       if (spliced.length > 0) {
         int per = length - 1;
         double[][] ce =
-            splicedNll(model, tokens, acts, enc.reconstruction(), targets, spliced, rows);
+            splicedNll(model, hook, tokens, acts, enc.reconstruction(), targets, spliced, rows);
         double[] clean = new double[spliced.length * per];
         for (int i = 0; i < spliced.length; i++) {
           System.arraycopy(nll, spliced[i] * per, clean, i * per, per);
         }
         condSums.fidelity().addNll(clean, ce[0], ce[1]);
       }
-      long t4 = System.nanoTime();
-      if (referenceCodes == null) {
-        referenceCodes = enc.codes();
-      }
-      condSums.features().add(referenceCodes, enc.codes());
-      emit(c.name(), enc.codes(), nll, kl, deltaP, top1);
-      long t5 = System.nanoTime();
-      long[] phase = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4};
-      for (int i = 0; i < phase.length; i++) {
-        phaseNanos[i] += phase[i];
-      }
+      long t2 = System.nanoTime();
+      referenceCodes.putIfAbsent(name, enc.codes());
+      condSums.features().add(referenceCodes.get(name), enc.codes());
+      long t3 = System.nanoTime();
+      phaseNanos[1] += t1 - t0;
+      phaseNanos[3] += t2 - t1;
+      phaseNanos[4] += t3 - t2;
+      return enc.codes();
     }
 
     /** Fails naming the condition, window and position of the first non-finite logit row. */
@@ -289,7 +324,7 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
     }
 
     /** Whether the CE-loss splices are defined: not for an SAE on one head of hook_z. */
-    private boolean splices() {
+    private boolean splices(Sae sae) {
       return sae.config().input().headIndex().isEmpty();
     }
 
@@ -298,8 +333,8 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
      * multiple of {@link PassSpec#ceLossEvery()}, so a subset is spread over every task; none where
      * splicing is not defined.
      */
-    private int[] splicedWindows() {
-      if (!splices()) {
+    private int[] splicedWindows(Sae sae) {
+      if (!splices(sae)) {
         return new int[0];
       }
       return java.util.stream.IntStream.range(0, windows.size())
@@ -325,6 +360,7 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
      */
     private double[][] splicedNll(
         Transformer model,
+        HookPoint hook,
         NDArray tokens,
         Activations acts,
         NDArray reconstruction,
@@ -413,6 +449,7 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
     }
 
     private void emit(
+        String sae,
         String condition,
         SparseCodes codes,
         double[] nll,
@@ -431,10 +468,11 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
           while (at < token.length && token[at] == row) {
             at++;
           }
-          boolean scored = p < length - 1;
+          boolean scored = p < length - 1 && nll != null;
           int s = b * (length - 1) + p;
           out.add(
               RowFactory.create(
+                  sae,
                   condition,
                   windowId,
                   p,

@@ -1,6 +1,7 @@
 package qdm.spark;
 
 import java.io.Serializable;
+import java.util.List;
 import java.util.Optional;
 import qdm.condition.Condition;
 import qdm.config.AuditConfig;
@@ -20,9 +21,7 @@ public record EncodeSpec(
     String weights,
     String dtype,
     String processing,
-    String saePath,
-    String saeFormat,
-    String hook,
+    List<SaeSpec> saes,
     Condition condition,
     String device,
     boolean localMaster,
@@ -32,22 +31,48 @@ public record EncodeSpec(
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  public EncodeSpec {
+    saes = List.copyOf(saes);
+  }
+
+  /**
+   * One SAE as an executor loads it.
+   *
+   * @param name its name in the tables
+   * @param hook its hook, resolved
+   */
+  public record SaeSpec(String name, String path, String format, String hook)
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /** The SAEs of a preflight-checked config, in config order. */
+  public static List<SaeSpec> saes(Preflight preflight) {
+    return preflight.saes().stream()
+        .map(
+            s ->
+                new SaeSpec(
+                    s.name(),
+                    LocalPaths.local(s.settings().path()),
+                    s.settings().format(),
+                    s.config().hook().toString()))
+        .toList();
+  }
+
   /** The spec of {@code condition} under {@code config}. */
   public static EncodeSpec of(
       AuditConfig config,
       Condition condition,
       boolean localMaster,
       int threads,
-      String resolvedHook) {
+      List<SaeSpec> saes) {
     var model = config.modelFiles();
     return new EncodeSpec(
         model.dir().toString(),
         model.weightsOverride().map(Object::toString).orElse(""),
         config.model().dtype(),
         config.model().processing(),
-        LocalPaths.local(config.sae().path()),
-        config.sae().format(),
-        resolvedHook,
+        saes,
         condition,
         config.execution().device(),
         localMaster,
@@ -63,9 +88,7 @@ public record EncodeSpec(
         weights,
         dtype,
         processing,
-        saePath,
-        saeFormat,
-        hook,
+        saes,
         other,
         device,
         localMaster,

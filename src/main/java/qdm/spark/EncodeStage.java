@@ -79,19 +79,21 @@ public final class EncodeStage {
     Dataset<Row> rows = spark.read().schema(AuditPass.ROWS).parquet(staging.toString());
     Dataset<Row> codes =
         rows.selectExpr(
+                "sae",
                 "condition",
                 "window_id",
                 "position",
                 "token_id",
                 "explode(arrays_zip(features, activations)) as c")
             .selectExpr(
+                "sae",
                 "condition",
                 "window_id",
                 "position",
                 "token_id",
                 "c.features as feature",
                 "c.activations as activation");
-    long codeCount = publishPartitioned(codes, "codes", "condition");
+    long codeCount = publishPartitioned(codes, "codes", "sae", "condition");
     publishPartitioned(
         rows.where(col("nll").isNotNull())
             .selectExpr(
@@ -107,8 +109,11 @@ public final class EncodeStage {
         "condition",
         "kind");
     List<String> order = spec.conditions().stream().map(Condition::name).toList();
-    publishRows(PassTables.featureSums(sums.value(), order), Schemas.FEATURE_SUMS, "feature_sums");
-    publishRows(PassTables.fidelity(sums.value(), order), Schemas.SAE_FIDELITY, "sae_fidelity");
+    List<String> saes = spec.base().saes().stream().map(EncodeSpec.SaeSpec::name).toList();
+    publishRows(
+        PassTables.featureSums(sums.value(), saes, order), Schemas.FEATURE_SUMS, "feature_sums");
+    publishRows(
+        PassTables.fidelity(sums.value(), saes, order), Schemas.SAE_FIDELITY, "sae_fidelity");
     layout.delete(staging);
     return new PassResult(chunkTokens, codeCount, (System.nanoTime() - start) / 1e9);
   }

@@ -43,22 +43,12 @@ public final class ExecutorCache {
       String modelDir,
       String weights,
       String processing,
-      String saePath,
-      String saeFormat,
-      String hook,
+      List<EncodeSpec.SaeSpec> saes,
       Placement placement) {}
 
   /** The loaded base model, SAE and condition cache for {@code spec} on {@code placement}. */
   static Loaded get(EncodeSpec spec, Placement placement) {
-    Key key =
-        new Key(
-            spec.modelDir(),
-            spec.weights(),
-            spec.processing(),
-            spec.saePath(),
-            spec.saeFormat(),
-            spec.hook(),
-            placement);
+    Key key = new Key(spec.modelDir(), spec.weights(), spec.processing(), spec.saes(), placement);
     Loaded loaded = LOADED.computeIfAbsent(key, k -> new Loaded());
     loaded.ensureLoaded(spec, placement);
     return loaded;
@@ -76,7 +66,7 @@ public final class ExecutorCache {
     private NDManager root;
     private Model model;
     private ReferenceModel reference;
-    private Sae sae;
+    private final Map<String, Sae> saes = new java.util.LinkedHashMap<>();
     private long budget;
     private final LinkedHashMap<String, Entry> conditions = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -91,26 +81,36 @@ public final class ExecutorCache {
       Processing processing = Processing.parse(spec.processing());
       model = Model.load(files, root, placement.device(), placement.dtype(), processing);
       reference = new ReferenceModel(model, files, processing, root, placement);
-      sae =
-          Sae.load(
-              Path.of(spec.saePath()),
-              SaeFormat.parse(spec.saeFormat()),
-              Optional.of(spec.hook()),
-              root);
+      for (EncodeSpec.SaeSpec s : spec.saes()) {
+        saes.put(
+            s.name(),
+            Sae.load(Path.of(s.path()), SaeFormat.parse(s.format()), Optional.of(s.hook()), root));
+      }
       budget = spec.weightCacheBytes() > 0 ? spec.weightCacheBytes() : 2 * model.weights().bytes();
       LOADS.incrementAndGet();
       LOG.info(
           String.format(
-              "loaded %s and SAE %s on %s in %.1f s",
-              spec.modelDir(), spec.saePath(), placement, (System.nanoTime() - start) / 1e9));
+              "loaded %s and %s on %s in %.1f s",
+              spec.modelDir(),
+              spec.saes().size() == 1
+                  ? "SAE " + spec.saes().get(0).path()
+                  : spec.saes().size() + " SAEs",
+              placement,
+              (System.nanoTime() - start) / 1e9));
     }
 
     Model model() {
       return model;
     }
 
+    /** The SAEs by name, in config order. */
+    Map<String, Sae> saes() {
+      return saes;
+    }
+
+    /** The first SAE (the only one of single-SAE work: sliding NLL needs none). */
     Sae sae() {
-      return sae;
+      return saes.values().iterator().next();
     }
 
     /** The manager the base model lives under (per-batch managers are made under it). */

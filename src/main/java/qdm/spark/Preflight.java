@@ -33,11 +33,13 @@ import qdm.tokenize.Tokenizer;
  * dry run does not download) is not checked inside; it is listed in {@link #notes()}.
  *
  * @param model the model's parsed configuration (null if the model is not downloaded yet)
- * @param sae the SAE's configuration, hook resolved (null if not downloaded yet)
+ * @param saes every SAE with its name and configuration, hook resolved (empty while one is not
+ *     downloaded yet)
  * @param bosTokenId the tokenizer's BOS id from {@code config.json}, or -1 if it has none
  * @param notes what could not be checked, for the user
  */
-public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<String> notes) {
+public record Preflight(
+    ModelConfig model, List<NamedSae> saes, int bosTokenId, List<String> notes) {
   static final String MODEL_FILES =
       "a Hugging Face model directory: config.json, tokenizer.json "
           + "and model.safetensors (or model.safetensors.index.json with its shards)";
@@ -49,6 +51,21 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
 
   public Preflight {
     notes = List.copyOf(notes);
+    saes = List.copyOf(saes);
+  }
+
+  /**
+   * One SAE of the audit as the run knows it.
+   *
+   * @param name its name in the tables (the config's, or its hook)
+   * @param settings what the config says about it
+   * @param config its configuration, hook resolved
+   */
+  public record NamedSae(String name, AuditConfig.SaeSettings settings, SaeConfig config) {}
+
+  /** The first SAE's configuration (null while it is not downloaded). */
+  public SaeConfig sae() {
+    return saes.isEmpty() ? null : saes.get(0).config();
   }
 
   /** Runs every check; throws one {@link QdmException} listing what is wrong. */
@@ -109,23 +126,30 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
     if (model != null) {
       checkpoints(config, files, model, problems, notes);
     }
-    SaeConfig sae = null;
-    if (!pending(config.sae().path(), "qdm.sae.path", notes)) {
-      Path saePath = Path.of(LocalPaths.local(config.sae().path()));
-      if (!Files.exists(saePath)) {
-        problems.add(missing("qdm.sae.path", saePath, null, SAE_FILES, sources.sae(), false));
-      } else {
-        try {
-          sae =
-              Sae.readConfig(saePath, SaeFormat.parse(config.sae().format()), config.sae().hook());
-          if (model != null) {
-            sae.checkCompatible(model, ModelName.of(files.dir()));
-          }
-          Sae.requireFinite(sae);
-        } catch (QdmException e) {
-          problems.add("qdm.sae: " + e.getMessage());
-        }
+    List<NamedSae> saes = new ArrayList<>();
+    java.util.Map<String, String> names = new java.util.HashMap<>();
+    for (AuditConfig.SaeSettings settings : config.saes()) {
+      SaeConfig sae = checkSae(settings, model, files, config.saes().size(), problems, notes);
+      if (sae == null) {
+        continue;
       }
+      String name = settings.name().orElse(sae.hook().toString());
+      String other = names.putIfAbsent(name, settings.key());
+      if (other != null) {
+        problems.add(
+            settings.key()
+                + ": its name '"
+                + name
+                + "' is also "
+                + other
+                + "'s"
+                + (settings.name().isEmpty() ? " (an unnamed SAE is named by its hook)" : "")
+                + "; give each SAE a unique name = ...");
+      }
+      saes.add(new NamedSae(name, settings, sae));
+    }
+    if (saes.size() < config.saes().size()) {
+      saes.clear(); // not all known: nothing downstream may take a partial list for the whole
     }
     output(config, problems);
     contextLength(config, files, model, problems);
@@ -150,7 +174,42 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
                   ? problems.get(0)
                   : problems.size() + " problems:\n  " + String.join("\n  ", problems)));
     }
-    return new Preflight(model, sae, bos, notes);
+    return new Preflight(model, saes, bos, notes);
+  }
+
+  /**
+   * One SAE's files, its fit to the model (width, hook) and finiteness; null when it is not
+   * downloaded yet or has a problem (recorded, naming the SAE by its key, name and path).
+   */
+  private static SaeConfig checkSae(
+      AuditConfig.SaeSettings settings,
+      ModelConfig model,
+      ModelFiles files,
+      int count,
+      List<String> problems,
+      List<String> notes) {
+    if (pending(settings.path(), settings.key() + ".path", notes)) {
+      return null;
+    }
+    String who =
+        settings.key() + (count > 1 ? settings.name().map(n -> " (" + n + ")").orElse("") : "");
+    Path saePath = Path.of(LocalPaths.local(settings.path()));
+    if (!Files.exists(saePath)) {
+      problems.add(
+          missing(settings.key() + ".path", saePath, null, SAE_FILES, settings.source(), false));
+      return null;
+    }
+    try {
+      SaeConfig sae = Sae.readConfig(saePath, SaeFormat.parse(settings.format()), settings.hook());
+      if (model != null) {
+        sae.checkCompatible(model, ModelName.of(files.dir()));
+      }
+      Sae.requireFinite(sae);
+      return sae;
+    } catch (QdmException e) {
+      problems.add(who + (count > 1 ? " at " + saePath : "") + ": " + e.getMessage());
+      return null;
+    }
   }
 
   /**
@@ -390,7 +449,7 @@ public record Preflight(ModelConfig model, SaeConfig sae, int bosTokenId, List<S
 
   /** The hook as TransformerLens names it. */
   public String hook() {
-    return sae.hook().toString();
+    return sae().hook().toString();
   }
 
   Optional<Integer> bos() {

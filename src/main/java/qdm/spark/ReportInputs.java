@@ -17,10 +17,26 @@ import qdm.report.ReportData;
 final class ReportInputs {
   private ReportInputs() {}
 
+  /**
+   * The report's data. Its detail sections show the first SAE ({@code saes.get(0)}); with several
+   * SAEs a survival table over SAE and condition comes first.
+   */
   static ReportData read(
-      SparkSession spark, AuditConfig config, RunLayout layout, Map<String, Object> provenance) {
+      SparkSession spark,
+      AuditConfig config,
+      RunLayout layout,
+      Map<String, Object> provenance,
+      List<String> saes) {
+    String primary = saes.get(0);
+    java.util.function.Function<String, Dataset<Row>> table =
+        name -> {
+          Dataset<Row> t = table(spark, layout, name);
+          return java.util.Arrays.asList(t.columns()).contains("sae")
+              ? t.where(col("sae").equalTo(primary)).drop("sae")
+              : t;
+        };
     List<ReportData.ConditionRow> conditions = new ArrayList<>();
-    for (Row r : table(spark, layout, "conditions").collectAsList()) {
+    for (Row r : table.apply("conditions").collectAsList()) {
       conditions.add(
           new ReportData.ConditionRow(
               r.getAs("condition"),
@@ -40,7 +56,8 @@ final class ReportInputs {
     String predictor = config.analysis().predictorCondition();
     List<ReportData.QuartileRow> quartiles = new ArrayList<>();
     for (Row r :
-        table(spark, layout, "quartiles")
+        table
+            .apply("quartiles")
             .where(col("condition").equalTo(predictor))
             .orderBy("statistic", "quartile")
             .collectAsList()) {
@@ -54,14 +71,13 @@ final class ReportInputs {
     List<ReportData.Roc> rocs = new ArrayList<>();
     if (layout.exists(layout.table("predictor_roc"))) {
       Map<String, Double> auc = new LinkedHashMap<>();
-      for (Row r : table(spark, layout, "predictor").collectAsList()) {
+      for (Row r : table.apply("predictor").collectAsList()) {
         if (r.getAs("auc_mean") != null) {
           auc.put(r.getAs("predictor_set"), r.getAs("auc_mean"));
         }
       }
       Map<String, List<double[]>> points = new LinkedHashMap<>();
-      for (Row r :
-          table(spark, layout, "predictor_roc").orderBy("predictor_set", "point").collectAsList()) {
+      for (Row r : table.apply("predictor_roc").orderBy("predictor_set", "point").collectAsList()) {
         points
             .computeIfAbsent(r.getAs("predictor_set"), k -> new ArrayList<>())
             .add(new double[] {r.getAs("fpr"), r.getAs("tpr")});
@@ -73,7 +89,7 @@ final class ReportInputs {
             new ReportData.Roc(e.getKey(), auc.getOrDefault(e.getKey(), Double.NaN), fpr, tpr));
       }
     }
-    Dataset<Row> survival = table(spark, layout, "feature_survival").where(col("active"));
+    Dataset<Row> survival = table.apply("feature_survival").where(col("active"));
     List<ReportData.DamagePair> damage = new ArrayList<>();
     for (List<String> pair : config.analysis().overlap()) {
       List<Row> rows =
@@ -109,7 +125,10 @@ final class ReportInputs {
               .toArray());
     }
     Map<String, ReportData.Table> tables = new LinkedHashMap<>();
-    Dataset<Row> conditionTable = table(spark, layout, "conditions");
+    if (saes.size() > 1) {
+      tables.put(qdm.report.HtmlReport.BY_SAE, bySae(table(spark, layout, "conditions"), saes));
+    }
+    Dataset<Row> conditionTable = table.apply("conditions");
     tables.put(
         qdm.report.HtmlReport.BEHAVIOUR,
         verbatim(
@@ -137,12 +156,12 @@ final class ReportInputs {
                 "n_active_c",
                 "n_new_active",
                 "n_dead")));
-    tables.put("Cross-method overlap", verbatim(table(spark, layout, "overlap")));
-    tables.put("Survival predictor", verbatim(table(spark, layout, "predictor")));
+    tables.put("Cross-method overlap", verbatim(table.apply("overlap")));
+    tables.put("Survival predictor", verbatim(table.apply("predictor")));
     if (layout.exists(layout.table("matched_search"))) {
       tables.put(
           "Matched-perplexity search",
-          verbatim(table(spark, layout, "matched_search").orderBy("condition", "step")));
+          verbatim(table.apply("matched_search").orderBy("condition", "step")));
     }
     return new ReportData(
         config.runName(),
@@ -155,6 +174,36 @@ final class ReportInputs {
         tables,
         config.text(),
         provenance);
+  }
+
+  /**
+   * Survived % per SAE (rows, in config order) and condition (columns, in encode order): which
+   * layer's features break first.
+   */
+  private static ReportData.Table bySae(Dataset<Row> conditions, List<String> saes) {
+    List<String> order = new ArrayList<>();
+    Map<String, Map<String, String>> cells = new LinkedHashMap<>();
+    for (Row r : conditions.collectAsList()) { // in encode order, as written
+      String c = r.getAs("condition");
+      if (!order.contains(c)) {
+        order.add(c);
+      }
+      Double v = r.getAs("survived_pct");
+      cells
+          .computeIfAbsent(r.getAs("sae"), k -> new LinkedHashMap<>())
+          .put(c, v == null ? "" : String.format(java.util.Locale.ROOT, "%.2f", v));
+    }
+    List<String> header = new ArrayList<>(List.of("sae"));
+    header.addAll(order);
+    List<List<String>> rows = new ArrayList<>();
+    for (String sae : saes) {
+      List<String> row = new ArrayList<>(List.of(sae));
+      for (String c : order) {
+        row.add(cells.getOrDefault(sae, Map.of()).getOrDefault(c, ""));
+      }
+      rows.add(row);
+    }
+    return new ReportData.Table(header, rows);
   }
 
   private static Dataset<Row> table(SparkSession spark, RunLayout layout, String name) {

@@ -81,7 +81,12 @@ public final class ReportStage {
             .create()
             .toJson(summary));
     qdm.report.ReportData data =
-        ReportInputs.read(spark, config, layout, provenance(config, preflight, tokens));
+        ReportInputs.read(
+            spark,
+            config,
+            layout,
+            provenance(config, preflight, tokens),
+            preflight.saes().stream().map(Preflight.NamedSae::name).toList());
     if (!checkpoints.rows().isEmpty()) {
       layout.writeText(
           new org.apache.hadoop.fs.Path(staging, "checkpoint_tensors.csv"), csv(checkpoints));

@@ -201,4 +201,29 @@ public final class AnalysisSchemas {
             field("fpr", DataTypes.DoubleType),
             field("tpr", DataTypes.DoubleType)
           });
+
+  /**
+   * A table as published: the analysis runs per SAE and its tables get the SAE's name as their
+   * first column, {@code sae}.
+   */
+  public static StructType published(StructType perSae) {
+    StructType t = new StructType().add(Schemas.field("sae", DataTypes.StringType));
+    for (org.apache.spark.sql.types.StructField f : perSae.fields()) {
+      t = t.add(f);
+    }
+    return t;
+  }
+
+  /** The published schema of each analysis table, by table name. */
+  public static java.util.Map<String, StructType> publishedByName() {
+    java.util.Map<String, StructType> m = new java.util.LinkedHashMap<>();
+    m.put("feature_stats", published(FEATURE_STATS));
+    m.put("feature_survival", published(FEATURE_SURVIVAL));
+    m.put("conditions", published(CONDITIONS));
+    m.put("quartiles", published(QUARTILES));
+    m.put("overlap", published(OVERLAP));
+    m.put("predictor", published(PREDICTOR));
+    m.put("predictor_roc", published(PREDICTOR_ROC));
+    return m;
+  }
 }

@@ -48,6 +48,7 @@ public final class Schemas {
   public static final StructType CODES =
       new StructType(
           new StructField[] {
+            field("sae", DataTypes.StringType),
             field("condition", DataTypes.StringType),
             field("window_id", DataTypes.LongType),
             field("position", DataTypes.IntegerType),
@@ -91,6 +92,13 @@ public final class Schemas {
    */
   public static final StructType FEATURE_SUMS = featureSums();
 
+  /** {@link #FEATURE_SUMS} of one SAE, without its {@code sae} column: what the analysis reads. */
+  public static final StructType FEATURE_SUMS_OF_ONE_SAE =
+      new StructType(
+          java.util.Arrays.stream(FEATURE_SUMS.fields())
+              .filter(f -> !f.name().equals("sae"))
+              .toArray(StructField[]::new));
+
   /** The exact-limb sums of {@link #FEATURE_SUMS}, in column order. */
   public static final java.util.List<String> FEATURE_SUM_NAMES =
       java.util.List.of("sum_y", "sum_yy", "sum_xy", "sum_y_pos");
@@ -98,6 +106,7 @@ public final class Schemas {
   private static StructType featureSums() {
     StructType t =
         new StructType()
+            .add(field("sae", DataTypes.StringType))
             .add(field("condition", DataTypes.StringType))
             .add(field("feature", DataTypes.IntegerType))
             .add(field("positions", DataTypes.LongType))
@@ -125,6 +134,7 @@ public final class Schemas {
   public static final StructType SAE_FIDELITY =
       new StructType(
           new StructField[] {
+            field("sae", DataTypes.StringType),
             field("condition", DataTypes.StringType),
             field("positions", DataTypes.LongType),
             nullable("sae_fvu", DataTypes.DoubleType),

@@ -49,24 +49,42 @@ class MeasurementsTest {
   static final int LENGTH = 32;
 
   @BeforeAll
-  static void runOnce() {
+  static void runOnce() throws IOException {
     audit = TinyAudit.create(tmp, 1200);
     spark = LocalSpark.get();
+    // the same SAE weights, declared at blocks.0 (widths match: both hooks are the residual)
+    Path early = Files.createDirectories(tmp.resolve("sae-early"));
+    Files.copy(
+        audit.sae().resolve("sae_weights.safetensors"), early.resolve("sae_weights.safetensors"));
+    Files.writeString(
+        early.resolve("cfg.json"),
+        Files.readString(audit.sae().resolve("cfg.json"))
+            .replace(TinyAudit.HOOK, "blocks.0.hook_resid_post"));
     String text =
         audit
             .config("m1", 384)
             .replaceAll(
                 "(?s)conditions = \\[.*?\\n\\s*\\]",
                 "conditions = [ { name = fp, method = none }, { name = rtn3, method = rtn, bits = 3 } ]")
-            .replace("sliding {", "sliding { enabled = false, ");
+            .replace("sliding {", "sliding { enabled = false, ")
+            // two SAEs on the same passes: the same weights read at two hooks
+            .replace(
+                "sae.path = \"" + audit.sae() + "\"",
+                "saes = [ { name = main, path = \""
+                    + audit.sae()
+                    + "\" }, { name = early, path = \""
+                    + early
+                    + "\" } ]");
     AuditConfig config = AuditConfigs.parse(text, List.of(), "m1.conf");
     AuditJob job = new AuditJob(spark, config, Preflight.check(config), false);
     job.run(List.of());
     layout = job.layout();
   }
 
+  /** A published table; per-SAE tables restricted to the SAE named {@code main}. */
   static Dataset<Row> table(String name) {
-    return spark.read().parquet(layout.table(name).toString());
+    Dataset<Row> t = spark.read().parquet(layout.table(name).toString());
+    return Arrays.asList(t.columns()).contains("sae") ? t.where("sae = 'main'") : t;
   }
 
   /** The naive model of a condition: the reference's files, or RTN-3 weights written out. */
@@ -302,6 +320,93 @@ class MeasurementsTest {
       assertEquals(score, c.<Double>getAs("ce_loss_score"), 1e-4, condition + " ce_loss_score");
     }
     featureColumnsMatchDenseSumsOverTheCodes();
+  }
+
+  /**
+   * The second SAE (the same weights at blocks.0.hook_resid_post), from the same passes: its
+   * per-feature Pearson r and FVU against a naive float64 recomputation at its own hook, and the
+   * condition-level columns repeated on its rows.
+   */
+  @Test
+  void aSecondSaeIsMeasuredAtItsOwnHook() throws IOException {
+    NaiveSae sae = NaiveSae.read(audit.sae());
+    NaiveGptNeoX fp = naive("fp");
+    NaiveGptNeoX rtn3 = naive("rtn3");
+    List<double[]> x = new ArrayList<>();
+    List<double[]> y = new ArrayList<>();
+    List<double[]> inputs = new ArrayList<>();
+    List<double[]> recon = new ArrayList<>();
+    for (Row w : table("windows").where("kind = 'chunk'").orderBy("window_id").collectAsList()) {
+      long[] ids = Arrays.stream(EncodeFunction.tokens(w)).asLongStream().toArray();
+      double[][] hx = fp.forward(ids).hiddenStates()[1]; // blocks.0.hook_resid_post
+      double[][] hy = rtn3.forward(ids).hiddenStates()[1];
+      for (int t = 0; t < LENGTH; t++) {
+        x.add(sae.encode(hx[t]));
+        double[] codes = sae.encode(hy[t]);
+        y.add(codes);
+        inputs.add(hy[t]);
+        recon.add(sae.decode(codes));
+      }
+    }
+    Dataset<Row> all = spark.read().parquet(layout.table("feature_survival").toString());
+    Map<Integer, Double> got = new HashMap<>();
+    for (Row r : all.where("sae = 'early' and condition = 'rtn3'").collectAsList()) {
+      got.put(r.getAs("feature"), r.getAs("pearson"));
+    }
+    assertEquals(TinyAudit.D_SAE, got.size());
+    int n = x.size();
+    int compared = 0;
+    for (int f = 0; f < TinyAudit.D_SAE; f++) {
+      double sx = 0;
+      double sy = 0;
+      double sxx = 0;
+      double syy = 0;
+      double sxy = 0;
+      for (int t = 0; t < n; t++) {
+        double a = x.get(t)[f];
+        double b = y.get(t)[f];
+        sx += a;
+        sy += b;
+        sxx += a * a;
+        syy += b * b;
+        sxy += a * b;
+      }
+      double vx = n * sxx - sx * sx;
+      double vy = n * syy - sy * sy;
+      if (vx <= 1e-9 * n * sxx || vy <= 1e-9 * n * syy) {
+        continue; // constant (or nearly) on a side: r is defined by convention there
+      }
+      double r = (n * sxy - sx * sy) / Math.sqrt(vx * vy);
+      assertEquals(r, got.get(f), 1e-4, "early feature " + f);
+      compared++;
+    }
+    assertTrue(compared > TinyAudit.D_SAE / 4, "enough features fire at blocks.0: " + compared);
+    // FVU of the second SAE on rtn3's own activations
+    int d = inputs.get(0).length;
+    double[] mean = new double[d];
+    for (double[] v : inputs) {
+      for (int i = 0; i < d; i++) {
+        mean[i] += v[i] / n;
+      }
+    }
+    double err = 0;
+    double total = 0;
+    for (int t = 0; t < n; t++) {
+      for (int i = 0; i < d; i++) {
+        double e = inputs.get(t)[i] - recon.get(t)[i];
+        err += e * e;
+        total += (inputs.get(t)[i] - mean[i]) * (inputs.get(t)[i] - mean[i]);
+      }
+    }
+    Dataset<Row> conditions = spark.read().parquet(layout.table("conditions").toString());
+    Row early = conditions.where("sae = 'early' and condition = 'rtn3'").first();
+    Row main = conditions.where("sae = 'main' and condition = 'rtn3'").first();
+    assertEquals(err / total, early.<Double>getAs("sae_fvu"), 1e-4, "early fvu");
+    for (String column : List.of("ppl_chunked", "kl_mean", "delta_p_mean", "top1_same_pct")) {
+      assertEquals(main.<Double>getAs(column), early.<Double>getAs(column), 0.0, column);
+    }
+    assertEquals(
+        2, spark.read().parquet(layout.table("codes").toString()).select("sae").distinct().count());
   }
 
   /** cosine, firing_rate_c, firing_jaccard and the feature-set counts from the dense codes. */

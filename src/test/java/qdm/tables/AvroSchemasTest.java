@@ -39,7 +39,7 @@ class AvroSchemasTest {
   static final Map<String, List<String>> PARTITIONS =
       Map.of(
           "codes",
-          List.of("condition"),
+          List.of("sae", "condition"),
           "token_nll",
           List.of("condition", "kind"),
           "matched_search",
@@ -52,13 +52,7 @@ class AvroSchemasTest {
     SPARK.put("matched_search", MatchedSearch.SCHEMA);
     SPARK.put("feature_sums", Schemas.FEATURE_SUMS);
     SPARK.put("sae_fidelity", Schemas.SAE_FIDELITY);
-    SPARK.put("feature_stats", AnalysisSchemas.FEATURE_STATS);
-    SPARK.put("feature_survival", AnalysisSchemas.FEATURE_SURVIVAL);
-    SPARK.put("conditions", AnalysisSchemas.CONDITIONS);
-    SPARK.put("quartiles", AnalysisSchemas.QUARTILES);
-    SPARK.put("overlap", AnalysisSchemas.OVERLAP);
-    SPARK.put("predictor", AnalysisSchemas.PREDICTOR);
-    SPARK.put("predictor_roc", AnalysisSchemas.PREDICTOR_ROC);
+    SPARK.putAll(AnalysisSchemas.publishedByName());
   }
 
   /** The Avro type a Spark column must have, written independently of the .avsc files. */
@@ -207,7 +201,7 @@ class AvroSchemasTest {
     assertTrue(r.out().contains("schema qdm.tables.Conditions, version 1"), r.all());
     assertTrue(r.out().contains("rows: " + TinyRun.CONDITIONS.size()), r.all());
     assertTrue(r.out().matches("(?s).*survived_pct +double\\?.*"), r.all());
-    assertEquals(3, r.out().lines().filter(l -> l.startsWith("  {\"condition\"")).count(), r.all());
+    assertEquals(3, r.out().lines().filter(l -> l.startsWith("  {\"sae\"")).count(), r.all());
 
     long fp =
         LocalSpark.get()
