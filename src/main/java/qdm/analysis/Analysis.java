@@ -42,7 +42,15 @@ public final class Analysis {
     } catch (RuntimeException e) {
       throw Inputs.userError(e);
     }
-    return fromSums(spark, sums, tokenNll, Optional.empty(), nTokens, s);
+    return fromSums(
+        spark,
+        sums,
+        tokenNll,
+        Optional.empty(),
+        Optional.empty(),
+        StabilitySettings.OFF,
+        nTokens,
+        s);
   }
 
   /**
@@ -54,6 +62,8 @@ public final class Analysis {
    * @param sums the {@code feature_sums} rows of one SAE
    * @param tokenNll the {@code token_nll} table
    * @param fidelity the {@code sae_fidelity} rows of that SAE, if there are any
+   * @param windows the per-window statistics of that SAE, for the stability checks
+   * @param stability which stability checks run (all need {@code windows} but the thresholds)
    * @param nTokens token positions encoded per condition (the same windows for all)
    * @throws QdmException when a column is missing, a condition has no codes or the null run fails
    */
@@ -62,6 +72,8 @@ public final class Analysis {
       Dataset<Row> sums,
       Dataset<Row> tokenNll,
       Optional<Dataset<Row>> fidelity,
+      Optional<Stability.PerWindow> windows,
+      StabilitySettings stability,
       long nTokens,
       AnalysisSettings s) {
     if (sums.sparkSession() != spark || tokenNll.sparkSession() != spark) {
@@ -81,14 +93,24 @@ public final class Analysis {
       }
       SurvivalPredictor.Result predictor =
           SurvivalPredictor.compute(featureStats, featureSurvival, s);
+      Stability.Result checks =
+          windows.isPresent() && stability.any()
+              ? Stability.compute(windows.get(), featureSurvival, s, stability)
+              : new Stability.Result(
+                  spark.createDataFrame(List.of(), qdm.tables.AnalysisSchemas.STABILITY),
+                  List.of(),
+                  spark.createDataFrame(List.of(), Stability.BOUNDS));
       return new AnalysisTables(
           featureStats,
           featureSurvival,
-          ConditionSummary.compute(featureSurvival, tokenNll, fidelity, s),
+          ConditionSummary.compute(
+              featureSurvival, tokenNll, fidelity, Optional.of(checks.bounds()), s),
           Quartiles.compute(featureStats, featureSurvival, s),
           Overlap.compute(featureSurvival, s),
           predictor.table(),
-          predictor.roc());
+          predictor.roc(),
+          checks.table(),
+          checks.windows());
     } catch (RuntimeException e) {
       featureStats.unpersist();
       if (featureSurvival != null) {

@@ -43,6 +43,19 @@ public final class ConditionSummary {
       Dataset<Row> tokenNll,
       java.util.Optional<Dataset<Row>> fidelity,
       AnalysisSettings s) {
+    return compute(featureSurvival, tokenNll, fidelity, java.util.Optional.empty(), s);
+  }
+
+  /**
+   * As above, with the stability checks' bootstrap bounds and {@code stable} per condition ({@link
+   * Stability.Result#bounds}; null columns without them).
+   */
+  public static Dataset<Row> compute(
+      Dataset<Row> featureSurvival,
+      Dataset<Row> tokenNll,
+      java.util.Optional<Dataset<Row>> fidelity,
+      java.util.Optional<Dataset<Row>> bounds,
+      AnalysisSettings s) {
     Column[] sumR = ExactSum.of(col("pearson"), "sum_r");
     Column cls = col("class");
     Dataset<Row> classes =
@@ -99,6 +112,13 @@ public final class ConditionSummary {
             .join(featureSets, new String[] {"condition"}, "left")
             .join(behaviour, new String[] {"condition"}, "left")
             .join(fidelity(featureSurvival, fidelity), new String[] {"condition"}, "left")
+            .join(
+                bounds.orElse(
+                    featureSurvival
+                        .sparkSession()
+                        .createDataFrame(java.util.List.of(), Stability.BOUNDS)),
+                new String[] {"condition"},
+                "left")
             .withColumn("delta_ppl_pct", deltaPct(col("ppl_chunked"), col("ref_chunked")))
             .withColumn("delta_ppl_sliding_pct", deltaPct(col("ppl_sliding"), col("ref_sliding")))
             .withColumn("n_active", nActive)

@@ -97,8 +97,17 @@ public class EncodeBenchCommand implements Callable<Integer> {
               + "temporary directory, deleted afterwards).")
   Path workDir;
 
+  @Option(
+      names = "--saes",
+      defaultValue = "1",
+      description = "SAEs measured in the same pass (copies of the random one, each named) (1).")
+  int saes;
+
   @Override
   public Integer call() throws IOException {
+    if (saes < 1) {
+      throw new QdmException("--saes must be at least 1, got " + saes);
+    }
     boolean temporary = workDir == null;
     Path dir = temporary ? Files.createTempDirectory("qdm-bench-encode") : workDir;
     if (!temporary && Files.exists(dir) && Files.list(dir).findAny().isPresent()) {
@@ -118,7 +127,7 @@ public class EncodeBenchCommand implements Callable<Integer> {
               tokenizer,
               dir,
               master);
-      EncodeBenchmark.Result r = EncodeBenchmark.run(o, System.err, sweep());
+      EncodeBenchmark.Result r = EncodeBenchmark.run(o, System.err, sweep(), saes);
       System.out.printf(
           Locale.ROOT,
           "encode stage: Pythia-70M shape, SAE d_sae %d (L0 ~%d) at "
@@ -131,10 +140,11 @@ public class EncodeBenchCommand implements Callable<Integer> {
           master);
       System.out.printf(
           Locale.ROOT,
-          "%,d tokens x %d conditions in %.1f s: %.0f tokens x "
+          "%,d tokens x %d conditions%s in %.1f s: %.0f tokens x "
               + "conditions/s (%.1f s per 1k tokens per condition)%n",
           r.tokensPerCondition(),
           r.conditions(),
+          saes > 1 ? " x " + saes + " SAEs" : "",
           r.encodeSeconds(),
           r.tokenConditionsPerSecond(),
           1000 / r.tokenConditionsPerSecond());
@@ -154,10 +164,12 @@ public class EncodeBenchCommand implements Callable<Integer> {
             100 * rate / r.baselineTokensPerSecond());
         System.out.printf(
             Locale.ROOT,
-            "analyze stage alone: %.1f s for %d conditions x %d features%n",
+            "analyze stage alone: %.1f s for %d conditions x %d features%s (stability checks"
+                + " included)%n",
             r.analyzeSeconds(),
             r.conditions(),
-            dSae);
+            dSae,
+            saes > 1 ? " x " + saes + " SAEs" : "");
       }
     } finally {
       if (temporary) {

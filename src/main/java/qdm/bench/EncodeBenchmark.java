@@ -124,6 +124,14 @@ public final class EncodeBenchmark {
    * and measures the plain forward + SAE rate over the same windows (for {@code bench sweep}).
    */
   public static Result run(Options o, PrintStream log, boolean sweep) {
+    return run(o, log, sweep, 1);
+  }
+
+  /**
+   * As {@link #run(Options, PrintStream, boolean)} with {@code saes} copies of the SAE, each its
+   * own named SAE of the audit (same width and hook): what measuring several SAEs costs.
+   */
+  public static Result run(Options o, PrintStream log, boolean sweep, int saes) {
     Path model = o.workDir().resolve("model");
     Path sae = o.workDir().resolve("sae");
     GptNeoXConfig config = ForwardBenchmark.pythia70m();
@@ -135,7 +143,7 @@ public final class EncodeBenchmark {
         "qdm bench encode: wrote the random model and SAE in %.1f s%n",
         (System.nanoTime() - t0) / 1e9);
 
-    AuditConfig audit = AuditConfigs.parse(hocon(o, model, sae), List.of(), "bench encode");
+    AuditConfig audit = AuditConfigs.parse(hocon(o, model, sae, saes), List.of(), "bench encode");
     Preflight preflight = Preflight.check(audit);
     SparkSession spark = Sessions.forAudit(audit);
     AuditJob job = new AuditJob(spark, audit, preflight, true);
@@ -275,6 +283,19 @@ public final class EncodeBenchmark {
   }
 
   static String hocon(Options o, Path model, Path sae) {
+    return hocon(o, model, sae, 1);
+  }
+
+  /** The bench's audit config, with {@code saes} named copies of the SAE when more than one. */
+  static String hocon(Options o, Path model, Path sae, int saes) {
+    String saeKeys = "sae.path = " + quote(sae);
+    if (saes > 1) {
+      StringBuilder list = new StringBuilder("saes = [");
+      for (int i = 1; i <= saes; i++) {
+        list.append(" { name = sae").append(i).append(", path = ").append(quote(sae)).append(" }");
+      }
+      saeKeys = list.append(" ]").toString();
+    }
     StringBuilder conditions = new StringBuilder("{ name = fp, method = none }\n");
     o.conditions().forEach(c -> conditions.append(conditionHocon(c)).append('\n'));
     return String.format(
@@ -284,7 +305,7 @@ public final class EncodeBenchmark {
           run-name = bench-encode
           output = %s
           model.path = %s
-          sae.path = %s
+          %s
           corpus { paths = [%s], max-tokens = %d }
           windows { chunk-length = %d, sliding.enabled = false }
           conditions = [
@@ -296,7 +317,7 @@ public final class EncodeBenchmark {
         """,
         quote(o.workDir().resolve("out")),
         quote(model),
-        quote(sae),
+        saeKeys,
         quote(o.corpus()),
         o.tokens(),
         o.chunkLength(),

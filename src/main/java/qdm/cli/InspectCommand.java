@@ -27,7 +27,7 @@ import qdm.tables.ParquetTable;
     description = {
       "Print the schema, row count and first rows of an output table, without Spark.",
       "TABLE is a table directory (e.g. out/demo/conditions), a partition of one",
-      "(out/demo/codes/condition=fp) or a Parquet file; any Hadoop filesystem URI."
+      "(out/demo/codes/sae=NAME/condition=fp) or a Parquet file; any Hadoop filesystem URI."
     })
 final class InspectCommand implements Callable<Integer> {
 

@@ -226,7 +226,8 @@ public record AuditConfig(
       int folds,
       long seed,
       boolean nullRun,
-      OptionalLong ceLossTokens) {
+      OptionalLong ceLossTokens,
+      qdm.analysis.StabilitySettings stability) {
     public AnalysisConfig {
       overlap = overlap.stream().map(List::copyOf).toList();
     }

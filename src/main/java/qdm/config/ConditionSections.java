@@ -175,7 +175,78 @@ final class ConditionSections {
         folds,
         seed,
         r.bool("qdm.analysis.null-run"),
-        r.allOrPositive("qdm.analysis.ce-loss-tokens"));
+        r.allOrPositive("qdm.analysis.ce-loss-tokens"),
+        stability(r));
+  }
+
+  /** {@code qdm.analysis.stability}: each part's settings, or empty when switched off. */
+  private static qdm.analysis.StabilitySettings stability(ConfigReads r) {
+    String k = "qdm.analysis.stability";
+    boolean on = r.bool(k + ".enabled");
+    List<Double> budgets = doubles(r, k + ".budgets");
+    for (double f : budgets) {
+      if (!(f > 0 && f <= 1)) {
+        r.bad(k + ".budgets", "fractions must be in (0, 1], got " + f);
+      }
+    }
+    java.util.Optional<qdm.analysis.StabilitySettings.Subsets> subsets = java.util.Optional.empty();
+    if (r.bool(k + ".subsets.enabled")) {
+      int count = r.intAtLeast(k + ".subsets.count", 1);
+      double fraction = r.doubleIn(k + ".subsets.fraction", 0, 1);
+      if (!(fraction > 0)) {
+        r.bad(k + ".subsets.fraction", "must be in (0, 1], got " + fraction);
+      }
+      subsets =
+          java.util.Optional.of(
+              new qdm.analysis.StabilitySettings.Subsets(
+                  count, fraction, r.longValue(k + ".subsets.seed")));
+    }
+    List<qdm.analysis.StabilitySettings.Threshold> thresholds = new ArrayList<>();
+    if (r.bool(k + ".thresholds.enabled")) {
+      List<Double> survived = doubles(r, k + ".thresholds.survived");
+      List<Double> damaged = doubles(r, k + ".thresholds.damaged");
+      for (double s : survived) {
+        for (double d : damaged) {
+          if (d < s) {
+            thresholds.add(new qdm.analysis.StabilitySettings.Threshold(s, d));
+          }
+        }
+      }
+    }
+    java.util.Optional<qdm.analysis.StabilitySettings.Bootstrap> bootstrap =
+        java.util.Optional.empty();
+    if (r.bool(k + ".bootstrap.enabled")) {
+      int samples = r.intAtLeast(k + ".bootstrap.samples", 1);
+      double confidence = r.doubleIn(k + ".bootstrap.confidence", 0, 1);
+      if (!(confidence > 0 && confidence < 1)) {
+        r.bad(k + ".bootstrap.confidence", "must be in (0, 1), got " + confidence);
+      }
+      bootstrap =
+          java.util.Optional.of(
+              new qdm.analysis.StabilitySettings.Bootstrap(
+                  samples, confidence, r.longValue(k + ".bootstrap.seed")));
+    }
+    if (!on) {
+      return qdm.analysis.StabilitySettings.OFF;
+    }
+    return new qdm.analysis.StabilitySettings(budgets, subsets, thresholds, bootstrap);
+  }
+
+  /** A list of numbers (an empty list is allowed: the part is off). */
+  private static List<Double> doubles(ConfigReads r, String key) {
+    List<Double> out = new ArrayList<>();
+    try {
+      for (Object o : r.c.getList(key).unwrapped()) {
+        if (o instanceof Number n) {
+          out.add(n.doubleValue());
+        } else {
+          r.bad(key, "must be a list of numbers, got " + o);
+        }
+      }
+    } catch (ConfigException e) {
+      r.bad(key, "must be a list of numbers");
+    }
+    return out;
   }
 
   private static String names(List<Condition> conditions) {

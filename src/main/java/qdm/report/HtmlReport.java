@@ -195,6 +195,11 @@ public final class HtmlReport {
       "Survived % by SAE (rows) and condition: which layer's features break first (the sections"
           + " below show the first SAE)";
 
+  /** Title of the stability verdicts (from {@code conditions} and {@code stability}). */
+  public static final String STABILITY =
+      "Stability: bootstrap intervals over windows and the paper's pass rules (budgets within"
+          + " 2 points, subsets' standard deviation below 2 / 1 points)";
+
   /** Title of the table of SAE fidelity figures (from {@code conditions}). */
   public static final String FIDELITY =
       "SAE fidelity on each condition's own activations (FVU, cosine, L0, CE-loss score) and"
@@ -223,7 +228,7 @@ public final class HtmlReport {
               Csv.fixed(r.damagedPct(), 2),
               Csv.fixed(r.meanR(), 3)));
     }
-    for (String title : List.of(BY_SAE, BEHAVIOUR, FIDELITY)) {
+    for (String title : List.of(BY_SAE, BEHAVIOUR, FIDELITY, STABILITY)) {
       ReportData.Table t = d.tables().get(title);
       if (t != null) {
         s.append("\n## ").append(title).append("\n\n| ");

@@ -85,6 +85,19 @@ public final class AnalyzeStage {
     Dataset<Row> fidelity =
         spark.read().schema(Schemas.SAE_FIDELITY).parquet(layout.table("sae_fidelity").toString());
     long nTokens = ((Number) tokens.get("chunk_tokens")).longValue();
+    Dataset<Row> windowSums =
+        spark.read().schema(Schemas.WINDOW_SUMS).parquet(layout.table("window_sums").toString());
+    List<Long> windowIds =
+        spark
+            .read()
+            .schema(Schemas.WINDOWS)
+            .parquet(layout.table("windows").toString())
+            .where(col("kind").equalTo(Schemas.CHUNK))
+            .select("window_id")
+            .orderBy("window_id")
+            .as(org.apache.spark.sql.Encoders.LONG())
+            .collectAsList();
+    int length = Math.toIntExact(nTokens / windowIds.size());
     Map<String, Dataset<Row>> published = new LinkedHashMap<>();
     List<AnalysisTables> all = new ArrayList<>();
     try {
@@ -96,6 +109,10 @@ public final class AnalyzeStage {
                 sums.filter(mine).drop("sae"),
                 nll,
                 Optional.of(fidelity.filter(mine).drop("sae")),
+                Optional.of(
+                    new qdm.analysis.Stability.PerWindow(
+                        windowSums.filter(mine).drop("sae"), windowIds, length)),
+                config.analysis().stability(),
                 nTokens,
                 settings(config, conditions, sae.config().dSae(), sparsities));
         all.add(tables);
@@ -105,6 +122,9 @@ public final class AnalyzeStage {
         }
       }
       Map<String, Object> facts = new LinkedHashMap<>();
+      published.put(
+          "stability_windows",
+          spark.createDataFrame(all.get(0).stabilityWindows(), qdm.analysis.Stability.WINDOWS));
       for (Map.Entry<String, Dataset<Row>> t : published.entrySet()) {
         Path scratch = layout.scratch(t.getKey());
         t.getValue().coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(scratch.toString());

@@ -111,6 +111,15 @@ public final class AuditJob {
     boolean report = todo.contains("report");
     // the corpus is read and checked before anything in the run directory changes
     List<Window> windows = tokenize ? tokenizeCorpus() : List.of();
+    // every stability window set must hold a window: known once the corpus is windowed
+    if (tokenize) {
+      qdm.analysis.Stability.checkWindows(
+          (int) windows.stream().filter(w -> w.kind().equals(Window.CHUNK)).count(),
+          config.analysis().stability());
+    } else if (todo.contains("analyze") && ledger.isComplete("tokenize", tokenizeFp)) {
+      qdm.analysis.Stability.checkWindows(
+          (int) (long) (Long) tokens().get("chunk_windows"), config.analysis().stability());
+    }
     invalidate(tokenize, encode, analyze, report, tokenizeFp, encodeFp, analyzeFp);
 
     if (tokenize) {
@@ -163,7 +172,8 @@ public final class AuditJob {
 
   /** The tables the encode stage writes. */
   static final List<String> ENCODE_TABLES =
-      List.of("codes", "token_nll", "matched_search", "feature_sums", "sae_fidelity");
+      List.of(
+          "codes", "token_nll", "matched_search", "feature_sums", "sae_fidelity", "window_sums");
 
   /**
    * Removes, markers before outputs and downstream before upstream, every step that is about to be
@@ -204,6 +214,7 @@ public final class AuditJob {
     layout.delete(layout.table("report"));
     if (analyzeGone) {
       AnalysisTables.NAMES.forEach(t -> layout.delete(layout.table(t)));
+      layout.delete(layout.table("stability_windows"));
     }
     if (!dropped.isEmpty()) {
       System.err.println(
@@ -226,9 +237,16 @@ public final class AuditJob {
   private List<String> droppedConditions() {
     java.util.Set<String> found = new java.util.TreeSet<>();
     for (String table : List.of("codes", "token_nll", "matched_search")) {
-      for (String dir : layout.children(layout.table(table))) {
+      org.apache.hadoop.fs.Path root = layout.table(table);
+      for (String dir : layout.children(root)) {
         if (dir.startsWith("condition=")) {
           found.add(dir.substring("condition=".length()));
+        } else if (dir.startsWith("sae=")) { // codes: sae=NAME/condition=C
+          for (String inner : layout.children(new org.apache.hadoop.fs.Path(root, dir))) {
+            if (inner.startsWith("condition=")) {
+              found.add(inner.substring("condition=".length()));
+            }
+          }
         }
       }
     }

@@ -28,6 +28,7 @@ import qdm.measure.FidelitySums;
 import qdm.measure.PassAccumulator;
 import qdm.measure.PassSums;
 import qdm.measure.TokenMetrics;
+import qdm.measure.WindowSums;
 import qdm.model.Activations;
 import qdm.model.Capture;
 import qdm.model.HookPoint;
@@ -70,7 +71,11 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
             Schemas.nullable("delta_p", DataTypes.DoubleType),
             Schemas.nullable("top1_same", DataTypes.BooleanType),
             Schemas.field("features", DataTypes.createArrayType(DataTypes.IntegerType, false)),
-            Schemas.field("activations", DataTypes.createArrayType(DataTypes.FloatType, false))
+            Schemas.field("activations", DataTypes.createArrayType(DataTypes.FloatType, false)),
+            // a window row (position -1): the window's WindowSums over the features listed
+            Schemas.nullable("window_stats", DataTypes.createArrayType(DataTypes.LongType, false)),
+            Schemas.nullable(
+                "window_min_max", DataTypes.createArrayType(DataTypes.DoubleType, false))
           });
 
   private static final org.apache.logging.log4j.Logger LOG =
@@ -299,6 +304,23 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
       long t2 = System.nanoTime();
       referenceCodes.putIfAbsent(name, enc.codes());
       condSums.features().add(referenceCodes.get(name), enc.codes());
+      for (WindowSums.Window w : WindowSums.of(referenceCodes.get(name), enc.codes(), length)) {
+        out.add(
+            RowFactory.create(
+                name,
+                c.name(),
+                windows.get(w.index()).getLong(0),
+                -1,
+                -1,
+                null,
+                null,
+                null,
+                null,
+                w.feature(),
+                new float[0],
+                w.stats(),
+                w.minMax()));
+      }
       long t3 = System.nanoTime();
       phaseNanos[1] += t1 - t0;
       phaseNanos[3] += t2 - t1;
@@ -482,7 +504,9 @@ public final class AuditPass implements MapPartitionsFunction<Row, Row> {
                   scored ? deltaP[s] : null,
                   scored ? top1[s] : null,
                   Arrays.copyOfRange(feature, from, at),
-                  Arrays.copyOfRange(activation, from, at)));
+                  Arrays.copyOfRange(activation, from, at),
+                  null,
+                  null));
         }
       }
     }

@@ -14,6 +14,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import qdm.condition.Condition;
 import qdm.measure.PassAccumulator;
+import qdm.measure.WindowSums;
 import qdm.tables.Schemas;
 
 /**
@@ -78,7 +79,8 @@ public final class EncodeStage {
     }
     Dataset<Row> rows = spark.read().schema(AuditPass.ROWS).parquet(staging.toString());
     Dataset<Row> codes =
-        rows.selectExpr(
+        rows.where("position >= 0")
+            .selectExpr(
                 "sae",
                 "condition",
                 "window_id",
@@ -94,6 +96,47 @@ public final class EncodeStage {
                 "c.features as feature",
                 "c.activations as activation");
     long codeCount = publishPartitioned(codes, "codes", "sae", "condition");
+    List<String> stats = new java.util.ArrayList<>(List.of("sae", "condition", "window_id"));
+    stats.add("f as feature");
+    List<String> names = List.of("non_zero", "fired", "both_fired");
+    for (int j = 0; j < names.size(); j++) {
+      stats.add(
+          "element_at(window_stats, "
+              + WindowSums.LONGS
+              + " * k + "
+              + (j + 1)
+              + ") as "
+              + names.get(j));
+    }
+    stats.add("element_at(window_min_max, 2 * k + 1) as min");
+    stats.add("element_at(window_min_max, 2 * k + 2) as max");
+    List<String> sumNames = List.of("sum_y", "sum_yy", "sum_xy");
+    for (int j = 0; j < sumNames.size(); j++) {
+      for (int limb = 0; limb < 3; limb++) {
+        stats.add(
+            "element_at(window_stats, "
+                + WindowSums.LONGS
+                + " * k + "
+                + (4 + 3 * j + limb)
+                + ") as "
+                + sumNames.get(j)
+                + "_"
+                + "abc".charAt(limb));
+      }
+    }
+    publishPartitioned(
+        rows.where("position < 0")
+            .selectExpr(
+                "sae",
+                "condition",
+                "window_id",
+                "window_stats",
+                "window_min_max",
+                "posexplode(features) as (k, f)")
+            .selectExpr(stats.toArray(new String[0])),
+        "window_sums",
+        "sae",
+        "condition");
     publishPartitioned(
         rows.where(col("nll").isNotNull())
             .selectExpr(

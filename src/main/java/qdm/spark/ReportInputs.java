@@ -156,6 +156,9 @@ final class ReportInputs {
                 "n_active_c",
                 "n_new_active",
                 "n_dead")));
+    if (layout.exists(layout.table("stability"))) {
+      stability(table.apply("stability"), conditionTable, tables);
+    }
     tables.put("Cross-method overlap", verbatim(table.apply("overlap")));
     tables.put("Survival predictor", verbatim(table.apply("predictor")));
     if (layout.exists(layout.table("matched_search"))) {
@@ -174,6 +177,85 @@ final class ReportInputs {
         tables,
         config.text(),
         provenance);
+  }
+
+  /**
+   * The stability section: each condition's bootstrap interval and verdict (with the rule it
+   * fails), the budget and subset rows, and the threshold grid.
+   */
+  private static void stability(
+      Dataset<Row> stability, Dataset<Row> conditions, Map<String, ReportData.Table> tables) {
+    List<Row> rows = stability.collectAsList();
+    if (rows.isEmpty()) {
+      return;
+    }
+    List<List<String>> verdicts = new ArrayList<>();
+    for (Row c : conditions.collectAsList()) {
+      String name = c.getAs("condition");
+      Boolean stable = c.getAs("stable");
+      verdicts.add(
+          List.of(
+              name,
+              interval(
+                  c.getAs("survived_pct"),
+                  c.getAs("survived_pct_lo"),
+                  c.getAs("survived_pct_hi"),
+                  2),
+              interval(
+                  c.getAs("damaged_pct"), c.getAs("damaged_pct_lo"), c.getAs("damaged_pct_hi"), 2),
+              interval(c.getAs("mean_r"), c.getAs("mean_r_lo"), c.getAs("mean_r_hi"), 3),
+              stable == null ? "—" : stable ? "stable" : "NOT stable",
+              qdm.analysis.Stability.failedRule(rows, name).orElse("")));
+    }
+    tables.put(
+        qdm.report.HtmlReport.STABILITY,
+        new ReportData.Table(
+            List.of(
+                "condition",
+                "survived % [95 % interval]",
+                "damaged % [interval]",
+                "mean r [interval]",
+                "verdict",
+                "failing rule"),
+            verdicts));
+    tables.put(
+        "Stability: token budgets and window subsets (the whole analysis on those windows)",
+        verbatim(
+            stability
+                .where(col("check").notEqual("threshold"))
+                .select(
+                    "condition",
+                    "check",
+                    "param",
+                    "windows",
+                    "survived_pct",
+                    "blurred_pct",
+                    "damaged_pct",
+                    "mean_r")));
+    tables.put(
+        "Stability: the threshold grid (the full run's r reclassified; param = survived/damaged)",
+        verbatim(
+            stability
+                .where(col("check").equalTo("threshold"))
+                .select("condition", "param", "survived_pct", "blurred_pct", "damaged_pct")));
+  }
+
+  /** "v [lo, hi]", or v alone without bounds. */
+  private static String interval(Double v, Double lo, Double hi, int digits) {
+    String f = "%." + digits + "f";
+    if (v == null) {
+      return "";
+    }
+    String point = String.format(java.util.Locale.ROOT, f, v);
+    if (lo == null || hi == null) {
+      return point;
+    }
+    return point
+        + " ["
+        + String.format(java.util.Locale.ROOT, f, lo)
+        + ", "
+        + String.format(java.util.Locale.ROOT, f, hi)
+        + "]";
   }
 
   /**

@@ -24,7 +24,14 @@ public final class ReportStage {
   /** Tables copied to CSV. */
   static final List<String> CSV_TABLES =
       List.of(
-          "conditions", "feature_stats", "feature_survival", "quartiles", "overlap", "predictor");
+          "conditions",
+          "feature_stats",
+          "feature_survival",
+          "quartiles",
+          "overlap",
+          "predictor",
+          "stability",
+          "stability_windows");
 
   private ReportStage() {}
 
@@ -47,7 +54,7 @@ public final class ReportStage {
       List<Row> collected = rows.collectAsList();
       layout.writeText(
           new org.apache.hadoop.fs.Path(staging, table + ".csv"), Csv.of(rows.schema(), collected));
-      if (List.of("conditions", "overlap", "predictor").contains(table)) {
+      if (List.of("conditions", "overlap", "predictor", "stability").contains(table)) {
         json.put(table, collected.stream().map(ReportStage::toMap).toList());
       }
     }

@@ -117,7 +117,33 @@ public final class AnalysisSchemas {
             nullable("ce_loss_score", DataTypes.DoubleType),
             field("n_active_c", DataTypes.LongType),
             field("n_new_active", DataTypes.LongType),
-            field("n_dead", DataTypes.LongType)
+            field("n_dead", DataTypes.LongType),
+            nullable("survived_pct_lo", DataTypes.DoubleType),
+            nullable("survived_pct_hi", DataTypes.DoubleType),
+            nullable("damaged_pct_lo", DataTypes.DoubleType),
+            nullable("damaged_pct_hi", DataTypes.DoubleType),
+            nullable("mean_r_lo", DataTypes.DoubleType),
+            nullable("mean_r_hi", DataTypes.DoubleType),
+            nullable("stable", DataTypes.BooleanType)
+          });
+
+  /**
+   * {@code stability}: the paper's stability checks per condition (qdm.analysis.Stability): each
+   * {@code budget} (param: the fraction) and {@code subset} (param: 1..count) row is the whole
+   * analysis on that window set; each {@code threshold} row (param "S/D") reclassifies the full
+   * run's r. {@code windows}: the chunk windows the row used.
+   */
+  public static final StructType STABILITY =
+      new StructType(
+          new StructField[] {
+            field("condition", DataTypes.StringType),
+            field("check", DataTypes.StringType),
+            field("param", DataTypes.StringType),
+            field("windows", DataTypes.IntegerType),
+            nullable("survived_pct", DataTypes.DoubleType),
+            nullable("blurred_pct", DataTypes.DoubleType),
+            nullable("damaged_pct", DataTypes.DoubleType),
+            nullable("mean_r", DataTypes.DoubleType)
           });
 
   /**
@@ -224,6 +250,7 @@ public final class AnalysisSchemas {
     m.put("overlap", published(OVERLAP));
     m.put("predictor", published(PREDICTOR));
     m.put("predictor_roc", published(PREDICTOR_ROC));
+    m.put("stability", published(STABILITY));
     return m;
   }
 }

@@ -26,13 +26,16 @@ public final class AvroSchemas {
           "matched_search",
           "feature_sums",
           "sae_fidelity",
+          "window_sums",
           "feature_stats",
           "feature_survival",
           "conditions",
           "quartiles",
           "overlap",
           "predictor",
-          "predictor_roc");
+          "predictor_roc",
+          "stability",
+          "stability_windows");
 
   private AvroSchemas() {}
 

@@ -92,6 +92,34 @@ public final class Schemas {
    */
   public static final StructType FEATURE_SUMS = featureSums();
 
+  /**
+   * {@code window_sums}: the per-window, per-feature sufficient statistics of each SAE under each
+   * condition ({@code qdm.measure.WindowSums}), one row per feature the condition's code is
+   * non-zero on in the window; the stability checks sum them over window sets. Each window has
+   * chunk-length positions.
+   */
+  public static final StructType WINDOW_SUMS = windowSums();
+
+  private static StructType windowSums() {
+    StructType t =
+        new StructType()
+            .add(field("sae", DataTypes.StringType))
+            .add(field("condition", DataTypes.StringType))
+            .add(field("window_id", DataTypes.LongType))
+            .add(field("feature", DataTypes.IntegerType))
+            .add(field("non_zero", DataTypes.LongType))
+            .add(field("fired", DataTypes.LongType))
+            .add(field("both_fired", DataTypes.LongType))
+            .add(field("min", DataTypes.DoubleType))
+            .add(field("max", DataTypes.DoubleType));
+    for (String s : java.util.List.of("sum_y", "sum_yy", "sum_xy")) {
+      for (String limb : java.util.List.of("a", "b", "c")) {
+        t = t.add(field(s + "_" + limb, DataTypes.LongType));
+      }
+    }
+    return t;
+  }
+
   /** {@link #FEATURE_SUMS} of one SAE, without its {@code sae} column: what the analysis reads. */
   public static final StructType FEATURE_SUMS_OF_ONE_SAE =
       new StructType(

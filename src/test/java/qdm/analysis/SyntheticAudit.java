@@ -148,7 +148,7 @@ final class SyntheticAudit {
           for (int f = 0; f < FEATURES; f++) {
             float v = a[token(w, p)][f];
             if (v != 0) {
-              rows.add(RowFactory.create(c, windowId(w), p, 1000 + p, f, v));
+              rows.add(RowFactory.create("sae", c, windowId(w), p, 1000 + p, f, v));
             }
           }
         }

@@ -810,6 +810,112 @@ class BadInputsTest {
             "out"));
 
     // ---- output locations
+    // ---- several SAEs and the stability checks --------------------------------------
+    cases.add(
+        c(
+            "saes-duplicate-name",
+            f ->
+                new String[] {
+                  "run",
+                  f.conf(
+                      "sae.path = null",
+                      "saes = [ { name = std, path = \""
+                          + f.audit().sae()
+                          + "\" },"
+                          + " { name = std, path = \""
+                          + f.audit().sae()
+                          + "\" } ]"),
+                  "--dry-run"
+                },
+            List.of("qdm.saes[1].name", "duplicate SAE name 'std'"),
+            "out"));
+    cases.add(
+        c(
+            "saes-same-hook-unnamed",
+            f ->
+                new String[] {
+                  "run",
+                  f.conf(
+                      "sae.path = null",
+                      "saes = [ { path = \""
+                          + f.audit().sae()
+                          + "\" },"
+                          + " { path = \""
+                          + f.audit().sae()
+                          + "\" } ]"),
+                  "--dry-run"
+                },
+            List.of("qdm.saes[1]", "'blocks.1.hook_resid_post' is also qdm.saes[0]'s", "name ="),
+            "out"));
+    cases.add(
+        c(
+            "saes-bad-name",
+            f ->
+                new String[] {
+                  "run",
+                  f.conf(
+                      "sae.path = null",
+                      "saes = [ { name = \"a/b\", path = \"" + f.audit().sae() + "\" } ]"),
+                  "--dry-run"
+                },
+            List.of("qdm.saes[0].name", "directory", "'a/b'"),
+            "out"));
+    cases.add(
+        c(
+            "saes-empty",
+            f -> new String[] {"run", f.conf("sae.path = null", "saes = []"), "--dry-run"},
+            List.of("qdm.saes", "is empty"),
+            "out"));
+    cases.add(
+        c(
+            "sae-and-saes",
+            f ->
+                new String[] {
+                  "run", f.conf("saes = [ { path = \"" + f.audit().sae() + "\" } ]"), "--dry-run"
+                },
+            List.of("qdm.saes", "qdm.sae.path are both set"),
+            "out"));
+    cases.add(
+        c(
+            "saes-misfit",
+            f ->
+                new String[] {
+                  "run",
+                  f.conf(
+                      "sae.path = null",
+                      "saes = [ { name = ok, path = \""
+                          + f.audit().sae()
+                          + "\" },"
+                          + " { name = far, path = \""
+                          + f.audit().sae()
+                          + "\","
+                          + " hook = \"blocks.9.hook_resid_post\" } ]"),
+                  "--dry-run"
+                },
+            List.of("qdm.saes[1] (far) at", "blocks.9"),
+            "out"));
+    cases.add(
+        c(
+            "stability-budget-range",
+            f -> new String[] {"run", f.conf("analysis.stability.budgets = [0, 0.5]"), "--dry-run"},
+            List.of("qdm.analysis.stability.budgets", "(0, 1]", "got 0.0"),
+            "out"));
+    cases.add(
+        c(
+            "stability-subset-empty",
+            f -> new String[] {"run", f.conf("analysis.stability.subsets.fraction = 0.01")},
+            List.of("qdm.analysis.stability.subsets.fraction", "16 chunk windows leaves no window"),
+            "out/bad/windows",
+            "out/bad/codes"));
+    cases.add(
+        c(
+            "stability-no-samples",
+            f ->
+                new String[] {
+                  "run", f.conf("analysis.stability.bootstrap.samples = 0"), "--dry-run"
+                },
+            List.of("qdm.analysis.stability.bootstrap.samples"),
+            "out"));
     cases.add(
         c(
             "output-is-a-file",

@@ -46,7 +46,8 @@ class SparkSubmitRunTest {
       assertTrue(Files.exists(run.table(t)), t + " missing\n" + run.stdout());
     }
     for (String c : TinyRun.CONDITIONS) {
-      assertTrue(Files.isDirectory(run.table("codes/condition=" + c)), c);
+      assertTrue(
+          Files.isDirectory(run.table("codes/sae=blocks.1.hook_resid_post/condition=" + c)), c);
       assertTrue(run.stdout().contains(c), "condition table lists " + c + ":\n" + run.stdout());
     }
     assertTrue(run.stdout().contains("qdm run: done in"), run.stdout());

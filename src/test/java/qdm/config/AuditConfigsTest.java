@@ -49,6 +49,86 @@ class AuditConfigsTest {
   }
 
   @Test
+  void severalSaesAreReadAndTheirProblemsNameTheirKeys() {
+    String two =
+        MINIMAL.replace(
+            "sae.path = s",
+            "saes = [ { name = a, path = p }, { path = q, hook = \"blocks.2.hook_resid_post\" } ]");
+    AuditConfig c = parse(two);
+    assertEquals(2, c.saes().size());
+    assertEquals("a", c.saes().get(0).name().orElseThrow());
+    assertTrue(c.saes().get(1).name().isEmpty(), "named by its hook in the preflight");
+    assertEquals("qdm.saes[1]", c.saes().get(1).key());
+    assertEquals("blocks.2.hook_resid_post", c.saes().get(1).hook().orElseThrow());
+    assertEquals(
+        "q", c.mapPaths((k, p) -> k.equals("qdm.saes[0].path") ? "P" : p).saes().get(1).path());
+    assertEquals(
+        "P", c.mapPaths((k, p) -> k.equals("qdm.saes[0].path") ? "P" : p).saes().get(0).path());
+    assertTrue(
+        error(
+                MINIMAL.replace(
+                    "sae.path = s", "saes = [ { name = a, path = p }, { name = a, path = q } ]"))
+            .contains("qdm.saes[1].name: duplicate SAE name 'a'"));
+    assertTrue(
+        error(MINIMAL.replace("sae.path = s", "saes = [ { name = \"a/b\", path = p } ]"))
+            .contains("qdm.saes[0].name: must be letters, digits"));
+    assertTrue(error(MINIMAL.replace("sae.path = s", "saes = []")).contains("qdm.saes: is empty"));
+    assertTrue(
+        error(MINIMAL.replace("sae.path = s", "sae.path = s, saes = [ { path = q } ]"))
+            .contains("qdm.saes: and qdm.sae.path are both set"));
+    assertTrue(
+        error(MINIMAL.replace("sae.path = s", "saes = [ { path = q, width = 3 } ]"))
+            .contains("qdm.saes[0].width: unknown key"));
+    assertTrue(error(MINIMAL.replace("sae.path = s", "")).contains("qdm.sae.path: is required"));
+  }
+
+  @Test
+  void stabilitySettingsAreReadAndCheckedByKey() {
+    var st = parse(MINIMAL).analysis().stability();
+    assertEquals(List.of(0.25, 0.5, 1.0), st.budgets());
+    assertEquals(3, st.subsets().orElseThrow().count());
+    assertEquals(20, st.thresholds().size(), "4 x 5 pairs, damaged < survived in each");
+    assertEquals(200, st.bootstrap().orElseThrow().samples());
+    assertTrue(
+        parse(MINIMAL, "analysis.stability.thresholds.damaged=[0.9, 0.3]")
+                .analysis()
+                .stability()
+                .thresholds()
+                .size()
+            == 4 + 1,
+        "damaged 0.9 pairs only with survived 0.95");
+    org.junit.jupiter.api.Assertions.assertFalse(
+        parse(MINIMAL, "analysis.stability.enabled=false").analysis().stability().any());
+    assertTrue(
+        error(MINIMAL, "analysis.stability.budgets=[0, 0.5]")
+            .contains("qdm.analysis.stability.budgets: fractions must be in (0, 1], got 0.0"));
+    assertTrue(
+        error(MINIMAL, "analysis.stability.budgets=[1.5]")
+            .contains("qdm.analysis.stability.budgets"));
+    assertTrue(
+        error(MINIMAL, "analysis.stability.bootstrap.samples=0")
+            .contains("qdm.analysis.stability.bootstrap.samples"));
+    assertTrue(
+        error(MINIMAL, "analysis.stability.subsets.fraction=0")
+            .contains("qdm.analysis.stability.subsets.fraction"));
+    QdmException tooFew =
+        assertThrows(
+            QdmException.class,
+            () ->
+                qdm.analysis.Stability.checkWindows(
+                    64,
+                    parse(MINIMAL, "analysis.stability.subsets.fraction=0.01")
+                        .analysis()
+                        .stability()));
+    assertTrue(
+        tooFew
+            .getMessage()
+            .contains(
+                "qdm.analysis.stability.subsets.fraction: 0.01 of 64 chunk windows leaves no window"),
+        tooFew.getMessage());
+  }
+
+  @Test
   void overridesWinAndAcceptKeysWithOrWithoutPrefix() {
     AuditConfig c =
         parse(

@@ -314,14 +314,17 @@ class AuditJobTest {
   @Order(6)
   void aSecondRunSkipsCompleteStagesAndForceReproducesTheTables() throws Exception {
     Path codes = Path.of(layout.table("codes").toUri());
-    long before = Files.getLastModifiedTime(codes.resolve("condition=rtn3")).toMillis();
+    long before =
+        Files.getLastModifiedTime(codes.resolve("sae=blocks.1.hook_resid_post/condition=rtn3"))
+            .toMillis();
     List<Row> survival = sorted(table("feature_survival"), "condition", "feature");
     List<Row> codeRows = sorted(table("codes"), "condition", "window_id", "position", "feature");
 
     new AuditJob(spark, config, Preflight.check(config), false).run(List.of());
     assertEquals(
         before,
-        Files.getLastModifiedTime(codes.resolve("condition=rtn3")).toMillis(),
+        Files.getLastModifiedTime(codes.resolve("sae=blocks.1.hook_resid_post/condition=rtn3"))
+            .toMillis(),
         "complete encode skipped");
 
     new AuditJob(spark, config, Preflight.check(config), true).run(List.of());

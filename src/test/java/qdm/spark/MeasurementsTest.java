@@ -409,6 +409,173 @@ class MeasurementsTest {
         2, spark.read().parquet(layout.table("codes").toString()).select("sae").distinct().count());
   }
 
+  /**
+   * Every stability row against the whole analysis recomputed naively from the dense published
+   * codes on that row's windows (subsets from stability_windows), the threshold grid against the
+   * full run's r, and the bootstrap bounds against a naive resampling with the same draws.
+   */
+  @Test
+  void stabilityRowsMatchANaiveAnalysisOfTheirWindows() {
+    long windows = table("windows").where("kind = 'chunk'").count();
+    long tokens = windows * LENGTH;
+    double[][] x = dense("fp", tokens);
+    double[][] y = dense("rtn3", tokens);
+    Map<String, List<Long>> subsets = new HashMap<>();
+    for (Row r :
+        spark.read().parquet(layout.table("stability_windows").toString()).collectAsList()) {
+      subsets.computeIfAbsent(r.getAs("param"), k -> new ArrayList<>()).add(r.getAs("window_id"));
+    }
+    assertEquals(3, subsets.size());
+    List<Row> rows = table("stability").where("condition = 'rtn3'").collectAsList();
+    int checked = 0;
+    for (Row r : rows) {
+      String check = r.getAs("check");
+      String param = r.getAs("param");
+      List<Long> set = new ArrayList<>();
+      if (check.equals("budget")) {
+        for (long w = 0; w < (long) Math.floor(Double.parseDouble(param) * windows); w++) {
+          set.add(w);
+        }
+      } else if (check.equals("subset")) {
+        set = subsets.get(param);
+        assertEquals((int) Math.floor(0.5 * windows), set.size(), "subset size");
+      } else {
+        continue;
+      }
+      assertEquals(set.size(), r.<Integer>getAs("windows"), check + " " + param);
+      int[] multiplicity = new int[(int) windows];
+      set.forEach(w -> multiplicity[(int) (long) w]++);
+      double[] want = naiveSummary(x, y, multiplicity);
+      String where = check + " " + param;
+      assertEquals(want[0], r.<Double>getAs("survived_pct"), 1e-9, where);
+      assertEquals(want[1], r.<Double>getAs("blurred_pct"), 1e-9, where);
+      assertEquals(want[2], r.<Double>getAs("damaged_pct"), 1e-9, where);
+      assertEquals(want[3], r.<Double>getAs("mean_r"), 1e-6, where);
+      checked++;
+    }
+    assertEquals(6, checked, "3 budgets and 3 subsets");
+    // thresholds: the full run's r of active features, reclassified
+    List<Row> active =
+        table("feature_survival").where("condition = 'rtn3' and active").collectAsList();
+    for (Row r : rows) {
+      if (!r.getAs("check").equals("threshold")) {
+        continue;
+      }
+      String[] sd = ((String) r.getAs("param")).split("/");
+      double sv = Double.parseDouble(sd[0]);
+      double dm = Double.parseDouble(sd[1]);
+      assertTrue(dm < sv, "pairs with damaged >= survived are skipped");
+      long survived = active.stream().filter(a -> a.<Double>getAs("pearson") > sv).count();
+      long damaged = active.stream().filter(a -> a.<Double>getAs("pearson") < dm).count();
+      assertEquals(100.0 * survived / active.size(), r.<Double>getAs("survived_pct"), 1e-9);
+      assertEquals(100.0 * damaged / active.size(), r.<Double>getAs("damaged_pct"), 1e-9);
+      assertEquals(windows, (long) r.<Integer>getAs("windows"));
+    }
+    assertEquals(4 * 5, rows.stream().filter(r -> r.getAs("check").equals("threshold")).count());
+    // the bootstrap: the same draws, resampled naively with the full run's active set
+    java.util.SplittableRandom random = new java.util.SplittableRandom(0);
+    double[][] samples = new double[3][200];
+    boolean[] fixed = new boolean[TinyAudit.D_SAE];
+    for (Row a : active) {
+      fixed[a.<Integer>getAs("feature")] = true;
+    }
+    for (int b = 0; b < 200; b++) {
+      int[] m = new int[(int) windows];
+      for (int i = 0; i < windows; i++) {
+        m[random.nextInt((int) windows)]++;
+      }
+      double[] v = naiveSummary(x, y, m, fixed);
+      samples[0][b] = v[0];
+      samples[1][b] = v[2];
+      samples[2][b] = v[3];
+    }
+    Row c = table("conditions").where("condition = 'rtn3'").first();
+    assertEquals(percentile(samples[0], 2.5), c.<Double>getAs("survived_pct_lo"), 1e-9);
+    assertEquals(percentile(samples[0], 97.5), c.<Double>getAs("survived_pct_hi"), 1e-9);
+    assertEquals(percentile(samples[1], 2.5), c.<Double>getAs("damaged_pct_lo"), 1e-9);
+    assertEquals(percentile(samples[1], 97.5), c.<Double>getAs("damaged_pct_hi"), 1e-9);
+    assertEquals(percentile(samples[2], 2.5), c.<Double>getAs("mean_r_lo"), 1e-6);
+    assertEquals(percentile(samples[2], 97.5), c.<Double>getAs("mean_r_hi"), 1e-6);
+    assertTrue(c.getAs("stable") != null, "budgets and subsets ran");
+    Row fp = table("conditions").where("condition = 'fp'").first();
+    assertEquals(100.0, fp.<Double>getAs("survived_pct_lo"));
+    assertEquals(true, fp.getAs("stable"));
+  }
+
+  private static double[] naiveSummary(double[][] x, double[][] y, int[] multiplicity) {
+    return naiveSummary(x, y, multiplicity, null);
+  }
+
+  /**
+   * {survived %, blurred %, damaged %, mean r} over the positions of windows counted by {@code
+   * multiplicity}: the active set from those positions, or {@code fixed} when given.
+   */
+  private static double[] naiveSummary(
+      double[][] x, double[][] y, int[] multiplicity, boolean[] fixed) {
+    double n = 0;
+    for (int m : multiplicity) {
+      n += m * LENGTH;
+    }
+    int active = 0;
+    int survived = 0;
+    int blurred = 0;
+    int damaged = 0;
+    double sumR = 0;
+    for (int f = 0; f < TinyAudit.D_SAE; f++) {
+      double sx = 0;
+      double sy = 0;
+      double sxx = 0;
+      double syy = 0;
+      double sxy = 0;
+      double firedX = 0;
+      boolean constX = true;
+      boolean constY = true;
+      Double firstX = null;
+      Double firstY = null;
+      for (int w = 0; w < multiplicity.length; w++) {
+        for (int t = 0; t < LENGTH && multiplicity[w] > 0; t++) {
+          int m = multiplicity[w];
+          double a = x[w * LENGTH + t][f];
+          double b = y[w * LENGTH + t][f];
+          sx += m * a;
+          sy += m * b;
+          sxx += m * a * a;
+          syy += m * b * b;
+          sxy += m * a * b;
+          firedX += a > 0 ? m : 0;
+          firstX = firstX == null ? a : firstX;
+          firstY = firstY == null ? b : firstY;
+          constX &= a == firstX;
+          constY &= b == firstY;
+        }
+      }
+      boolean isActive = fixed != null ? fixed[f] : firedX / n > 0.001;
+      if (!isActive) {
+        continue;
+      }
+      double r;
+      if (constX || constY) {
+        r = 0;
+      } else {
+        double num = n * sxy - sx * sy;
+        double den = Math.sqrt(Math.max((n * sxx - sx * sx) * (n * syy - sy * sy), 1e-12));
+        r = Math.max(-1, Math.min(1, num / den));
+      }
+      active++;
+      sumR += r;
+      if (r > 0.9) {
+        survived++;
+      } else if (r < 0.5) {
+        damaged++;
+      } else {
+        blurred++;
+      }
+    }
+    return new double[] {
+      100.0 * survived / active, 100.0 * blurred / active, 100.0 * damaged / active, sumR / active
+    };
+  }
+
   /** cosine, firing_rate_c, firing_jaccard and the feature-set counts from the dense codes. */
   private void featureColumnsMatchDenseSumsOverTheCodes() {
     long tokens = table("windows").where("kind = 'chunk'").count() * LENGTH;

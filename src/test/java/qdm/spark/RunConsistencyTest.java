@@ -166,7 +166,7 @@ class RunConsistencyTest {
   @Test
   void aRerunWithOtherConditionsKeepsOnlyTheConfiguredOnes() throws Exception {
     RunLayout layout = run(config("fewer"));
-    assertTrue(children(layout, "codes").contains("condition=rtn3"));
+    assertTrue(partitions(layout, "codes").contains("condition=rtn3"));
     Path conf = tmp.resolve("fewer.conf");
     String text =
         audit
@@ -210,9 +210,19 @@ class RunConsistencyTest {
     assertFalse(csv.contains("rtn3") || csv.contains("rtn8"), csv);
   }
 
-  /** The {@code condition=...} partition directories of a table. */
+  /**
+   * The {@code condition=...} partition directories of a table (under each {@code sae=...} one for
+   * {@code codes}).
+   */
   private static Set<String> partitions(RunLayout layout, String table) {
-    Set<String> out = new TreeSet<>(children(layout, table));
+    Set<String> out = new TreeSet<>();
+    for (String child : children(layout, table)) {
+      if (child.startsWith("sae=")) {
+        out.addAll(children(layout, table + "/" + child));
+      } else {
+        out.add(child);
+      }
+    }
     out.removeIf(n -> !n.startsWith("condition="));
     return out;
   }

@@ -40,6 +40,8 @@ class AvroSchemasTest {
       Map.of(
           "codes",
           List.of("sae", "condition"),
+          "window_sums",
+          List.of("sae", "condition"),
           "token_nll",
           List.of("condition", "kind"),
           "matched_search",
@@ -52,7 +54,9 @@ class AvroSchemasTest {
     SPARK.put("matched_search", MatchedSearch.SCHEMA);
     SPARK.put("feature_sums", Schemas.FEATURE_SUMS);
     SPARK.put("sae_fidelity", Schemas.SAE_FIDELITY);
+    SPARK.put("window_sums", Schemas.WINDOW_SUMS);
     SPARK.putAll(AnalysisSchemas.publishedByName());
+    SPARK.put("stability_windows", qdm.analysis.Stability.WINDOWS);
   }
 
   /** The Avro type a Spark column must have, written independently of the .avsc files. */
@@ -209,12 +213,19 @@ class AvroSchemasTest {
             .parquet(run.table("codes").toString())
             .where("condition = 'fp'")
             .count();
-    Cli.Result part = Cli.run("inspect", run.table("codes/condition=fp").toString(), "--rows", "1");
+    Cli.Result part =
+        Cli.run(
+            "inspect",
+            run.table("codes/sae=blocks.1.hook_resid_post/condition=fp").toString(),
+            "--rows",
+            "1");
     assertEquals(0, part.exit(), part.all());
-    assertTrue(part.out().contains("partitioned by condition"), part.all());
+    assertTrue(part.out().contains("partitioned by sae, condition"), part.all());
     assertTrue(
         part.out().contains(String.format(java.util.Locale.ROOT, "rows: %,d", fp)), part.all());
-    assertTrue(part.out().contains("{\"condition\": \"fp\""), part.all());
+    assertTrue(
+        part.out().contains("{\"sae\": \"blocks.1.hook_resid_post\", \"condition\": \"fp\""),
+        part.all());
 
     Cli.Result missing = Cli.run("inspect", run.table("nope").toString());
     assertEquals(2, missing.exit());
