@@ -219,25 +219,90 @@ final class ReportInputs {
                 "failing rule"),
             verdicts));
     tables.put(
-        "Stability: token budgets and window subsets (the whole analysis on those windows)",
-        verbatim(
-            stability
-                .where(col("check").notEqual("threshold"))
-                .select(
-                    "condition",
-                    "check",
-                    "param",
-                    "windows",
-                    "survived_pct",
-                    "blurred_pct",
-                    "damaged_pct",
-                    "mean_r")));
+        "Stability: survived % and damaged % on token budgets (b = fraction of the windows, in"
+            + " order) and random window subsets (s = subset), each the whole analysis on those"
+            + " windows",
+        pivot(
+            rows,
+            List.of("budget", "subset"),
+            r -> r.getAs("check").equals("budget") ? "b=" : "s="));
     tables.put(
-        "Stability: the threshold grid (the full run's r reclassified; param = survived/damaged)",
-        verbatim(
-            stability
-                .where(col("check").equalTo("threshold"))
-                .select("condition", "param", "survived_pct", "blurred_pct", "damaged_pct")));
+        "Stability: the threshold grid (the full run's r reclassified: survived % for each"
+            + " survived threshold S, damaged % for each damaged threshold D)",
+        thresholdGrid(rows));
+  }
+
+  /** Per condition: survived %, then damaged %, for each (check, param) of {@code checks}. */
+  private static ReportData.Table pivot(
+      List<Row> rows, List<String> checks, java.util.function.Function<Row, String> prefix) {
+    List<String> params = new ArrayList<>();
+    Map<String, Map<String, Row>> byCondition = new LinkedHashMap<>();
+    for (Row r : rows) {
+      if (!checks.contains((String) r.getAs("check"))) {
+        continue;
+      }
+      String key = prefix.apply(r) + r.getAs("param");
+      if (!params.contains(key)) {
+        params.add(key);
+      }
+      byCondition.computeIfAbsent(r.getAs("condition"), k -> new LinkedHashMap<>()).put(key, r);
+    }
+    List<String> header = new ArrayList<>(List.of("condition"));
+    params.forEach(p -> header.add("surv % " + p));
+    params.forEach(p -> header.add("dmg % " + p));
+    List<List<String>> body = new ArrayList<>();
+    for (Map.Entry<String, Map<String, Row>> e : byCondition.entrySet()) {
+      List<String> line = new ArrayList<>(List.of(e.getKey()));
+      for (String column : List.of("survived_pct", "damaged_pct")) {
+        for (String p : params) {
+          Row r = e.getValue().get(p);
+          Double v = r == null ? null : r.getAs(column);
+          line.add(v == null ? "" : String.format(java.util.Locale.ROOT, "%.2f", v));
+        }
+      }
+      body.add(line);
+    }
+    return new ReportData.Table(header, body);
+  }
+
+  /**
+   * The threshold grid, collapsed: survived % depends only on S and damaged % only on D, so one
+   * column per S and one per D.
+   */
+  private static ReportData.Table thresholdGrid(List<Row> rows) {
+    List<String> survivedAt = new ArrayList<>();
+    List<String> damagedAt = new ArrayList<>();
+    Map<String, Map<String, String>> cells = new LinkedHashMap<>();
+    for (Row r : rows) {
+      if (!r.getAs("check").equals("threshold")) {
+        continue;
+      }
+      String[] sd = ((String) r.getAs("param")).split("/");
+      String sKey = "surv % r>" + sd[0];
+      String dKey = "dmg % r<" + sd[1];
+      if (!survivedAt.contains(sKey)) {
+        survivedAt.add(sKey);
+      }
+      if (!damagedAt.contains(dKey)) {
+        damagedAt.add(dKey);
+      }
+      Map<String, String> m =
+          cells.computeIfAbsent(r.getAs("condition"), k -> new LinkedHashMap<>());
+      m.put(sKey, String.format(java.util.Locale.ROOT, "%.2f", (Double) r.getAs("survived_pct")));
+      m.put(dKey, String.format(java.util.Locale.ROOT, "%.2f", (Double) r.getAs("damaged_pct")));
+    }
+    List<String> header = new ArrayList<>(List.of("condition"));
+    header.addAll(survivedAt);
+    header.addAll(damagedAt);
+    List<List<String>> body = new ArrayList<>();
+    for (Map.Entry<String, Map<String, String>> e : cells.entrySet()) {
+      List<String> line = new ArrayList<>(List.of(e.getKey()));
+      for (String h : header.subList(1, header.size())) {
+        line.add(e.getValue().getOrDefault(h, ""));
+      }
+      body.add(line);
+    }
+    return new ReportData.Table(header, body);
   }
 
   /** "v [lo, hi]", or v alone without bounds. */
