@@ -97,6 +97,26 @@ public final class Charts {
     line.setSeriesPaint(0, Color.BLACK);
     line.setSeriesStroke(0, new BasicStroke(2f));
     plot.setRenderer(1, line);
+    // the bootstrap's 95 % interval of survived %, as two ticks per bar (when it ran)
+    DefaultCategoryDataset bounds = new DefaultCategoryDataset();
+    for (ConditionRow r : rows) {
+      if (r.survivedLo() != null && r.survivedHi() != null) {
+        bounds.addValue(r.survivedLo(), "survived %: bootstrap interval", r.condition());
+        bounds.addValue(r.survivedHi(), "survived %: bootstrap interval (upper)", r.condition());
+      }
+    }
+    if (bounds.getRowCount() > 0) {
+      plot.setDataset(2, bounds);
+      plot.mapDatasetToRangeAxis(2, 0);
+      LineAndShapeRenderer ticks = new LineAndShapeRenderer(false, true);
+      java.awt.Shape tick = new java.awt.geom.Rectangle2D.Double(-9, -1.5, 18, 3);
+      for (int i = 0; i < 2; i++) {
+        ticks.setSeriesShape(i, tick);
+        ticks.setSeriesPaint(i, Color.BLACK);
+      }
+      ticks.setSeriesVisibleInLegend(1, false);
+      plot.setRenderer(2, ticks);
+    }
     plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD);
     return styled(
         new JFreeChart(

@@ -42,7 +42,42 @@ public record ReportData(
       Double damagedPct,
       Double meanR,
       Double medianR,
-      long nActive) {}
+      long nActive,
+      Double survivedLo,
+      Double survivedHi) {
+    /** A row without bootstrap bounds. */
+    public ConditionRow(
+        String condition,
+        String method,
+        Integer bits,
+        Double sparsity,
+        Double ppl,
+        Double deltaPplPct,
+        Double pplSliding,
+        Double survivedPct,
+        Double blurredPct,
+        Double damagedPct,
+        Double meanR,
+        Double medianR,
+        long nActive) {
+      this(
+          condition,
+          method,
+          bits,
+          sparsity,
+          ppl,
+          deltaPplPct,
+          pplSliding,
+          survivedPct,
+          blurredPct,
+          damagedPct,
+          meanR,
+          medianR,
+          nActive,
+          null,
+          null);
+    }
+  }
 
   /** Survival % in one quartile of one FP statistic. */
   public record QuartileRow(String statistic, int quartile, Double survivedPct, long n) {}

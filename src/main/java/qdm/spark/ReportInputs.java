@@ -51,7 +51,9 @@ final class ReportInputs {
               r.getAs("damaged_pct"),
               r.getAs("mean_r"),
               r.getAs("median_r"),
-              r.<Long>getAs("n_active")));
+              r.<Long>getAs("n_active"),
+              r.getAs("survived_pct_lo"),
+              r.getAs("survived_pct_hi")));
     }
     String predictor = config.analysis().predictorCondition();
     List<ReportData.QuartileRow> quartiles = new ArrayList<>();
