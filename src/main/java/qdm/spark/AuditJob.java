@@ -138,10 +138,18 @@ public final class AuditJob {
     }
     if (analyze) {
       CurrentStep.at("analyze");
+      long analyzeStart = System.nanoTime();
       Map<String, Object> facts =
           AnalyzeStage.run(
               spark, config, layout, encodeOrder(config), sparsities(), tokens(), preflight.saes());
       ledger.complete("analyze", analyzeFp, facts);
+      LOG.info(
+          String.format(
+              java.util.Locale.ROOT,
+              "analyze: %d SAE(s) x %d conditions in %.1f s",
+              preflight.saes().size(),
+              encodeOrder(config).size(),
+              (System.nanoTime() - analyzeStart) / 1e9));
     } else if (todo.contains("analyze")) {
       LOG.info("analyze: complete with the same inputs, skipped");
     }
