@@ -292,7 +292,12 @@ public final class EncodeBenchmark {
     if (saes > 1) {
       StringBuilder list = new StringBuilder("saes = [");
       for (int i = 1; i <= saes; i++) {
-        list.append(" { name = sae").append(i).append(", path = ").append(quote(sae)).append(" }");
+        list.append(i > 1 ? ", " : " ") // (objects side by side without a comma would merge)
+            .append("{ name = sae")
+            .append(i)
+            .append(", path = ")
+            .append(quote(sae))
+            .append(" }");
       }
       saeKeys = list.append(" ]").toString();
     }
