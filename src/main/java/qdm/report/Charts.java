@@ -126,6 +126,36 @@ public final class Charts {
             true));
   }
 
+  /**
+   * Survived % by condition, one line per SAE (layer): which layer's features break first. From the
+   * report's survival-by-SAE table (header: sae, then the conditions).
+   */
+  public static JFreeChart bySae(ReportData.Table table) {
+    DefaultCategoryDataset d = new DefaultCategoryDataset();
+    List<String> conditions = table.header().subList(1, table.header().size());
+    for (List<String> row : table.rows()) {
+      for (int i = 0; i < conditions.size(); i++) {
+        String v = row.get(i + 1);
+        d.addValue(v.isEmpty() ? null : Double.valueOf(v), row.get(0), conditions.get(i));
+      }
+    }
+    CategoryAxis x = new CategoryAxis("condition");
+    x.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+    NumberAxis y = new NumberAxis("% of active features that survived");
+    y.setRange(0, 100);
+    LineAndShapeRenderer lines = new LineAndShapeRenderer(true, true);
+    for (int i = 0; i < table.rows().size(); i++) {
+      lines.setSeriesPaint(i, SERIES[i % SERIES.length]);
+      lines.setSeriesStroke(i, new BasicStroke(2f));
+    }
+    return styled(
+        new JFreeChart(
+            "Feature survival by SAE (layer)",
+            JFreeChart.DEFAULT_TITLE_FONT,
+            new CategoryPlot(d, x, y, lines),
+            true));
+  }
+
   /** Survival % per quartile (Q1 lowest) of each FP statistic. */
   public static JFreeChart quartiles(String condition, List<ReportData.QuartileRow> rows) {
     DefaultCategoryDataset d = new DefaultCategoryDataset();

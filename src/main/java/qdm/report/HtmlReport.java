@@ -38,6 +38,10 @@ public final class HtmlReport {
     if (!data.pearson().isEmpty()) {
       charts.put("charts/pearson.png", Charts.png(Charts.pearson(data.pearson())));
     }
+    ReportData.Table bySae = data.tables().get(BY_SAE);
+    if (bySae != null) {
+      charts.put("charts/by-sae.png", Charts.png(Charts.bySae(bySae)));
+    }
     Map<String, byte[]> files = new LinkedHashMap<>(charts);
     files.put("index.html", html(data, charts).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     files.put("summary.md", markdown(data).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -85,6 +89,9 @@ public final class HtmlReport {
           .append(esc(t.getKey()))
           .append("</h2>\n")
           .append(table(t.getValue().header(), t.getValue().rows()));
+      if (t.getKey().equals(BY_SAE)) {
+        chart(s, charts, "charts/by-sae.png", "Survived % by SAE and condition");
+      }
     }
     s.append("<h2>Provenance</h2>\n<table>");
     for (Map.Entry<String, Object> e : d.provenance().entrySet()) {

@@ -58,7 +58,15 @@ class HtmlReportTest {
         List.of(new ReportData.Roc("all", 0.9, new double[] {0, 0.1, 1}, new double[] {0, 0.8, 1})),
         List.of(new ReportData.DamagePair("rtn4", "prune-matched", a, b)),
         pearson,
-        Map.of("Overlap", new ReportData.Table(List.of("a", "b"), List.of(List.of("1", "2")))),
+        Map.of(
+            "Overlap",
+            new ReportData.Table(List.of("a", "b"), List.of(List.of("1", "2"))),
+            HtmlReport.BY_SAE,
+            new ReportData.Table(
+                List.of("sae", "fp", "rtn8", "rtn4"),
+                List.of(
+                    List.of("l2", "100.00", "98.50", "20.00"),
+                    List.of("l4", "100.00", "97.00", "")))),
         "qdm { run-name = t }",
         Map.of("model", "m", "tokens", 1234));
   }
@@ -74,7 +82,8 @@ class HtmlReportTest {
             "charts/quartiles.png",
             "charts/roc.png",
             "charts/damage-0.png",
-            "charts/pearson.png")) {
+            "charts/pearson.png",
+            "charts/by-sae.png")) {
       assertTrue(files.containsKey(name), name);
     }
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
@@ -95,7 +104,7 @@ class HtmlReportTest {
       assertNotNull(ImageIO.read(new ByteArrayInputStream(png)));
       images++;
     }
-    assertEquals(5, images);
+    assertEquals(6, images);
     assertFalse(html.contains("http://") || html.contains("https://"), "no external URL");
     assertFalse(html.contains("<script"), "no script");
     assertTrue(html.contains("t &lt;&amp;&gt; run"), "escaped");
