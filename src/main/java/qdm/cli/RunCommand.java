@@ -114,12 +114,36 @@ final class RunCommand implements Callable<Integer> {
     return c.mapPaths(new HubPaths(hub, download)::map);
   }
 
+  /** "SAE path (arch, d features at hook)", or each SAE by name when there are several. */
+  private static String saes(AuditConfig c, Preflight p) {
+    if (p.saes().isEmpty()) {
+      return "SAE " + c.sae().path() + " (not downloaded yet)";
+    }
+    List<String> parts = new java.util.ArrayList<>();
+    for (Preflight.NamedSae n : p.saes()) {
+      String what =
+          String.format(
+              Locale.ROOT,
+              "%s, %d features at %s",
+              n.config().architecture(),
+              n.config().dSae(),
+              n.config().hook());
+      parts.add(
+          p.saes().size() == 1
+              ? "SAE " + n.settings().path() + " (" + what + ")"
+              : n.name() + " " + n.settings().path() + " (" + what + ")");
+    }
+    return p.saes().size() == 1
+        ? parts.get(0)
+        : p.saes().size() + " SAEs: " + String.join("; ", parts);
+  }
+
   static String plan(AuditConfig c, Preflight p) {
     StringBuilder s = new StringBuilder();
     s.append(
         String.format(
             Locale.ROOT,
-            "qdm run %s: model %s (%s), SAE %s (%s)%n",
+            "qdm run %s: model %s (%s), %s%n",
             c.runName(),
             c.model().path(),
             (p.model() == null
@@ -133,15 +157,7 @@ final class RunCommand implements Callable<Integer> {
                 + (c.model().processing().equals("none")
                     ? ""
                     : ", processing " + c.model().processing()),
-            c.sae().path(),
-            p.sae() == null
-                ? "not downloaded yet"
-                : String.format(
-                    Locale.ROOT,
-                    "%s, %d features at %s",
-                    p.sae().architecture(),
-                    p.sae().dSae(),
-                    p.hook())));
+            saes(c, p)));
     s.append(
         String.format(
             Locale.ROOT,
