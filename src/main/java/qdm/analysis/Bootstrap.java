@@ -99,9 +99,7 @@ final class Bootstrap {
       double nActive = r.getLong(2);
       v[0][sample] = 100.0 * r.getLong(3) / nActive;
       v[1][sample] = 100.0 * r.getLong(4) / nActive;
-      double sumR =
-          (double) r.getLong(5) * 0x1p12
-              + ((double) r.getLong(6) * 0x1p-24 + (double) r.getLong(7) * 0x1p-60);
+      double sumR = Limbs.value(r.getLong(5), r.getLong(6), r.getLong(7));
       v[2][sample] = sumR / nActive;
     }
     double lo = 100 * (1 - b.confidence()) / 2;
@@ -126,6 +124,10 @@ final class Bootstrap {
   /** One partition's features, each through every sample. */
   private static final class Task implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
+
+    /** The window values that add up with multiplicity (the others are minima and maxima). */
+    private static final int[] SUMMED = {0, 3, 4, 5, 8, 9, 10};
+
     private final Broadcast<int[][]> counts;
     private final long[] ids;
     private final int length;
@@ -214,7 +216,7 @@ final class Bootstrap {
           if (times == 0) {
             continue;
           }
-          for (int j : new int[] {0, 3, 4, 5, 8, 9, 10}) {
+          for (int j : SUMMED) {
             sums[j] += times * v[i][j];
           }
           sums[1] = Math.min(sums[1], v[i][1]);
@@ -224,7 +226,7 @@ final class Bootstrap {
         }
         boolean constant =
             constant(sums[0], sums[1], sums[2], n) || constant(sums[5], sums[6], sums[7], n);
-        double r = constant ? 0 : pearson(n, sums[3], sums[8], sums[4], sums[9], sums[10]);
+        double r = constant ? 0 : Pearson.r(n, sums[3], sums[8], sums[4], sums[9], sums[10]);
         t[0][b]++;
         t[1][b] += r > survived ? 1 : 0;
         t[2][b] += r < damaged ? 1 : 0;
@@ -234,16 +236,6 @@ final class Bootstrap {
 
     private static boolean constant(double nonZero, double min, double max, double n) {
       return nonZero == 0 || (nonZero == n && min == max);
-    }
-
-    /** {@link Pearson#r}'s formula. */
-    private static double pearson(
-        double n, double sx, double sy, double sxx, double syy, double sxy) {
-      double num = n * sxy - sx * sy;
-      double varX = n * sxx - sx * sx;
-      double varY = n * syy - sy * sy;
-      double den = Math.sqrt(Math.max(varX * varY, 1e-12));
-      return Math.min(Math.max(num / den, -1.0), 1.0);
     }
 
     private static double count(Row r, String c) {
@@ -261,9 +253,7 @@ final class Bootstrap {
       if (a == null) {
         return 0;
       }
-      return (double) (long) a * 0x1p12
-          + ((double) (long) r.getAs(c + "_b") * 0x1p-24
-              + (double) (long) r.getAs(c + "_c") * 0x1p-60);
+      return Limbs.value((long) a, r.getAs(c + "_b"), r.getAs(c + "_c"));
     }
   }
 }

@@ -47,6 +47,15 @@ final class Pearson {
     return when(constant, whenConstant).otherwise(r);
   }
 
+  /** {@link #r}'s formula on plain doubles (for sides known not to be constant). */
+  static double r(double n, double sx, double sy, double sxx, double syy, double sxy) {
+    double num = n * sxy - sx * sy;
+    double varX = n * sxx - sx * sx;
+    double varY = n * syy - sy * sy;
+    double den = Math.sqrt(Math.max(varX * varY, 1e-12));
+    return Math.min(Math.max(num / den, -1.0), 1.0);
+  }
+
   /**
    * Whether a variable observed as {@code nonZero} non-zero values in [min, max] over n positions
    * (the rest zeros) is constant.

@@ -56,7 +56,12 @@ public final class Limbs implements Serializable {
 
   /** The sum in slot {@code i}, recombined as the analysis recombines its limbs. */
   public double value(int i) {
-    return (double) a[i] * HIGH + ((double) b[i] * MID + (double) c[i] * LOW);
+    return value(a[i], b[i], c[i]);
+  }
+
+  /** The double of three limb sums (from a table that keeps them), recombined as above. */
+  public static double value(long a, long b, long c) {
+    return (double) a * HIGH + ((double) b * MID + (double) c * LOW);
   }
 
   /** The three limbs of slot {@code i} (for tables that keep them). */

@@ -100,6 +100,16 @@ public final class Schemas {
    */
   public static final StructType WINDOW_SUMS = windowSums();
 
+  /** {@code t} with the three limb columns ({@code _a, _b, _c}) of each exact sum. */
+  private static StructType withLimbs(StructType t, java.util.List<String> sums) {
+    for (String s : sums) {
+      for (String limb : java.util.List.of("a", "b", "c")) {
+        t = t.add(field(s + "_" + limb, DataTypes.LongType));
+      }
+    }
+    return t;
+  }
+
   private static StructType windowSums() {
     StructType t =
         new StructType()
@@ -112,12 +122,7 @@ public final class Schemas {
             .add(field("both_fired", DataTypes.LongType))
             .add(field("min", DataTypes.DoubleType))
             .add(field("max", DataTypes.DoubleType));
-    for (String s : java.util.List.of("sum_y", "sum_yy", "sum_xy")) {
-      for (String limb : java.util.List.of("a", "b", "c")) {
-        t = t.add(field(s + "_" + limb, DataTypes.LongType));
-      }
-    }
-    return t;
+    return withLimbs(t, java.util.List.of("sum_y", "sum_yy", "sum_xy"));
   }
 
   /** {@link #FEATURE_SUMS} of one SAE, without its {@code sae} column: what the analysis reads. */
@@ -143,12 +148,8 @@ public final class Schemas {
             .add(field("both_fired", DataTypes.LongType))
             .add(nullable("min", DataTypes.DoubleType))
             .add(nullable("max", DataTypes.DoubleType));
-    for (String s : java.util.List.of("sum_y", "sum_yy", "sum_xy", "sum_y_pos")) {
-      for (String limb : java.util.List.of("a", "b", "c")) {
-        t = t.add(field(s + "_" + limb, DataTypes.LongType));
-      }
-    }
-    return t;
+    // (FEATURE_SUM_NAMES is initialised after this runs)
+    return withLimbs(t, java.util.List.of("sum_y", "sum_yy", "sum_xy", "sum_y_pos"));
   }
 
   /**
